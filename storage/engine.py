@@ -1,0 +1,60 @@
+"""Engine factory: SQLite by default (foreign keys on, WAL), PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, create_engine
+
+DEFAULT_URL = "sqlite:///peak.db"
+ENV_VAR = "PEAK_DATABASE_URL"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL given, else ``PEAK_DATABASE_URL``, else an SQLite file here."""
+    return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
+
+
+def utcnow() -> datetime:
+    """Naive UTC: SQLite drops offsets, so everything is stored as UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=16)
+def get_engine(url: str | None = None) -> Engine:
+    """One engine per URL per process."""
+    url = database_url(url)
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # SQLite leaves foreign keys off per connection; WAL lets the app read while a run writes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One session per unit of work: commit on success, roll back on error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
