@@ -147,7 +147,7 @@ class TestSpec(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> TestSpec:
         if self.test_type is TestType.FAILOVER and self.failover is None:
-            raise ValueError("a failover test needs failover.command")
+            raise ValueError("a failover test needs the command that triggers the failover (--failover-command, or tests.failover.command in a plan)")
         if self.test_type is TestType.FAILOVER and self.failover.trigger_after_s >= self.duration_s:
             raise ValueError("failover.trigger_after_s must be shorter than duration_s")
         return self
