@@ -17,6 +17,8 @@ from perftest.errors import (
     TargetUnreachable,
     UsageError,
 )
+from perftest.facts import PerftestFactSource
+from perftest.plans import Plan, load_plan, resolve_targets, specs_from_plan
 from perftest.runner import VERDICTS, RunResult, run_test
 from perftest.settings import PerftestSettings
 from perftest.spec import (
@@ -40,6 +42,8 @@ __all__ = [
     "K6NotFound",
     "OverloadSettings",
     "PerftestError",
+    "PerftestFactSource",
+    "Plan",
     "PerftestSettings",
     "PlanError",
     "RunResult",
@@ -50,6 +54,9 @@ __all__ = [
     "TestType",
     "UsageError",
     "list_runs",
+    "load_plan",
+    "resolve_targets",
+    "specs_from_plan",
     "run_test",
     "serve",
     "trends",
