@@ -1,0 +1,49 @@
+"""The readiness core: organisation catalog, facts, rules engine, scores and their history.
+
+Other packages import from here only (never from the private modules):
+- catalog: ``active_systems``, ``org_units``, ``people``
+- facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``latest_facts``
+- rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
+- use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
+  ``collect``, ``run_evaluation``, ``run_demo``
+- read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``
+"""
+
+from readiness.catalog import OrgUnit, active_systems, get_system, org_units, people
+from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
+from readiness.facts import (
+    CollectedFacts,
+    FactSource,
+    collect_and_store,
+    latest_facts,
+    source_statuses,
+)
+from readiness.reports import (
+    changes,
+    explain,
+    get_run,
+    history,
+    latest_run_id,
+    list_runs,
+    progress,
+    scores,
+)
+from readiness.rulebook import RuleSet, load_rules
+from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
+from readiness.service import (
+    collect,
+    import_catalog_file,
+    import_inventory_file,
+    open_database,
+    run_demo,
+    run_evaluation,
+)
+
+__all__ = [
+    "CollectedFacts", "FactSource", "Facts", "InputError", "NotFound", "OrgUnit", "Outcome",
+    "PermissionDenied", "ReadinessError", "RuleLoadError", "RuleMeta", "RuleSet", "Status", "SystemView",
+    "active_systems", "changes", "collect", "collect_and_store", "explain", "get_run", "get_system",
+    "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",
+    "list_runs", "load_rules", "open_database", "org_units", "people", "progress", "run_demo",
+    "run_evaluation", "scores", "source_statuses",
+]

@@ -1,0 +1,407 @@
+"""The organisation catalog: parse a systems-registry export, validate it, upsert it.
+
+Two file formats, one model: a YAML document with ``domains``, ``groups``,
+``teams`` and ``systems`` lists, or a flat CSV export with one system a row
+(hierarchy columns create the domains, groups and teams). See docs/catalog.md.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import networkx as nx
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
+
+from readiness.errors import InputError
+from readiness.models import Dependency, Domain, Group, System, Team
+from readiness.rulekit import SystemView
+from storage import session_scope, utcnow
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class DomainIn(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    architects: list[str] = []
+    leads: list[str] = []
+
+
+class GroupIn(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    domain: str
+
+
+class TeamIn(_Strict):
+    key: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    group: str
+    members: list[str] = []
+    leads: list[str] = []
+    oncall: list[str] = []
+
+
+class ServiceIn(_Strict):
+    name: str = Field(min_length=1)
+    endpoint: str = ""
+    method: str = "GET"
+
+
+class DependencyIn(_Strict):
+    system: str
+    kind: Literal["sync", "async"] = "sync"
+
+
+class SystemIn(_Strict):
+    id: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    team: str
+    tier: Literal["critical", "high", "medium", "low"]
+    public: bool = False
+    purchase_flow: bool = False
+    traffic_class: Literal["FLAS", "Baseline"] | None = None
+    services: list[ServiceIn] = []
+    dependencies: list[DependencyIn] = []
+
+    @field_validator("tier", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+class CatalogIn(_Strict):
+    company: str = "Company"
+    domains: list[DomainIn] = []
+    groups: list[GroupIn] = []
+    teams: list[TeamIn] = []
+    systems: list[SystemIn] = []
+
+
+@dataclass
+class ImportReport:
+    domains: int
+    groups: int
+    teams: int
+    systems: int
+    dependencies: int
+    retired: list[str]
+    created: list[str]
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def load_catalog_file(path: Path) -> CatalogIn:
+    """Read a YAML or CSV catalog, naming the file, record and field of every problem."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"file not found: {path}")
+    if path.suffix.lower() == ".csv":
+        return _load_csv(path)
+    if path.suffix.lower() in (".yaml", ".yml", ".json"):
+        return _load_yaml(path)
+    raise InputError(f"{path}: unknown catalog format {path.suffix!r}; accepted: .yaml, .yml, .json, .csv")
+
+
+def _load_yaml(path: Path) -> CatalogIn:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        raise InputError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{path}: expected a mapping with domains, groups, teams and systems")
+    try:
+        return CatalogIn.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(_describe(exc, raw, path)) from None
+
+
+def _describe(exc: ValidationError, raw: dict, path: Path) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        loc = err["loc"]
+        where = ".".join(str(p) for p in loc)
+        record = ""
+        if len(loc) >= 2 and isinstance(loc[1], int):
+            item = (raw.get(loc[0]) or [])[loc[1]]
+            if isinstance(item, dict) and ("id" in item or "key" in item):
+                record = f" (record {item.get('id') or item.get('key')})"
+        problems.append(f"{path}: {where}{record}: {err['msg']}")
+    return problems
+
+
+CSV_COLUMNS = ("system_id", "name", "domain", "group", "team", "tier")
+CSV_OPTIONAL = ("public", "purchase_flow", "traffic_class", "services", "dependencies",
+                "domain_name", "group_name", "team_name", "architects", "members")
+
+
+def _load_csv(path: Path) -> CatalogIn:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        header = reader.fieldnames or []
+        missing = [c for c in CSV_COLUMNS if c not in header]
+        if missing:
+            raise InputError(f"{path}:1: missing column(s) {missing}; required: {list(CSV_COLUMNS)}")
+        unknown = [c for c in header if c not in CSV_COLUMNS + CSV_OPTIONAL]
+        if unknown:
+            raise InputError(f"{path}:1: unknown column(s) {unknown}")
+        rows = list(enumerate(reader, start=2))
+    domains: dict[str, DomainIn] = {}
+    groups: dict[str, GroupIn] = {}
+    teams: dict[str, TeamIn] = {}
+    systems: list[SystemIn] = []
+    problems: list[str] = []
+    for line, row in rows:
+        try:
+            domains.setdefault(row["domain"], DomainIn(
+                key=row["domain"], name=row.get("domain_name") or row["domain"],
+                architects=_split(row.get("architects"))))
+            groups.setdefault(row["group"], GroupIn(
+                key=row["group"], name=row.get("group_name") or row["group"], domain=row["domain"]))
+            teams.setdefault(row["team"], TeamIn(
+                key=row["team"], name=row.get("team_name") or row["team"], group=row["group"],
+                members=_split(row.get("members"))))
+            systems.append(SystemIn(
+                id=row["system_id"], name=row["name"], team=row["team"], tier=row["tier"],
+                public=_bool(row.get("public"), "public"),
+                purchase_flow=_bool(row.get("purchase_flow"), "purchase_flow"),
+                traffic_class=row.get("traffic_class") or None,
+                services=[ServiceIn(name=s) for s in _split(row.get("services"))],
+                dependencies=[_csv_dependency(d) for d in _split(row.get("dependencies"))]))
+        except ValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"])
+                problems.append(f"{path}:{line}: record {row.get('system_id')!r}: field {field}: {err['msg']}")
+        except ValueError as exc:
+            problems.append(f"{path}:{line}: record {row.get('system_id')!r}: {exc}")
+    if problems:
+        raise InputError(problems)
+    return CatalogIn(domains=list(domains.values()), groups=list(groups.values()),
+                     teams=list(teams.values()), systems=systems)
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(";") if part.strip()]
+
+
+def _bool(value: str | None, field: str) -> bool:
+    text = (value or "").strip().lower()
+    if text in ("", "false", "no", "0", "n"):
+        return False
+    if text in ("true", "yes", "1", "y"):
+        return True
+    raise ValueError(f"field {field}: {value!r} is not a boolean (accepted: true/false, yes/no, 1/0)")
+
+
+def _csv_dependency(text: str) -> DependencyIn:
+    target, _, kind = text.partition(":")
+    return DependencyIn(system=target.strip(), kind=(kind.strip() or "sync"))
+
+
+# ---------------------------------------------------------------- validation
+
+
+def validate_catalog(doc: CatalogIn, origin: str = "catalog") -> None:
+    """Cross-record checks: duplicates, unknown references, hierarchy shape."""
+    problems: list[str] = []
+    for kind, keys in (("domain", [d.key for d in doc.domains]), ("group", [g.key for g in doc.groups]),
+                       ("team", [t.key for t in doc.teams]), ("system", [s.id for s in doc.systems])):
+        seen: set[str] = set()
+        for index, key in enumerate(keys):
+            if key in seen:
+                problems.append(f"{origin}: {kind}s[{index}]: duplicate {kind} id {key!r}")
+            seen.add(key)
+    domain_keys = {d.key for d in doc.domains}
+    group_keys = {g.key for g in doc.groups}
+    team_keys = {t.key for t in doc.teams}
+    system_ids = {s.id for s in doc.systems}
+    for index, group in enumerate(doc.groups):
+        if group.domain not in domain_keys:
+            problems.append(f"{origin}: groups[{index}] (record {group.key}): field domain: unknown domain {group.domain!r}")
+    for index, team in enumerate(doc.teams):
+        if team.group not in group_keys:
+            problems.append(f"{origin}: teams[{index}] (record {team.key}): field group: unknown group {team.group!r}")
+    for index, system in enumerate(doc.systems):
+        if system.team not in team_keys:
+            problems.append(f"{origin}: systems[{index}] (record {system.id}): field team: unknown team {system.team!r}")
+        for dep_index, dep in enumerate(system.dependencies):
+            if dep.system not in system_ids:
+                problems.append(f"{origin}: systems[{index}] (record {system.id}): field dependencies[{dep_index}].system: "
+                                f"unknown system {dep.system!r}")
+            elif dep.system == system.id:
+                problems.append(f"{origin}: systems[{index}] (record {system.id}): depends on itself")
+    problems += _hierarchy_cycles(doc, origin)
+    if problems:
+        raise InputError(problems)
+
+
+def _hierarchy_cycles(doc: CatalogIn, origin: str) -> list[str]:
+    """Every unit must reach the company through parents of the level above.
+
+    Keys are shared across levels in some registries (a team named like its
+    group); a parent chain that comes back to where it started is a cycle.
+    """
+    graph = nx.DiGraph()
+    for group in doc.groups:
+        graph.add_edge(("group", group.key), ("domain", group.domain))
+    for team in doc.teams:
+        graph.add_edge(("team", team.key), ("group", team.group))
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        return []
+    chain = " -> ".join(f"{kind} {key}" for (kind, key), _ in cycle)
+    return [f"{origin}: cycle in the hierarchy: {chain}"]
+
+
+def derive_traffic_classes(doc: CatalogIn) -> dict[str, str]:
+    """FLAS for purchase-flow systems and everything they reach synchronously.
+
+    A surge at the purchase-flow entry points arrives at those systems within
+    the same two minutes; an explicit ``traffic_class`` in the file wins.
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from(s.id for s in doc.systems)
+    for system in doc.systems:
+        for dep in system.dependencies:
+            if dep.kind == "sync":
+                graph.add_edge(system.id, dep.system)
+    flas: set[str] = set()
+    for system in doc.systems:
+        if system.purchase_flow:
+            flas.add(system.id)
+            flas |= nx.descendants(graph, system.id)
+    return {s.id: s.traffic_class or ("FLAS" if s.id in flas else "Baseline") for s in doc.systems}
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog") -> ImportReport:
+    """Upsert the whole catalog in one transaction; systems that disappeared are retired."""
+    validate_catalog(doc, origin)
+    classes = derive_traffic_classes(doc)
+    now = utcnow()
+    with session_scope(engine) as session:
+        existing_systems = {s.system_id: s for s in session.exec(select(System)).scalars()}
+        _upsert(session, Domain, "key", [
+            {"key": d.key, "name": d.name, "architects": d.architects, "leads": d.leads, "retired": False}
+            for d in doc.domains])
+        _upsert(session, Group, "key", [
+            {"key": g.key, "name": g.name, "domain_key": g.domain, "retired": False} for g in doc.groups])
+        _upsert(session, Team, "key", [
+            {"key": t.key, "name": t.name, "group_key": t.group, "members": t.members,
+             "leads": t.leads, "oncall": t.oncall, "retired": False} for t in doc.teams])
+        _upsert(session, System, "system_id", [
+            {"system_id": s.id, "name": s.name, "team_key": s.team, "tier": s.tier, "public": s.public,
+             "purchase_flow": s.purchase_flow, "traffic_class": classes[s.id],
+             "services": [svc.model_dump() for svc in s.services], "retired": False, "retired_at": None}
+            for s in doc.systems])
+        present = {s.id for s in doc.systems}
+        retired = sorted(sid for sid, row in existing_systems.items() if sid not in present and not row.retired)
+        for sid in retired:
+            row = session.get(System, sid)
+            row.retired, row.retired_at = True, now
+        _retire_missing(session, Team, "key", {t.key for t in doc.teams})
+        _retire_missing(session, Group, "key", {g.key for g in doc.groups})
+        _retire_missing(session, Domain, "key", {d.key for d in doc.domains})
+        session.execute(delete(Dependency).where(Dependency.source_id.in_(present)))
+        session.flush()
+        deps = [Dependency(source_id=s.id, target_id=d.system, kind=d.kind)
+                for s in doc.systems for d in {dep.system: dep for dep in s.dependencies}.values()]
+        session.add_all(deps)
+    return ImportReport(domains=len(doc.domains), groups=len(doc.groups), teams=len(doc.teams),
+                        systems=len(doc.systems), dependencies=len(deps), retired=retired,
+                        created=sorted(present - existing_systems.keys()))
+
+
+def _upsert(session, model, key: str, rows: list[dict]) -> None:
+    existing = {getattr(r, key): r for r in session.exec(select(model)).scalars()}
+    for values in rows:
+        row = existing.get(values[key])
+        if row is None:
+            session.add(model(**values))
+        else:
+            for name, value in values.items():
+                setattr(row, name, value)
+    session.flush()
+
+
+def _retire_missing(session, model, key: str, present: set[str]) -> None:
+    for row in session.exec(select(model)).scalars():
+        if getattr(row, key) not in present:
+            row.retired = True
+
+
+# ---------------------------------------------------------------- queries
+
+
+@dataclass(frozen=True)
+class OrgUnit:
+    level: str
+    key: str
+    name: str
+    parent_key: str | None
+
+
+def active_systems(engine: Engine) -> list[SystemView]:
+    """Every system in service, with its team, domain and dependencies, sorted by id."""
+    with session_scope(engine) as session:
+        teams = {t.key: t for t in session.exec(select(Team)).scalars()}
+        groups = {g.key: g for g in session.exec(select(Group)).scalars()}
+        deps: dict[str, list[tuple[str, str]]] = {}
+        for dep in session.exec(select(Dependency)).scalars():
+            deps.setdefault(dep.source_id, []).append((dep.target_id, dep.kind))
+        systems = session.exec(select(System).where(System.retired == False).order_by(System.system_id)).scalars()  # noqa: E712
+        return [
+            SystemView(system_id=s.system_id, name=s.name, tier=s.tier, traffic_class=s.traffic_class,
+                       public=s.public, purchase_flow=s.purchase_flow, team=s.team_key,
+                       domain=groups[teams[s.team_key].group_key].domain_key,
+                       services=tuple(s.services), dependencies=tuple(sorted(deps.get(s.system_id, []))))
+            for s in systems
+        ]
+
+
+def org_units(engine: Engine) -> list[OrgUnit]:
+    """Domains, groups and teams in service, each with its parent's key."""
+    with session_scope(engine) as session:
+        units = [OrgUnit("domain", d.key, d.name, None)
+                 for d in session.exec(select(Domain).where(Domain.retired == False)).scalars()]  # noqa: E712
+        units += [OrgUnit("group", g.key, g.name, g.domain_key)
+                  for g in session.exec(select(Group).where(Group.retired == False)).scalars()]  # noqa: E712
+        units += [OrgUnit("team", t.key, t.name, t.group_key)
+                  for t in session.exec(select(Team).where(Team.retired == False)).scalars()]  # noqa: E712
+    return units
+
+
+def get_system(engine: Engine, system_id: str) -> System | None:
+    with session_scope(engine) as session:
+        return session.get(System, system_id)
+
+
+def people(engine: Engine) -> dict[str, set[str]]:
+    """Roles by user name from the catalog: team members own, domain architects approve."""
+    roles: dict[str, set[str]] = {}
+    with session_scope(engine) as session:
+        for team in session.exec(select(Team)).scalars():
+            for user in set(team.members) | set(team.leads):
+                roles.setdefault(user, set()).add(f"owner:{team.key}")
+        for domain in session.exec(select(Domain)).scalars():
+            for user in domain.architects:
+                roles.setdefault(user, set()).add(f"architect:{domain.key}")
+    return roles
+
+

@@ -1,0 +1,154 @@
+"""Facts: what fact sources collected about each system, stored before evaluation.
+
+A fact source turns an external document or API into a JSON-able dict per
+SystemID. Storing keeps every distinct version (by content hash) so a run can
+name exactly which facts it read, and ``last_seen_at`` tells freshness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol, runtime_checkable
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from readiness.models import FactRecord, SourceStatus, System
+from storage import session_scope, utcnow
+
+
+@dataclass
+class CollectedFacts:
+    """One collection: facts per SystemID, and problems that name their place."""
+
+    source: str
+    by_system: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origin: str = ""
+    errors: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)  # assets that named no known system
+
+
+@runtime_checkable
+class FactSource(Protocol):
+    """Anything that can collect facts: an inventory file, Kapacity, perftest, Prometheus."""
+
+    name: str
+    freshness: timedelta
+
+    def collect(self, engine: Engine) -> CollectedFacts: ...
+
+
+@dataclass
+class StoreReport:
+    source: str
+    systems: int
+    changed: int
+    unknown_systems: list[str]
+    errors: list[str]
+
+
+def content_hash(data: Any) -> str:
+    """Stable hash of JSON-able content (key order does not matter)."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def collect_and_store(engine: Engine, source: FactSource, *, now: datetime | None = None) -> StoreReport:
+    """Collect from one source and store; a failing source is recorded, not raised."""
+    now = now or utcnow()
+    try:
+        collected = source.collect(engine)
+    except Exception as exc:  # a broken source must not stop the others
+        _record_status(engine, source.name, now, error=f"{type(exc).__name__}: {exc}", systems=0)
+        return StoreReport(source.name, 0, 0, [], [f"{source.name}: {type(exc).__name__}: {exc}"])
+    return store_facts(engine, collected, now=now)
+
+
+def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | None = None) -> StoreReport:
+    now = now or utcnow()
+    changed = 0
+    with session_scope(engine) as session:
+        known = set(session.exec(select(System.system_id)).scalars())
+        unknown = sorted(set(collected.by_system) - known)
+        latest = _latest_hashes(session, collected.source)
+        for system_id, data in sorted(collected.by_system.items()):
+            if system_id not in known:
+                continue
+            digest = content_hash(data)
+            if latest.get(system_id) == digest:
+                record = session.exec(select(FactRecord).where(
+                    FactRecord.system_id == system_id, FactRecord.source == collected.source,
+                    FactRecord.content_hash == digest)).scalar_one()
+                record.last_seen_at = now
+                continue
+            existing = session.exec(select(FactRecord).where(
+                FactRecord.system_id == system_id, FactRecord.source == collected.source,
+                FactRecord.content_hash == digest)).scalar_one_or_none()
+            if existing is not None:  # content went back to an earlier version
+                existing.last_seen_at = now
+            else:
+                session.add(FactRecord(system_id=system_id, source=collected.source, content_hash=digest,
+                                       data=data, origin=collected.origin, collected_at=now, last_seen_at=now))
+            changed += 1
+    error = "; ".join(collected.errors[:5]) if collected.errors else None
+    _record_status(engine, collected.source, now, error=error, systems=len(collected.by_system),
+                   success=True)
+    return StoreReport(collected.source, len(collected.by_system), changed, unknown, collected.errors)
+
+
+def _latest_hashes(session, source: str) -> dict[str, str]:
+    newest = (select(FactRecord.system_id, func.max(FactRecord.last_seen_at).label("seen"))
+              .where(FactRecord.source == source).group_by(FactRecord.system_id).subquery())
+    rows = session.execute(select(FactRecord.system_id, FactRecord.content_hash).join(
+        newest, (FactRecord.system_id == newest.c.system_id) & (FactRecord.last_seen_at == newest.c.seen))
+        .where(FactRecord.source == source))
+    return {system_id: digest for system_id, digest in rows}
+
+
+def _record_status(engine: Engine, source: str, now: datetime, *, error: str | None,
+                   systems: int, success: bool = False) -> None:
+    with session_scope(engine) as session:
+        status = session.get(SourceStatus, source) or SourceStatus(source=source, last_attempt_at=now)
+        status.last_attempt_at = now
+        status.last_error = error
+        status.systems = systems
+        if success:
+            status.last_success_at = now
+        session.add(status)
+
+
+@dataclass(frozen=True)
+class StoredFacts:
+    data: dict[str, Any]
+    content_hash: str
+    collected_at: datetime
+    last_seen_at: datetime
+    origin: str
+
+
+def latest_facts(engine: Engine, system_ids: Iterable[str] | None = None) -> dict[str, dict[str, StoredFacts]]:
+    """The newest facts per system per source: ``{system_id: {source: StoredFacts}}``."""
+    wanted = set(system_ids) if system_ids is not None else None
+    out: dict[str, dict[str, StoredFacts]] = {}
+    with session_scope(engine) as session:
+        newest = (select(FactRecord.system_id, FactRecord.source,
+                         func.max(FactRecord.last_seen_at).label("seen"))
+                  .group_by(FactRecord.system_id, FactRecord.source).subquery())
+        query = select(FactRecord).join(newest, (FactRecord.system_id == newest.c.system_id)
+                                        & (FactRecord.source == newest.c.source)
+                                        & (FactRecord.last_seen_at == newest.c.seen))
+        for record in session.exec(query).scalars():
+            if wanted is not None and record.system_id not in wanted:
+                continue
+            out.setdefault(record.system_id, {})[record.source] = StoredFacts(
+                record.data, record.content_hash, record.collected_at, record.last_seen_at, record.origin)
+    return out
+
+
+def source_statuses(engine: Engine) -> list[SourceStatus]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(SourceStatus).order_by(SourceStatus.source)).scalars())

@@ -1,0 +1,166 @@
+"""Readiness tables: the organisation catalog, facts, evaluation runs, results, scores.
+
+Identifiers from the company's own registry (domain/group/team keys, SystemIDs)
+are the primary keys, so imports are idempotent upserts and foreign keys read
+naturally in evidence and exports.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import NaiveDatetime
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False), **kwargs)
+
+
+class Domain(SQLModel, table=True):
+    __tablename__ = "readiness_domain"
+    key: str = Field(primary_key=True, max_length=100)
+    name: str
+    architects: list[str] = _json()
+    leads: list[str] = _json()
+    retired: bool = False
+
+
+class Group(SQLModel, table=True):
+    __tablename__ = "readiness_group"
+    key: str = Field(primary_key=True, max_length=100)
+    name: str
+    domain_key: str = Field(foreign_key="readiness_domain.key", index=True)
+    retired: bool = False
+
+
+class Team(SQLModel, table=True):
+    __tablename__ = "readiness_team"
+    key: str = Field(primary_key=True, max_length=100)
+    name: str
+    group_key: str = Field(foreign_key="readiness_group.key", index=True)
+    members: list[str] = _json()
+    leads: list[str] = _json()
+    oncall: list[str] = _json()
+    retired: bool = False
+
+
+class System(SQLModel, table=True):
+    __tablename__ = "readiness_system"
+    system_id: str = Field(primary_key=True, max_length=100)
+    name: str
+    team_key: str = Field(foreign_key="readiness_team.key", index=True)
+    tier: str  # critical | high | medium | low
+    public: bool = False
+    purchase_flow: bool = False
+    traffic_class: str = "Baseline"  # FLAS | Baseline
+    services: list[dict] = _json()
+    retired: bool = False
+    retired_at: NaiveDatetime | None = None
+
+
+class Dependency(SQLModel, table=True):
+    __tablename__ = "readiness_dependency"
+    source_id: str = Field(foreign_key="readiness_system.system_id", primary_key=True)
+    target_id: str = Field(foreign_key="readiness_system.system_id", primary_key=True)
+    kind: str = "sync"  # sync | async
+
+
+class FactRecord(SQLModel, table=True):
+    """One distinct version of one source's facts about one system.
+
+    A new row only when the content changes; re-collecting the same content
+    moves ``last_seen_at`` so freshness is known without duplicating history.
+    """
+
+    __tablename__ = "readiness_fact"
+    __table_args__ = (
+        UniqueConstraint("system_id", "source", "content_hash"),
+        Index("ix_readiness_fact_latest", "system_id", "source", "last_seen_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    system_id: str = Field(foreign_key="readiness_system.system_id")
+    source: str = Field(max_length=100)
+    content_hash: str = Field(max_length=64)
+    data: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    origin: str = ""  # file or endpoint the facts came from
+    collected_at: NaiveDatetime
+    last_seen_at: NaiveDatetime
+
+
+class SourceStatus(SQLModel, table=True):
+    """The last collection attempt per source, so stale or failing sources show."""
+
+    __tablename__ = "readiness_source_status"
+    source: str = Field(primary_key=True, max_length=100)
+    last_attempt_at: NaiveDatetime
+    last_success_at: NaiveDatetime | None = None
+    last_error: str | None = None
+    systems: int = 0
+
+
+class EvaluationRun(SQLModel, table=True):
+    __tablename__ = "readiness_run"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: NaiveDatetime
+    finished_at: NaiveDatetime | None = None
+    status: str = "running"  # running | complete | failed
+    rule_versions: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    fact_hashes: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    load_errors: list[dict] = _json()
+    systems: int = 0
+    results: int = 0
+    errors: int = 0
+    company_score: float | None = None
+    inputs_hash: str = ""
+    peak_event: str | None = None
+
+
+class RuleResult(SQLModel, table=True):
+    __tablename__ = "readiness_result"
+    __table_args__ = (Index("ix_readiness_result_run_system", "run_id", "system_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="readiness_run.id")
+    system_id: str = Field(max_length=100)
+    rule_id: str = Field(max_length=100)
+    rule_version: str = ""
+    status: str
+    credit: float = 0.0
+    weight: float = 0.0
+    earned: float = 0.0
+    counted: bool = True
+    message: str = ""
+    evidence: list[dict] = _json()
+    basis: str = "automated"  # automated | attested | pending | waiver | stale
+
+
+class ScoreSnapshot(SQLModel, table=True):
+    """A score per organisational unit per run: the dashboard reads these, never raw results."""
+
+    __tablename__ = "readiness_score"
+    __table_args__ = (Index("ix_readiness_score_run_level", "run_id", "level"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="readiness_run.id")
+    level: str  # company | domain | group | team | system
+    key: str = Field(max_length=100)
+    name: str
+    parent_key: str | None = None
+    score: float
+    points_possible: float
+    points_earned: float
+    points_outstanding: float
+    systems: int = 1
+    failing_rules: int = 0
+    confidence: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PeakEvent(SQLModel, table=True):
+    __tablename__ = "readiness_peak_event"
+    key: str = Field(primary_key=True, max_length=100)
+    name: str
+    starts_on: date
+    ends_on: date
+    target_date: date
+    target_score: float = 100.0

@@ -1,0 +1,225 @@
+"""Read models over stored runs: scores per level, explanations, changes, progress.
+
+Everything here reads stored runs and snapshots, never re-evaluates, so any
+number shown can be traced to the run (rule versions, fact hashes) behind it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from readiness.errors import NotFound
+from readiness.models import EvaluationRun, PeakEvent, RuleResult, ScoreSnapshot, System
+from readiness.rulebook import RuleSet
+from storage import session_scope
+
+LEVELS = ("company", "domain", "group", "team", "system")
+
+
+def latest_run_id(engine: Engine) -> int | None:
+    with session_scope(engine) as session:
+        return session.execute(select(func.max(EvaluationRun.id)).where(
+            EvaluationRun.status == "complete")).scalar()
+
+
+def _run_or_latest(engine: Engine, run_id: int | None) -> int:
+    run_id = run_id or latest_run_id(engine)
+    if run_id is None:
+        raise NotFound("no evaluation run yet: run `readiness evaluate` (or `readiness demo`)")
+    return run_id
+
+
+def get_run(engine: Engine, run_id: int | None = None) -> EvaluationRun:
+    run_id = _run_or_latest(engine, run_id)
+    with session_scope(engine) as session:
+        run = session.get(EvaluationRun, run_id)
+        if run is None:
+            raise NotFound(f"no run {run_id}")
+        return run
+
+
+def list_runs(engine: Engine, limit: int = 50) -> list[EvaluationRun]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(limit)).scalars())
+
+
+def scores(engine: Engine, level: str, *, run_id: int | None = None, parent: str | None = None) -> list[dict]:
+    """Scores of every unit at a level in a run, worst first."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; accepted: {', '.join(LEVELS)}")
+    run_id = _run_or_latest(engine, run_id)
+    with session_scope(engine) as session:
+        query = select(ScoreSnapshot).where(ScoreSnapshot.run_id == run_id, ScoreSnapshot.level == level)
+        if parent is not None:
+            query = query.where(ScoreSnapshot.parent_key == parent)
+        rows = session.exec(query.order_by(ScoreSnapshot.score, ScoreSnapshot.key)).scalars()
+        return [_score_dict(row) for row in rows]
+
+
+def _score_dict(row: ScoreSnapshot) -> dict:
+    return {"level": row.level, "key": row.key, "name": row.name, "parent": row.parent_key,
+            "score": round(row.score, 2), "points_possible": round(row.points_possible, 2),
+            "points_outstanding": round(row.points_outstanding, 2), "systems": row.systems,
+            "failing_rules": row.failing_rules, "confidence": row.confidence, "run_id": row.run_id}
+
+
+def results(engine: Engine, *, run_id: int | None = None, system_id: str | None = None,
+            statuses: tuple[str, ...] = ()) -> list[RuleResult]:
+    run_id = _run_or_latest(engine, run_id)
+    with session_scope(engine) as session:
+        query = select(RuleResult).where(RuleResult.run_id == run_id)
+        if system_id:
+            query = query.where(RuleResult.system_id == system_id)
+        if statuses:
+            query = query.where(RuleResult.status.in_(statuses))
+        return list(session.exec(query.order_by(RuleResult.system_id, RuleResult.rule_id)).scalars())
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    title: str
+    category: str
+    severity: str
+    status: str
+    points_lost: float
+    message: str
+    evidence: list[dict]
+    remediation: str
+    link: str
+    blocker: bool
+
+
+def explain(engine: Engine, system_id: str, ruleset: RuleSet, *, run_id: int | None = None) -> dict:
+    """What a system scored, and for every rule not fully met: why and how to fix it."""
+    run_id = _run_or_latest(engine, run_id)
+    with session_scope(engine) as session:
+        system = session.get(System, system_id)
+        if system is None:
+            raise NotFound(f"unknown system {system_id!r}")
+        snapshot = session.exec(select(ScoreSnapshot).where(
+            ScoreSnapshot.run_id == run_id, ScoreSnapshot.level == "system",
+            ScoreSnapshot.key == system_id)).scalar_one_or_none()
+    rules = ruleset.by_id()
+    findings = []
+    counts: dict[str, int] = {}
+    for result in results(engine, run_id=run_id, system_id=system_id):
+        counts[result.status] = counts.get(result.status, 0) + 1
+        if result.status in ("pass", "not_applicable") or (result.status == "waived"):
+            continue
+        meta = rules[result.rule_id].meta if result.rule_id in rules else None
+        findings.append(Finding(
+            rule_id=result.rule_id, title=meta.title if meta else result.rule_id,
+            category=meta.category if meta else "?", severity=meta.severity if meta else "?",
+            status=result.status, points_lost=round(result.weight - result.earned, 2),
+            message=result.message, evidence=result.evidence,
+            remediation=meta.remediation if meta else "fix the rule module (see message)",
+            link=meta.link if meta else "", blocker=bool(meta and meta.blocker)))
+    findings.sort(key=lambda f: (not f.blocker, -f.points_lost, f.rule_id))
+    return {"system_id": system_id, "name": system.name, "tier": system.tier,
+            "traffic_class": system.traffic_class, "retired": system.retired, "run_id": run_id,
+            "score": round(snapshot.score, 2) if snapshot else None,
+            "points_outstanding": round(snapshot.points_outstanding, 2) if snapshot else None,
+            "status_counts": counts, "findings": [asdict(f) for f in findings]}
+
+
+def changes(engine: Engine, since_run: int, *, run_id: int | None = None) -> dict:
+    """Results and scores that changed between two runs."""
+    run_id = _run_or_latest(engine, run_id)
+    before = {(r.system_id, r.rule_id): r.status for r in results(engine, run_id=since_run)}
+    after = {(r.system_id, r.rule_id): r.status for r in results(engine, run_id=run_id)}
+    changed = [{"system_id": s, "rule_id": r, "before": before.get((s, r)), "after": after.get((s, r))}
+               for (s, r) in sorted(before.keys() | after.keys()) if before.get((s, r)) != after.get((s, r))]
+    movers = []
+    old_scores = {(u["level"], u["key"]): u["score"] for level in LEVELS[:-1]
+                  for u in scores(engine, level, run_id=since_run)}
+    for level in LEVELS[:-1]:
+        for unit in scores(engine, level, run_id=run_id):
+            old = old_scores.get((level, unit["key"]))
+            if old is not None and abs(unit["score"] - old) >= 0.01:
+                movers.append({"level": level, "key": unit["key"], "name": unit["name"],
+                               "before": old, "after": unit["score"], "delta": round(unit["score"] - old, 2)})
+    movers.sort(key=lambda m: -abs(m["delta"]))
+    return {"from_run": since_run, "to_run": run_id, "results_changed": changed, "movers": movers}
+
+
+def history(engine: Engine, level: str = "company", key: str = "company", limit: int = 200) -> list[dict]:
+    """Score of one unit across runs, oldest first."""
+    with session_scope(engine) as session:
+        rows = session.execute(
+            select(EvaluationRun.id, EvaluationRun.started_at, ScoreSnapshot.score, ScoreSnapshot.points_outstanding)
+            .join(ScoreSnapshot, ScoreSnapshot.run_id == EvaluationRun.id)
+            .where(ScoreSnapshot.level == level, ScoreSnapshot.key == key, EvaluationRun.status == "complete")
+            .order_by(EvaluationRun.id.desc()).limit(limit)).all()
+    return [{"run_id": r[0], "at": r[1], "score": round(r[2], 2), "points_outstanding": round(r[3], 2)}
+            for r in reversed(rows)]
+
+
+def upsert_peak_event(engine: Engine, *, key: str, name: str, starts_on: date, ends_on: date,
+                      target_date: date, target_score: float = 100.0) -> None:
+    if not starts_on <= ends_on:
+        raise ValueError("peak event: starts_on must be on or before ends_on")
+    with session_scope(engine) as session:
+        event = session.get(PeakEvent, key) or PeakEvent(key=key, name=name, starts_on=starts_on,
+                                                         ends_on=ends_on, target_date=target_date)
+        event.name, event.starts_on, event.ends_on = name, starts_on, ends_on
+        event.target_date, event.target_score = target_date, target_score
+        session.add(event)
+
+
+def current_peak_event(engine: Engine, today: date | None = None) -> PeakEvent | None:
+    """The event that has not ended yet and comes first, else the latest one."""
+    today = today or date.today()
+    with session_scope(engine) as session:
+        events = list(session.exec(select(PeakEvent).order_by(PeakEvent.ends_on)).scalars())
+    upcoming = [e for e in events if e.ends_on >= today]
+    return upcoming[0] if upcoming else (events[-1] if events else None)
+
+
+def progress(engine: Engine, *, today: date | None = None, window_days: int = 28) -> dict | None:
+    """Company score against the peak event's target, with a projected date of reaching it.
+
+    The projection is a least-squares line through the company score of the
+    runs in the last ``window_days``; no date when the trend is flat or down.
+    """
+    event = current_peak_event(engine, today)
+    points = history(engine)
+    if event is None or not points:
+        return None
+    today = today or points[-1]["at"].date()
+    recent = [p for p in points if p["at"] >= points[-1]["at"] - timedelta(days=window_days)]
+    projected = _projected_date(recent, event.target_score)
+    latest = points[-1]["score"]
+    return {"event": event.name, "target_date": event.target_date.isoformat(), "target_score": event.target_score,
+            "score": latest, "gap": round(max(0.0, event.target_score - latest), 2),
+            "days_left": (event.target_date - today).days,
+            "projected_date": projected.isoformat() if projected else None,
+            "on_track": bool(latest >= event.target_score or (projected and projected <= event.target_date))}
+
+
+def _projected_date(points: list[dict], target: float) -> date | None:
+    if points and points[-1]["score"] >= target:
+        return points[-1]["at"].date()
+    if len(points) < 2:
+        return None
+    t0 = points[0]["at"]
+    xs = [(p["at"] - t0).total_seconds() / 86400 for p in points]
+    ys = [p["score"] for p in points]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mean_x) ** 2 for x in xs)
+    if var == 0:
+        return None
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var
+    if slope <= 1e-9:
+        return None
+    intercept = mean_y - slope * mean_x
+    days = (target - intercept) / slope
+    return (t0 + timedelta(days=days)).date() if days < 3650 else None
+
+
+def as_of(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"

@@ -1,0 +1,216 @@
+"""The rule authoring contract.
+
+A rule is one module under ``rules/`` (or an extra folder, or an entry-point
+pack) that defines ``META = RuleMeta(...)`` and ``evaluate(system, facts)``
+returning an :class:`Outcome`. Rules are pure: they read the facts collected
+before evaluation and never fetch anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SEVERITY_WEIGHTS = {"critical": 10.0, "high": 7.5, "medium": 5.0, "low": 2.5}
+CATEGORIES = (
+    "resilience",
+    "availability",
+    "databases",
+    "performance",
+    "capacity",
+    "observability",
+    "ddos",
+)
+TIERS = ("critical", "high", "medium", "low")
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    NOT_APPLICABLE = "not_applicable"
+    NO_DATA = "no_data"
+    ERROR = "error"
+    WAIVED = "waived"
+    PENDING_REVIEW = "pending_review"
+    EXPIRED = "expired"
+    WARNING = "warning"  # a scheduled rule failing before its due date
+
+
+class Applicability(BaseModel):
+    """Which systems a rule is about; an empty list means any."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    tiers: tuple[str, ...] = ()
+    traffic_classes: tuple[Literal["FLAS", "Baseline"], ...] = ()
+    public_only: bool = False
+    purchase_flow_only: bool = False
+
+    @field_validator("tiers")
+    @classmethod
+    def _known_tiers(cls, tiers: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [t for t in tiers if t not in TIERS]
+        if unknown:
+            raise ValueError(f"unknown tier(s) {unknown}; accepted: {list(TIERS)}")
+        return tiers
+
+    def reason_not_applicable(self, system: SystemView) -> str | None:
+        if self.tiers and system.tier not in self.tiers:
+            return f"applies to tiers {', '.join(self.tiers)}; system is {system.tier}"
+        if self.traffic_classes and system.traffic_class not in self.traffic_classes:
+            return f"applies to {'/'.join(self.traffic_classes)} systems; system is {system.traffic_class}"
+        if self.public_only and not system.public:
+            return "applies to publicly exposed systems only"
+        if self.purchase_flow_only and not system.purchase_flow:
+            return "applies to systems in the purchase flow only"
+        return None
+
+
+class Band(BaseModel):
+    """A partial-credit band: ratios at or above ``at_least`` earn ``credit``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    at_least: float
+    credit: float = Field(ge=0.0, le=1.0)
+
+
+class RuleMeta(BaseModel):
+    """Validated rule metadata; the id must equal the module name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{2,80}$")
+    title: str = Field(min_length=5)
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
+    severity: Literal["critical", "high", "medium", "low"]
+    kind: Literal["automated", "team-managed"] = "automated"
+    version: str = Field(default="1", min_length=1)
+    rationale: str = Field(min_length=20)
+    remediation: str = Field(min_length=20)
+    link: str = ""
+    blocker: bool = False
+    waivable: bool = True
+    applies_to: Applicability = Applicability()
+    weight: float | None = Field(default=None, gt=0)
+    bands: tuple[Band, ...] = ()
+    due: date | None = None  # before it, a failure is a warning that does not lower the score
+    facts: tuple[str, ...] = ()  # fact sources read, for docs and freshness
+    questions: tuple[str, ...] = ()  # team-managed checks: what the owner answers
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleMeta:
+        if self.blocker and self.waivable:
+            object.__setattr__(self, "waivable", False)  # blockers are never waivable
+        if self.kind == "team-managed" and not self.questions:
+            raise ValueError("team-managed rules must list the questions the owner answers")
+        if list(self.bands) != sorted(self.bands, key=lambda b: -b.at_least):
+            raise ValueError("bands must be listed from the highest threshold down")
+        return self
+
+    @property
+    def points(self) -> float:
+        return self.weight if self.weight is not None else SEVERITY_WEIGHTS[self.severity]
+
+    def credit_for(self, ratio: float) -> float:
+        """Credit for a headroom ratio under this rule's bands (0 below the lowest)."""
+        for band in self.bands:
+            if ratio >= band.at_least:
+                return band.credit
+        return 0.0
+
+
+@dataclass(frozen=True)
+class SystemView:
+    """What a rule may know about the system it evaluates."""
+
+    system_id: str
+    name: str
+    tier: str
+    traffic_class: str
+    public: bool
+    purchase_flow: bool
+    team: str
+    domain: str
+    services: tuple[dict, ...] = ()
+    dependencies: tuple[tuple[str, str], ...] = ()  # (target system id, sync|async)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Facts per source for one system, as collected before evaluation."""
+
+    by_source: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def source(self, name: str) -> dict[str, Any] | None:
+        return self.by_source.get(name)
+
+    def assets(self, kind: str, source: str = "inventory") -> list[dict[str, Any]]:
+        """Assets of one kind (``databases``, ``compute``...) from a source; [] when none."""
+        return list((self.by_source.get(source) or {}).get(kind) or [])
+
+    def has(self, name: str) -> bool:
+        return name in self.by_source
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: Status
+    credit: float = 0.0
+    message: str = ""
+    evidence: tuple[dict, ...] = ()
+
+
+def _evidence(evidence: list[dict] | tuple[dict, ...] | dict | None) -> tuple[dict, ...]:
+    if evidence is None:
+        return ()
+    if isinstance(evidence, dict):
+        return (evidence,)
+    return tuple(evidence)
+
+
+def passed(message: str = "", evidence=None) -> Outcome:
+    return Outcome(Status.PASS, 1.0, message, _evidence(evidence))
+
+
+def failed(message: str, evidence=None, credit: float = 0.0) -> Outcome:
+    if not 0.0 <= credit < 1.0:
+        raise ValueError("a failure's partial credit must be in [0, 1)")
+    return Outcome(Status.FAIL, credit, message, _evidence(evidence))
+
+
+def graded(credit: float, message: str, evidence=None) -> Outcome:
+    """Pass with full credit, otherwise a failure carrying the partial credit."""
+    if credit >= 1.0:
+        return passed(message, evidence)
+    return failed(message, evidence, credit=max(0.0, credit))
+
+
+def not_applicable(message: str) -> Outcome:
+    return Outcome(Status.NOT_APPLICABLE, 0.0, message)
+
+
+def no_data(message: str) -> Outcome:
+    return Outcome(Status.NO_DATA, 0.0, message)
+
+
+def each_asset(assets: list[dict], check, *, what: str) -> Outcome:
+    """Pass when ``check(asset)`` returns None for every asset; else fail naming each offender.
+
+    ``check`` returns a short reason string for a failing asset. Credit is the
+    share of assets that pass, so fixing some of them shows progress.
+    """
+    if not assets:
+        return no_data(f"no {what} found in the facts")
+    problems = []
+    evidence = []
+    for asset in assets:
+        reason = check(asset)
+        evidence.append({"asset": asset.get("id", "?"), "ok": reason is None, **({"problem": reason} if reason else {})})
+        if reason:
+            problems.append(f"{asset.get('id', '?')}: {reason}")
+    if not problems:
+        return passed(f"all {len(assets)} {what} comply", evidence)
+    share = 1 - len(problems) / len(assets)
+    return failed("; ".join(problems), evidence, credit=share * 0.5)

@@ -1,0 +1,114 @@
+"""The scoring policy, in one place (documented in docs/scoring.md).
+
+System score = 100 x earned points / possible points over the results that
+count. A rule's points are its weight (severity default: critical 10, high 7.5,
+medium 5, low 2.5); a result earns weight x credit. A failed, missing or
+expired blocker caps the system at BLOCKER_CAP. Team, group, domain and
+company scores are criticality-weighted means of their systems' scores;
+points outstanding are summed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from readiness.rulekit import Status
+
+# How each status counts: (in the denominator, credit earned)
+# credit None means "the rule's own credit" (partial credit for a failure).
+STATUS_POLICY: dict[Status, tuple[bool, float | None]] = {
+    Status.PASS: (True, 1.0),
+    Status.FAIL: (True, None),
+    Status.NO_DATA: (True, 0.0),  # readiness not shown is readiness not had
+    Status.PENDING_REVIEW: (True, 0.0),
+    Status.EXPIRED: (True, 0.0),
+    Status.WAIVED: (True, 1.0),  # a documented, approved exception
+    Status.NOT_APPLICABLE: (False, 0.0),
+    Status.ERROR: (False, 0.0),  # our fault, not the team's; reported separately
+    Status.WARNING: (False, 0.0),  # scheduled rule not yet due
+}
+
+BLOCKER_CAP = 50.0
+BLOCKING_STATUSES = {Status.FAIL, Status.NO_DATA, Status.EXPIRED}
+TIER_WEIGHTS = {"critical": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0}
+BASES = ("automated", "attested", "pending", "waiver", "stale")
+
+
+def counts(status: Status, credit: float) -> tuple[bool, float]:
+    """Whether a result counts, and the credit it earns."""
+    counted, fixed = STATUS_POLICY[status]
+    return counted, (credit if fixed is None else fixed) if counted else 0.0
+
+
+@dataclass
+class Tally:
+    """Points of one unit: possible, earned, and where the points come from."""
+
+    possible: float = 0.0
+    earned: float = 0.0
+    failing: int = 0
+    blocked: bool = False
+    by_basis: dict[str, float] = field(default_factory=lambda: dict.fromkeys(BASES, 0.0))
+
+    @property
+    def outstanding(self) -> float:
+        return round(self.possible - self.earned, 6)
+
+    def add(self, *, weight: float, earned: float, status: Status, blocker: bool, basis: str) -> None:
+        self.possible += weight
+        self.earned += earned
+        self.by_basis[basis] = self.by_basis.get(basis, 0.0) + weight
+        if earned < weight:
+            self.failing += 1
+        if blocker and status in BLOCKING_STATUSES:
+            self.blocked = True
+
+    def score(self) -> float:
+        if self.possible <= 0:
+            return 100.0
+        raw = 100.0 * self.earned / self.possible
+        return round(min(raw, BLOCKER_CAP) if self.blocked else raw, 4)
+
+    def confidence(self) -> dict[str, float]:
+        """Share of possible points by evidence basis (sums to 1 when any points exist)."""
+        if self.possible <= 0:
+            return dict.fromkeys(BASES, 0.0)
+        return {basis: round(points / self.possible, 4) for basis, points in self.by_basis.items()}
+
+
+@dataclass
+class UnitScore:
+    level: str
+    key: str
+    name: str
+    parent_key: str | None
+    score: float
+    possible: float
+    earned: float
+    outstanding: float
+    systems: int
+    failing: int
+    confidence: dict[str, float]
+
+
+def roll_up(level: str, key: str, name: str, parent_key: str | None,
+            members: Iterable[tuple[str, UnitScore]]) -> UnitScore:
+    """Criticality-weighted mean of member system scores; points and confidence summed."""
+    weighted = total_weight = possible = earned = 0.0
+    systems = failing = 0
+    basis_points = dict.fromkeys(BASES, 0.0)
+    for tier, system in members:
+        weight = TIER_WEIGHTS[tier]
+        weighted += weight * system.score
+        total_weight += weight
+        possible += system.possible
+        earned += system.earned
+        systems += 1
+        failing += system.failing
+        for basis, share in system.confidence.items():
+            basis_points[basis] += share * system.possible
+    score = round(weighted / total_weight, 4) if total_weight else 100.0
+    confidence = {b: round(p / possible, 4) if possible else 0.0 for b, p in basis_points.items()}
+    return UnitScore(level, key, name, parent_key, score, round(possible, 4), round(earned, 4),
+                     round(possible - earned, 4), systems, failing, confidence)

@@ -1,0 +1,95 @@
+"""Use cases the CLI, the app and the scheduler share: import, collect, evaluate, demo."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from readiness.catalog import ImportReport, import_catalog, load_catalog_file
+from readiness.engine import Overlay, RunReport, evaluate
+from readiness.facts import FactSource, StoreReport, collect_and_store
+from readiness.models import EvaluationRun
+from readiness.rulebook import RuleSet, load_rules
+from readiness.sources.inventory import InventorySource
+from storage import migrate, utcnow
+
+
+def open_database(engine: Engine) -> Engine:
+    """Bring the schema to the latest revision; cheap when it already is."""
+    migrate(engine)
+    return engine
+
+
+def import_catalog_file(engine: Engine, path: Path) -> ImportReport:
+    return import_catalog(engine, load_catalog_file(path), origin=str(path))
+
+
+def import_inventory_file(engine: Engine, path: Path, *, now: datetime | None = None) -> StoreReport:
+    """Validate the whole file first (nothing stored if any asset is invalid), then store."""
+    source = InventorySource(Path(path))
+    source.collect(engine)  # raises InputError naming the place before anything is written
+    return collect_and_store(engine, source, now=now)
+
+
+def collect(engine: Engine, sources: Sequence[FactSource], *, now: datetime | None = None) -> list[StoreReport]:
+    """Collect from every source; a failing one is reported and the rest go on."""
+    return [collect_and_store(engine, source, now=now) for source in sources]
+
+
+def default_overlays(engine: Engine, now: datetime) -> list[Overlay]:
+    """Waivers and reviews that change outcomes after evaluation (see readiness.governance)."""
+    try:
+        from readiness.governance import overlays_for
+    except ImportError:
+        return []
+    return overlays_for(engine, now)
+
+
+def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: RuleSet | None = None,
+                   now: datetime | None = None) -> RunReport:
+    from readiness.reports import current_peak_event
+
+    now = now or utcnow()
+    ruleset = ruleset or load_rules(rules_dirs)
+    event = current_peak_event(engine, now.date())
+    return evaluate(engine, ruleset, now=now, overlays=default_overlays(engine, now),
+                    peak_event=event.key if event else None)
+
+
+@dataclass
+class DemoReport:
+    catalog: ImportReport
+    runs: list[RunReport]
+    files: Path
+
+
+def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7,
+             now: datetime | None = None) -> DemoReport:
+    """Generate the demo files, import them like real data, evaluate.
+
+    On an empty database it replays the weekly inventories to build a history;
+    on one that already has runs it imports the latest files and evaluates once,
+    so running it twice gives the same scores without rewriting the past.
+    """
+    from readiness.demo import generate, peak_event_for
+    from readiness.reports import upsert_peak_event
+
+    now = now or utcnow()
+    files = generate(out_dir, systems=systems, seed=seed, now=now)
+    report = import_catalog_file(engine, files.catalog)
+    upsert_peak_event(engine, **peak_event_for(now.date()))
+    ruleset = load_rules()
+    with engine.connect() as connection:
+        has_runs = connection.execute(select(func.count()).select_from(EvaluationRun)).scalar() > 0
+    runs = []
+    replay = files.inventories[-1:] if has_runs else files.inventories
+    for at, inventory in replay:
+        at = now if has_runs else at
+        import_inventory_file(engine, inventory, now=at)
+        runs.append(run_evaluation(engine, ruleset=ruleset, now=at))
+    return DemoReport(report, runs, out_dir)

@@ -1,0 +1,22 @@
+"""A dashboard for the system's health."""
+
+from readiness.rulekit import Facts, RuleMeta, SystemView, failed, passed
+
+META = RuleMeta(
+    id="dashboards",
+    title="Service health dashboard",
+    category="observability",
+    severity="medium",
+    rationale="During an incident the on-call engineer needs one place showing traffic, errors, "
+              "latency and saturation; building it during the incident costs the minutes that matter.",
+    remediation="Create a dashboard with request rate, error rate, latency percentiles and "
+                "saturation per service, and register it in the inventory.",
+    facts=("inventory",),
+)
+
+
+def evaluate(system: SystemView, facts: Facts):
+    boards = [d for d in facts.assets("dashboards") if d.get("url")]
+    if boards:
+        return passed(f"{len(boards)} dashboard(s)", [{"asset": d["id"], "url": d["url"]} for d in boards])
+    return failed("no dashboard with a URL in the inventory")

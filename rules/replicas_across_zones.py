@@ -1,0 +1,28 @@
+"""Critical and high systems run at least two replicas spread over two zones."""
+
+from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, each_asset
+
+META = RuleMeta(
+    id="replicas_across_zones",
+    title="At least two replicas across two zones",
+    category="availability",
+    severity="critical",
+    blocker=True,
+    rationale="One replica, or all replicas in one zone, means a single node or zone failure stops "
+              "the system; in the purchase flow that is lost sales.",
+    remediation="Run at least 2 replicas and spread them over at least 2 availability zones "
+                "(topology spread constraints or anti-affinity).",
+    applies_to=Applicability(tiers=("critical", "high")),
+    facts=("inventory", "kubernetes"),
+)
+
+
+def evaluate(system: SystemView, facts: Facts):
+    def check(asset):
+        if asset.get("replicas", 1) < 2:
+            return f"{asset.get('replicas', 1)} replica(s)"
+        if len(set(asset.get("zones") or [])) < 2:
+            return f"replicas in {len(set(asset.get('zones') or []))} zone(s)"
+        return None
+
+    return each_asset(facts.assets("compute"), check, what="compute services")
