@@ -1,0 +1,639 @@
+"""Forecasting models: one small protocol, validated parameters, a fallback when a fit is poor.
+
+Every model follows statsforecast's shape: ``fit(history)`` then
+``predict(h, levels)`` returning the point forecast and upper quantiles, and an
+``alias`` naming it. The models:
+
+- :class:`SeasonalNaive`: repeat the last week (earlier weeks fill gaps). The
+  yardstick, and the fallback.
+- :class:`SeasonalProfile`: a level-adjusted robust weekly profile. The last
+  ``weeks`` weeks are laid side by side by wall-clock time of week (so DST moves
+  the daily cycle with local time), each week is divided by its own level,
+  the shapes are combined with exponentially decaying weights after clipping
+  outliers (spikes and holidays do not leak into next week), smoothed along the
+  week, blended with a daily shape pooled over days (less noise at minute
+  resolution), and multiplied by the smoothed weekly level with an optional
+  damped growth trend and a decaying correction from the last hours.
+- :class:`AutoProfile`: chooses SeasonalProfile's parameters by rolling-origin
+  validation on the history's own last weeks (coordinate search, a few dozen
+  vectorised evaluations), and falls back to SeasonalNaive when the best profile
+  does not beat it on that validation.
+
+Quantiles (p90, p99, ...) come from the model's own out-of-sample errors at
+earlier origins: errors are scaled by ``(forecast + c) ** beta`` (beta chosen by
+pinball loss), and the scaled error's empirical quantile, with the finite-sample
+conformal correction, is added back. So the width follows the traffic level
+through the day, and coverage is calibrated on the series itself.
+
+Everything is numpy: no iterative fits, so 8 weeks of minute history forecast a
+week ahead in a fraction of a second, and results are deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Protocol, Self
+
+import numpy as np
+
+from kapacity.errors import ParameterError
+from kapacity.history import DAY, Series
+
+DEFAULT_LEVELS = (0.9, 0.99)
+
+
+# -- forecasts and the protocol -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Forecast:
+    """A forecast on the history's grid: ``mean[i]`` for the interval at ``start + i*step``."""
+
+    name: str | None
+    start: int
+    step: int
+    tz: str | None
+    mean: np.ndarray
+    quantiles: dict[float, np.ndarray]
+    model: str
+    params: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    @property
+    def h(self) -> int:
+        return int(self.mean.shape[0])
+
+    def times(self) -> np.ndarray:
+        return self.start + self.step * np.arange(self.h, dtype=np.int64)
+
+
+class Forecaster(Protocol):
+    """The model protocol: construct with validated parameters, fit, predict."""
+
+    alias: str
+
+    def fit(self, history: Series) -> Self: ...
+
+    def predict(self, h: int, levels: Sequence[float] = DEFAULT_LEVELS) -> Forecast: ...
+
+
+def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
+    out = tuple(sorted({float(q) for q in levels}))
+    for q in out:
+        if not 0.5 <= q < 1:
+            raise ParameterError(f"quantile level {q} outside [0.5, 1); use e.g. 0.9 or 0.99")
+    return out
+
+
+# -- the calendar of a series ---------------------------------------------------------------
+
+@dataclass
+class _Grid:
+    """Arrays derived once per history: values, wall-clock slot of week, excluded days."""
+
+    y: np.ndarray
+    slot: np.ndarray
+    P: int
+    D: int
+    step: int
+    excluded: np.ndarray  # True on days to keep out of profiles (holidays, peak events)
+
+    @classmethod
+    def build(cls, history: Series, excluded_days: frozenset[int] = frozenset()) -> _Grid:
+        times = history.times()
+        wall = history.wall_seconds(times)
+        P, D = history.per_week, history.per_day
+        slot = week_slots(wall, history.step)
+        if excluded_days:
+            days = np.floor_divide(wall, DAY)
+            excluded = np.isin(days, np.fromiter(excluded_days, np.int64))
+        else:
+            excluded = np.zeros(history.n, bool)
+        return cls(history.values, slot, P, D, history.step, excluded)
+
+
+def week_slots(wall: np.ndarray, step: int) -> np.ndarray:
+    """Slot of week from wall-clock seconds: 0 is Monday 00:00 (1970-01-01 was a Thursday)."""
+    per_day, per_week = DAY // step, 7 * DAY // step
+    return (np.floor_divide(wall, step) + 3 * per_day) % per_week
+
+
+def future_slots(history: Series, h: int) -> tuple[int, np.ndarray]:
+    start = history.end + history.step
+    times = history.times(start, h)
+    return start, week_slots(history.wall_seconds(times), history.step)
+
+
+# -- seasonal naive --------------------------------------------------------------------------
+
+def seasonal_naive_values(y: np.ndarray, m: int, h: int, P: int, max_weeks: int = 8) -> np.ndarray:
+    """Value one season back from each of ``h`` points after ``m`` (earlier seasons fill gaps)."""
+    j = np.arange(h)
+    first = (j // P) + 1
+    out = np.full(h, np.nan)
+    for extra in range(max_weeks):
+        idx = m + j - (first + extra) * P
+        ok = (idx >= 0) & np.isnan(out)
+        if not ok.any():
+            break
+        out[ok] = y[idx[ok]]
+    if np.isnan(out).any():
+        recent = y[max(0, m - P):m]
+        fill = np.nanmean(recent) if np.isfinite(recent).any() else np.nanmean(y[:m])
+        out[np.isnan(out)] = 0.0 if not np.isfinite(fill) else fill
+    return out
+
+
+class SeasonalNaive:
+    """Repeat the value one week back; quantiles from its own errors at earlier origins."""
+
+    alias = "SeasonalNaive"
+
+    def __init__(self, season: str = "week") -> None:
+        if season not in {"week", "day"}:
+            raise ParameterError(f"season {season!r} not understood; use 'week' or 'day'")
+        self.season = season
+        self._history: Series | None = None
+
+    def fit(self, history: Series) -> Self:
+        self._history = history
+        return self
+
+    def predict(self, h: int, levels: Sequence[float] = DEFAULT_LEVELS) -> Forecast:
+        history = _fitted(self._history, self.alias)
+        levels = _check_levels(levels)
+        _check_h(h)
+        P = history.per_week if self.season == "week" else history.per_day
+        y = history.values
+        mean = seasonal_naive_values(y, history.n, h, P)
+        errors = []
+        for m in _origins(history.n, min(h, P), P, needed=P + 1, count=8):
+            f = seasonal_naive_values(y, m, min(h, P), P)
+            errors.append((y[m:m + f.size], f))
+        quantiles = _Calibration.fit(errors, levels).apply(mean)
+        start, _ = future_slots(history, h)
+        return Forecast(history.name, start, history.step, history.tz, _clip(mean), quantiles,
+                        self.alias, {"season": self.season})
+
+
+# -- the seasonal profile model ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProfileParams:
+    """SeasonalProfile's parameters; construction validates them."""
+
+    weeks: int = 6                # weeks of history in the profile
+    decay: float = 0.8            # weight of each older week relative to the next
+    robust: bool = True           # clip each slot's outliers (3 MADs) before averaging weeks
+    smooth_minutes: int = 0       # moving-average width along the week (0: none)
+    daily_blend: float = 0.0      # weight of the day-pooled shape (0: pure weekly shape)
+    pooling: str = "weekdays"     # days pooled for the daily shape: "all" or "weekdays"
+    level_decay: float = 0.5      # weight of each older week's level (0: last week only)
+    trend: bool = False           # damped growth trend of weekly levels
+    damping: float = 0.9          # per-week damping of that trend
+    recent_hours: int = 24        # window of the short-term level correction
+    recent_decay: float = 0.0     # per-day persistence of that correction (0: off)
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 1 <= self.weeks <= 104:
+            problems.append(f"weeks={self.weeks} (1 to 104)")
+        for name in ("decay", "level_decay", "damping"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                problems.append(f"{name}={value} (0 to 1)")
+        if not 0 <= self.daily_blend <= 1:
+            problems.append(f"daily_blend={self.daily_blend} (0 to 1)")
+        if not 0 <= self.recent_decay < 1:
+            problems.append(f"recent_decay={self.recent_decay} (0 to below 1)")
+        if not 0 <= self.smooth_minutes <= 24 * 60:
+            problems.append(f"smooth_minutes={self.smooth_minutes} (0 to 1440)")
+        if not 1 <= self.recent_hours <= 24 * 7:
+            problems.append(f"recent_hours={self.recent_hours} (1 to 168)")
+        if self.pooling not in {"all", "weekdays"}:
+            problems.append(f"pooling={self.pooling!r} ('all' or 'weekdays')")
+        if problems:
+            raise ParameterError("invalid SeasonalProfile parameters: " + ", ".join(problems))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class _Engine:
+    """Vectorised profile forecasts from any origin of one grid, with caches for search."""
+
+    def __init__(self, grid: _Grid) -> None:
+        self.g = grid
+        self._matrix: dict[tuple[int, int], np.ndarray] = {}
+        self._shape: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._final: dict[tuple, np.ndarray] = {}
+
+    # week matrix: row 0 is the week that ends at the origin, row k the week k before it
+    def matrix(self, m: int, weeks: int) -> np.ndarray:
+        key = (m, weeks)
+        if key not in self._matrix:
+            g = self.g
+            lo = max(0, m - weeks * g.P)
+            idx = np.arange(lo, m)
+            rows = (m - 1 - idx) // g.P
+            M = np.full((weeks, g.P), np.nan)
+            values = np.where(g.excluded[lo:m], np.nan, g.y[lo:m])
+            M[rows, g.slot[lo:m]] = values
+            self._matrix[key] = M
+        return self._matrix[key]
+
+    def shape_and_levels(self, m: int, p: ProfileParams) -> tuple[np.ndarray, np.ndarray]:
+        key = (m, p.weeks, p.decay, p.robust)
+        if key in self._shape:
+            return self._shape[key]
+        M = self.matrix(m, p.weeks)
+        valid = ~np.isnan(M)
+        base = _col_median(M)
+        usable = valid & ~np.isnan(base)
+        num = np.where(usable, M, 0.0).sum(axis=1)
+        den = np.where(usable, base, 0.0).sum(axis=1)
+        scale = np.nanmean(base) if np.isfinite(base).any() else np.nan
+        coverage = usable.sum(axis=1) / M.shape[1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            levels = np.where((den > 0) & (coverage >= 0.25), num / den * scale, np.nan)
+            levels = np.where((den > 0) & (num == 0) & (coverage >= 0.25), 0.0, levels)
+            S = M / np.where(levels > 0, levels, np.nan)[:, None]
+        if p.robust and M.shape[0] >= 3:
+            med = _col_median(S)
+            mad = _col_median(np.abs(S - med))
+            spread = 3.0 * 1.4826 * np.maximum(mad, 0.05 * np.abs(med) + 1e-9)
+            S = np.clip(S, med - spread, med + spread)
+        weights = p.decay ** np.arange(M.shape[0], dtype=float)
+        ok = ~np.isnan(S)
+        wsum = (ok * weights[:, None]).sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shape = np.where(ok, S, 0.0).T @ weights / wsum
+        shape[wsum == 0] = np.nan
+        self._shape[key] = (shape, levels)
+        return shape, levels
+
+    def final_shape(self, m: int, p: ProfileParams) -> np.ndarray:
+        key = (m, p.weeks, p.decay, p.robust, p.smooth_minutes, p.daily_blend, p.pooling)
+        if key in self._final:
+            return self._final[key]
+        shape, _ = self.shape_and_levels(m, p)
+        g = self.g
+        width = max(1, int(round(p.smooth_minutes * 60 / g.step)))
+        shape = _fill_from_days(shape, g.D, p.pooling)
+        if width > 1:
+            shape = _circular_mean(shape, width)
+        if p.daily_blend > 0:
+            shape = (1 - p.daily_blend) * shape + p.daily_blend * _pooled_days(shape, g.D, p.pooling)
+        self._final[key] = shape
+        return shape
+
+    def level_path(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
+        """Forecast level for each of ``h`` points after origin ``m``."""
+        _, levels = self.shape_and_levels(m, p)
+        ok = np.isfinite(levels)
+        if not ok.any():
+            recent = self.g.y[max(0, m - self.g.P):m]
+            return np.full(h, np.nanmean(recent) if np.isfinite(recent).any() else 0.0)
+        ages = np.arange(levels.size, dtype=float)
+        w = np.where(ok, p.level_decay ** ages, 0.0)
+        w[np.argmax(ok)] = max(w[np.argmax(ok)], 1e-12)
+        level = float(np.dot(w, np.where(ok, levels, 0.0)) / w.sum())
+        if not p.trend or ok.sum() < 3 or level <= 0:
+            return np.full(h, level)
+        slope = _theil_sen_log_slope(ages[ok], levels[ok])
+        age = float(np.dot(w, ages) / w.sum()) + 0.5  # weeks between the level's centre and m
+        weeks_ahead = age + (np.arange(h) + 1) / self.g.P
+        if p.damping >= 1:
+            damped = weeks_ahead
+        else:
+            damped = p.damping * (1 - p.damping ** weeks_ahead) / (1 - p.damping)
+        return level * np.exp(slope * damped)
+
+    def forecast(self, m: int, h: int, slots: np.ndarray, p: ProfileParams) -> np.ndarray:
+        shape = self.final_shape(m, p)
+        level = self.level_path(m, h, p)
+        f = level * shape[slots]
+        if p.recent_decay > 0:
+            g = self.g
+            n_recent = max(1, int(p.recent_hours * 3600 // g.step))
+            lo = max(0, m - n_recent)
+            actual = g.y[lo:m]
+            fitted = level[0] * shape[g.slot[lo:m]]
+            ok = ~np.isnan(actual) & ~np.isnan(fitted) & ~g.excluded[lo:m]
+            if ok.sum() >= max(2, n_recent // 2) and fitted[ok].sum() > 0:
+                ratio = float(np.clip(actual[ok].sum() / fitted[ok].sum(), 0.33, 3.0))
+                lead_days = (np.arange(h) + 1) / g.D
+                f = f * (1 + (ratio - 1) * p.recent_decay ** lead_days)
+        return f
+
+
+def _col_median(A: np.ndarray) -> np.ndarray:
+    """Median of each column ignoring NaN (sort-based: fast on short, wide matrices)."""
+    s = np.sort(A, axis=0)
+    count = (~np.isnan(A)).sum(axis=0)
+    lo = np.clip((count - 1) // 2, 0, None)
+    hi = np.clip(count // 2, 0, None)
+    cols = np.arange(A.shape[1])
+    out = 0.5 * (s[lo, cols] + s[hi, cols])
+    out[count == 0] = np.nan
+    return out
+
+
+def _day_groups(pooling: str) -> list[list[int]]:
+    return [list(range(7))] if pooling == "all" else [[0, 1, 2, 3, 4], [5], [6]]
+
+
+def _pooled_days(shape: np.ndarray, D: int, pooling: str) -> np.ndarray:
+    """Each day's level times the mean time-of-day shape of its pooling group."""
+    days = shape.reshape(7, D)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        day_level = np.nanmean(days, axis=1)
+        unit = days / np.where(day_level > 0, day_level, np.nan)[:, None]
+    out = np.empty_like(days)
+    for group in _day_groups(pooling):
+        with np.errstate(invalid="ignore"):
+            mean_shape = np.nanmean(unit[group], axis=0) if len(group) > 1 else unit[group[0]]
+        mean_shape = np.where(np.isnan(mean_shape), 1.0, mean_shape)
+        for d in group:
+            out[d] = (day_level[d] if np.isfinite(day_level[d]) else 0.0) * mean_shape
+    return out.reshape(-1)
+
+
+def _fill_from_days(shape: np.ndarray, D: int, pooling: str) -> np.ndarray:
+    """Fill slots no week covered from the day-pooled shape, then from the overall mean."""
+    if not np.isnan(shape).any():
+        return shape
+    days = shape.reshape(7, D)
+    with np.errstate(invalid="ignore"):
+        tod = np.nanmean(days, axis=0)
+    overall = np.nanmean(shape) if np.isfinite(shape).any() else 1.0
+    tod = np.where(np.isnan(tod), overall, tod)
+    filled = np.where(np.isnan(days), tod[None, :], days).reshape(-1)
+    return filled
+
+
+def _circular_mean(x: np.ndarray, width: int) -> np.ndarray:
+    half = width // 2
+    padded = np.concatenate([x[-half:], x, x[:width - half - 1]]) if half else x
+    c = np.concatenate([[0.0], np.cumsum(padded)])
+    return (c[width:] - c[:-width]) / width
+
+
+def _theil_sen_log_slope(ages: np.ndarray, levels: np.ndarray) -> float:
+    """Weekly growth rate of log level; clipped to +-10% a week."""
+    logs = np.log(np.maximum(levels, 1e-9))
+    i, j = np.triu_indices(ages.size, 1)
+    slopes = (logs[i] - logs[j]) / (ages[j] - ages[i])  # older week has larger age
+    return float(np.clip(np.median(slopes), -0.1, 0.1))
+
+
+class SeasonalProfile:
+    """Level-adjusted robust weekly profile with fixed, validated parameters."""
+
+    alias = "SeasonalProfile"
+
+    def __init__(self, params: ProfileParams | None = None, **overrides) -> None:
+        base = params or ProfileParams()
+        try:
+            self.params = replace(base, **overrides) if overrides else base
+        except TypeError as exc:
+            raise ParameterError(f"unknown SeasonalProfile parameter: {exc}") from exc
+        self._history: Series | None = None
+        self._engine: _Engine | None = None
+        self.excluded_days: frozenset[int] = frozenset()
+
+    def fit(self, history: Series, *, excluded_days: frozenset[int] = frozenset()) -> Self:
+        self._history = history
+        self.excluded_days = excluded_days
+        self._engine = _Engine(_Grid.build(history, excluded_days))
+        return self
+
+    def predict(self, h: int, levels: Sequence[float] = DEFAULT_LEVELS) -> Forecast:
+        history = _fitted(self._history, self.alias)
+        levels = _check_levels(levels)
+        _check_h(h)
+        engine = self._engine
+        start, slots = future_slots(history, h)
+        mean = engine.forecast(history.n, h, slots, self.params)
+        errors = _validation_errors(engine, self.params, _calibration_origins(history, h))
+        quantiles = _Calibration.fit(errors, levels).apply(mean)
+        return Forecast(history.name, start, history.step, history.tz, _clip(mean), quantiles,
+                        self.alias, self.params.as_dict())
+
+
+# -- choosing parameters ----------------------------------------------------------------------
+
+def _origins(n: int, h: int, P: int, *, needed: int, count: int) -> list[int]:
+    """Up to ``count`` origins stepping back by ``h`` from ``n - h``, each with ``needed`` points before."""
+    out = []
+    m = n - h
+    while m >= needed and len(out) < count:
+        out.append(m)
+        m -= h
+    return out
+
+
+def _calibration_origins(history: Series, h: int) -> list[int]:
+    h_val = min(h, history.per_week)
+    # enough out-of-sample errors for a p99 (about 2000), at most 12 origins
+    count = int(np.clip(math.ceil(2000 / h_val), 3, 12))
+    needed = min(history.per_week * 2, max(2 * history.per_day, history.n // 3))
+    return [(m, h_val) for m in _origins(history.n, h_val, history.per_week, needed=needed,
+                                         count=count)]
+
+
+def _validation_errors(engine: _Engine, p: ProfileParams,
+                       origins: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    g = engine.g
+    out = []
+    for m, h in origins:
+        f = engine.forecast(m, h, g.slot[m:m + h], p)
+        out.append((g.y[m:m + h], f))
+    return out
+
+
+def _mae(errors: list[tuple[np.ndarray, np.ndarray]]) -> float:
+    total, count = 0.0, 0
+    for actual, f in errors:
+        ok = ~np.isnan(actual) & ~np.isnan(f)
+        total += float(np.abs(actual[ok] - np.maximum(f[ok], 0)).sum())
+        count += int(ok.sum())
+    return total / count if count else math.inf
+
+
+SEARCH_SPACE: dict[str, tuple] = {
+    "weeks": (2, 3, 4, 6, 8, 12),
+    "decay": (0.6, 0.8, 1.0),
+    "robust": (True, False),
+    "smooth_minutes": (0, 5, 15, 30, 60),
+    "daily_blend": (0.0, 0.25, 0.5, 0.75),
+    "pooling": ("weekdays", "all"),
+    "level_decay": (0.0, 0.3, 0.6, 0.9),
+    "trend": (False, True),
+    "recent_decay": (0.0, 0.3, 0.6, 0.85),
+}
+
+
+class AutoProfile:
+    """SeasonalProfile with parameters chosen on the history's last weeks; SeasonalNaive fallback.
+
+    ``passes`` rounds of coordinate search over :data:`SEARCH_SPACE` pick the
+    parameters with the lowest validation MAE at up to ``val_origins`` origins.
+    When that MAE is above ``fallback_ratio`` times seasonal naive's on the same
+    points, the forecast is seasonal naive's (the fit is poor).
+    """
+
+    alias = "AutoProfile"
+
+    def __init__(self, *, passes: int = 2, val_origins: int = 3, fallback_ratio: float = 1.0,
+                 start: ProfileParams | None = None, search: dict[str, tuple] | None = None) -> None:
+        if not 1 <= passes <= 5:
+            raise ParameterError(f"passes={passes} outside 1 to 5")
+        if not 1 <= val_origins <= 12:
+            raise ParameterError(f"val_origins={val_origins} outside 1 to 12")
+        if not 0.5 <= fallback_ratio <= 2:
+            raise ParameterError(f"fallback_ratio={fallback_ratio} outside 0.5 to 2")
+        self.passes, self.val_origins, self.fallback_ratio = passes, val_origins, fallback_ratio
+        self.start = start or ProfileParams()
+        self.search = dict(SEARCH_SPACE if search is None else search)
+        for name, values in self.search.items():
+            for value in values:
+                replace(self.start, **{name: value})  # validates every candidate up front
+        self._history: Series | None = None
+        self.excluded_days: frozenset[int] = frozenset()
+
+    def fit(self, history: Series, *, excluded_days: frozenset[int] = frozenset()) -> Self:
+        self._history = history
+        self.excluded_days = excluded_days
+        return self
+
+    def predict(self, h: int, levels: Sequence[float] = DEFAULT_LEVELS) -> Forecast:
+        history = _fitted(self._history, self.alias)
+        levels = _check_levels(levels)
+        _check_h(h)
+        engine = _Engine(_Grid.build(history, self.excluded_days))
+        calibration = _calibration_origins(history, h)
+        validation = calibration[:self.val_origins]
+        weeks_available = max(1, history.n // history.per_week)
+        params, score = self._search(engine, validation, weeks_available)
+        start, slots = future_slots(history, h)
+        notes: list[str] = []
+        P = history.per_week
+        naive_errors = [(engine.g.y[m:m + k], seasonal_naive_values(engine.g.y, m, k, P))
+                        for m, k in validation if m >= P]
+        naive_score = _mae(naive_errors) if naive_errors else math.inf
+        if validation and naive_errors and score > self.fallback_ratio * naive_score:
+            notes.append(f"profile validation MAE {score:.4g} above seasonal naive's "
+                         f"{naive_score:.4g}: fell back to SeasonalNaive")
+            mean = seasonal_naive_values(engine.g.y, history.n, h, P)
+            errors = [(engine.g.y[m:m + k], seasonal_naive_values(engine.g.y, m, k, P))
+                      for m, k in calibration if m >= P]
+            model, used = SeasonalNaive.alias, {"season": "week"}
+        else:
+            mean = engine.forecast(history.n, h, slots, params)
+            errors = _validation_errors(engine, params, calibration)
+            model, used = SeasonalProfile.alias, params.as_dict()
+        quantiles = _Calibration.fit(errors, levels).apply(mean)
+        used = {**used, "selected_by": self.alias, "validation_mae": _round(score),
+                "naive_validation_mae": _round(naive_score)}
+        return Forecast(history.name, start, history.step, history.tz, _clip(mean), quantiles,
+                        model, used, tuple(notes))
+
+    def _search(self, engine: _Engine, validation: list[tuple[int, int]],
+                weeks_available: int) -> tuple[ProfileParams, float]:
+        best = replace(self.start, weeks=min(self.start.weeks, weeks_available))
+        if not validation:
+            return best, math.inf
+        cache: dict[ProfileParams, float] = {}
+
+        def score(p: ProfileParams) -> float:
+            if p not in cache:
+                cache[p] = _mae(_validation_errors(engine, p, validation))
+            return cache[p]
+
+        best_score = score(best)
+        for _ in range(self.passes):
+            improved = False
+            for name, values in self.search.items():
+                for value in values:
+                    if name == "weeks" and value > weeks_available and value != values[0]:
+                        continue
+                    candidate = replace(best, **{name: value})
+                    s = score(candidate)
+                    if s < best_score - 1e-12:
+                        best, best_score, improved = candidate, s, True
+            if not improved:
+                break
+        return best, best_score
+
+
+# -- quantiles from out-of-sample errors -----------------------------------------------------
+
+@dataclass(frozen=True)
+class _Calibration:
+    beta: float
+    offset: float
+    scaled: dict[float, float]
+
+    @classmethod
+    def fit(cls, errors: list[tuple[np.ndarray, np.ndarray]], levels: Sequence[float]) -> _Calibration:
+        actual = np.concatenate([a for a, _ in errors]) if errors else np.array([])
+        fc = np.concatenate([np.maximum(f, 0) for _, f in errors]) if errors else np.array([])
+        ok = ~np.isnan(actual) & ~np.isnan(fc)
+        actual, fc = actual[ok], fc[ok]
+        if actual.size < 10:
+            return cls(0.5, 1.0, {q: 3.0 * (1 + 2 * (q - 0.9) * 10) for q in levels})
+        offset = 0.1 * float(np.mean(fc)) + 1e-6
+        best = None
+        for beta in (0.0, 0.5, 1.0):
+            scale = (fc + offset) ** beta
+            z = (actual - fc) / scale
+            scaled = {q: _conformal_quantile(z, q) for q in levels}
+            loss = sum(_pinball(actual, fc + scaled[q] * scale, q) for q in levels)
+            if best is None or loss < best[0] - 1e-12:
+                best = (loss, cls(beta, offset, scaled))
+        return best[1]
+
+    def apply(self, mean: np.ndarray) -> dict[float, np.ndarray]:
+        m = np.maximum(mean, 0)
+        scale = (m + self.offset) ** self.beta
+        out, floor = {}, m
+        for q in sorted(self.scaled):
+            band = np.maximum(m + max(self.scaled[q], 0.0) * scale, floor)
+            out[q] = _clip(band)
+            floor = out[q]
+        return out
+
+
+def _conformal_quantile(z: np.ndarray, q: float) -> float:
+    n = z.size
+    rank = min(n, math.ceil((n + 1) * q))
+    return float(np.partition(z, rank - 1)[rank - 1])
+
+
+def _pinball(actual: np.ndarray, pred: np.ndarray, q: float) -> float:
+    diff = actual - pred
+    return float(np.mean(np.maximum(q * diff, (q - 1) * diff)))
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def _fitted(history: Series | None, alias: str) -> Series:
+    if history is None:
+        raise ParameterError(f"{alias}: call fit(history) before predict(h)")
+    return history
+
+
+def _check_h(h: int) -> None:
+    if not isinstance(h, int | np.integer) or h < 1:
+        raise ParameterError(f"horizon h={h!r} must be a positive number of intervals")
+
+
+def _clip(x: np.ndarray) -> np.ndarray:
+    x = np.where(np.isfinite(x), x, 0.0)
+    return np.round(np.maximum(x, 0.0), 6)
+
+
+def _round(x: float) -> float | None:
+    return None if not math.isfinite(x) else round(float(x), 6)
