@@ -18,6 +18,9 @@ from typing import Annotated
 import typer
 
 from readiness import reports
+from readiness.cli_collect import collect_app
+from readiness.cli_collect import register as register_collect_commands
+from readiness.cli_governance import review_app, waiver_app
 from readiness.errors import ReadinessError
 from readiness.export import export_run
 from readiness.rulebook import load_rules
@@ -34,6 +37,10 @@ app = typer.Typer(help="Peak-season readiness: catalog, facts, rules, scores.", 
                   pretty_exceptions_enable=False)
 rules_app = typer.Typer(help="The rule pack.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(review_app, name="review")
+app.add_typer(waiver_app, name="waiver")
+app.add_typer(collect_app, name="collect")
+register_collect_commands(app)
 
 GATE_FAILED = 3
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from readiness.models import FactRecord, SourceStatus, System
@@ -75,25 +75,25 @@ def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | No
         known = set(session.exec(select(System.system_id)).scalars())
         unknown = sorted(set(collected.by_system) - known)
         latest = _latest_hashes(session, collected.source)
+        stored = {(system_id, digest): record_id for record_id, system_id, digest in session.execute(
+            select(FactRecord.id, FactRecord.system_id, FactRecord.content_hash)
+            .where(FactRecord.source == collected.source))}
+        seen_again: list[int] = []
         for system_id, data in sorted(collected.by_system.items()):
             if system_id not in known:
                 continue
             digest = content_hash(data)
-            if latest.get(system_id) == digest:
-                record = session.exec(select(FactRecord).where(
-                    FactRecord.system_id == system_id, FactRecord.source == collected.source,
-                    FactRecord.content_hash == digest)).scalar_one()
-                record.last_seen_at = now
+            record_id = stored.get((system_id, digest))
+            if record_id is not None:  # same content as before (or back to an earlier version)
+                seen_again.append(record_id)
+                changed += latest.get(system_id) != digest
                 continue
-            existing = session.exec(select(FactRecord).where(
-                FactRecord.system_id == system_id, FactRecord.source == collected.source,
-                FactRecord.content_hash == digest)).scalar_one_or_none()
-            if existing is not None:  # content went back to an earlier version
-                existing.last_seen_at = now
-            else:
-                session.add(FactRecord(system_id=system_id, source=collected.source, content_hash=digest,
-                                       data=data, origin=collected.origin, collected_at=now, last_seen_at=now))
+            session.add(FactRecord(system_id=system_id, source=collected.source, content_hash=digest,
+                                   data=data, origin=collected.origin, collected_at=now, last_seen_at=now))
             changed += 1
+        for start in range(0, len(seen_again), 500):
+            session.execute(update(FactRecord).where(FactRecord.id.in_(seen_again[start:start + 500]))
+                            .values(last_seen_at=now))
     error = "; ".join(collected.errors[:5]) if collected.errors else None
     _record_status(engine, collected.source, now, error=error, systems=len(collected.by_system),
                    success=True)

@@ -214,3 +214,32 @@ def each_asset(assets: list[dict], check, *, what: str) -> Outcome:
         return passed(f"all {len(assets)} {what} comply", evidence)
     share = 1 - len(problems) / len(assets)
     return failed("; ".join(problems), evidence, credit=share * 0.5)
+
+
+ATTESTATIONS = "attestations"
+
+
+def attestation_outcome(meta: RuleMeta, facts: Facts) -> Outcome:
+    """The outcome of a team-managed check from its review state.
+
+    The ``attestations`` fact source holds, per rule id, the latest review:
+    ``{"state": "approved"|"pending"|"rejected"|"expired", "submitted_by", "decided_by",
+    "decided_at", "expires_at", "comment", "answers", "evidence", "review_id"}``.
+    """
+    review = (facts.source(ATTESTATIONS) or {}).get(meta.id)
+    if not review:
+        return no_data("not answered yet: the system owner submits answers with `readiness review submit`")
+    evidence = [{"review_id": review.get("review_id"), "state": review.get("state"),
+                 "submitted_by": review.get("submitted_by"), "decided_by": review.get("decided_by"),
+                 "expires_at": review.get("expires_at")}] + list(review.get("evidence") or [])
+    state = review.get("state")
+    if state == "approved":
+        return Outcome(Status.PASS, 1.0, f"approved by {review.get('decided_by')}", tuple(evidence))
+    if state == "pending":
+        return Outcome(Status.PENDING_REVIEW, 0.0, f"submitted by {review.get('submitted_by')}, awaiting approval",
+                       tuple(evidence))
+    if state == "expired":
+        return Outcome(Status.EXPIRED, 0.0, f"approval expired on {review.get('expires_at')}: answer again",
+                       tuple(evidence))
+    return Outcome(Status.FAIL, 0.0, f"rejected by {review.get('decided_by')}: {review.get('comment', '')}",
+                   tuple(evidence))

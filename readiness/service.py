@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from readiness.catalog import ImportReport, import_catalog, load_catalog_file
 from readiness.engine import Overlay, RunReport, evaluate
-from readiness.facts import FactSource, StoreReport, collect_and_store
+from readiness.facts import FactSource, StoreReport, collect_and_store, store_facts
 from readiness.models import EvaluationRun
 from readiness.rulebook import RuleSet, load_rules
 from readiness.sources.inventory import InventorySource
@@ -31,9 +31,8 @@ def import_catalog_file(engine: Engine, path: Path) -> ImportReport:
 
 def import_inventory_file(engine: Engine, path: Path, *, now: datetime | None = None) -> StoreReport:
     """Validate the whole file first (nothing stored if any asset is invalid), then store."""
-    source = InventorySource(Path(path))
-    source.collect(engine)  # raises InputError naming the place before anything is written
-    return collect_and_store(engine, source, now=now)
+    collected = InventorySource(Path(path)).collect(engine)  # raises InputError before anything is written
+    return store_facts(engine, collected, now=now)
 
 
 def collect(engine: Engine, sources: Sequence[FactSource], *, now: datetime | None = None) -> list[StoreReport]:
@@ -42,12 +41,17 @@ def collect(engine: Engine, sources: Sequence[FactSource], *, now: datetime | No
 
 
 def default_overlays(engine: Engine, now: datetime) -> list[Overlay]:
-    """Waivers and reviews that change outcomes after evaluation (see readiness.governance)."""
-    try:
-        from readiness.governance import overlays_for
-    except ImportError:
-        return []
+    """Waivers that change outcomes after evaluation (see readiness.governance)."""
+    from readiness.governance import overlays_for
+
     return overlays_for(engine, now)
+
+
+def internal_sources(engine: Engine, now: datetime) -> list[FactSource]:
+    """Sources kept in our own tables, refreshed before every evaluation (review states)."""
+    from readiness.governance import sources_for
+
+    return sources_for(engine, now)
 
 
 def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: RuleSet | None = None,
@@ -56,6 +60,7 @@ def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: 
 
     now = now or utcnow()
     ruleset = ruleset or load_rules(rules_dirs)
+    collect(engine, internal_sources(engine, now), now=now)
     event = current_peak_event(engine, now.date())
     return evaluate(engine, ruleset, now=now, overlays=default_overlays(engine, now),
                     peak_event=event.key if event else None)

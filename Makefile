@@ -1,0 +1,47 @@
+# Quick start: `make demo` runs the product on the demo organisation; `make test` passes the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DB ?= sqlite:///peak.db
+
+.PHONY: install demo demo-data app test test-fast bench lint clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## The demo organisation, evaluated, then the dashboard at http://localhost:8501
+demo: demo-data
+	@if [ -f app/main.py ]; then $(MAKE) --no-print-directory app; else \
+	  $(BIN)/readiness score --db $(DB) --level domain; \
+	  $(BIN)/readiness progress --db $(DB); fi
+
+demo-data: install
+	$(BIN)/readiness demo --db $(DB)
+	@for step in kapacity perftest flashsales; do \
+	  if $(BIN)/python -c "import $$step.demo" 2>/dev/null; then $(BIN)/python -m $$step.demo --db $(DB) || exit 1; fi; \
+	done
+
+app: install
+	PEAK_DATABASE_URL=$(DB) $(BIN)/streamlit run app/main.py --server.headless true --server.port 8501
+
+test: install
+	$(BIN)/python -m pytest -n 2 -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -x -m "not postgres and not browser and not slow"
+
+bench: install
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) peak.db peak.db-wal peak.db-shm demo test-artifacts
