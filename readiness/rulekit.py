@@ -153,6 +153,13 @@ class Facts:
     def has(self, name: str) -> bool:
         return name in self.by_source
 
+    def compute(self) -> list[dict[str, Any]]:
+        """Compute services: the Kubernetes workloads when that source has any, else the inventory's.
+
+        Kubernetes entries carry ``source`` (file, document, line) naming the manifest.
+        """
+        return self.assets("compute", source="kubernetes") or self.assets("compute")
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -207,7 +214,8 @@ def each_asset(assets: list[dict], check, *, what: str) -> Outcome:
     evidence = []
     for asset in assets:
         reason = check(asset)
-        evidence.append({"asset": asset.get("id", "?"), "ok": reason is None, **({"problem": reason} if reason else {})})
+        evidence.append({"asset": asset.get("id", "?"), "ok": reason is None, **({"problem": reason} if reason else {}),
+                         **({"source": asset["source"]} if asset.get("source") else {})})
         if reason:
             problems.append(f"{asset.get('id', '?')}: {reason}")
     if not problems:
