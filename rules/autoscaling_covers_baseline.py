@@ -19,7 +19,7 @@ META = RuleMeta(
 
 def evaluate(system: SystemView, facts: Facts):
     baseline, _, origin = forecast(facts)
-    compute = facts.assets("compute")
+    compute = facts.compute()
     if baseline is None:
         return no_data("no Baseline forecast (run kapacity, or record forecast_baseline_rps)")
     ceiling = autoscaling_ceiling_rps(compute) if compute else None

@@ -17,6 +17,6 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
-    return each_asset(facts.assets("compute"),
+    return each_asset(facts.compute(),
                       lambda a: None if a.get("disruption_budget") else "no disruption budget",
                       what="compute services")

@@ -23,7 +23,7 @@ def evaluate(system: SystemView, facts: Facts):
     _, flas, origin = forecast(facts)
     if flas is None:
         return no_data("no FLAS forecast (run kapacity, or record forecast_flas_rps)")
-    compute = facts.assets("compute")
+    compute = facts.compute()
     running = provisioned_rps(compute) if compute else None
     if running is None:
         return no_data("no replicas and requests per replica for every compute service")

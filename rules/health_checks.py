@@ -21,4 +21,4 @@ def evaluate(system: SystemView, facts: Facts):
         missing = [p for p in ("readiness", "liveness") if not probes.get(p)]
         return f"missing {' and '.join(missing)} check" if missing else None
 
-    return each_asset(facts.assets("compute"), check, what="compute services")
+    return each_asset(facts.compute(), check, what="compute services")

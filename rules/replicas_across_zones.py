@@ -25,4 +25,4 @@ def evaluate(system: SystemView, facts: Facts):
             return f"replicas in {len(set(asset.get('zones') or []))} zone(s)"
         return None
 
-    return each_asset(facts.assets("compute"), check, what="compute services")
+    return each_asset(facts.compute(), check, what="compute services")
