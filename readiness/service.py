@@ -83,6 +83,7 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
     """
     from readiness.demo import generate, peak_event_for
     from readiness.reports import upsert_peak_event
+    from readiness.sources.kubernetes import collect_demo as collect_demo_kubernetes
 
     now = now or utcnow()
     files = generate(out_dir, systems=systems, seed=seed, now=now)
@@ -96,5 +97,7 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
     for at, inventory in replay:
         at = now if has_runs else at
         import_inventory_file(engine, inventory, now=at)
+        # every third system also runs on Kubernetes: manifests mirroring this week's inventory
+        collect_demo_kubernetes(engine, out_dir / "kubernetes", files.catalog, inventory, now=at)
         runs.append(run_evaluation(engine, ruleset=ruleset, now=at))
     return DemoReport(report, runs, out_dir)
