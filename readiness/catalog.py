@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import networkx as nx
 import yaml
@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 
 from readiness.errors import InputError
-from readiness.models import Dependency, Domain, Group, System, Team
+from readiness.models import AuditEntry, Dependency, Domain, Group, RoleGrant, System, Team
 from readiness.rulekit import SystemView
 from storage import session_scope, utcnow
 
@@ -41,6 +41,7 @@ class GroupIn(_Strict):
     key: str = Field(pattern=KEY_PATTERN)
     name: str = Field(min_length=1)
     domain: str
+    parent: str | None = None  # the parent group of a sub-group, in the same domain
 
 
 class TeamIn(_Strict):
@@ -80,12 +81,18 @@ class SystemIn(_Strict):
         return value.lower() if isinstance(value, str) else value
 
 
+UserName = Annotated[str, Field(min_length=1, max_length=200)]
+
+
 class CatalogIn(_Strict):
     company: str = "Company"
     domains: list[DomainIn] = []
     groups: list[GroupIn] = []
     teams: list[TeamIn] = []
     systems: list[SystemIn] = []
+    # Central roles; a list given replaces the stored grants, an absent one leaves them.
+    readiness_team: list[UserName] | None = None
+    admins: list[UserName] | None = None
 
 
 @dataclass
@@ -249,22 +256,36 @@ def validate_catalog(doc: CatalogIn, origin: str = "catalog") -> None:
 
 
 def _hierarchy_cycles(doc: CatalogIn, origin: str) -> list[str]:
-    """Every unit must reach the company through parents of the level above.
-
-    Keys are shared across levels in some registries (a team named like its
-    group); a parent chain that comes back to where it started is a cycle.
-    """
+    """Sub-groups must form a tree inside their domain: no cycles, no unknown or foreign parents."""
+    groups = {g.key: g for g in doc.groups}
+    problems = []
     graph = nx.DiGraph()
-    for group in doc.groups:
-        graph.add_edge(("group", group.key), ("domain", group.domain))
-    for team in doc.teams:
-        graph.add_edge(("team", team.key), ("group", team.group))
+    for index, group in enumerate(doc.groups):
+        if group.parent is None:
+            continue
+        parent = groups.get(group.parent)
+        where = f"{origin}: groups[{index}] (record {group.key}): field parent"
+        if parent is None:
+            problems.append(f"{where}: unknown group {group.parent!r}")
+        elif parent.domain != group.domain:
+            problems.append(f"{where}: parent {parent.key!r} is in domain {parent.domain!r}, not {group.domain!r}")
+        else:
+            graph.add_edge(group.key, group.parent)
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:
-        return []
-    chain = " -> ".join(f"{kind} {key}" for (kind, key), _ in cycle)
-    return [f"{origin}: cycle in the hierarchy: {chain}"]
+        return problems
+    chain = " -> ".join(f"group {child}" for child, _ in cycle) + f" -> group {cycle[0][0]}"
+    return problems + [f"{origin}: cycle in the hierarchy: {chain}"]
+
+
+def group_ancestry(parents: dict[str, str | None], group: str) -> list[str]:
+    """The group and every group above it, nearest first."""
+    chain = []
+    while group is not None and group not in chain:
+        chain.append(group)
+        group = parents.get(group)
+    return chain
 
 
 def derive_traffic_classes(doc: CatalogIn) -> dict[str, str]:
@@ -301,7 +322,8 @@ def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog") -
             {"key": d.key, "name": d.name, "architects": d.architects, "leads": d.leads, "retired": False}
             for d in doc.domains])
         _upsert(session, Group, "key", [
-            {"key": g.key, "name": g.name, "domain_key": g.domain, "retired": False} for g in doc.groups])
+            {"key": g.key, "name": g.name, "domain_key": g.domain, "parent_key": g.parent, "retired": False}
+            for g in doc.groups])
         _upsert(session, Team, "key", [
             {"key": t.key, "name": t.name, "group_key": t.group, "members": t.members,
              "leads": t.leads, "oncall": t.oncall, "retired": False} for t in doc.teams])
@@ -323,6 +345,7 @@ def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog") -
         deps = [Dependency(source_id=s.id, target_id=d.system, kind=d.kind)
                 for s in doc.systems for d in {dep.system: dep for dep in s.dependencies}.values()]
         session.add_all(deps)
+        _sync_roles(session, doc, now, origin)
     return ImportReport(domains=len(doc.domains), groups=len(doc.groups), teams=len(doc.teams),
                         systems=len(doc.systems), dependencies=len(deps), retired=retired,
                         created=sorted(present - existing_systems.keys()))
@@ -346,6 +369,23 @@ def _retire_missing(session, model, key: str, present: set[str]) -> None:
             row.retired = True
 
 
+def _sync_roles(session, doc: CatalogIn, now, origin: str) -> None:
+    """Make the stored central role grants match the document's lists, auditing each change."""
+    for role, users in (("readiness_team", doc.readiness_team), ("admin", doc.admins)):
+        if users is None:
+            continue
+        stored = {g.user_name: g for g in session.exec(select(RoleGrant).where(RoleGrant.role == role)).scalars()}
+        wanted = set(users)
+        for user in sorted(wanted - stored.keys()):
+            session.add(RoleGrant(user_name=user, role=role, granted_at=now, origin=origin))
+            session.add(AuditEntry(at=now, actor=f"catalog import {origin}"[:200], action="role.granted",
+                                   entity=f"role:{user}"[:150], after={"user": user, "role": role}))
+        for user in sorted(stored.keys() - wanted):
+            session.delete(stored[user])
+            session.add(AuditEntry(at=now, actor=f"catalog import {origin}"[:200], action="role.removed",
+                                   entity=f"role:{user}"[:150], before={"user": user, "role": role}))
+
+
 # ---------------------------------------------------------------- queries
 
 
@@ -355,6 +395,7 @@ class OrgUnit:
     key: str
     name: str
     parent_key: str | None
+    parent_level: str | None = None  # a group's parent is its parent group, else its domain
 
 
 def active_systems(engine: Engine) -> list[SystemView]:
@@ -378,11 +419,11 @@ def active_systems(engine: Engine) -> list[SystemView]:
 def org_units(engine: Engine) -> list[OrgUnit]:
     """Domains, groups and teams in service, each with its parent's key."""
     with session_scope(engine) as session:
-        units = [OrgUnit("domain", d.key, d.name, None)
+        units = [OrgUnit("domain", d.key, d.name, None, None)
                  for d in session.exec(select(Domain).where(Domain.retired == False)).scalars()]  # noqa: E712
-        units += [OrgUnit("group", g.key, g.name, g.domain_key)
+        units += [OrgUnit("group", g.key, g.name, g.parent_key or g.domain_key, "group" if g.parent_key else "domain")
                   for g in session.exec(select(Group).where(Group.retired == False)).scalars()]  # noqa: E712
-        units += [OrgUnit("team", t.key, t.name, t.group_key)
+        units += [OrgUnit("team", t.key, t.name, t.group_key, "group")
                   for t in session.exec(select(Team).where(Team.retired == False)).scalars()]  # noqa: E712
     return units
 
@@ -393,7 +434,8 @@ def get_system(engine: Engine, system_id: str) -> System | None:
 
 
 def people(engine: Engine) -> dict[str, set[str]]:
-    """Roles by user name from the catalog: team members own, domain architects approve."""
+    """Roles by user name from the catalog: ``owner:<team>`` (members and leads),
+    ``architect:<domain>``, and the central ``readiness_team`` and ``admin`` roles."""
     roles: dict[str, set[str]] = {}
     with session_scope(engine) as session:
         for team in session.exec(select(Team)).scalars():
@@ -402,6 +444,8 @@ def people(engine: Engine) -> dict[str, set[str]]:
         for domain in session.exec(select(Domain)).scalars():
             for user in domain.architects:
                 roles.setdefault(user, set()).add(f"architect:{domain.key}")
+        for grant in session.exec(select(RoleGrant)).scalars():
+            roles.setdefault(grant.user_name, set()).add(grant.role)  # readiness_team | admin
     return roles
 
 

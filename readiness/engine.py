@@ -17,7 +17,7 @@ from typing import Protocol
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from readiness.catalog import active_systems, org_units
+from readiness.catalog import active_systems, group_ancestry, org_units
 from readiness.facts import StoredFacts, latest_facts
 from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
 from readiness.rulebook import Rule, RuleSet
@@ -139,12 +139,13 @@ def _scores(engine: Engine, systems: list[SystemView], tallies: dict[str, Tally]
                                tallies[s.system_id].confidence())
         for s in systems}
     units = org_units(engine)
-    parent = {(u.level, u.key): u.parent_key for u in units}
+    team_group = {u.key: u.parent_key for u in units if u.level == "team"}
+    group_parent = {u.key: u.parent_key for u in units if u.level == "group" and u.parent_level == "group"}
     members: dict[tuple[str, str], list[tuple[str, UnitScore]]] = {}
     for system in systems:
-        group = parent.get(("team", system.team))
         member = (system.tier, system_scores[system.system_id])
-        for unit in (("team", system.team), ("group", group), ("domain", system.domain), ("company", "company")):
+        groups = [("group", g) for g in group_ancestry(group_parent, team_group.get(system.team))]
+        for unit in [("team", system.team), *groups, ("domain", system.domain), ("company", "company")]:
             members.setdefault(unit, []).append(member)
     rolled = [roll_up(u.level, u.key, u.name, u.parent_key, members.get((u.level, u.key), []))
               for u in units]

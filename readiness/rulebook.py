@@ -49,7 +49,7 @@ class RuleSet:
 def load_rules(extra_dirs: Iterable[Path] = (), *, builtin: bool = True,
                entry_point_packs: bool = True) -> RuleSet:
     """Every rule from the built-in pack, the given folders and installed packs, sorted by id."""
-    modules: list[tuple[str, Callable[[], ModuleType]]] = []
+    modules: list[tuple[str, str, Callable[[], ModuleType]]] = []  # (module name, origin, importer)
     if builtin:
         modules += _package_modules(BUILTIN_PACK)
     for folder in extra_dirs:
@@ -59,8 +59,7 @@ def load_rules(extra_dirs: Iterable[Path] = (), *, builtin: bool = True,
             modules += _package_modules(ep.value)
     ruleset = RuleSet()
     seen: dict[str, str] = {}
-    for origin, importer in modules:
-        stem = origin.rsplit(".", 1)[-1].removesuffix(".py").rsplit("/", 1)[-1]
+    for stem, origin, importer in modules:
         try:
             rule = _rule_from_module(importer(), stem, origin)
         except RuleLoadError as exc:
@@ -79,28 +78,28 @@ def load_rules(extra_dirs: Iterable[Path] = (), *, builtin: bool = True,
     return ruleset
 
 
-def _package_modules(package_name: str) -> list[tuple[str, Callable[[], ModuleType]]]:
+def _package_modules(package_name: str) -> list[tuple[str, str, Callable[[], ModuleType]]]:
     try:
         package = importlib.import_module(package_name)
     except Exception as exc:
         def fail(exc=exc):
             raise exc
-        return [(package_name, fail)]
+        return [(package_name.rsplit(".", 1)[-1], package_name, fail)]
     found = []
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
         if info.name.startswith("_") or info.ispkg:
             continue
         name = f"{package_name}.{info.name}"
-        found.append((name, lambda name=name: importlib.import_module(name)))
+        found.append((info.name, name, lambda name=name: importlib.import_module(name)))
     return found
 
 
-def _folder_modules(folder: Path) -> list[tuple[str, Callable[[], ModuleType]]]:
+def _folder_modules(folder: Path) -> list[tuple[str, str, Callable[[], ModuleType]]]:
     if not folder.is_dir():
         def missing(folder=folder):
             raise RuleLoadError(str(folder), "rules folder does not exist")
-        return [(str(folder), missing)]
-    return [(str(path), lambda path=path: _import_file(path))
+        return [(folder.name, str(folder), missing)]
+    return [(path.stem, str(path), lambda path=path: _import_file(path))
             for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")]
 
 

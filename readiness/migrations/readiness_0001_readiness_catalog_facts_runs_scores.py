@@ -1,7 +1,7 @@
 """readiness catalog facts runs scores
 
 Revision ID: readiness_0001
-Revises: 
+Revises:
 Create Date: 2026-11-27 03:47:51.003864
 """
 import sqlalchemy as sa
@@ -35,8 +35,8 @@ def upgrade() -> None:
     )
     op.create_table('readiness_run',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('finished_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('started_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('rule_versions', sa.JSON(), nullable=False),
     sa.Column('fact_hashes', sa.JSON(), nullable=False),
@@ -51,8 +51,8 @@ def upgrade() -> None:
     )
     op.create_table('readiness_source_status',
     sa.Column('source', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('last_attempt_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('last_success_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('last_attempt_at', sa.DateTime(), nullable=False),
+    sa.Column('last_success_at', sa.DateTime(), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('systems', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('source')
@@ -61,6 +61,7 @@ def upgrade() -> None:
     sa.Column('key', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('domain_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('parent_key', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
     sa.Column('retired', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['domain_key'], ['readiness_domain.key'], ),
     sa.PrimaryKeyConstraint('key')
@@ -132,7 +133,7 @@ def upgrade() -> None:
     sa.Column('traffic_class', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('services', sa.JSON(), nullable=False),
     sa.Column('retired', sa.Boolean(), nullable=False),
-    sa.Column('retired_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('retired_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['team_key'], ['readiness_team.key'], ),
     sa.PrimaryKeyConstraint('system_id')
     )
@@ -154,8 +155,8 @@ def upgrade() -> None:
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('data', sa.JSON(), nullable=False),
     sa.Column('origin', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('collected_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
-    sa.Column('last_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('collected_at', sa.DateTime(), nullable=False),
+    sa.Column('last_seen_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['system_id'], ['readiness_system.system_id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('system_id', 'source', 'content_hash')

@@ -1,0 +1,33 @@
+"""The schema that migrations build is exactly the schema the models declare, on both databases."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel
+
+from storage.migrate import alembic_config
+
+
+def test_migrations_match_the_models(any_engine):
+    # Migrating (the fixture) imported every context's models into SQLModel.metadata.
+    with any_engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == [], f"models and migrations differ; write a migration for: {diff}"
+
+
+def test_every_context_branch_is_at_its_head(any_engine):
+    script = ScriptDirectory.from_config(alembic_config(any_engine))
+    with any_engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    assert current == set(script.get_heads())
+
+
+def test_migrating_twice_changes_nothing(any_engine):
+    from storage import migrate
+
+    migrate(any_engine)  # the fixture already migrated once
+    with any_engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
