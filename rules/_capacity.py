@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from readiness.rulekit import Facts
+from readiness.rulekit import Facts, SystemView
 
 
 def forecast(facts: Facts) -> tuple[float | None, float | None, str]:
@@ -37,3 +37,11 @@ def provisioned_rps(compute: list[dict]) -> float | None:
             return None
         total += asset["rps_per_replica"] * asset.get("replicas", 1)
     return total
+
+
+def peak_need(system: SystemView, facts: Facts) -> tuple[float | None, str, str]:
+    """(rps, which forecast, where from): FLAS systems must hold the FLAS rate, others the Baseline."""
+    baseline, flas, origin = forecast(facts)
+    if system.traffic_class == "FLAS" and flas is not None:
+        return max(flas, baseline or 0.0), "FLAS", origin
+    return baseline, "Baseline", origin

@@ -18,6 +18,8 @@ SIGNALS = ("error_rate", "latency", "saturation")
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Alarms that notify someone must cover error_rate, latency and saturation; credit is the
+    share of the three signals covered."""
     alarms = facts.assets("alarms")
     covered = {a["signal"] for a in alarms if a.get("notifies")}
     missing = [s for s in SIGNALS if s not in covered]

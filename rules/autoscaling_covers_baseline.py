@@ -18,6 +18,9 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Autoscaling ceiling (max replicas x rps_per_replica, summed over compute services)
+    divided by the Baseline forecast (Kapacity, else the inventory's forecast_baseline_rps):
+    at least 1.5 full credit, 1.2 half."""
     baseline, _, origin = forecast(facts)
     compute = facts.compute()
     if baseline is None:

@@ -16,6 +16,7 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Pass when at least one dashboard asset has a URL."""
     boards = [d for d in facts.assets("dashboards") if d.get("url")]
     if boards:
         return passed(f"{len(boards)} dashboard(s)", [{"asset": d["id"], "url": d["url"]} for d in boards])

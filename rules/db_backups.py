@@ -18,6 +18,8 @@ MIN_DAYS = 7
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Each database needs backup_retention_days of at least 7; not applicable without
+    databases."""
     databases = facts.assets("databases")
     if not databases:
         return not_applicable("the system owns no databases")

@@ -17,6 +17,7 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Each database needs multi_az and automatic_failover; not applicable without databases."""
     databases = facts.assets("databases")
     if not databases:
         return not_applicable("the system owns no databases")

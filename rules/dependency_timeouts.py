@@ -19,6 +19,8 @@ MAX_TIMEOUT_MS = 10_000
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Every synchronous dependency in the catalog needs a dependency_client with timeout_ms
+    set and at most 10000; a dependency without a client entry counts as having no timeout."""
     sync_targets = sorted(t for t, kind in system.dependencies if kind == "sync")
     if not sync_targets:
         return not_applicable("no synchronous dependencies")

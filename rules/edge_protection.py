@@ -18,6 +18,8 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """A cdn asset must front the public system with waf and rate_limiting; half credit with
+    one of the two, none with neither or without an edge."""
     edges = facts.assets("edge")
     if not edges:
         return failed("public system with no CDN/WAF in front of it")

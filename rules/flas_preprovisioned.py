@@ -20,6 +20,8 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Running capacity (replicas x rps_per_replica, no scaling) divided by the FLAS forecast:
+    at least 1.0 full credit, 0.8 half."""
     _, flas, origin = forecast(facts)
     if flas is None:
         return no_data("no FLAS forecast (run kapacity, or record forecast_flas_rps)")

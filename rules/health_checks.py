@@ -16,6 +16,7 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Each compute service needs readiness and liveness health checks."""
     def check(asset):
         probes = asset.get("health_checks") or {}
         missing = [p for p in ("readiness", "liveness") if not probes.get(p)]

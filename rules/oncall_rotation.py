@@ -19,6 +19,8 @@ MIN_PEOPLE = 2
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """The largest oncall_rotation needs at least two distinct members; no rotation at all is
+    no data."""
     rotations = facts.assets("oncall")
     if not rotations:
         return no_data("no on-call rotation in the inventory")

@@ -18,6 +18,7 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Each compute service needs at least 2 replicas spread over at least 2 zones."""
     def check(asset):
         if asset.get("replicas", 1) < 2:
             return f"{asset.get('replicas', 1)} replica(s)"

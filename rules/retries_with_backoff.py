@@ -18,6 +18,8 @@ MAX_RETRIES = 3
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Each dependency client that retries needs retries.max of at most 3 and exponential
+    backoff; clients that do not retry pass."""
     clients = facts.assets("dependency_clients")
     if not clients:
         return not_applicable("no dependency clients in the inventory")

@@ -16,6 +16,8 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
+    """Each third-party dependency client needs circuit_breaker or fallback; not applicable
+    without third-party dependencies."""
     third_party = [c for c in facts.assets("dependency_clients") if c.get("third_party")]
     if not third_party:
         return not_applicable("no third-party dependencies")

@@ -3,14 +3,50 @@
 The export is JSON or YAML: ``{"generated_at": ..., "assets": [...]}``; every
 asset has ``id``, ``type`` and ``tags.SystemID``. Known fields are type-checked
 so a wrong value is an error naming the asset and field; unknown fields are
-kept, so teams can add context without a schema change. See docs/inventory.md.
+kept, so teams can add context without a schema change. docs/inventory.md
+documents every type and field with an example.
+
+Asset types (``type`` -> facts key the rules read) and the fields rules use:
+
+- ``compute`` -> ``compute``: replicas, zones, autoscaling {enabled, min, max,
+  target_cpu}, health_checks {readiness, liveness}, disruption_budget,
+  rps_per_replica, forecast_baseline_rps, forecast_flas_rps,
+  capacity_reservation, quota_headroom, failover {mode, rto_minutes},
+  deployment {strategy, auto_rollback}, tracing.
+- ``database`` -> ``databases``: engine, multi_az, automatic_failover,
+  failover_dns_ttl_seconds, backup_retention_days, storage_used_gb,
+  storage_allocated_gb, storage_autoscaling, read_replicas, read_share, client
+  {connect_timeout_ms, query_timeout_ms, scan_timeout_ms, pool_size,
+  failover_aware, query_ms_p99, queries_per_request}.
+- ``load_balancer`` -> ``load_balancers``: public, health_check, cross_zone,
+  restricted_to_cdn.
+- ``cdn`` -> ``edge``: waf, rate_limiting, ddos_protection, bot_management.
+- ``function`` -> ``functions``: reserved_concurrency, peak_concurrency.
+- ``alarm`` -> ``alarms``: signal (error_rate, latency, saturation,
+  availability, slo_burn_rate, other), notifies.
+- ``dashboard`` -> ``dashboards``: url.
+- ``runbook`` -> ``runbooks``: url, topics, updated_on (+ age_days).
+- ``oncall_rotation`` -> ``oncall``: members.
+- ``dependency_client`` -> ``dependency_clients``: target, third_party,
+  essential, timeout_ms, retries {max, backoff}, circuit_breaker, fallback,
+  idempotent, idempotency_key, provider_rate_limit_rps, calls_per_request.
+- ``log_group`` -> ``logs``: retention_days.
+- ``slo`` -> ``slos``: latency_ms, latency_percentile, error_rate.
+- ``drill`` -> ``drills``: kind (ddos, failover, load, spike, overload,
+  restore), performed_on (+ age_days), outcome, rps, p95_ms, p99_ms,
+  error_rate, breaking_point_rps, ramp_seconds, time_to_recovery_s.
+- ``feature_flag`` -> ``feature_flags``: kill_switch, sheds.
+
+Dated assets (drills, runbooks) get ``age_days``: whole days from their date
+to the export's ``generated_at`` (or, when the export has none, to the day of
+collection), so rules stay pure functions of the facts and need no clock.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from readiness.errors import InputError
 from readiness.facts import CollectedFacts
+from storage import utcnow
 
 
 class _Asset(BaseModel):
@@ -38,7 +75,10 @@ class Database(_Asset):
     storage_allocated_gb: float | None = None
     read_replicas: int = 0
     read_share: float | None = None  # share of queries that are reads
-    client: dict[str, Any] = {}  # connect_timeout_ms, query_timeout_ms, scan_timeout_ms, pool_size, failover_aware
+    storage_autoscaling: bool = False
+    # connect_timeout_ms, query_timeout_ms (indexed lookups), scan_timeout_ms (non-indexed),
+    # pool_size (per replica), failover_aware, query_ms_p99 (connection hold time), queries_per_request
+    client: dict[str, Any] = {}
 
 
 class Compute(_Asset):
@@ -53,6 +93,9 @@ class Compute(_Asset):
     forecast_flas_rps: float | None = None
     capacity_reservation: bool = False
     quota_headroom: float | None = None  # share of the account quota still free
+    failover: dict[str, Any] | None = None  # mode (active-active|active-passive|none), rto_minutes
+    deployment: dict[str, Any] | None = None  # strategy (rolling|canary|blue_green|recreate), auto_rollback
+    tracing: bool = False
 
 
 class LoadBalancer(_Asset):
@@ -60,6 +103,7 @@ class LoadBalancer(_Asset):
     public: bool = False
     health_check: bool = False
     cross_zone: bool = False
+    restricted_to_cdn: bool = False  # origin accepts traffic from the CDN only
 
 
 class Edge(_Asset):
@@ -67,6 +111,7 @@ class Edge(_Asset):
     waf: bool = False
     rate_limiting: bool = False
     ddos_protection: bool = False
+    bot_management: bool = False
 
 
 class Function(_Asset):
@@ -77,7 +122,7 @@ class Function(_Asset):
 
 class Alarm(_Asset):
     type: Literal["alarm"]
-    signal: Literal["error_rate", "latency", "saturation", "availability", "other"]
+    signal: Literal["error_rate", "latency", "saturation", "availability", "slo_burn_rate", "other"]
     notifies: str = ""
 
 
@@ -90,7 +135,7 @@ class Runbook(_Asset):
     type: Literal["runbook"]
     url: str = ""
     topics: list[str] = []
-    updated_on: str | None = None
+    updated_on: date | None = None
 
 
 class OncallRotation(_Asset):
@@ -102,10 +147,15 @@ class DependencyClient(_Asset):
     type: Literal["dependency_client"]
     target: str
     third_party: bool = False
+    essential: bool = True  # the request fails without it (False: the caller can degrade)
     timeout_ms: int | None = None
     retries: dict[str, Any] | None = None  # max, backoff (exponential|fixed|none)
     circuit_breaker: bool = False
     fallback: bool = False
+    idempotent: bool = True  # the called operation is safe to repeat
+    idempotency_key: bool = False  # the client sends an idempotency key
+    provider_rate_limit_rps: float | None = None  # the provider's contractual limit (third parties)
+    calls_per_request: float = Field(default=1.0, ge=0)
 
 
 class LogGroup(_Asset):
@@ -122,10 +172,22 @@ class Slo(_Asset):
 
 class Drill(_Asset):
     type: Literal["drill"]
-    kind: Literal["ddos", "failover", "load", "spike", "overload"]
-    performed_on: str
+    kind: Literal["ddos", "failover", "load", "spike", "overload", "restore"]
+    performed_on: date
     outcome: Literal["passed", "failed"] = "passed"
-    rps: float | None = None
+    rps: float | None = None  # the rate the test held (load, spike) or ran at
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    error_rate: float | None = None
+    breaking_point_rps: float | None = None  # overload tests
+    ramp_seconds: float | None = None  # spike tests: time to reach rps
+    time_to_recovery_s: float | None = None  # failover drills
+
+
+class FeatureFlag(_Asset):
+    type: Literal["feature_flag"]
+    kill_switch: bool = False  # turns a feature off at once to shed load
+    sheds: str = ""  # what it turns off
 
 
 ASSET_TYPES: dict[str, tuple[type[_Asset], str]] = {
@@ -142,7 +204,9 @@ ASSET_TYPES: dict[str, tuple[type[_Asset], str]] = {
     "log_group": (LogGroup, "logs"),
     "slo": (Slo, "slos"),
     "drill": (Drill, "drills"),
+    "feature_flag": (FeatureFlag, "feature_flags"),
 }
+DATED = {"drill": "performed_on", "runbook": "updated_on"}
 
 SYSTEM_TAG = "SystemID"
 
@@ -156,6 +220,7 @@ def load_inventory(path: Path) -> CollectedFacts:
         raise InputError(f"{path}: field assets: expected a list of assets")
     by_system: dict[str, dict[str, list]] = {}
     problems: list[str] = []
+    as_of = _as_of(raw.get("generated_at"), path, problems)
     unmapped: list[str] = []
     for index, asset in enumerate(assets):
         where = f"{path}: assets[{index}]"
@@ -177,8 +242,11 @@ def load_inventory(path: Path) -> CollectedFacts:
         if not system_id:
             unmapped.append(parsed.id)
             continue
-        facts = parsed.model_dump(exclude={"tags"})
+        facts = parsed.model_dump(mode="json", exclude={"tags"})
         facts.pop("type")
+        if kind in DATED:
+            dated = getattr(parsed, DATED[kind])
+            facts["age_days"] = None if dated is None or as_of is None else (as_of - dated).days
         by_system.setdefault(system_id, {}).setdefault(key, []).append(facts)
     if problems:
         raise InputError(problems)
@@ -186,6 +254,21 @@ def load_inventory(path: Path) -> CollectedFacts:
         for items in facts.values():
             items.sort(key=lambda a: a["id"])
     return CollectedFacts(source="inventory", by_system=by_system, origin=str(path), unmapped=sorted(unmapped))
+
+
+def _as_of(generated_at: Any, path: Path, problems: list[str]) -> date | None:
+    """The export's date, which asset ages count to; today's (UTC) when the export has none."""
+    if generated_at is None:
+        return utcnow().date()
+    if isinstance(generated_at, datetime):
+        return generated_at.date()
+    if isinstance(generated_at, date):
+        return generated_at
+    try:
+        return datetime.fromisoformat(str(generated_at)).date()
+    except ValueError:
+        problems.append(f"{path}: field generated_at: {generated_at!r} is not an ISO 8601 date or time")
+        return None
 
 
 def _read(path: Path) -> dict:

@@ -1,0 +1,36 @@
+"""A DDoS fire drill was done this season."""
+
+from datetime import date
+
+from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, failed, passed
+from rules._perf import fresh, latest_test
+
+META = RuleMeta(
+    id="ddos_fire_drill",
+    title="DDoS fire drill within the last 180 days",
+    category="ddos",
+    severity="high",
+    rationale="The first DDoS of the season should not be the first time the team switches on "
+              "emergency rules or calls the provider; a drill finds the missing permission or the "
+              "stale contact.",
+    remediation="Run a DDoS fire drill with the security team (simulate the attack, switch on the "
+                "emergency rate limits, reach the provider) and record it as a drill of kind ddos.",
+    applies_to=Applicability(public_only=True),
+    due=date(2027, 10, 15),
+    facts=("inventory",),
+)
+
+MAX_AGE_DAYS = 180
+
+
+def evaluate(system: SystemView, facts: Facts):
+    """The latest drill of kind ``ddos`` must have passed and be at most 180 days old."""
+    drill = latest_test(facts, "ddos")
+    if drill is None:
+        return failed("no DDoS fire drill recorded")
+    if not drill.passed:
+        return failed(f"the latest DDoS drill ({drill.ref}) failed", drill.evidence())
+    if not fresh(drill, MAX_AGE_DAYS):
+        return failed(f"the latest DDoS drill ({drill.ref}) is {drill.age_days} days old (at most {MAX_AGE_DAYS})",
+                      drill.evidence())
+    return passed(f"DDoS drill {drill.ref} passed {drill.age_days} days ago", drill.evidence())

@@ -1,0 +1,63 @@
+"""FLAS systems passed a spike test to the FLAS rate within two minutes."""
+
+from datetime import date
+
+from readiness.rulekit import (
+    Applicability,
+    Band,
+    Facts,
+    RuleMeta,
+    SystemView,
+    failed,
+    graded,
+    no_data,
+)
+from rules._capacity import forecast
+from rules._perf import fresh, latest_test
+
+META = RuleMeta(
+    id="perf_spike_test",
+    title="Spike test to the FLAS rate within two minutes",
+    category="performance",
+    severity="critical",
+    rationale="A flash sale takes traffic from Baseline to 8x (up to 40x) within two minutes; only "
+              "a spike test shows that the system absorbs the surge before autoscaling catches up.",
+    remediation="Run `perftest run --type spike` from the Baseline to the FLAS rate from `kapacity "
+                "capacity` with a ramp of at most 2 minutes (or record a spike drill with rps and "
+                "ramp_seconds), and make it pass.",
+    applies_to=Applicability(traffic_classes=("FLAS",)),
+    bands=(Band(at_least=1.0, credit=1.0), Band(at_least=0.8, credit=0.5)),
+    due=date(2027, 10, 1),
+    facts=("perftest", "inventory", "kapacity"),
+)
+
+MAX_AGE_DAYS = 90
+MAX_RAMP_S = 120
+
+
+def evaluate(system: SystemView, facts: Facts):
+    """The latest spike test (perftest ``spike`` run or inventory drill of kind ``spike``) must
+    have passed, be at most 90 days old and, when its ramp is recorded, have reached its rate
+    within 120 s; the rate reached divided by the FLAS forecast is graded by the bands."""
+    test = latest_test(facts, "spike")
+    if test is None:
+        return failed("no spike test recorded")
+    evidence = [test.evidence()]
+    if not test.passed:
+        return failed(f"the latest spike test ({test.ref}) failed", evidence)
+    if not fresh(test, MAX_AGE_DAYS):
+        return failed(f"the latest spike test ({test.ref}) is {test.age_days} days old (at most {MAX_AGE_DAYS})",
+                      evidence)
+    if test.ramp_seconds is not None and test.ramp_seconds > MAX_RAMP_S:
+        return failed(f"the spike test ramped over {test.ramp_seconds:.0f} s (a flash sale takes {MAX_RAMP_S} s)",
+                      evidence)
+    _, flas, origin = forecast(facts)
+    if flas is None:
+        return no_data("no FLAS forecast to compare the spike test with")
+    if test.rps is None:
+        return failed(f"the spike test {test.ref} does not record the rate it reached", evidence)
+    ratio = test.rps / flas
+    evidence.append({"flas_rps": round(flas, 2), "forecast_from": origin, "ratio": round(ratio, 3)})
+    return graded(META.credit_for(ratio),
+                  f"spike test {test.ref} reached {test.rps:.0f} rps, {ratio:.2f}x the FLAS forecast {flas:.0f} rps",
+                  evidence)
