@@ -121,8 +121,9 @@ def _catalog(rng: random.Random, n_systems: int) -> tuple[dict, list[dict]]:
                                            "kind": "sync" if rng.random() < 0.7 else "async"})
     for system, plan in zip(systems, plans, strict=True):
         plan["dependencies"] = system["dependencies"]
+    readiness_team, admins = _people(rng, 3, used), _people(rng, 1, used)  # central roles (governance)
     return {"company": "Demo Payments", "domains": domains, "groups": groups, "teams": teams,
-            "systems": systems}, plans
+            "systems": systems, "readiness_team": readiness_team, "admins": admins}, plans
 
 
 def _system_name(rng: random.Random, used: set[str]) -> str:
