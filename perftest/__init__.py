@@ -7,57 +7,53 @@ Public surface (import from here only):
 - :func:`list_runs`, :func:`trends` read stored results;
 - :class:`PerftestFactSource` offers results as facts to the readiness rules;
 - :class:`RunningTarget` / :func:`serve` is the local capacity-limited target service.
+
+Names load lazily, so ``python -m perftest.target`` starts in milliseconds
+(a failover command restarting the target measures the service, not imports).
 """
 
-from perftest.errors import (
-    HostNotAllowed,
-    K6NotFound,
-    PerftestError,
-    PlanError,
-    TargetUnreachable,
-    UsageError,
-)
-from perftest.facts import PerftestFactSource
-from perftest.plans import Plan, load_plan, resolve_targets, specs_from_plan
-from perftest.runner import VERDICTS, RunResult, run_test
-from perftest.settings import PerftestSettings
-from perftest.spec import (
-    SLO,
-    Endpoint,
-    FailoverSettings,
-    OverloadSettings,
-    SpikeSettings,
-    TestSpec,
-    TestType,
-)
-from perftest.store import list_runs, trends
-from perftest.target import RunningTarget, serve
+from importlib import import_module
 
-__all__ = [
-    "SLO",
-    "VERDICTS",
-    "Endpoint",
-    "FailoverSettings",
-    "HostNotAllowed",
-    "K6NotFound",
-    "OverloadSettings",
-    "PerftestError",
-    "PerftestFactSource",
-    "Plan",
-    "PerftestSettings",
-    "PlanError",
-    "RunResult",
-    "RunningTarget",
-    "SpikeSettings",
-    "TargetUnreachable",
-    "TestSpec",
-    "TestType",
-    "UsageError",
-    "list_runs",
-    "load_plan",
-    "resolve_targets",
-    "specs_from_plan",
-    "run_test",
-    "serve",
-    "trends",
-]
+_EXPORTS = {
+    "HostNotAllowed": "perftest.errors",
+    "K6NotFound": "perftest.errors",
+    "PerftestError": "perftest.errors",
+    "PlanError": "perftest.errors",
+    "TargetUnreachable": "perftest.errors",
+    "UsageError": "perftest.errors",
+    "PerftestFactSource": "perftest.facts",
+    "Plan": "perftest.plans",
+    "load_plan": "perftest.plans",
+    "resolve_targets": "perftest.plans",
+    "specs_from_plan": "perftest.plans",
+    "VERDICTS": "perftest.runner",
+    "RunResult": "perftest.runner",
+    "run_test": "perftest.runner",
+    "PerftestSettings": "perftest.settings",
+    "SLO": "perftest.spec",
+    "Endpoint": "perftest.spec",
+    "FailoverSettings": "perftest.spec",
+    "OverloadSettings": "perftest.spec",
+    "SpikeSettings": "perftest.spec",
+    "TestSpec": "perftest.spec",
+    "TestType": "perftest.spec",
+    "list_runs": "perftest.store",
+    "trends": "perftest.store",
+    "RunningTarget": "perftest.target",
+    "serve": "perftest.target",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'perftest' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

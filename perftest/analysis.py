@@ -274,15 +274,24 @@ class BreakingPoint:
 
 
 def breaking_point(windows: list[Window]) -> BreakingPoint:
-    """Highest step rate sustained within SLO before the first step that breached it."""
+    """Highest step rate sustained within SLO before the service broke for good.
+
+    The break is the first breaching step that the next step confirms (it
+    breaches too, or it is the last step): a saturated service stays broken
+    as load rises, while a lone bad step followed by a good one is a blip
+    (a GC pause, a noisy neighbour) and does not end the ramp.
+    """
     sustained: float | None = None
-    for w in windows:
+    for i, w in enumerate(windows):
         if not w.within_slo:
-            return BreakingPoint(
-                sustained_rps=sustained,
-                broke_at_rps=w.target_rps,
-                reason=f"at {w.target_rps:g} rps: " + "; ".join(w.breaches),
-            )
+            following = windows[i + 1] if i + 1 < len(windows) else None
+            if following is None or not following.within_slo:
+                return BreakingPoint(
+                    sustained_rps=sustained,
+                    broke_at_rps=w.target_rps,
+                    reason=f"at {w.target_rps:g} rps: " + "; ".join(w.breaches),
+                )
+            continue
         sustained = w.target_rps
     top = windows[-1].target_rps if windows else None
     return BreakingPoint(

@@ -244,3 +244,31 @@ class RunningTarget:
         asyncio.run_coroutine_threadsafe(self.server.close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m perftest.target --capacity-rps N``: the target without the CLI's imports."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m perftest.target", description="Local capacity-limited target.")
+    parser.add_argument("--capacity-rps", type=float, required=True)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1", choices=["127.0.0.1", "::1", "localhost"])
+    parser.add_argument("--base-latency-ms", type=float, default=DEFAULT_BASE_LATENCY_S * 1000)
+    parser.add_argument("--max-queue-ms", type=float, default=DEFAULT_MAX_QUEUE_S * 1000)
+    parser.add_argument("--pid-file", type=Path)
+    args = parser.parse_args(argv)
+    if args.capacity_rps <= 0:
+        parser.error("--capacity-rps must be > 0")
+
+    def ready(host: str, port: int) -> None:
+        print(f"http://{host}:{port}", flush=True)
+
+    serve(args.capacity_rps, port=args.port, host=args.host, base_latency_s=args.base_latency_ms / 1000,
+          max_queue_s=args.max_queue_ms / 1000, pid_file=args.pid_file, on_ready=ready)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

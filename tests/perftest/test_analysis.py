@@ -88,8 +88,18 @@ def _w(rate, ok):
                   error_rate=0.0, p95_ms=1, p99_ms=1, dropped=0, within_slo=ok, breaches=[] if ok else ["p95"])
 
 
-def test_breaking_point_is_the_last_good_step_before_the_first_bad_one():
-    assert breaking_point([_w(10, True), _w(20, True), _w(30, False), _w(40, True)]).sustained_rps == 20
+def test_breaking_point_is_the_last_good_step_before_a_confirmed_break():
+    bp = breaking_point([_w(10, True), _w(20, True), _w(30, False), _w(40, False), _w(50, True)])
+    assert (bp.sustained_rps, bp.broke_at_rps) == (20, 30)
+
+
+def test_a_lone_bad_step_followed_by_a_good_one_is_a_blip_not_the_break():
+    bp = breaking_point([_w(10, True), _w(20, False), _w(30, True), _w(40, False), _w(50, False)])
+    assert (bp.sustained_rps, bp.broke_at_rps) == (30, 40)
+
+
+def test_a_bad_last_step_is_a_break():
+    assert breaking_point([_w(10, True), _w(20, False)]).broke_at_rps == 20
 
 
 def test_a_service_that_never_breaks_reports_the_top_rate_and_no_break():
@@ -99,7 +109,7 @@ def test_a_service_that_never_breaks_reports_the_top_rate_and_no_break():
 
 
 def test_a_service_broken_from_the_first_step_has_no_sustained_rate():
-    assert breaking_point([_w(10, False)]).sustained_rps is None
+    assert breaking_point([_w(10, False), _w(20, False)]).sustained_rps is None
 
 
 def _failover_points(tmp_path, outage=(5.0, 7.0), end=12.0):
