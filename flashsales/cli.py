@@ -1,0 +1,395 @@
+"""The `flashsales` command line: intake, review, decisions, rate-limit exports, reports.
+
+Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 error
+(invalid request, refused action, capacity exceeded), 2 usage.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import getpass
+import io
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flashsales import ratelimits as rl
+from flashsales import reports, service
+from flashsales.errors import FlashSalesError, PermissionDenied
+from flashsales.notify import retry_failed
+from flashsales.settings import load_settings
+from storage import database_url, get_engine, migrate
+
+app = typer.Typer(help="Managed flash sales: intake, review, temporary rate-limit increases, notifications.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+limits_app = typer.Typer(help="Category rate limits and their export for gateways.", no_args_is_help=True)
+merchants_app = typer.Typer(help="Merchants and their traffic history files.", no_args_is_help=True)
+roles_app = typer.Typer(help="The central rate-limit team.", no_args_is_help=True)
+notes_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
+app.add_typer(limits_app, name="ratelimits")
+app.add_typer(merchants_app, name="merchants")
+app.add_typer(roles_app, name="roles")
+app.add_typer(notes_app, name="notifications")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class ShowFormat(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class ExportFormat(StrEnum):
+    envoy = "envoy"
+    json = "json"
+
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings YAML (default: PEAK_FLASHSALES_CONFIG).")]
+ActorOption = Annotated[str | None, typer.Option("--actor", help="Who acts (default: PEAK_USER, else the login name).")]
+AtOption = Annotated[str | None, typer.Option("--at", help="ISO 8601 moment (naive = UTC); default now.")]
+
+
+def _errors(func):
+    """Report the package's errors as one clear message on stderr and exit 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except FlashSalesError as exc:
+            _say(f"error: {exc}")
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _engine(db: str | None):
+    engine = get_engine(database_url(db))
+    migrate(engine)
+    return engine
+
+
+def _actor(actor: str | None) -> str:
+    return actor or os.environ.get("PEAK_USER") or getpass.getuser()
+
+
+def _moment(text: str | None, option: str = "--at") -> datetime | None:
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not ISO 8601 (e.g. 2026-12-01T10:00:00+01:00)",
+                                 param_hint=option) from None
+    return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _emit(rows: list[dict], fmt: Format, columns: list[str]) -> None:
+    rows = [service.to_jsonable(r) for r in rows]
+    if fmt == Format.json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if fmt == Format.csv:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _cell(row.get(k)) for k in columns})
+        typer.echo(out.getvalue(), nl=False)
+        return
+    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for row in rows:
+        typer.echo("  ".join(_cell(row.get(c)).ljust(widths[c]) for c in columns))
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ";".join(map(str, value))
+    return str(value)
+
+
+# ------------------------------------------------------------------ requests
+
+
+@app.command()
+@_errors
+def submit(file: Annotated[Path, typer.Option("--file", help="The request JSON file.")],
+           fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.table,
+           actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+    """Validate, store and review a flash-sale request; print its id, status and the review."""
+    engine = _engine(db)
+    result = service.submit_file(engine, file, actor=actor, settings=load_settings(config))
+    payload = {"id": result.request.id, "status": result.request.status,
+               "review": service.to_jsonable(result.review) if result.review else None,
+               "review_error": result.review_error, "notifications": result.notifications}
+    if fmt == ShowFormat.json:
+        typer.echo(json.dumps(payload, indent=2))
+    else:
+        typer.echo(f"request #{result.request.id}: {result.request.status}")
+        if result.review:
+            _print_review(result.review)
+    if result.review_error:
+        _say(f"error: request #{result.request.id} is stored but its review failed: {result.review_error}")
+        raise typer.Exit(1)
+
+
+def _print_review(review) -> None:
+    typer.echo(f"decision: {review.decision}")
+    figures = [("projected peak (rpm)", review.projected_peak_rpm), ("category limit (rpm)", review.category_limit_rpm),
+               ("proposed limit (rpm)", review.proposed_limit_rpm), ("extra load (req/s)", round(review.extra_rps, 2)),
+               ("headroom (req/s)", review.headroom_rps)]
+    for label, value in figures:
+        if value is not None:
+            typer.echo(f"  {label}: {round(value, 2) if isinstance(value, float) else value}")
+    for reason in review.reasoning:
+        typer.echo(f"  - {reason}")
+
+
+@app.command("review")
+@_errors
+def review_cmd(request_id: int, actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+    """Review a request again (readiness team), e.g. after a limit or capacity change."""
+    view = service.review(_engine(db), request_id, actor=_actor(actor), settings=load_settings(config))
+    _print_review(view)
+
+
+@app.command("list")
+@_errors
+def list_cmd(status: Annotated[str | None, typer.Option("--status")] = None,
+             fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
+    """Requests with their state, window and limits."""
+    rows = [r.__dict__ for r in service.list_requests(_engine(db), status=status)]
+    _emit(rows, fmt, ["id", "status", "merchant_id", "category", "starts_at", "ends_at",
+                      "proposed_limit_rpm", "granted_limit_rpm", "reserved_rps"])
+
+
+@app.command()
+@_errors
+def show(request_id: int, fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.table,
+         db: DbOption = None) -> None:
+    """One request: fields, reviews with figures and reasoning, audit trail, notifications."""
+    detail = service.get_request(_engine(db), request_id)
+    if fmt == ShowFormat.json:
+        typer.echo(json.dumps(service.to_jsonable(detail), indent=2))
+        return
+    r = detail.request
+    typer.echo(f"request #{r.id}: {r.status}")
+    for key in ("merchant_id", "merchant_name", "category", "reporter", "key_account_manager", "solution_engineer",
+                "countries", "starts_at", "ends_at", "utc_offset", "expected_peak_rpm", "expected_multiplier",
+                "proposed_limit_rpm", "granted_limit_rpm", "reserved_rps", "notes"):
+        typer.echo(f"  {key}: {_cell(service.to_jsonable(getattr(r, key)))}")
+    for review in detail.reviews:
+        typer.echo(f"review #{review.id} at {service.to_jsonable(review.reviewed_at)}")
+        _print_review(review)
+    typer.echo("audit:")
+    for entry in detail.audit:
+        typer.echo(f"  {service.to_jsonable(entry.at)}  {entry.actor}  {entry.action}  "
+                   f"{entry.from_status or ''} -> {entry.to_status or ''}")
+    typer.echo("notifications:")
+    for note in detail.notifications:
+        typer.echo(f"  #{note.id} {note.event} {note.status} ({note.attempts} attempt(s)) {note.destination}"
+                   + (f": {note.last_error}" if note.last_error else ""))
+
+
+@app.command()
+@_errors
+def approve(request_id: int, actor: ActorOption = None,
+            limit: Annotated[int | None, typer.Option("--limit", help="Grant less than proposed (rpm).")] = None,
+            comment: Annotated[str, typer.Option("--comment")] = "",
+            db: DbOption = None, config: ConfigOption = None) -> None:
+    """Grant the requested temporary increase (central rate-limit team)."""
+    view = service.approve(_engine(db), request_id, actor=_actor(actor), limit_rpm=limit, comment=comment,
+                           settings=load_settings(config))
+    typer.echo(f"request #{view.id}: {view.status}, {view.merchant_id} limited to {view.granted_limit_rpm} rpm "
+               f"from {service.to_jsonable(view.starts_at)} until {service.to_jsonable(view.ends_at)}")
+
+
+@app.command()
+@_errors
+def reject(request_id: int, reason: Annotated[str, typer.Option("--reason")], actor: ActorOption = None,
+           db: DbOption = None, config: ConfigOption = None) -> None:
+    """Decline the requested increase (central rate-limit team)."""
+    view = service.reject(_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
+    typer.echo(f"request #{view.id}: {view.status}")
+
+
+@app.command()
+@_errors
+def cancel(request_id: int, reason: Annotated[str, typer.Option("--reason")] = "", actor: ActorOption = None,
+           db: DbOption = None, config: ConfigOption = None) -> None:
+    """Withdraw a sale (its reporter, account manager, solution engineer, or the central teams)."""
+    view = service.cancel(_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
+    typer.echo(f"request #{view.id}: {view.status}")
+
+
+@app.command()
+@_errors
+def advance(at: AtOption = None, db: DbOption = None) -> None:
+    """Move decided sales along with the clock: scheduled, live, completed."""
+    for request_id, before, after in service.advance(_engine(db), now=_moment(at)):
+        typer.echo(f"request #{request_id}: {before} -> {after}")
+
+
+# ------------------------------------------------------------------ reports
+
+
+@app.command()
+@_errors
+def unmanaged(at: AtOption = None, fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+              db: DbOption = None, config: ConfigOption = None) -> None:
+    """Categories whose historical spikes could exceed the FLAS capacity, with the headroom left."""
+    report = reports.unmanaged_report(_engine(db), at=_moment(at) or _now(), settings=load_settings(config))
+    if fmt == Format.json:
+        typer.echo(json.dumps(service.to_jsonable(report), indent=2))
+        return
+    _say(f"FLAS capacity {report.capacity_rps} req/s (bottleneck {report.bottleneck}), reserved "
+         f"{report.reserved_rps:.1f}, headroom {report.headroom_rps}")
+    for problem in report.problems:
+        _say(f"warning: {problem}")
+    _emit([c.__dict__ for c in report.categories], fmt,
+          ["category", "rate_limit_rpm", "merchants", "spike_ratio", "spike_rpm", "admitted_rps", "headroom_rps",
+           "headroom_left_rps", "could_exceed", "limit_could_exceed"])
+
+
+@app.command()
+@_errors
+def events(start: Annotated[str | None, typer.Option("--from")] = None,
+           end: Annotated[str | None, typer.Option("--to")] = None,
+           fmt: Annotated[Format, typer.Option("--format")] = Format.json,
+           db: DbOption = None, config: ConfigOption = None) -> None:
+    """Approved flash sales as known events for Kapacity's forecasts."""
+    rows = reports.known_events(_engine(db), start=_moment(start, "--from"), end=_moment(end, "--to"),
+                                settings=load_settings(config))
+    _emit([e.__dict__ for e in rows], fmt, ["name", "request_id", "status", "merchant_id", "category", "system_ids",
+                                            "starts_at", "ends_at", "multiplier", "expected_peak_rpm", "extra_rps"])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+# ------------------------------------------------------------------ rate limits
+
+
+@limits_app.command("export")
+@_errors
+def export_limits(fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.envoy, at: AtOption = None,
+                  domain: Annotated[str, typer.Option("--domain", help="Envoy rate-limit domain.")] = rl.ENVOY_DOMAIN,
+                  db: DbOption = None) -> None:
+    """The configuration in force at a moment: category limits plus live overrides."""
+    limits = rl.effective_limits(_engine(db), _moment(at) or _now())
+    typer.echo(rl.render_envoy(limits, domain=domain) if fmt == ExportFormat.envoy else rl.render_json(limits), nl=False)
+
+
+@limits_app.command("list")
+@_errors
+def list_limits(fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
+    """Category limits (requests per minute per merchant)."""
+    _emit(service.list_categories(_engine(db)), fmt, ["category", "name", "rate_limit_rpm", "updated_at", "updated_by"])
+
+
+@limits_app.command("set")
+@_errors
+def set_limit(category: str, rpm: int, name: Annotated[str | None, typer.Option("--name")] = None,
+              actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+    """Create a category or change its limit (central rate-limit team)."""
+    engine = _engine(db)
+    settings = load_settings(config)
+    if _actor(actor) not in service.ratelimit_team(engine, settings):
+        raise PermissionDenied(f"{_actor(actor)} is not in the central rate-limit team")
+    service.set_category(engine, category, rate_limit_rpm=rpm, name=name, actor=_actor(actor))
+    typer.echo(f"{category}: {rpm} rpm")
+
+
+@merchants_app.command("list")
+@_errors
+def list_merchants(fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
+    _emit(service.list_merchants(_engine(db)), fmt, ["merchant_id", "name", "category", "history_path"])
+
+
+@merchants_app.command("set")
+@_errors
+def set_merchant(merchant_id: str, name: Annotated[str, typer.Option("--name")],
+                 category: Annotated[str, typer.Option("--category")],
+                 history: Annotated[Path | None, typer.Option("--history", help="timestamp,value CSV.")] = None,
+                 db: DbOption = None) -> None:
+    """Register a merchant, its category and its traffic history file."""
+    service.upsert_merchant(_engine(db), merchant_id, name=name, category=category,
+                            history_path=history.resolve() if history else None)
+    typer.echo(f"{merchant_id}: {category}")
+
+
+@roles_app.command("list")
+@_errors
+def list_roles(db: DbOption = None, config: ConfigOption = None) -> None:
+    for user in sorted(service.ratelimit_team(_engine(db), load_settings(config))):
+        typer.echo(user)
+
+
+@roles_app.command("grant")
+@_errors
+def grant(user: str, actor: ActorOption = None, db: DbOption = None) -> None:
+    """Add a catalog user to the rate-limit team (catalog admins)."""
+    service.grant_role(_engine(db), user, actor=_actor(actor))
+    typer.echo(f"{user}: {service.RATELIMIT_TEAM}")
+
+
+@roles_app.command("revoke")
+@_errors
+def revoke(user: str, actor: ActorOption = None, db: DbOption = None) -> None:
+    service.revoke_role(_engine(db), user, actor=_actor(actor))
+    typer.echo(f"{user}: revoked")
+
+
+@notes_app.command("list")
+@_errors
+def list_notifications(status: Annotated[str | None, typer.Option("--status")] = None,
+                       fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
+    engine = _engine(db)
+    rows = []
+    for request in service.list_requests(engine):
+        for note in service.get_request(engine, request.id).notifications:
+            if status is None or note.status == status:
+                rows.append({"request_id": request.id, **note.__dict__})
+    _emit(rows, fmt, ["id", "request_id", "event", "status", "attempts", "destination", "last_error"])
+
+
+@notes_app.command("retry")
+@_errors
+def retry(db: DbOption = None, config: ConfigOption = None) -> None:
+    """Send again the notifications that failed."""
+    report = retry_failed(_engine(db), load_settings(config))
+    typer.echo(f"sent {report.sent}, failed {report.failed}, destination no longer configured {report.skipped}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except FlashSalesError as exc:  # raised outside a command (settings, engine)
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""A merchant's traffic profile from its history: normal level, peak, spike ratio.
+
+History files hold ``timestamp,value`` (requests in the interval starting at
+``timestamp``), the format Kapacity reads. When the ``kapacity`` package exports
+``read_history`` it is used (gaps, DST, duplicates handled there); otherwise a
+small reader here does the same for regular files. Either way the review sees
+only :class:`TrafficProfile` via :func:`load_profile`, the one switch point.
+
+Definitions (per minute, so they compare with rate limits):
+
+- ``normal_rpm``: the median over days of each day's busiest interval, i.e. the
+  level an ordinary day reaches; a flash-sale multiplier applies to it;
+- ``peak_rpm``: the busiest interval in the whole history;
+- ``spike_ratio``: ``peak_rpm / normal_rpm``, how far past an ordinary day the
+  merchant has gone on its own (used for unmanaged flash sales);
+- ``busiest_hour``: hour of day (the history's local time) with the highest mean.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from flashsales.errors import HistoryUnavailable
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class TrafficProfile:
+    source: str
+    reader: str
+    points: int
+    step_seconds: int
+    first: str
+    last: str
+    days: int
+    normal_rpm: float
+    peak_rpm: float
+    median_rpm: float
+    spike_ratio: float | None  # None when the normal level is zero
+    busiest_hour: int | None
+
+    def as_dict(self) -> dict:
+        return {k: (round(v, 3) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+def load_profile(path: str | Path) -> TrafficProfile:
+    """The profile of one merchant's history file; :class:`HistoryUnavailable` names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise HistoryUnavailable(f"{path}: history file not found")
+    reader = _kapacity_reader()
+    if reader is not None:
+        try:
+            wall, values, step = reader(path)
+            name = "kapacity.read_history"
+        except Exception as exc:  # kapacity's HistoryError names the line and field
+            raise HistoryUnavailable(str(exc)) from exc
+    else:
+        wall, values, step = _read_csv(path)
+        name = "flashsales.history"
+    return _profile(str(path), name, wall, values, step)
+
+
+def _kapacity_reader():
+    try:
+        kapacity = importlib.import_module("kapacity")
+    except ImportError:  # pragma: no cover - kapacity ships in the same repo
+        return None
+    read_history = getattr(kapacity, "read_history", None)
+    if read_history is None:
+        return None
+
+    def read(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
+        series = read_history(path)[0]
+        times = series.times()
+        return np.asarray(series.wall_seconds(times)), np.asarray(series.values, float), int(series.step)
+
+    return read
+
+
+def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
+    """Wall-clock epoch seconds, values and the step of a regular ``timestamp,value`` CSV."""
+    try:
+        frame = pd.read_csv(path, dtype={"timestamp": str}, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise HistoryUnavailable(f"{path}: cannot read CSV: {exc}") from None
+    missing = [c for c in ("timestamp", "value") if c not in frame.columns]
+    if missing:
+        raise HistoryUnavailable(f"{path}:1: missing column(s) {missing}; expected timestamp,value")
+    text = frame["timestamp"].astype(str).str.strip()
+    wall = pd.to_datetime(text.str.slice(0, 19), format="ISO8601", errors="coerce")
+    bad = wall.isna().to_numpy()
+    if bad.any():
+        line = int(np.argmax(bad)) + 2
+        raise HistoryUnavailable(f"{path}:{line}: timestamp {text.iloc[line - 2]!r} is not ISO 8601")
+    values = pd.to_numeric(frame["value"], errors="coerce")
+    negative = (values < 0).to_numpy()
+    if negative.any():
+        line = int(np.argmax(negative)) + 2
+        raise HistoryUnavailable(f"{path}:{line}: value must be a count of at least 0")
+    seconds = wall.to_numpy().astype("datetime64[s]").astype(np.int64)
+    order = np.argsort(seconds, kind="stable")
+    seconds, vals = seconds[order], values.to_numpy(float)[order]
+    steps = np.diff(seconds)
+    steps = steps[steps > 0]
+    if steps.size == 0:
+        raise HistoryUnavailable(f"{path}: fewer than two distinct timestamps")
+    uniques, counts = np.unique(steps, return_counts=True)
+    return seconds, vals, int(uniques[np.argmax(counts)])
+
+
+def _profile(source: str, reader: str, wall: np.ndarray, values: np.ndarray, step: int) -> TrafficProfile:
+    keep = ~np.isnan(values)
+    wall, values = wall[keep], values[keep]
+    if values.size < 2:
+        raise HistoryUnavailable(f"{source}: fewer than two observed intervals")
+    rpm = values * 60.0 / step
+    days = wall // DAY
+    frame = pd.DataFrame({"day": days, "hour": (wall % DAY) // 3600, "rpm": rpm})
+    daily_peaks = frame.groupby("day")["rpm"].max()
+    normal = float(np.median(daily_peaks.to_numpy()))
+    peak = float(rpm.max())
+    by_hour = frame.groupby("hour")["rpm"].mean()
+    busiest = int(by_hour.idxmax()) if not by_hour.empty else None
+    first = np.datetime_as_string(np.datetime64(int(wall.min()), "s"))
+    last = np.datetime_as_string(np.datetime64(int(wall.max()), "s"))
+    return TrafficProfile(
+        source=source, reader=reader, points=int(values.size), step_seconds=step, first=first, last=last,
+        days=int(daily_peaks.size), normal_rpm=normal, peak_rpm=peak, median_rpm=float(np.median(rpm)),
+        spike_ratio=(peak / normal) if normal > 0 else None, busiest_hour=busiest)
