@@ -14,6 +14,7 @@ the forecast target, SLOs met"::
           "p95_ms": 31.0, "p99_ms": 40.2, "error_rate": 0.0,
           "slo": {"p95_ms": 300, "p99_ms": 800, "error_rate": 0.01},
           "breaking_point_rps": null, "broke_at_rps": null, "time_to_recovery_s": null,
+          "ramp_seconds": null,
           "k6_version": "1.1.0", "script_sha256": "..."
         },
         "overload": {...}
@@ -22,6 +23,9 @@ the forecast target, SLOs met"::
       "runs_total": 9
     }
 
+``ramp_seconds`` (spike) is the measured time from the ramp start until the
+FLAS rate was being offered. For overload, ``broke`` is false when the service never breached its SLOs
+within the ramp: ``breaking_point_rps`` is then a lower bound (the top step).
 ``sustained_rps`` is the rate the system is shown to handle within SLO: the
 achieved rate of a passing load or spike test, the breaking point of an
 overload test; ``None`` when the run does not show one.
@@ -97,7 +101,9 @@ def _evidence(row: RunRow, now: datetime) -> dict:
         "slo": row.slo,
         "breaking_point_rps": row.breaking_point_rps,
         "broke_at_rps": row.broke_at_rps,
+        "broke": row.broke_at_rps is not None if row.test_type == "overload" else None,
         "time_to_recovery_s": row.time_to_recovery_s,
+        "ramp_seconds": row.peak_reached_after_s,
         "k6_version": row.k6_version,
         "script_sha256": row.script_sha256,
     }

@@ -130,6 +130,7 @@ class RunRow:
     breaking_point_rps: float | None
     broke_at_rps: float | None
     time_to_recovery_s: float | None
+    peak_reached_after_s: float | None
     slo: dict
     k6_version: str
     script_sha256: str
@@ -152,6 +153,7 @@ class RunRow:
             "breaking_point_rps": self.breaking_point_rps,
             "broke_at_rps": self.broke_at_rps,
             "time_to_recovery_s": self.time_to_recovery_s,
+            "peak_reached_after_s": self.peak_reached_after_s,
             "slo": self.slo,
             "k6_version": self.k6_version,
             "script_sha256": self.script_sha256,
@@ -205,6 +207,7 @@ def _row(run: PerftestRun, summary, bp, fo) -> RunRow:
         breaking_point_rps=bp.sustained_rps if bp else None,
         broke_at_rps=bp.broke_at_rps if bp else None,
         time_to_recovery_s=fo.time_to_recovery_s if fo else None,
+        peak_reached_after_s=(summary.extra or {}).get("peak_reached_after_s") if summary else None,
         slo=dict((run.settings or {}).get("slo") or {}),
         k6_version=run.k6_version,
         script_sha256=run.script_sha256,

@@ -68,6 +68,14 @@ def test_facts_offer_the_latest_judged_run_per_test_with_freshness_and_target(en
     assert facts["pay-api"]["runs_total"] == 3
 
 
+def test_spike_facts_carry_the_measured_ramp_time(engine):
+    result = _result(test_type="spike", rps=80)
+    result.peak_reached_after_s = 61.0
+    save_run(engine, result)
+    spike = PerftestFactSource(now=lambda: NOW).facts(engine)["pay-api"]["tests"]["spike"]
+    assert spike["ramp_seconds"] == 61.0 and spike["sustained_rps"] == 80
+
+
 def test_fact_source_fits_the_readiness_protocol(engine):
     from readiness import CollectedFacts, FactSource
 
@@ -100,3 +108,18 @@ def test_runs_round_trip_through_postgresql():
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def test_perftest_facts_feed_the_performance_rules(engine):
+    """The rules read perftest's facts as documented: a found breaking point and met SLOs pass."""
+    from readiness import Facts, Status, SystemView
+    from rules import perf_overload_test, perf_slos_under_test
+
+    save_run(engine, _result(started=NOW - timedelta(days=3)))
+    save_run(engine, _result(test_type="overload", sustained=120.0, started=NOW - timedelta(days=2)))
+    facts = Facts(by_source={"perftest": PerftestFactSource(now=lambda: NOW).facts(engine)["pay-api"]})
+    system = SystemView(system_id="pay-api", name="Pay API", tier="1", traffic_class="FLAS", public=True,
+                        purchase_flow=True, team="payments", domain="pay")
+    overload = perf_overload_test.evaluate(system, facts)
+    assert overload.status is Status.PASS and "120 rps" in overload.message
+    assert perf_slos_under_test.evaluate(system, facts).status is Status.PASS
