@@ -38,6 +38,7 @@ from typing import Protocol, Self
 
 import numpy as np
 
+from kapacity.calendar import EventCalendar, same_event_last_year
 from kapacity.errors import ParameterError
 from kapacity.history import DAY, Series
 
@@ -90,39 +91,38 @@ def _check_levels(levels: Sequence[float]) -> tuple[float, ...]:
 
 @dataclass
 class _Grid:
-    """Arrays derived once per history: values, wall-clock slot of week, excluded days."""
+    """Arrays derived once per history and horizon: values, wall-clock slot and day, events."""
 
-    y: np.ndarray
-    slot: np.ndarray
+    y: np.ndarray            # history values, NaN over the horizon
+    n: int                   # history length
+    slot: np.ndarray         # slot of week, wall-clock (0 = Monday 00:00)
+    day: np.ndarray          # wall-clock epoch day
     P: int
     D: int
     step: int
-    excluded: np.ndarray  # True on days to keep out of profiles (holidays, peak events)
+    events: dict[int, str]   # event days (epoch day -> name) over history and horizon
+    excluded: np.ndarray     # True on event days: kept out of profiles and levels
 
     @classmethod
-    def build(cls, history: Series, excluded_days: frozenset[int] = frozenset()) -> _Grid:
-        times = history.times()
+    def build(cls, history: Series, h: int, calendar: EventCalendar | None) -> _Grid:
+        times = history.times(history.start, history.n + h)
         wall = history.wall_seconds(times)
         P, D = history.per_week, history.per_day
-        slot = week_slots(wall, history.step)
-        if excluded_days:
-            days = np.floor_divide(wall, DAY)
-            excluded = np.isin(days, np.fromiter(excluded_days, np.int64))
+        day = np.floor_divide(wall, DAY)
+        events = calendar.days(int(day[0]), int(day[-1])) if calendar is not None else {}
+        if events:
+            excluded = np.isin(day, np.fromiter(events, np.int64))
         else:
-            excluded = np.zeros(history.n, bool)
-        return cls(history.values, slot, P, D, history.step, excluded)
+            excluded = np.zeros(day.size, bool)
+        y = np.concatenate([history.values, np.full(h, np.nan)])
+        return cls(y, history.n, week_slots(wall, history.step), day, P, D, history.step,
+                   events, excluded)
 
 
 def week_slots(wall: np.ndarray, step: int) -> np.ndarray:
     """Slot of week from wall-clock seconds: 0 is Monday 00:00 (1970-01-01 was a Thursday)."""
     per_day, per_week = DAY // step, 7 * DAY // step
     return (np.floor_divide(wall, step) + 3 * per_day) % per_week
-
-
-def future_slots(history: Series, h: int) -> tuple[int, np.ndarray]:
-    start = history.end + history.step
-    times = history.times(start, h)
-    return start, week_slots(history.wall_seconds(times), history.step)
 
 
 # -- seasonal naive --------------------------------------------------------------------------
@@ -167,14 +167,11 @@ class SeasonalNaive:
         P = history.per_week if self.season == "week" else history.per_day
         y = history.values
         mean = seasonal_naive_values(y, history.n, h, P)
-        errors = []
-        for m in _origins(history.n, min(h, P), P, needed=P + 1, count=8):
-            f = seasonal_naive_values(y, m, min(h, P), P)
-            errors.append((y[m:m + f.size], f))
+        errors = [(y[m:m + k], seasonal_naive_values(y, m, k, P))
+                  for m, k in _calibration_origins(history, h) if m >= P]
         quantiles = _Calibration.fit(errors, levels).apply(mean)
-        start, _ = future_slots(history, h)
-        return Forecast(history.name, start, history.step, history.tz, _clip(mean), quantiles,
-                        self.alias, {"season": self.season})
+        return Forecast(history.name, history.end + history.step, history.step, history.tz,
+                        _clip(mean), quantiles, self.alias, {"season": self.season})
 
 
 # -- the seasonal profile model ---------------------------------------------------------------
@@ -186,6 +183,7 @@ class ProfileParams:
     weeks: int = 6                # weeks of history in the profile
     decay: float = 0.8            # weight of each older week relative to the next
     robust: bool = True           # clip each slot's outliers (3 MADs) before averaging weeks
+    outlier_days: float = 1.5     # drop days whose total is off by this factor (0: keep all)
     smooth_minutes: int = 0       # moving-average width along the week (0: none)
     daily_blend: float = 0.0      # weight of the day-pooled shape (0: pure weekly shape)
     pooling: str = "weekdays"     # days pooled for the daily shape: "all" or "weekdays"
@@ -194,19 +192,20 @@ class ProfileParams:
     damping: float = 0.9          # per-week damping of that trend
     recent_hours: int = 24        # window of the short-term level correction
     recent_decay: float = 0.0     # per-day persistence of that correction (0: off)
+    yearly: float = 0.0           # weight of last year's deviations around the same dates/events
 
     def __post_init__(self) -> None:
         problems = []
         if not 1 <= self.weeks <= 104:
             problems.append(f"weeks={self.weeks} (1 to 104)")
-        for name in ("decay", "level_decay", "damping"):
+        for name in ("decay", "level_decay", "damping", "daily_blend", "yearly"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 problems.append(f"{name}={value} (0 to 1)")
-        if not 0 <= self.daily_blend <= 1:
-            problems.append(f"daily_blend={self.daily_blend} (0 to 1)")
         if not 0 <= self.recent_decay < 1:
             problems.append(f"recent_decay={self.recent_decay} (0 to below 1)")
+        if not (self.outlier_days == 0 or 1 < self.outlier_days <= 10):
+            problems.append(f"outlier_days={self.outlier_days} (0, or above 1 up to 10)")
         if not 0 <= self.smooth_minutes <= 24 * 60:
             problems.append(f"smooth_minutes={self.smooth_minutes} (0 to 1440)")
         if not 1 <= self.recent_hours <= 24 * 7:
@@ -220,67 +219,111 @@ class ProfileParams:
         return asdict(self)
 
 
+YEAR_SHIFT_DAYS = 364  # same weekday a year before
+
+
 class _Engine:
     """Vectorised profile forecasts from any origin of one grid, with caches for search."""
 
-    def __init__(self, grid: _Grid) -> None:
+    def __init__(self, grid: _Grid, max_weeks: int) -> None:
         self.g = grid
-        self._matrix: dict[tuple[int, int], np.ndarray] = {}
+        self.max_weeks = max(1, max_weeks)
+        self._matrix: dict[int, np.ndarray] = {}
+        self._clean: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._norm: dict[tuple, np.ndarray] = {}
         self._shape: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._final: dict[tuple, np.ndarray] = {}
 
-    # week matrix: row 0 is the week that ends at the origin, row k the week k before it
-    def matrix(self, m: int, weeks: int) -> np.ndarray:
-        key = (m, weeks)
-        if key not in self._matrix:
-            g = self.g
+    # Week matrix: row 0 is the week that ends at the origin, row k the week k before it.
+    # Built once per origin for the most weeks any parameter set uses; fewer weeks are the
+    # first rows. Medians (the reference profile, outlier clipping) use all rows.
+    def matrix(self, m: int) -> np.ndarray:
+        if m not in self._matrix:
+            g, weeks = self.g, self.max_weeks
             lo = max(0, m - weeks * g.P)
             idx = np.arange(lo, m)
             rows = (m - 1 - idx) // g.P
             M = np.full((weeks, g.P), np.nan)
             values = np.where(g.excluded[lo:m], np.nan, g.y[lo:m])
             M[rows, g.slot[lo:m]] = values
-            self._matrix[key] = M
-        return self._matrix[key]
+            self._matrix[m] = M
+        return self._matrix[m]
+
+    def cleaned(self, m: int, outlier_days: float) -> tuple[np.ndarray, np.ndarray]:
+        """The week matrix without outlier days, and each week's level."""
+        key = (m, outlier_days)
+        if key not in self._clean:
+            M = self.matrix(m)
+            levels, base = _week_levels(M)
+            if outlier_days and M.shape[0] >= 2:
+                dropped = self._drop_outlier_days(M, levels, base, outlier_days)
+                if dropped is not M:
+                    M = dropped
+                    levels, _ = _week_levels(M, base)
+            self._clean[key] = (M, levels)
+        return self._clean[key]
+
+    def normalised(self, m: int, outlier_days: float, robust: bool) -> np.ndarray:
+        """Each week divided by its level; with ``robust``, each slot clipped to 3 MADs."""
+        key = (m, outlier_days, robust)
+        if key not in self._norm:
+            M, levels = self.cleaned(m, outlier_days)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                S = M / np.where(levels > 0, levels, np.nan)[:, None]
+            if robust and M.shape[0] >= 3:
+                med = _col_median(S)
+                mad = _col_median(np.abs(S - med))
+                spread = 3.0 * 1.4826 * np.maximum(mad, 0.05 * np.abs(med) + 1e-9)
+                S = np.clip(S, med - spread, med + spread)
+            self._norm[key] = S
+        return self._norm[key]
 
     def shape_and_levels(self, m: int, p: ProfileParams) -> tuple[np.ndarray, np.ndarray]:
-        key = (m, p.weeks, p.decay, p.robust)
+        key = (m, p.weeks, p.decay, p.robust, p.outlier_days)
         if key in self._shape:
             return self._shape[key]
-        M = self.matrix(m, p.weeks)
-        valid = ~np.isnan(M)
-        base = _col_median(M)
-        usable = valid & ~np.isnan(base)
-        num = np.where(usable, M, 0.0).sum(axis=1)
-        den = np.where(usable, base, 0.0).sum(axis=1)
-        scale = np.nanmean(base) if np.isfinite(base).any() else np.nan
-        coverage = usable.sum(axis=1) / M.shape[1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            levels = np.where((den > 0) & (coverage >= 0.25), num / den * scale, np.nan)
-            levels = np.where((den > 0) & (num == 0) & (coverage >= 0.25), 0.0, levels)
-            S = M / np.where(levels > 0, levels, np.nan)[:, None]
-        if p.robust and M.shape[0] >= 3:
-            med = _col_median(S)
-            mad = _col_median(np.abs(S - med))
-            spread = 3.0 * 1.4826 * np.maximum(mad, 0.05 * np.abs(med) + 1e-9)
-            S = np.clip(S, med - spread, med + spread)
-        weights = p.decay ** np.arange(M.shape[0], dtype=float)
+        weeks = min(p.weeks, self.max_weeks)
+        _, levels = self.cleaned(m, p.outlier_days)
+        S = self.normalised(m, p.outlier_days, p.robust)[:weeks]
+        weights = p.decay ** np.arange(weeks, dtype=float)
         ok = ~np.isnan(S)
-        wsum = (ok * weights[:, None]).sum(axis=0)
+        wsum = weights @ ok
         with np.errstate(invalid="ignore", divide="ignore"):
-            shape = np.where(ok, S, 0.0).T @ weights / wsum
+            shape = weights @ np.where(ok, S, 0.0) / wsum
         shape[wsum == 0] = np.nan
-        self._shape[key] = (shape, levels)
-        return shape, levels
+        self._shape[key] = (shape, levels[:weeks])
+        return self._shape[key]
+
+    def _drop_outlier_days(self, M: np.ndarray, levels: np.ndarray, base: np.ndarray,
+                           factor: float) -> np.ndarray:
+        """Blank days whose total is off the level-scaled median profile by ``factor`` or more."""
+        D = self.g.D
+        K = M.shape[0]
+        days = M.reshape(K, 7, D)
+        expected = base.reshape(7, D)
+        usable = ~np.isnan(days) & ~np.isnan(expected)[None]
+        actual_sum = np.where(usable, days, 0.0).sum(axis=2)
+        expected_sum = np.where(usable, expected[None], 0.0).sum(axis=2)
+        scale = np.nanmean(base) if np.isfinite(base).any() else np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = actual_sum / (expected_sum * (levels / scale)[:, None])
+        covered = usable.sum(axis=2) >= 0.5 * D
+        bad = covered & np.isfinite(ratio) & ((ratio > factor) | (ratio < 1 / factor))
+        if not bad.any():
+            return M
+        days = days.copy()
+        days[bad] = np.nan
+        return days.reshape(K, -1)
 
     def final_shape(self, m: int, p: ProfileParams) -> np.ndarray:
-        key = (m, p.weeks, p.decay, p.robust, p.smooth_minutes, p.daily_blend, p.pooling)
+        key = (m, p.weeks, p.decay, p.robust, p.outlier_days, p.smooth_minutes, p.daily_blend,
+               p.pooling)
         if key in self._final:
             return self._final[key]
         shape, _ = self.shape_and_levels(m, p)
         g = self.g
         width = max(1, int(round(p.smooth_minutes * 60 / g.step)))
-        shape = _fill_from_days(shape, g.D, p.pooling)
+        shape = _fill_from_days(shape, g.D)
         if width > 1:
             shape = _circular_mean(shape, width)
         if p.daily_blend > 0:
@@ -310,12 +353,13 @@ class _Engine:
             damped = p.damping * (1 - p.damping ** weeks_ahead) / (1 - p.damping)
         return level * np.exp(slope * damped)
 
-    def forecast(self, m: int, h: int, slots: np.ndarray, p: ProfileParams) -> np.ndarray:
+    def forecast(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
+        """Point forecast for the ``h`` intervals after origin ``m``, from data before ``m``."""
+        g = self.g
         shape = self.final_shape(m, p)
         level = self.level_path(m, h, p)
-        f = level * shape[slots]
+        f = level * shape[g.slot[m:m + h]]
         if p.recent_decay > 0:
-            g = self.g
             n_recent = max(1, int(p.recent_hours * 3600 // g.step))
             lo = max(0, m - n_recent)
             actual = g.y[lo:m]
@@ -325,17 +369,85 @@ class _Engine:
                 ratio = float(np.clip(actual[ok].sum() / fitted[ok].sum(), 0.33, 3.0))
                 lead_days = (np.arange(h) + 1) / g.D
                 f = f * (1 + (ratio - 1) * p.recent_decay ** lead_days)
+        if p.yearly > 0:
+            f = f * (1 + p.yearly * (self.yearly_ratios(m, h, p) - 1))
         return f
+
+    def has_year(self, m: int) -> bool:
+        return m - (YEAR_SHIFT_DAYS + 7) * self.g.D >= 2 * self.g.P
+
+    def yearly_ratios(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
+        """Per future day: how far last year's same dates (and same events) were off the profile.
+
+        Last year's window (364 days back, so weekdays match, widened by a week on each
+        side) is forecast from its own origin with the same parameters; each day's
+        ratio of actual to that forecast is the uplift. Event days take the ratio of
+        last year's same-named event; other days the ratio over last year's surrounding
+        week (without event days), so single-day noise (weather) does not carry over.
+        """
+        g = self.g
+        out = np.ones(h)
+        if not self.has_year(m):
+            return out
+        shift = YEAR_SHIFT_DAYS * g.D
+        m_ly = m - shift - 7 * g.D
+        h_ly = h + 14 * g.D
+        base = replace(p, yearly=0.0)
+        f_ly = self.forecast(m_ly, h_ly, base)
+        a_ly = g.y[m_ly:m_ly + h_ly]
+        d_ly = g.day[m_ly:m_ly + h_ly]
+        ok = ~np.isnan(a_ly) & ~np.isnan(f_ly)
+        first = int(d_ly[0])
+        n_days = int(d_ly[-1]) - first + 1
+        idx = d_ly - first
+        a_sum = np.bincount(idx[ok], a_ly[ok], n_days)
+        f_sum = np.bincount(idx[ok], f_ly[ok], n_days)
+        covered = np.bincount(idx[ok], minlength=n_days) >= 0.8 * g.D
+        is_event = np.array([first + i in g.events for i in range(n_days)])
+        plain = covered & ~is_event & (f_sum > 0)
+        future_days = g.day[m:m + h]
+        for day in np.unique(future_days):
+            day = int(day)
+            sel = future_days == day
+            name = g.events.get(day)
+            ratio = None
+            if name is not None:
+                ly = same_event_last_year(day, name, g.events)
+                if ly is not None and 0 <= ly - first < n_days and covered[ly - first] \
+                        and f_sum[ly - first] > 0:
+                    ratio = a_sum[ly - first] / f_sum[ly - first]
+            if ratio is None:
+                centre = day - YEAR_SHIFT_DAYS - first
+                window = slice(max(0, centre - 3), min(n_days, centre + 4))
+                use = plain[window]
+                if use.sum() >= 3:
+                    ratio = a_sum[window][use].sum() / f_sum[window][use].sum()
+            if ratio is not None:
+                out[sel] = float(np.clip(ratio, 0.2, 5.0))
+        return out
+
+
+def _week_levels(M: np.ndarray, base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Each week's level (in units of the mean value) against the median profile of all weeks."""
+    base = _col_median(M) if base is None else base
+    usable = ~np.isnan(M) & ~np.isnan(base)
+    num = np.where(usable, M, 0.0).sum(axis=1)
+    den = np.where(usable, base, 0.0).sum(axis=1)
+    scale = np.nanmean(base) if np.isfinite(base).any() else np.nan
+    coverage = usable.sum(axis=1) / M.shape[1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        levels = np.where((den > 0) & (coverage >= 0.25), num / den * scale, np.nan)
+    return levels, base
 
 
 def _col_median(A: np.ndarray) -> np.ndarray:
     """Median of each column ignoring NaN (sort-based: fast on short, wide matrices)."""
-    s = np.sort(A, axis=0)
+    s = np.sort(np.ascontiguousarray(A.T), axis=1)  # NaN sorts last
     count = (~np.isnan(A)).sum(axis=0)
     lo = np.clip((count - 1) // 2, 0, None)
     hi = np.clip(count // 2, 0, None)
     cols = np.arange(A.shape[1])
-    out = 0.5 * (s[lo, cols] + s[hi, cols])
+    out = 0.5 * (s[cols, lo] + s[cols, hi])
     out[count == 0] = np.nan
     return out
 
@@ -360,8 +472,8 @@ def _pooled_days(shape: np.ndarray, D: int, pooling: str) -> np.ndarray:
     return out.reshape(-1)
 
 
-def _fill_from_days(shape: np.ndarray, D: int, pooling: str) -> np.ndarray:
-    """Fill slots no week covered from the day-pooled shape, then from the overall mean."""
+def _fill_from_days(shape: np.ndarray, D: int) -> np.ndarray:
+    """Fill slots no week covered from the mean over days, then from the overall mean."""
     if not np.isnan(shape).any():
         return shape
     days = shape.reshape(7, D)
@@ -369,8 +481,7 @@ def _fill_from_days(shape: np.ndarray, D: int, pooling: str) -> np.ndarray:
         tod = np.nanmean(days, axis=0)
     overall = np.nanmean(shape) if np.isfinite(shape).any() else 1.0
     tod = np.where(np.isnan(tod), overall, tod)
-    filled = np.where(np.isnan(days), tod[None, :], days).reshape(-1)
-    return filled
+    return np.where(np.isnan(days), tod[None, :], days).reshape(-1)
 
 
 def _circular_mean(x: np.ndarray, width: int) -> np.ndarray:
@@ -389,43 +500,44 @@ def _theil_sen_log_slope(ages: np.ndarray, levels: np.ndarray) -> float:
 
 
 class SeasonalProfile:
-    """Level-adjusted robust weekly profile with fixed, validated parameters."""
+    """Level-adjusted robust weekly profile with fixed, validated parameters.
+
+    ``calendar`` names event days (holidays, shopping peaks): they are kept out of
+    the profile, and with ``yearly > 0`` take last year's same-event uplift.
+    """
 
     alias = "SeasonalProfile"
 
-    def __init__(self, params: ProfileParams | None = None, **overrides) -> None:
+    def __init__(self, params: ProfileParams | None = None, *,
+                 calendar: EventCalendar | None = None, **overrides) -> None:
         base = params or ProfileParams()
         try:
             self.params = replace(base, **overrides) if overrides else base
         except TypeError as exc:
             raise ParameterError(f"unknown SeasonalProfile parameter: {exc}") from exc
+        self.calendar = calendar
         self._history: Series | None = None
-        self._engine: _Engine | None = None
-        self.excluded_days: frozenset[int] = frozenset()
 
-    def fit(self, history: Series, *, excluded_days: frozenset[int] = frozenset()) -> Self:
+    def fit(self, history: Series) -> Self:
         self._history = history
-        self.excluded_days = excluded_days
-        self._engine = _Engine(_Grid.build(history, excluded_days))
         return self
 
     def predict(self, h: int, levels: Sequence[float] = DEFAULT_LEVELS) -> Forecast:
         history = _fitted(self._history, self.alias)
         levels = _check_levels(levels)
         _check_h(h)
-        engine = self._engine
-        start, slots = future_slots(history, h)
-        mean = engine.forecast(history.n, h, slots, self.params)
+        engine = _Engine(_Grid.build(history, h, self.calendar), self.params.weeks)
+        mean = engine.forecast(history.n, h, self.params)
         errors = _validation_errors(engine, self.params, _calibration_origins(history, h))
         quantiles = _Calibration.fit(errors, levels).apply(mean)
-        return Forecast(history.name, start, history.step, history.tz, _clip(mean), quantiles,
-                        self.alias, self.params.as_dict())
+        return Forecast(history.name, history.end + history.step, history.step, history.tz,
+                        _clip(mean), quantiles, self.alias, self.params.as_dict())
 
 
 # -- choosing parameters ----------------------------------------------------------------------
 
-def _origins(n: int, h: int, P: int, *, needed: int, count: int) -> list[int]:
-    """Up to ``count`` origins stepping back by ``h`` from ``n - h``, each with ``needed`` points before."""
+def _origins(n: int, h: int, *, needed: int, count: int) -> list[int]:
+    """Up to ``count`` origins stepping back by ``h`` from ``n - h``, each with ``needed`` before."""
     out = []
     m = n - h
     while m >= needed and len(out) < count:
@@ -434,23 +546,18 @@ def _origins(n: int, h: int, P: int, *, needed: int, count: int) -> list[int]:
     return out
 
 
-def _calibration_origins(history: Series, h: int) -> list[int]:
+def _calibration_origins(history: Series, h: int) -> list[tuple[int, int]]:
     h_val = min(h, history.per_week)
     # enough out-of-sample errors for a p99 (about 2000), at most 12 origins
     count = int(np.clip(math.ceil(2000 / h_val), 3, 12))
     needed = min(history.per_week * 2, max(2 * history.per_day, history.n // 3))
-    return [(m, h_val) for m in _origins(history.n, h_val, history.per_week, needed=needed,
-                                         count=count)]
+    return [(m, h_val) for m in _origins(history.n, h_val, needed=needed, count=count)]
 
 
 def _validation_errors(engine: _Engine, p: ProfileParams,
                        origins: list[tuple[int, int]]) -> list[tuple[np.ndarray, np.ndarray]]:
     g = engine.g
-    out = []
-    for m, h in origins:
-        f = engine.forecast(m, h, g.slot[m:m + h], p)
-        out.append((g.y[m:m + h], f))
-    return out
+    return [(g.y[m:m + h], engine.forecast(m, h, p)) for m, h in origins]
 
 
 def _mae(errors: list[tuple[np.ndarray, np.ndarray]]) -> float:
@@ -466,12 +573,14 @@ SEARCH_SPACE: dict[str, tuple] = {
     "weeks": (2, 3, 4, 6, 8, 12),
     "decay": (0.6, 0.8, 1.0),
     "robust": (True, False),
+    "outlier_days": (0.0, 1.25, 1.5),
     "smooth_minutes": (0, 5, 15, 30, 60),
     "daily_blend": (0.0, 0.25, 0.5, 0.75),
     "pooling": ("weekdays", "all"),
     "level_decay": (0.0, 0.3, 0.6, 0.9),
     "trend": (False, True),
     "recent_decay": (0.0, 0.3, 0.6, 0.85),
+    "yearly": (0.0, 0.5, 1.0),
 }
 
 
@@ -486,65 +595,70 @@ class AutoProfile:
 
     alias = "AutoProfile"
 
-    def __init__(self, *, passes: int = 2, val_origins: int = 3, fallback_ratio: float = 1.0,
-                 start: ProfileParams | None = None, search: dict[str, tuple] | None = None) -> None:
+    def __init__(self, *, calendar: EventCalendar | None = None, passes: int = 2,
+                 val_origins: int = 3, fallback_ratio: float = 1.0,
+                 start: ProfileParams | None = None,
+                 search: dict[str, tuple] | None = None) -> None:
         if not 1 <= passes <= 5:
             raise ParameterError(f"passes={passes} outside 1 to 5")
         if not 1 <= val_origins <= 12:
             raise ParameterError(f"val_origins={val_origins} outside 1 to 12")
         if not 0.5 <= fallback_ratio <= 2:
             raise ParameterError(f"fallback_ratio={fallback_ratio} outside 0.5 to 2")
+        self.calendar = calendar
         self.passes, self.val_origins, self.fallback_ratio = passes, val_origins, fallback_ratio
         self.start = start or ProfileParams()
         self.search = dict(SEARCH_SPACE if search is None else search)
         for name, values in self.search.items():
+            if name not in ProfileParams.__dataclass_fields__:
+                raise ParameterError(f"unknown search parameter {name!r}")
             for value in values:
                 replace(self.start, **{name: value})  # validates every candidate up front
         self._history: Series | None = None
-        self.excluded_days: frozenset[int] = frozenset()
 
-    def fit(self, history: Series, *, excluded_days: frozenset[int] = frozenset()) -> Self:
+    def fit(self, history: Series) -> Self:
         self._history = history
-        self.excluded_days = excluded_days
         return self
 
     def predict(self, h: int, levels: Sequence[float] = DEFAULT_LEVELS) -> Forecast:
         history = _fitted(self._history, self.alias)
         levels = _check_levels(levels)
         _check_h(h)
-        engine = _Engine(_Grid.build(history, self.excluded_days))
+        weeks_available = max(1, history.n // history.per_week)
+        max_weeks = max([self.start.weeks, *self.search.get("weeks", ())])
+        engine = _Engine(_Grid.build(history, h, self.calendar), min(max_weeks, weeks_available))
         calibration = _calibration_origins(history, h)
         validation = calibration[:self.val_origins]
-        weeks_available = max(1, history.n // history.per_week)
-        params, score = self._search(engine, validation, weeks_available)
-        start, slots = future_slots(history, h)
+        params, score = self._search(engine, validation, history)
         notes: list[str] = []
-        P = history.per_week
-        naive_errors = [(engine.g.y[m:m + k], seasonal_naive_values(engine.g.y, m, k, P))
+        P, y = history.per_week, engine.g.y
+        naive_errors = [(y[m:m + k], seasonal_naive_values(y, m, k, P))
                         for m, k in validation if m >= P]
         naive_score = _mae(naive_errors) if naive_errors else math.inf
-        if validation and naive_errors and score > self.fallback_ratio * naive_score:
+        if naive_errors and score > self.fallback_ratio * naive_score:
             notes.append(f"profile validation MAE {score:.4g} above seasonal naive's "
                          f"{naive_score:.4g}: fell back to SeasonalNaive")
-            mean = seasonal_naive_values(engine.g.y, history.n, h, P)
-            errors = [(engine.g.y[m:m + k], seasonal_naive_values(engine.g.y, m, k, P))
+            mean = seasonal_naive_values(y, history.n, h, P)
+            errors = [(y[m:m + k], seasonal_naive_values(y, m, k, P))
                       for m, k in calibration if m >= P]
             model, used = SeasonalNaive.alias, {"season": "week"}
         else:
-            mean = engine.forecast(history.n, h, slots, params)
+            mean = engine.forecast(history.n, h, params)
             errors = _validation_errors(engine, params, calibration)
             model, used = SeasonalProfile.alias, params.as_dict()
         quantiles = _Calibration.fit(errors, levels).apply(mean)
         used = {**used, "selected_by": self.alias, "validation_mae": _round(score),
                 "naive_validation_mae": _round(naive_score)}
-        return Forecast(history.name, start, history.step, history.tz, _clip(mean), quantiles,
-                        model, used, tuple(notes))
+        return Forecast(history.name, history.end + history.step, history.step, history.tz,
+                        _clip(mean), quantiles, model, used, tuple(notes))
 
     def _search(self, engine: _Engine, validation: list[tuple[int, int]],
-                weeks_available: int) -> tuple[ProfileParams, float]:
+                history: Series) -> tuple[ProfileParams, float]:
+        weeks_available = max(1, history.n // history.per_week)
         best = replace(self.start, weeks=min(self.start.weeks, weeks_available))
         if not validation:
             return best, math.inf
+        has_year = all(engine.has_year(m) for m, _ in validation)
         cache: dict[ProfileParams, float] = {}
 
         def score(p: ProfileParams) -> float:
@@ -556,6 +670,10 @@ class AutoProfile:
         for _ in range(self.passes):
             improved = False
             for name, values in self.search.items():
+                if name == "yearly" and not has_year:
+                    continue
+                if name == "smooth_minutes" and history.step >= 3600:
+                    continue
                 for value in values:
                     if name == "weeks" and value > weeks_available and value != values[0]:
                         continue

@@ -1,0 +1,269 @@
+"""The ``kapacity`` command: forecast, capacity, backtest, growth, run.
+
+Data goes to stdout (or ``--out``), progress and errors to stderr. Exit codes:
+0 ok, 1 error (unusable input, failed run), 2 usage.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+from kapacity.backtest import backtest as run_backtest
+from kapacity.capacity import CapacitySettings, capacity, growth
+from kapacity.errors import KapacityError
+from kapacity.events import KnownEvent, read_events
+from kapacity.history import Series, parse_duration, read_history
+from kapacity.service import ForecastSettings, forecast_frame, forecast_series, horizon_intervals
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Kapacity: traffic forecasts, Baseline and FLAS capacity, backtests.")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+HistoryOpt = Annotated[Path, typer.Option("--history", "-H", help="CSV or Parquet with "
+                                          "timestamp,value[,series].", show_default=False)]
+HorizonOpt = Annotated[str, typer.Option("--horizon", help="How far ahead: 12h, 3d, 7d, 28d.")]
+SeriesOpt = Annotated[str | None, typer.Option("--series", help="Only this series of the file.")]
+CountryOpt = Annotated[str, typer.Option("--country", help="Holiday calendar (ISO code, "
+                                         "'none' for no public holidays).")]
+SubdivOpt = Annotated[str | None, typer.Option("--subdiv", help="Holiday calendar subdivision, "
+                                               "e.g. VIC, CA.")]
+PeaksOpt = Annotated[bool, typer.Option("--peaks/--no-peaks", help="Treat Black Friday, Cyber "
+                                        "Monday, Christmas as event days.")]
+ModelOpt = Annotated[str, typer.Option("--model", help="auto (chosen per series), profile or naive.")]
+EventsOpt = Annotated[Path | None, typer.Option("--events", help="Known future events "
+                                                "(flash sales): CSV/JSON/YAML with "
+                                                "name,start,end,multiplier[,series].")]
+FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+
+
+def _settings(model: str, country: str, subdiv: str | None, peaks: bool) -> ForecastSettings:
+    country_code = None if country.strip().lower() in {"none", ""} else country.strip().upper()
+    return ForecastSettings(model=model, country=country_code, subdiv=subdiv, peaks=peaks)
+
+
+def _horizon(text: str) -> int:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--horizon") from exc
+
+
+def _progress(quiet: bool):
+    def say(message: str) -> None:
+        if not quiet:
+            typer.echo(f"kapacity: {message}", err=True)
+    return say
+
+
+def _load(history: Path, series: str | None, events: Path | None) -> tuple[list[Series], list[KnownEvent]]:
+    loaded = read_history(history, series=series)
+    known = read_events(events) if events is not None else []
+    return loaded, known
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"kapacity: error: {exc}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def forecast(
+    history: HistoryOpt,
+    horizon: HorizonOpt = "7d",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the CSV here "
+                                             "(default: stdout).")] = None,
+    series: SeriesOpt = None,
+    events: EventsOpt = None,
+    model: ModelOpt = "auto",
+    country: CountryOpt = "US",
+    subdiv: SubdivOpt = None,
+    peaks: PeaksOpt = True,
+    quiet: QuietOpt = False,
+) -> None:
+    """Forecast each series: timestamp,forecast,p90,p99 (+series) at the history's resolution."""
+    seconds = _horizon(horizon)
+    say = _progress(quiet)
+    try:
+        settings = _settings(model, country, subdiv, peaks)
+        loaded, known = _load(history, series, events)
+        frames = []
+        has_series = loaded[0].name is not None
+        for i, s in enumerate(loaded, start=1):
+            say(f"forecasting {s.label} ({i}/{len(loaded)})")
+            f = forecast_series(s, horizon_intervals(s, seconds), settings, known)
+            frames.append(forecast_frame(f, with_series=has_series))
+        text = pd.concat(frames, ignore_index=True).to_csv(index=False, float_format="%.6g",
+                                                          lineterminator="\n")
+    except KapacityError as exc:
+        _fail(exc)
+    if out is None or str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)
+        say(f"wrote {sum(len(f) for f in frames)} rows to {out}")
+
+
+@app.command("capacity")
+def capacity_cmd(
+    history: HistoryOpt,
+    horizon: HorizonOpt = "7d",
+    series: SeriesOpt = None,
+    events: EventsOpt = None,
+    quantile: Annotated[float, typer.Option("--quantile", help="Forecast quantile Baseline "
+                                            "must hold.")] = 0.99,
+    safety_buffer: Annotated[float, typer.Option("--safety-buffer", help="Extra share on top "
+                                                 "of the FLAS need (0.2 = 20%).")] = 0.2,
+    model: ModelOpt = "auto",
+    country: CountryOpt = "US",
+    subdiv: SubdivOpt = None,
+    peaks: PeaksOpt = True,
+    fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Baseline and FLAS capacity per series, with the assumptions used."""
+    seconds = _horizon(horizon)
+    say = _progress(quiet)
+    try:
+        cap_settings = CapacitySettings(quantile=quantile, safety_buffer=safety_buffer)
+        settings = ForecastSettings(**{**_settings(model, country, subdiv, peaks).as_dict(),
+                                       "extra_levels": (quantile,)})
+        loaded, known = _load(history, series, events)
+        results = []
+        for i, s in enumerate(loaded, start=1):
+            say(f"capacity for {s.label} ({i}/{len(loaded)})")
+            f = forecast_series(s, horizon_intervals(s, seconds), settings)
+            results.append(capacity(s, f, cap_settings, known))
+    except KapacityError as exc:
+        _fail(exc)
+    document = {"history": str(history), "horizon": horizon, "settings": settings.as_dict(),
+                "capacity_settings": cap_settings.as_dict(), "series": results}
+    columns = ["series", "baseline_rps", "flas_rps", "peak_forecast_rps", "spike_ratio"]
+    rows = [{**{c: r[c] for c in columns}, "flas_driver": r["assumptions"]["flas_driver"],
+             "peak_at": r["assumptions"]["peak_forecast_at"]} for r in results]
+    _emit(document, rows, fmt)
+
+
+@app.command("backtest")
+def backtest_cmd(
+    history: HistoryOpt,
+    horizon: HorizonOpt = "7d",
+    origins: Annotated[int, typer.Option("--origins", min=1, max=104,
+                                         help="Number of rolling origins.")] = 4,
+    series: SeriesOpt = None,
+    quantile: Annotated[float, typer.Option("--quantile", help="Quantile for the Baseline "
+                                            "capacity checks.")] = 0.99,
+    model: ModelOpt = "auto",
+    country: CountryOpt = "US",
+    subdiv: SubdivOpt = None,
+    peaks: PeaksOpt = True,
+    fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Rolling-origin backtest: MAE vs weekly seasonal naive, MASE, coverage, capacity checks."""
+    seconds = _horizon(horizon)
+    say = _progress(quiet)
+    try:
+        cap_settings = CapacitySettings(quantile=quantile)
+        settings = ForecastSettings(**{**_settings(model, country, subdiv, peaks).as_dict(),
+                                       "extra_levels": (quantile,)})
+        loaded, _ = _load(history, series, None)
+        summaries = []
+        for s in loaded:
+            h = horizon_intervals(s, seconds)
+            result = run_backtest(s, lambda hist, k: forecast_series(hist, k, settings), h=h,
+                                  origins=origins, levels=settings.levels, settings=cap_settings,
+                                  progress=say)
+            summaries.append(result.summary())
+    except KapacityError as exc:
+        _fail(exc)
+    rel = [s["rel_mae"] for s in summaries if s["rel_mae"]]
+    p99 = [s["coverage"].get("p99") for s in summaries if s["coverage"].get("p99") is not None]
+    overall = {
+        "series": len(summaries),
+        "geomean_rel_mae": round(math.exp(float(np.mean(np.log(rel)))), 4) if rel else None,
+        "max_rel_mae": max(rel) if rel else None,
+        "mean_p99_coverage": round(float(np.mean(p99)), 4) if p99 else None,
+    }
+    document = {"history": str(history), "horizon": horizon, "origins": origins,
+                "settings": settings.as_dict(), "series": summaries, "overall": overall}
+    rows = [{"series": s["series"], "origins": s["origins"], "rel_mae": s["rel_mae"],
+             "mase": s["mase"], "p90_cov": s["coverage"].get("p90"),
+             "p99_cov": s["coverage"].get("p99"), "daily_peak_err": s["daily_peak_error"],
+             "under_share": s["under_provisioned_share"],
+             "over_ratio": s["over_provisioning_ratio"]} for s in summaries]
+    _emit(document, rows, fmt)
+
+
+@app.command("growth")
+def growth_cmd(
+    history: HistoryOpt,
+    series: SeriesOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Week-over-week, month-over-month and year-over-year growth of volume and daily peaks."""
+    try:
+        loaded, _ = _load(history, series, None)
+    except KapacityError as exc:
+        _fail(exc)
+    results = [{"series": s.name, **growth(s)} for s in loaded]
+    rows = []
+    for r in results:
+        row = {"series": r["series"]}
+        for key in ("wow", "mom", "yoy"):
+            row[f"{key}_volume"] = (r[key] or {}).get("volume")
+            row[f"{key}_daily_peak"] = (r[key] or {}).get("daily_peak")
+        rows.append(row)
+    _emit({"history": str(history), "series": results}, rows, fmt)
+
+
+def _emit(document: dict, rows: list[dict], fmt: Format) -> None:
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
+    elif fmt is Format.csv:
+        sys.stdout.write(pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
+    else:
+        sys.stdout.write(_table(rows) + "\n")
+
+
+def _table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no rows)"
+    columns = list(rows[0])
+    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
