@@ -45,6 +45,7 @@ FACT_KEYS = ("kind", "namespace", "name", "system_id", "replicas", "readiness_pr
              "requests_set", "memory_limit_set", "hpa", "pdb", "spread", "image_pinned", "source")
 _TEMPLATE = re.compile(r"\{\{.*?\}\}")
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -655,10 +656,12 @@ def scan(paths: Sequence[Path], system_mapper: SystemMapper) -> KubernetesScan:
         if f"{hpa.namespace}/{target.get('kind')}/{target.get('name')}" not in seen:
             result.warnings.append(f"{hpa.where()}: HorizontalPodAutoscaler {hpa.namespace}/{hpa.name} targets "
                                    f"{target.get('kind')} {target.get('name')}, which is not in the manifests read")
-    workloads = list(seen.values())
+    pod_labels: dict[str, list[dict]] = {}
+    for workload in seen.values():
+        pod_labels.setdefault(workload.namespace, []).append(_pod_labels(workload))
     for pdb in (p for ps in index.pdbs.values() for p in ps):
         selector = _mapping(pdb.data.get("spec")).get("selector")
-        if not any(w.namespace == pdb.namespace and selector_matches(selector, _pod_labels(w)) for w in workloads):
+        if not any(selector_matches(selector, labels) for labels in pod_labels.get(pdb.namespace, [])):
             result.warnings.append(f"{pdb.where()}: PodDisruptionBudget {pdb.namespace}/{pdb.name} selects no "
                                    f"workload's pods (selector {json.dumps(selector, sort_keys=True)})")
     return result
@@ -715,7 +718,7 @@ def write_demo_manifests(out_dir: Path, catalog_path: Path, inventory_path: Path
     PodDisruptionBudget whose selector does not match, unpinned images, missing memory limits,
     no spread. One system in seven is written as a ``kubectl get -o yaml`` style ``kind: List``.
     """
-    catalog = yaml.safe_load(Path(catalog_path).read_text(encoding="utf-8"))
+    catalog = yaml.load(Path(catalog_path).read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
     inventory = json.loads(Path(inventory_path).read_text(encoding="utf-8"))
     domain_of_group = {g["key"]: g["domain"] for g in catalog.get("groups", [])}
     domain_of_team = {t["key"]: domain_of_group.get(t["group"], "default") for t in catalog.get("teams", [])}
@@ -733,10 +736,10 @@ def write_demo_manifests(out_dir: Path, catalog_path: Path, inventory_path: Path
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{system['name']}.yaml"
         if position // every % 7 == 3:
-            text = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
-                                   "items": documents}, sort_keys=False, width=120)
+            text = yaml.dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+                              "items": documents}, Dumper=_DUMPER, sort_keys=False, width=120)
         else:
-            text = yaml.safe_dump_all(documents, sort_keys=False, width=120)
+            text = yaml.dump_all(documents, Dumper=_DUMPER, sort_keys=False, width=120)
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
