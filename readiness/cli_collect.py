@@ -118,6 +118,9 @@ def kubernetes(
     for item in result.unmapped:
         source = item["source"]
         _say(f"unmapped: {item['workload']} ({source['file']}:{source['line']}): {item['reason']}")
+    if not dry_run and result.workloads and len(result.unmapped) == len(result.workloads):
+        _say("hint: no workload maps to a system in the catalog: import the catalog first "
+             "(`readiness import --catalog FILE`), pass --system-label or --mapping, or look with --dry-run")
     for warning in result.warnings:
         _say(f"warning: {warning}")
     for error in result.errors:

@@ -394,7 +394,9 @@ def workload_facts(obj: K8sObject, index: _Index, system_id: str | None) -> tupl
     images = [str(c.get("image") or "") for c in containers + _containers(pod_spec, "initContainers")]
     warnings: list[str] = []
 
-    replicas = None if obj.kind == "DaemonSet" else spec.get("replicas", 1)
+    replicas = None if obj.kind == "DaemonSet" else spec.get("replicas")
+    if replicas is None and obj.kind != "DaemonSet":
+        replicas = 1  # the API server's default when spec.replicas is absent (or null)
     hpas = [h for h in index.hpas.get(obj.namespace, [])
             if _mapping(_mapping(h.data.get("spec")).get("scaleTargetRef")).get("kind") == obj.kind
             and _mapping(_mapping(h.data.get("spec")).get("scaleTargetRef")).get("name") == obj.name]
