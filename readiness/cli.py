@@ -21,6 +21,7 @@ from readiness import reports
 from readiness.cli_collect import collect_app
 from readiness.cli_collect import register as register_collect_commands
 from readiness.cli_governance import review_app, waiver_app
+from readiness.cli_serve import register as register_serve_commands
 from readiness.errors import ReadinessError
 from readiness.export import export_run
 from readiness.rulebook import load_rules
@@ -41,6 +42,7 @@ app.add_typer(review_app, name="review")
 app.add_typer(waiver_app, name="waiver")
 app.add_typer(collect_app, name="collect")
 register_collect_commands(app)
+register_serve_commands(app)
 
 GATE_FAILED = 3
 

@@ -1,0 +1,160 @@
+"""`readiness serve` (the scheduled service with /metrics) and `readiness digest`.
+
+Data goes to stdout (one JSON line per cycle for `serve`), logs to stderr.
+Exit codes: 0 ok, 1 error (a failed run with --once, a failed delivery), 2 usage,
+130 when a second signal interrupted a run (it was rolled back).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from readiness.errors import ReadinessError
+
+DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
+ConfigOption = Annotated[Path | None, typer.Option(
+    "--config", help="YAML: schedule, sources, rules_dirs, notify (see docs/operations.md).")]
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+class Kind(StrEnum):
+    weekly = "weekly"
+    reminders = "reminders"
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(stream=sys.stderr, level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
+
+
+def _engine(db: str | None):
+    from readiness.service import open_database
+    from storage import database_url, get_engine
+
+    return open_database(get_engine(database_url(db)))  # alembic upgrade heads: cheap when up to date
+
+
+def _config(config: Path | None, schedule: str | None):
+    from readiness.serve import load_config
+
+    loaded = load_config(config)
+    if schedule is not None:
+        from croniter import croniter
+
+        if not croniter.is_valid(schedule):
+            raise typer.BadParameter(f"{schedule!r} is not a cron expression; accepted: five fields like "
+                                     "'*/15 * * * *' (UTC), or six with seconds last", param_hint="--schedule")
+        loaded = loaded.model_copy(update={"schedule": schedule})
+    return loaded
+
+
+def serve(
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port for /metrics (0: pick a free one, logged).")] = 9464,
+    host: Annotated[str, typer.Option(help="Address to listen on for /metrics.")] = "0.0.0.0",
+    schedule: Annotated[str | None, typer.Option(help="Cron schedule in UTC, e.g. '*/15 * * * *' (overrides the config).")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    once: Annotated[bool, typer.Option("--once", help="Run one cycle now and exit (no /metrics server).")] = False,
+    catch_up: Annotated[bool, typer.Option("--catch-up/--no-catch-up",
+                                           help="On start, run at once if the last scheduled run was missed.")] = True,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+):
+    """Collect, evaluate and store a run on a schedule; expose /metrics; send digests and reminders."""
+    from readiness.metrics import build_registry, start_server
+    from readiness.serve import Service, Stopper, serve_forever
+
+    _setup_logging(log_level)
+    try:
+        cfg = _config(config, schedule)
+        engine = _engine(db)
+        service = Service(engine, cfg)
+    except ReadinessError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from None
+    if once:
+        report = service.run_cycle()
+        typer.echo(json.dumps(report.as_dict(), default=str))
+        raise typer.Exit(1 if report.outcome == "failed" else 0)
+    registry, metrics = build_registry(engine, sources=[s.name for s in service.sources])
+    service.metrics = metrics
+    server, bound = start_server(registry, host, port)
+    _say(f"readiness serve: metrics on http://{host}:{bound}/metrics; schedule {cfg.schedule!r} (UTC)")
+    stopper = Stopper()
+    stopper.install()
+
+    def emit(report) -> None:
+        typer.echo(json.dumps(report.as_dict(), default=str))
+        sys.stdout.flush()
+
+    try:
+        serve_forever(service, stopper=stopper, catch_up=catch_up, on_cycle=emit)
+    except KeyboardInterrupt:
+        _say("interrupted: the run in progress was rolled back")
+        raise typer.Exit(130) from None
+    finally:
+        server.shutdown()
+
+
+def digest(
+    kind: Annotated[Kind, typer.Option(help="weekly: digests per team and domain; reminders: expiring "
+                                            "waivers and approvals.")] = Kind.weekly,
+    since: Annotated[datetime | None, typer.Option(help="Window start, UTC (default: 7 days ago for weekly, "
+                                                        "1 day ago for reminders).")] = None,
+    send: Annotated[bool, typer.Option("--send", help="Send through the notification channel "
+                                                      "(PEAK_NOTIFY_URLS); without it, print only.")] = False,
+    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    db: DbOption = None,
+    config: ConfigOption = None,
+):
+    """Build this week's digests (or today's reminders); print them, or send them with --send."""
+    from readiness.digests import Channel, build_digests, build_reminders
+    from storage import utcnow
+
+    try:
+        cfg = _config(config, None)
+        engine = _engine(db)
+    except ReadinessError as exc:
+        _say(f"error: {exc}")
+        raise typer.Exit(1) from None
+    now = utcnow()
+    if kind == Kind.weekly:
+        messages = build_digests(engine, now=now, since=since or now - timedelta(days=7), rules_dirs=cfg.rules_dirs)
+    else:
+        messages = build_reminders(engine, since=since or now - timedelta(days=1), until=now,
+                                   days=cfg.notify.reminder_days)
+    deliveries = Channel.from_config(cfg.notify).send(messages) if send else []
+    if fmt == Format.json:
+        typer.echo(json.dumps({"messages": [m.as_dict() for m in messages],
+                               "deliveries": [d.__dict__ for d in deliveries]}, indent=2, default=str))
+    else:
+        for message in messages:
+            typer.echo(f"== {message.unit} to {', '.join(message.recipients) or '-'}\n"
+                       f"Subject: {message.subject}\n\n{message.body}\n")
+        for delivery in deliveries:
+            _say(f"{delivery.unit} -> {delivery.destination or '-'}: {delivery.status}"
+                 + (f" ({delivery.error})" if delivery.error else ""))
+    _say(f"{len(messages)} message(s)" + (f", {sum(d.status == 'sent' for d in deliveries)} delivered" if send else ""))
+    if any(d.status == "failed" for d in deliveries):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` and `digest` to the main app."""
+    app.command("serve")(serve)
+    app.command("digest")(digest)

@@ -1,0 +1,473 @@
+"""`readiness serve`: the platform as a long-lived process.
+
+On a cron schedule (UTC) one *cycle* does, in order:
+
+1. records expiries of approvals and waivers (``readiness.governance.expire_due``);
+2. ends flash-sale overrides whose time is up (``flashsales`` ``advance``, when installed);
+3. refreshes forecasts (``kapacity.refresh_forecasts``, when Kapacity offers it);
+4. collects facts from the configured sources (a failing source is recorded and
+   its facts go stale; the rules say so, the others are still collected);
+5. evaluates and stores a run (``readiness.service.run_evaluation``).
+
+A step that fails is logged and counted; later steps still run. Only the
+evaluation decides whether the cycle succeeded.
+
+Two evaluations never overlap: a cycle runs under :func:`evaluation_lock` (a
+PostgreSQL session advisory lock, or an exclusive file lock beside an SQLite
+database), so any number of ``serve`` processes may share one database; the one
+that finds the lock taken skips its cycle.
+
+A run is stored in one transaction (run row, results and scores commit together),
+so a process killed mid-run leaves no partial run. SIGTERM or SIGINT lets the
+current cycle finish and then stops; a second signal interrupts it, and the
+open transaction rolls back. On start, a cycle runs at once when the last
+scheduled one was missed (no complete run since the previous fire time), then
+the schedule continues.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import importlib
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select, text
+from sqlalchemy.engine import Engine
+
+from readiness.errors import InputError
+from readiness.facts import FactSource, StoreReport
+from storage import session_scope, utcnow
+
+log = logging.getLogger("readiness.serve")
+
+DEFAULT_SCHEDULE = "*/15 * * * *"
+LOCK_NAME = "readiness.serve.evaluation"
+# pg advisory locks take a bigint; derive ours from a name so it cannot clash by accident
+LOCK_KEY = int.from_bytes(hashlib.sha256(LOCK_NAME.encode()).digest()[:8], "big", signed=True)
+
+
+# ---------------------------------------------------------------- configuration
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class InventorySourceConfig(_Strict):
+    type: Literal["inventory"]
+    path: Path
+
+
+class KubernetesSourceConfig(_Strict):
+    type: Literal["kubernetes"]
+    paths: list[Path] = Field(min_length=1)
+    system_labels: list[str] | None = None
+    mapping: Path | None = None
+
+
+class PerftestSourceConfig(_Strict):
+    type: Literal["perftest"]
+
+
+class KapacitySourceConfig(_Strict):
+    type: Literal["kapacity"]
+    options: dict[str, Any] = Field(default_factory=dict)  # passed to Kapacity's fact source
+
+
+SourceConfig = Annotated[InventorySourceConfig | KubernetesSourceConfig | PerftestSourceConfig
+                         | KapacitySourceConfig, Field(discriminator="type")]
+
+
+def _check_cron(value: str | None) -> str | None:
+    if value is not None and not croniter.is_valid(value):
+        raise ValueError(f"{value!r} is not a cron expression; accepted: five fields like '*/15 * * * *' "
+                         "(minute hour day month weekday, UTC), or six with seconds last")
+    return value
+
+
+class NotifyConfig(_Strict):
+    """Digests and reminders. URLs default to PEAK_NOTIFY_URLS, the flash-sale channel."""
+
+    digest_schedule: str | None = "0 7 * * MON"  # weekly digests per team and domain; null: none
+    reminder_schedule: str | None = "0 7 * * *"  # reminders before waivers and approvals expire
+    reminder_days: list[int] = Field(default_factory=lambda: [14, 3])
+    urls: list[str] | None = None
+    email_domain: str | None = None
+
+    _cron = field_validator("digest_schedule", "reminder_schedule")(_check_cron)
+
+    @field_validator("reminder_days")
+    @classmethod
+    def _positive(cls, days: list[int]) -> list[int]:
+        if any(d <= 0 for d in days):
+            raise ValueError("reminder days must be positive numbers of days before expiry")
+        return sorted(set(days), reverse=True)
+
+
+class ServeConfig(_Strict):
+    schedule: str = DEFAULT_SCHEDULE
+    rules_dirs: list[Path] = Field(default_factory=list)
+    sources: list[SourceConfig] = Field(default_factory=list)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
+
+    _cron = field_validator("schedule")(_check_cron)
+
+
+def load_config(path: Path | None) -> ServeConfig:
+    """Read the YAML config; relative paths are relative to the file. Errors name the field."""
+    if path is None:
+        return ServeConfig()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file not found: {path}", origin=str(path))
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", origin=str(path)) from None
+    if not isinstance(raw, dict):
+        raise InputError("expected a mapping with schedule, sources, rules_dirs, notify", origin=str(path))
+    try:
+        config = ServeConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError([f"{_loc(err['loc'], raw)}: {err['msg']}" for err in exc.errors()],
+                         origin=str(path)) from None
+    return _resolve_paths(config, path.parent)
+
+
+def _loc(loc: tuple, raw: dict) -> str:
+    parts = []
+    for item in loc:
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
+        elif item in ("inventory", "kubernetes", "perftest", "kapacity"):
+            continue  # the discriminator pydantic puts in the path
+        else:
+            parts.append(str(item))
+    return ".".join(parts) or "config"
+
+
+def _resolve_paths(config: ServeConfig, base: Path) -> ServeConfig:
+    def fix(p: Path | None) -> Path | None:
+        return None if p is None else (p if p.is_absolute() else base / p)
+
+    sources = []
+    for source in config.sources:
+        if isinstance(source, InventorySourceConfig):
+            source = source.model_copy(update={"path": fix(source.path)})
+        elif isinstance(source, KubernetesSourceConfig):
+            source = source.model_copy(update={"paths": [fix(p) for p in source.paths],
+                                               "mapping": fix(source.mapping)})
+        sources.append(source)
+    return config.model_copy(update={"sources": sources, "rules_dirs": [fix(p) for p in config.rules_dirs]})
+
+
+def optional_hook(module: str, name: str) -> Callable | None:
+    """A public function or class of another package, or None when that package lacks it."""
+    try:
+        return getattr(importlib.import_module(module), name, None)
+    except ImportError:
+        return None
+
+
+def build_sources(config: ServeConfig) -> list[FactSource]:
+    """The fact sources the config names; an unavailable one raises InputError at start."""
+    from readiness.sources.inventory import InventorySource
+    from readiness.sources.kubernetes import KubernetesSource
+
+    sources: list[FactSource] = []
+    for i, item in enumerate(config.sources):
+        if isinstance(item, InventorySourceConfig):
+            sources.append(InventorySource(item.path))
+        elif isinstance(item, KubernetesSourceConfig):
+            sources.append(KubernetesSource(list(item.paths), item.system_labels, item.mapping))
+        elif isinstance(item, PerftestSourceConfig):
+            factory = optional_hook("perftest", "PerftestFactSource")
+            if factory is None:
+                raise InputError(f"sources[{i}] (perftest): the perftest package offers no PerftestFactSource")
+            sources.append(factory())
+        else:
+            factory = optional_hook("kapacity", "KapacityFactSource")
+            if factory is None:
+                raise InputError(f"sources[{i}] (kapacity): the kapacity package offers no KapacityFactSource "
+                                 "yet; remove this source or update kapacity")
+            sources.append(factory(**item.options))
+    return sources
+
+
+# ---------------------------------------------------------------- the lock
+
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_guard = threading.Lock()
+
+
+@contextlib.contextmanager
+def evaluation_lock(engine: Engine) -> Iterator[bool]:
+    """Try to take the one-evaluation-at-a-time lock; yields whether it was taken (never waits).
+
+    PostgreSQL: ``pg_try_advisory_lock`` on a connection held for the duration (the
+    server releases it if the process dies). SQLite: an exclusive ``flock`` on
+    ``<database>.lock`` (SQLite is one host, so a file lock covers every process); an
+    in-memory database uses a lock within the process.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar())
+            try:
+                yield taken
+            finally:
+                if taken:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
+        return
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
+        with open(f"{database}.lock", "a+b") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    with _local_guard:
+        lock = _local_locks.setdefault(str(engine.url), threading.Lock())
+    taken = lock.acquire(blocking=False)
+    try:
+        yield taken
+    finally:
+        if taken:
+            lock.release()
+
+
+# ---------------------------------------------------------------- one cycle
+
+
+@dataclass
+class CycleReport:
+    started_at: datetime
+    outcome: str = "skipped"  # complete | failed | skipped
+    run_id: int | None = None
+    company_score: float | None = None
+    duration_seconds: float = 0.0
+    sources: list[StoreReport] = field(default_factory=list)
+    expired: dict[str, list[int]] = field(default_factory=dict)
+    flashsales_moved: int | None = None  # None: flashsales not installed
+    forecasts: str | None = None  # what the Kapacity hook reported, None: no hook
+    errors: list[str] = field(default_factory=list)  # step failures (stage: message)
+
+    def as_dict(self) -> dict:
+        return {"started_at": self.started_at.isoformat(), "outcome": self.outcome, "run_id": self.run_id,
+                "company_score": self.company_score, "duration_seconds": round(self.duration_seconds, 3),
+                "sources": [{"source": s.source, "systems": s.systems, "changed": s.changed,
+                             "errors": s.errors[:5]} for s in self.sources],
+                "expired": self.expired, "flashsales_moved": self.flashsales_moved,
+                "forecasts": self.forecasts, "errors": self.errors}
+
+
+class Service:
+    """What one ``serve`` process does; tests drive it with an injected clock."""
+
+    def __init__(self, engine: Engine, config: ServeConfig, *, metrics: Any = None,
+                 clock: Callable[[], datetime] = utcnow, sources: Sequence[FactSource] | None = None):
+        self.engine = engine
+        self.config = config
+        self.metrics = metrics
+        self.clock = clock
+        self.sources = list(sources) if sources is not None else build_sources(config)
+
+    def run_cycle(self, now: datetime | None = None) -> CycleReport:
+        """Expire, end overrides, refresh forecasts, collect, evaluate: once, under the lock."""
+        now = now or self.clock()
+        report = CycleReport(started_at=now)
+        started = time.monotonic()
+        with evaluation_lock(self.engine) as taken:
+            if not taken:
+                log.warning("another evaluation holds the lock; this cycle is skipped")
+                self._observe(report)
+                return report
+            self._steps(report, now)
+        report.duration_seconds = time.monotonic() - started
+        self._observe(report)
+        return report
+
+    def _steps(self, report: CycleReport, now: datetime) -> None:
+        from readiness.governance import expire_due
+        from readiness.rulebook import load_rules
+        from readiness.service import collect, run_evaluation
+
+        expiry = self._step(report, "expiry", lambda: expire_due(self.engine, now))
+        if expiry is not None:
+            report.expired = {"reviews": expiry.reviews, "waivers": expiry.waivers}
+        advance = optional_hook("flashsales.service", "advance")
+        if advance is not None:
+            moved = self._step(report, "flashsales", lambda: advance(self.engine, now=now))
+            report.flashsales_moved = len(moved) if moved is not None else None
+        refresh = optional_hook("kapacity", "refresh_forecasts")
+        if refresh is not None:
+            outcome = self._step(report, "forecasts", lambda: refresh(self.engine, now=now))
+            report.forecasts = None if outcome is None else str(outcome)[:500]
+        stored = self._step(report, "collect", lambda: collect(self.engine, self.sources, now=now))
+        report.sources = stored or []
+        for item in report.sources:
+            for error in item.errors[:20]:
+                log.warning("source %s: %s", item.source, error)
+        try:
+            ruleset = load_rules(self.config.rules_dirs)
+            run = run_evaluation(self.engine, ruleset=ruleset, now=now)
+        except Exception as exc:  # the process survives; the next cycle tries again
+            report.outcome = "failed"
+            report.errors.append(f"evaluate: {type(exc).__name__}: {exc}")
+            log.exception("evaluation failed")
+            return
+        report.outcome, report.run_id, report.company_score = "complete", run.run_id, run.company.score
+        log.info("run %s: %d systems, company score %.2f", run.run_id, run.systems, run.company.score)
+
+    def _step(self, report: CycleReport, stage: str, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except Exception as exc:  # one failing step must not stop the evaluation
+            report.errors.append(f"{stage}: {type(exc).__name__}: {exc}")
+            log.exception("step %s failed", stage)
+            return None
+
+    def _observe(self, report: CycleReport) -> None:
+        if self.metrics is not None:
+            self.metrics.observe_cycle(report)
+
+    # -------------------------------------------------- digests and reminders
+
+    def send_digests(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
+        from readiness.digests import Channel, build_digests
+
+        now = now or self.clock()
+        since = since or _previous_fire(self.config.notify.digest_schedule, now) or now - timedelta(days=7)
+        messages = build_digests(self.engine, now=now, since=since, rules_dirs=self.config.rules_dirs)
+        return Channel.from_config(self.config.notify).send(messages)
+
+    def send_reminders(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
+        from readiness.digests import Channel, build_reminders
+
+        now = now or self.clock()
+        since = since or _previous_fire(self.config.notify.reminder_schedule, now) or now - timedelta(days=1)
+        messages = build_reminders(self.engine, since=since, until=now, days=self.config.notify.reminder_days)
+        return Channel.from_config(self.config.notify).send(messages)
+
+
+# ---------------------------------------------------------------- the schedule
+
+
+def next_fire(schedule: str, after: datetime) -> datetime:
+    """The first fire time strictly after ``after`` (naive UTC in, naive UTC out)."""
+    return croniter(schedule, after).get_next(datetime)
+
+
+def _previous_fire(schedule: str | None, at: datetime) -> datetime | None:
+    if not schedule:
+        return None
+    return croniter(schedule, at).get_prev(datetime)
+
+
+def missed_run(engine: Engine, schedule: str, now: datetime) -> bool:
+    """True when no complete run started at or after the previous fire time."""
+    from readiness.models import EvaluationRun
+
+    previous = croniter(schedule, now).get_prev(datetime)
+    with session_scope(engine) as session:
+        latest = session.execute(select(EvaluationRun.started_at).where(EvaluationRun.status == "complete")
+                                 .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
+    return latest is None or latest < previous
+
+
+@dataclass
+class Job:
+    name: str
+    schedule: str
+    action: Callable[[datetime], Any]
+    due: datetime | None = None
+
+
+class Stopper:
+    """SIGTERM/SIGINT: the first asks to stop after the current cycle, the second interrupts it."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.signals = 0
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._handle)
+
+    def _handle(self, signum, _frame) -> None:
+        self.signals += 1
+        if self.signals == 1:
+            log.warning("%s: finishing the current cycle, then stopping (send again to interrupt)",
+                        signal.Signals(signum).name)
+            self.event.set()
+            return
+        log.warning("%s again: interrupting; the current run rolls back", signal.Signals(signum).name)
+        raise KeyboardInterrupt
+
+    def sleep_until(self, moment: datetime, clock: Callable[[], datetime]) -> bool:
+        """Sleep until ``moment``; False when asked to stop first."""
+        while not self.event.is_set():
+            remaining = (moment - clock()).total_seconds()
+            if remaining <= 0:
+                return True
+            self.event.wait(min(remaining, 1.0))
+        return False
+
+
+def serve_forever(service: Service, *, stopper: Stopper, catch_up: bool = True,
+                  on_cycle: Callable[[CycleReport], None] | None = None) -> None:
+    """Run the jobs on their schedules until the stopper fires."""
+    config = service.config
+    # a run is stamped with the time it really starts; digests and reminders with their fire time,
+    # so their windows (previous fire time, this one] tile without gaps or overlaps
+    jobs = [Job("evaluate", config.schedule, lambda _fired: _evaluate(service, service.clock(), on_cycle))]
+    if config.notify.digest_schedule:
+        jobs.append(Job("digests", config.notify.digest_schedule, lambda now: service.send_digests(now)))
+    if config.notify.reminder_schedule:
+        jobs.append(Job("reminders", config.notify.reminder_schedule, lambda now: service.send_reminders(now)))
+    now = service.clock()
+    if catch_up and missed_run(service.engine, config.schedule, now):
+        log.info("the last scheduled run was missed; running now")
+        _evaluate(service, now, on_cycle)
+    for job in jobs:
+        job.due = next_fire(job.schedule, service.clock())
+    while not stopper.event.is_set():
+        job = min(jobs, key=lambda j: j.due)
+        if service.metrics is not None and job.name == "evaluate":
+            service.metrics.next_run(job.due)
+        if not stopper.sleep_until(job.due, service.clock):
+            break
+        fired_at = job.due
+        try:
+            job.action(fired_at)
+        except Exception:  # a failing digest must not stop the service
+            log.exception("job %s failed", job.name)
+            if service.metrics is not None:
+                service.metrics.job_failed(job.name)
+        job.due = next_fire(job.schedule, max(fired_at, service.clock()))
+    log.info("stopped")
+
+
+def _evaluate(service: Service, now: datetime, on_cycle: Callable[[CycleReport], None] | None) -> None:
+    report = service.run_cycle(now)
+    if on_cycle is not None:
+        on_cycle(report)
