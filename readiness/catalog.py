@@ -23,6 +23,7 @@ from readiness.models import AuditEntry, Dependency, Domain, Group, RoleGrant, S
 from readiness.rulekit import SystemView
 from storage import session_scope, utcnow
 
+SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on large exports
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 
 
@@ -123,7 +124,7 @@ def load_catalog_file(path: Path) -> CatalogIn:
 
 def _load_yaml(path: Path) -> CatalogIn:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -153,6 +153,23 @@ def _scores(engine: Engine, systems: list[SystemView], tallies: dict[str, Tally]
     return list(system_scores.values()) + rolled
 
 
+RESULT_COLUMNS = ("run_id", "system_id", "rule_id", "rule_version", "status", "credit", "weight", "earned",
+                  "counted", "message", "evidence", "basis")
+
+
+def _insert_results(connection, run_id: int, rows: list[dict]) -> None:
+    """Driver-level executemany: a run writes one row per system and rule (600k at 10k
+    systems), and SQLAlchemy's per-row parameter processing would dominate the run."""
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    sql = (f"INSERT INTO {RuleResult.__tablename__} ({', '.join(RESULT_COLUMNS)}) "
+           f"VALUES ({', '.join([placeholder] * len(RESULT_COLUMNS))})")
+    values = [(run_id, r["system_id"], r["rule_id"], r["rule_version"], r["status"], r["credit"], r["weight"],
+               r["earned"], r["counted"], r["message"], json.dumps(r["evidence"], default=str), r["basis"])
+              for r in rows]
+    for start in range(0, len(values), 20000):
+        connection.exec_driver_sql(sql, values[start:start + 20000])
+
+
 def _store(engine: Engine, ruleset: RuleSet, rows: list[dict], units: list[UnitScore],
            fact_hashes: dict, systems: list[SystemView], now: datetime, peak_event: str | None) -> RunReport:
     company = next(u for u in units if u.level == "company")
@@ -173,11 +190,9 @@ def _store(engine: Engine, ruleset: RuleSet, rows: list[dict], units: list[UnitS
                             inputs_hash=hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest())
         session.add(run)
         session.flush()
-        for row in rows:
-            row["run_id"] = run.id
-        for start in range(0, len(rows), 20000):
-            session.execute(insert(RuleResult), rows[start:start + 20000])
-        session.execute(insert(ScoreSnapshot), [
+        connection = session.connection()
+        _insert_results(connection, run.id, rows)
+        connection.execute(insert(ScoreSnapshot.__table__), [
             {"run_id": run.id, "level": u.level, "key": u.key, "name": u.name, "parent_key": u.parent_key,
              "score": u.score, "points_possible": u.possible, "points_earned": u.earned,
              "points_outstanding": u.outstanding, "systems": u.systems, "failing_rules": u.failing,
