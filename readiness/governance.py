@@ -91,12 +91,31 @@ class Actor:
         return f"{self.name} is {', '.join(sorted(self.roles))}"
 
 
-def actor(engine: Engine, name: str) -> Actor:
-    """The roles of one user name (an unknown name is a viewer)."""
+def _actor_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
         raise InputError("--as: name the user acting (accepted: a user name from the catalog)")
+    return name
+
+
+def actor(engine: Engine, name: str) -> Actor:
+    """Every role of one user name (an unknown name is a viewer)."""
+    name = _actor_name(name)
     return Actor(name, frozenset(people(engine).get(name, set())))
+
+
+def _describe(engine: Engine, name: str) -> str:
+    return actor(engine, name).describe()
+
+
+def _scoped_actor(session, name: str, ctx: _SystemContext) -> Actor:
+    """The roles of a user that matter for one system: cheaper than every role in the catalog."""
+    roles = {role for role in session.exec(select(RoleGrant.role).where(RoleGrant.user_name == name)).scalars()}
+    if name in ctx.owners:
+        roles.add(f"owner:{ctx.team}")
+    if name in ctx.architects:
+        roles.add(f"architect:{ctx.domain}")
+    return Actor(name, frozenset(roles))
 
 
 def central_role_members(engine: Engine, role: str) -> list[str]:
@@ -112,6 +131,7 @@ class _SystemContext:
     tier: str
     retired: bool
     architects: tuple[str, ...]
+    owners: tuple[str, ...]
 
 
 def _system_context(session, system_id: str) -> _SystemContext:
@@ -122,7 +142,7 @@ def _system_context(session, system_id: str) -> _SystemContext:
     group = session.get(Group, team.group_key)
     domain = session.get(Domain, group.domain_key)
     return _SystemContext(system.system_id, team.key, domain.key, system.tier, system.retired,
-                          tuple(domain.architects))
+                          tuple(domain.architects), tuple(dict.fromkeys([*team.members, *team.leads])))
 
 
 # ---------------------------------------------------------------- helpers
@@ -315,14 +335,15 @@ def submit_review(engine: Engine, system_id: str, rule_id: str, *, actor_name: s
                          f"(team-managed rules: {', '.join(_team_managed_ids(ruleset)) or 'none loaded'})")
     resolved = _resolve_answers(meta, answers)
     items = _evidence_items(evidence)
-    who = actor(engine, actor_name)
+    name = _actor_name(actor_name)
     with session_scope(engine) as session:
         ctx = _system_context(session, system_id)
+        who = _scoped_actor(session, name, ctx)
         if ctx.retired:
             raise InputError(f"system {system_id} is retired; nothing to review")
         if not (who.owns(ctx.team) or who.admin):
             raise PermissionDenied(f"{who.name} cannot submit answers for {system_id}: only its owners "
-                                   f"(members and leads of team {ctx.team}) or an admin can; {who.describe()}")
+                                   f"(members and leads of team {ctx.team}) or an admin can; {_describe(engine, who.name)}")
         digest = _answers_hash(resolved, items)
         review = Review(system_id=system_id, rule_id=rule_id, rule_version=meta.version, answers=resolved,
                         evidence=items, answers_hash=digest, submitted_by=who.name, submitted_at=now,
@@ -383,12 +404,13 @@ def approve_review(engine: Engine, review_id: int, *, actor_name: str, comment: 
                    now: datetime | None = None, validity: timedelta = APPROVAL_VALIDITY) -> dict:
     """Approve in the capacity the actor holds; approved once every required capacity has approved."""
     now = _naive(now)
-    who = actor(engine, actor_name)
+    name = _actor_name(actor_name)
     expires_at = approval_expiry(engine, now, validity=validity)
     with session_scope(engine) as session:
         review = _load_review(session, review_id)
         decisions = _decisions(session, [review.id])[review.id]
         ctx = _system_context(session, review.system_id)
+        who = _scoped_actor(session, name, ctx)
         _decidable(review, decisions, now)
         if who.name == review.submitted_by:
             raise PermissionDenied(f"{who.name} submitted review {review.id} and cannot approve it; "
@@ -418,13 +440,13 @@ def approve_review(engine: Engine, review_id: int, *, actor_name: str, comment: 
 def _refusal(engine: Engine, who: Actor, review: Review, ctx: _SystemContext, open_caps: list[str]) -> str:
     needs = " and ".join(_who_may(engine, ctx, c) for c in open_caps)
     if ARCHITECT not in review.needs:
-        return f"{who.name} may not decide review {review.id}: it needs {needs}; {who.describe()}"
+        return f"{who.name} may not decide review {review.id}: it needs {needs}; {_describe(engine, who.name)}"
     if who.readiness_team and ARCHITECT in open_caps and READINESS_TEAM not in review.needs:
         return (f"{who.name} is in the readiness team, but review {review.id} is for a {ctx.tier}-tier system, "
                 f"which needs {needs} (the readiness team approves critical systems only)")
     if who.architect_of(ctx.domain) and ARCHITECT not in open_caps:
         return f"review {review.id} already has its architect approval; it now needs {needs}"
-    return f"{who.name} is not {needs}: {who.describe()}"
+    return f"{who.name} is not {needs}: {_describe(engine, who.name)}"
 
 
 def reject_review(engine: Engine, review_id: int, *, actor_name: str, comment: str,
@@ -433,11 +455,12 @@ def reject_review(engine: Engine, review_id: int, *, actor_name: str, comment: s
     now = _naive(now)
     if len((comment or "").strip()) < MIN_COMMENT:
         raise InputError(f"--comment: say why the review is rejected (at least {MIN_COMMENT} characters)")
-    who = actor(engine, actor_name)
+    name = _actor_name(actor_name)
     with session_scope(engine) as session:
         review = _load_review(session, review_id)
         decisions = _decisions(session, [review.id])[review.id]
         ctx = _system_context(session, review.system_id)
+        who = _scoped_actor(session, name, ctx)
         _decidable(review, decisions, now)
         if who.name == review.submitted_by:
             raise PermissionDenied(f"{who.name} submitted review {review.id} and cannot decide it; "
@@ -587,15 +610,16 @@ def request_waiver(engine: Engine, system_id: str, rule_id: str, *, actor_name: 
                         f"(accepted: up to {(now + MAX_WAIVER).date().isoformat()})")
     if problems:
         raise InputError(problems, origin=f"waiver for {system_id}/{rule_id}")
-    who = actor(engine, actor_name)
+    name = _actor_name(actor_name)
     with session_scope(engine) as session:
         ctx = _system_context(session, system_id)
+        who = _scoped_actor(session, name, ctx)
         if ctx.retired:
             raise InputError(f"system {system_id} is retired; nothing to waive")
         if not (who.owns(ctx.team) or who.architect_of(ctx.domain) or who.readiness_team or who.admin):
             raise PermissionDenied(f"{who.name} cannot request a waiver for {system_id}: owners (team {ctx.team}), "
                                    f"architects of {ctx.domain}, the readiness team or an admin can; "
-                                   f"{who.describe()}")
+                                   f"{_describe(engine, who.name)}")
         open_ones = [w for w in session.exec(select(Waiver).where(
             Waiver.system_id == system_id, Waiver.rule_id == rule_id,
             Waiver.state.in_(("requested", "approved")))).scalars() if w.expires_at > now]
@@ -619,10 +643,11 @@ def approve_waiver(engine: Engine, waiver_id: int, *, actor_name: str, comment: 
                    ruleset: RuleSet | None = None, now: datetime | None = None) -> dict:
     """A domain architect of the system's domain (or an admin), never the requester, approves."""
     now = _naive(now)
-    who = actor(engine, actor_name)
+    name = _actor_name(actor_name)
     with session_scope(engine) as session:
         waiver = _load_waiver(session, waiver_id)
         ctx = _system_context(session, waiver.system_id)
+        who = _scoped_actor(session, name, ctx)
         state = _waiver_state(waiver, now)
         if state != "requested":
             raise InputError(f"waiver {waiver.id} is {state}; only requested waivers can be approved")
@@ -631,7 +656,7 @@ def approve_waiver(engine: Engine, waiver_id: int, *, actor_name: str, comment: 
                                    f"a domain architect of {ctx.domain} must ({_names(ctx.architects)})")
         if not (who.architect_of(ctx.domain) or who.admin):
             raise PermissionDenied(f"{who.name} is not a domain architect of {ctx.domain} "
-                                   f"({_names(ctx.architects)}); {who.describe()}")
+                                   f"({_names(ctx.architects)}); {_describe(engine, who.name)}")
         rules = (ruleset if ruleset is not None else load_rules()).by_id()
         if waiver.rule_id in rules:
             _check_waivable(rules[waiver.rule_id].meta)
@@ -651,10 +676,11 @@ def revoke_waiver(engine: Engine, waiver_id: int, *, actor_name: str, reason: st
     now = _naive(now)
     if len((reason or "").strip()) < MIN_REASON:
         raise InputError(f"--reason: say why the waiver is revoked (at least {MIN_REASON} characters)")
-    who = actor(engine, actor_name)
+    name = _actor_name(actor_name)
     with session_scope(engine) as session:
         waiver = _load_waiver(session, waiver_id)
         ctx = _system_context(session, waiver.system_id)
+        who = _scoped_actor(session, name, ctx)
         state = _waiver_state(waiver, now)
         if state not in ("requested", "approved"):
             raise InputError(f"waiver {waiver.id} is already {state}")
@@ -663,7 +689,7 @@ def revoke_waiver(engine: Engine, waiver_id: int, *, actor_name: str, reason: st
             raise PermissionDenied(f"{who.name} cannot revoke waiver {waiver.id}: architects of {ctx.domain} "
                                    f"({_names(ctx.architects)}), the readiness team or an admin can"
                                    f"{' (or its requester before approval)' if state == 'requested' else ''}; "
-                                   f"{who.describe()}")
+                                   f"{_describe(engine, who.name)}")
         before = _waiver_dict(waiver, now)
         waiver.state, waiver.revoked_by, waiver.revoked_at = "revoked", who.name, now
         waiver.revoke_reason = reason.strip()
