@@ -1,0 +1,89 @@
+"""Writes from the pages, each through the owning service's function with the user as actor.
+
+The service checks the role and validates the input; a refusal or a bad input
+comes back as an ``Outcome`` with the service's own words, and nothing is
+written. The pages only decide which forms to show (``app.permissions``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import readiness
+from app import data
+from app.auth import User
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    message: str
+    problems: list[str] = field(default_factory=list)
+    record: dict | None = None
+
+
+def _fail(exc: Exception) -> Outcome:
+    problems = list(getattr(exc, "problems", []) or [])
+    if isinstance(exc, readiness.PermissionDenied):
+        return Outcome(False, f"Not allowed: {exc}")
+    return Outcome(False, str(exc).split("\n", 1)[0] if problems else str(exc), problems)
+
+
+def _call(user: User, function_name: str, *args, **kwargs) -> Outcome:
+    gov = data.governance()
+    if gov is None:
+        return Outcome(False, "Reviews and waivers are not available in this installation (readiness.governance)")
+    try:
+        record = getattr(gov, function_name)(data.engine(data.db_url()), *args, actor_name=user.username, **kwargs)
+    except readiness.ReadinessError as exc:
+        return _fail(exc)
+    data.forget_governance()
+    return Outcome(True, "saved", record=record)
+
+
+def submit_review(user: User, system_id: str, rule_id: str, answers: dict[str, str], evidence: list[str]) -> Outcome:
+    outcome = _call(user, "submit_review", system_id, rule_id, answers=answers, evidence=evidence,
+                    ruleset=data.ruleset())
+    if outcome.ok:
+        outcome.message = (f"Review {outcome.record['id']} submitted for {system_id} / {rule_id}; it now waits for "
+                           f"{' and '.join(outcome.record['needs'])} approval. The score changes at the next "
+                           "evaluation run.")
+    return outcome
+
+
+def approve_review(user: User, review_id: int, comment: str) -> Outcome:
+    outcome = _call(user, "approve_review", review_id, comment=comment)
+    if outcome.ok:
+        outcome.message = f"Review {review_id} approved: now {outcome.record['state']}."
+    return outcome
+
+
+def reject_review(user: User, review_id: int, comment: str) -> Outcome:
+    outcome = _call(user, "reject_review", review_id, comment=comment)
+    if outcome.ok:
+        outcome.message = f"Review {review_id} rejected; the owner can answer again."
+    return outcome
+
+
+def request_waiver(user: User, system_id: str, rule_id: str, reason: str, expires: date) -> Outcome:
+    outcome = _call(user, "request_waiver", system_id, rule_id, reason=reason, expires=expires,
+                    ruleset=data.ruleset())
+    if outcome.ok:
+        outcome.message = (f"Waiver {outcome.record['id']} requested for {system_id} / {rule_id} through "
+                           f"{outcome.record['expires']}; a domain architect approves it.")
+    return outcome
+
+
+def approve_waiver(user: User, waiver_id: int, comment: str) -> Outcome:
+    outcome = _call(user, "approve_waiver", waiver_id, comment=comment, ruleset=data.ruleset())
+    if outcome.ok:
+        outcome.message = f"Waiver {waiver_id} approved; it applies from the next evaluation run."
+    return outcome
+
+
+def revoke_waiver(user: User, waiver_id: int, reason: str) -> Outcome:
+    outcome = _call(user, "revoke_waiver", waiver_id, reason=reason)
+    if outcome.ok:
+        outcome.message = f"Waiver {waiver_id} revoked; the rule counts again from the next evaluation run."
+    return outcome

@@ -1,0 +1,386 @@
+"""Data access for the pages: public functions of the bounded contexts, cached.
+
+Pages import from here only. Every function takes the database URL (so the
+cache key names the database) and, where results depend on it, the run id
+(so a new evaluation run is picked up at once, without waiting for the TTL).
+The engine is a cached resource; query results are cached data with a TTL.
+Nothing here writes: writes go through the service modules' own functions,
+called by the pages with the logged-in user as the actor.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections import defaultdict
+from datetime import date
+from pathlib import Path
+from types import ModuleType
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+import readiness
+from app import queries
+from app.settings import AppSettings, load_settings
+from storage import get_engine
+
+TTL = load_settings().cache_ttl
+LEVEL_ORDER = ("company", "domain", "group", "team", "system")
+
+
+def settings() -> AppSettings:
+    """Read from the environment each time (cheap), so a changed setting applies on the next run."""
+    return load_settings()
+
+
+def db_url() -> str:
+    return settings().database_url
+
+
+@st.cache_resource(show_spinner=False)
+def engine(url: str) -> Engine:
+    """One engine per database, its schema brought to the latest revision once per process."""
+    return readiness.open_database(get_engine(url))
+
+
+@st.cache_resource(show_spinner=False)
+def ruleset() -> readiness.RuleSet:
+    """The rule pack as loaded by ``readiness evaluate`` (built-in and installed packs)."""
+    return readiness.load_rules()
+
+
+def optional_module(name: str) -> ModuleType | None:
+    """A sibling context's package, or None while it is not installed or not importable."""
+    try:
+        return importlib.import_module(name)
+    except Exception:  # noqa: BLE001 - a half-built package must not take the dashboard down
+        return None
+
+
+def has_api(module: ModuleType | None, *names: str) -> bool:
+    return module is not None and all(callable(getattr(module, n, None)) for n in names)
+
+
+# ------------------------------------------------------------------ readiness
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def schema_ready(url: str) -> bool:
+    return queries.has_tables(engine(url), "readiness_run", "readiness_score", "readiness_system")
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def latest_run(url: str) -> int | None:
+    """The newest complete run; re-read every few seconds so new runs show at once."""
+    if not schema_ready(url):
+        return None
+    return readiness.latest_run_id(engine(url))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def unit_scores(url: str, run_id: int, level: str, parent: str | None = None) -> pd.DataFrame:
+    """Scores of every unit at a level in a run, worst first (precomputed snapshots)."""
+    rows = readiness.scores(engine(url), level, run_id=run_id, parent=parent)
+    frame = pd.DataFrame(rows, columns=["level", "key", "name", "parent", "score", "points_possible",
+                                        "points_outstanding", "systems", "failing_rules", "confidence",
+                                        "run_id"])
+    frame["automated"] = [c.get("automated", 0.0) if isinstance(c, dict) else 0.0 for c in frame["confidence"]]
+    return frame.drop(columns=["confidence"])
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def company(url: str, run_id: int) -> dict | None:
+    rows = readiness.scores(engine(url), "company", run_id=run_id)
+    return rows[0] if rows else None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def score_history(url: str, run_id: int, level: str = "company", key: str = "company") -> pd.DataFrame:
+    """A unit's score per run, oldest first (``run_id`` only keys the cache)."""
+    rows = readiness.history(engine(url), level, key)
+    return pd.DataFrame(rows, columns=["run_id", "at", "score", "points_outstanding"])
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def progress(url: str, run_id: int) -> dict | None:
+    return readiness.progress(engine(url))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def previous_run(url: str, run_id: int) -> int | None:
+    runs = score_history(url, run_id)["run_id"].tolist()
+    earlier = [r for r in runs if r < run_id]
+    return earlier[-1] if earlier else None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def movers(url: str, run_id: int, since_run: int, limit: int = 15) -> pd.DataFrame:
+    """Units whose score moved most between two runs, from the stored snapshots."""
+    frames = []
+    for level in LEVEL_ORDER[1:]:
+        now = unit_scores(url, run_id, level)[["level", "key", "name", "score"]]
+        before = unit_scores(url, since_run, level)[["key", "score"]].rename(columns={"score": "before"})
+        frames.append(now.merge(before, on="key"))
+    merged = pd.concat(frames, ignore_index=True).rename(columns={"score": "after"})
+    merged["delta"] = (merged["after"] - merged["before"]).round(2)
+    merged = merged[merged["delta"].abs() >= 0.01]
+    return (merged.assign(size=merged["delta"].abs())
+            .sort_values(["size", "level", "key"], ascending=[False, True, True])
+            .head(limit).drop(columns=["size"]).reset_index(drop=True))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def systems(url: str) -> pd.DataFrame:
+    """Systems in service with their team, domain, tier and traffic class."""
+    rows = [{"system_id": s.system_id, "name": s.name, "tier": s.tier, "traffic_class": s.traffic_class,
+             "public": s.public, "purchase_flow": s.purchase_flow, "team": s.team, "domain": s.domain,
+             "services": len(s.services), "dependencies": len(s.dependencies)}
+            for s in readiness.active_systems(engine(url))]
+    return pd.DataFrame(rows, columns=["system_id", "name", "tier", "traffic_class", "public", "purchase_flow",
+                                       "team", "domain", "services", "dependencies"])
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def org(url: str) -> pd.DataFrame:
+    """Domains, groups and teams in service with their parents."""
+    rows = [{"level": u.level, "key": u.key, "name": u.name, "parent": u.parent_key,
+             "parent_level": getattr(u, "parent_level", None) or {"group": "domain", "team": "group"}.get(u.level)}
+            for u in readiness.org_units(engine(url))]
+    return pd.DataFrame(rows, columns=["level", "key", "name", "parent", "parent_level"])
+
+
+def ancestors(url: str, level: str, key: str) -> list[tuple[str, str, str]]:
+    """(level, key, name) from the domain down to the unit itself."""
+    units = org(url)
+    index = {(r.level, r.key): r for r in units.itertuples()}
+    chain = []
+    current = index.get((level, key))
+    while current is not None and len(chain) < 20:
+        chain.append((current.level, current.key, current.name))
+        current = index.get((current.parent_level, current.parent)) if current.parent else None
+    return list(reversed(chain))
+
+
+def teams_under(url: str, level: str, key: str) -> set[str]:
+    """Keys of the teams inside a domain or group (sub-groups included), or the team itself."""
+    if level == "team":
+        return {key}
+    units = org(url)
+    children: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for r in units.itertuples():
+        if r.parent:
+            children[(r.parent_level, r.parent)].append((r.level, r.key))
+    teams, todo, seen = set(), [(level, key)], set()
+    while todo:
+        unit = todo.pop()
+        if unit in seen:
+            continue
+        seen.add(unit)
+        for child in children.get(unit, []):
+            if child[0] == "team":
+                teams.add(child[1])
+            else:
+                todo.append(child)
+    return teams
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def system_scores(url: str, run_id: int) -> pd.DataFrame:
+    """Every system's score in a run joined with its catalog entry, worst first."""
+    scored = unit_scores(url, run_id, "system").rename(columns={"key": "system_id", "parent": "team_key"})
+    catalog = systems(url)[["system_id", "tier", "traffic_class", "team", "domain", "purchase_flow"]]
+    merged = scored.drop(columns=["level", "systems", "run_id"]).merge(catalog, on="system_id", how="left")
+    return merged.sort_values(["score", "points_outstanding", "system_id"],
+                              ascending=[True, False, True]).reset_index(drop=True)
+
+
+def worst_systems(url: str, run_id: int, level: str, key: str, limit: int | None = None) -> pd.DataFrame:
+    frame = system_scores(url, run_id)
+    if level != "company":
+        frame = frame[frame["domain"] == key] if level == "domain" else \
+            frame[frame["team"].isin(teams_under(url, level, key))]
+    return frame.head(limit) if limit else frame
+
+
+def rule_meta(rule_id: str) -> readiness.RuleMeta | None:
+    rule = ruleset().by_id().get(rule_id)
+    return rule.meta if rule else None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def rule_catalog() -> pd.DataFrame:
+    rows = [{"rule_id": r.meta.id, "title": r.meta.title, "category": r.meta.category,
+             "severity": r.meta.severity, "kind": r.meta.kind, "blocker": r.meta.blocker,
+             "waivable": r.meta.waivable, "points": r.meta.points, "version": r.meta.version,
+             "due": r.meta.due.isoformat() if r.meta.due else None}
+            for r in ruleset().rules]
+    return pd.DataFrame(rows, columns=["rule_id", "title", "category", "severity", "kind", "blocker",
+                                       "waivable", "points", "version", "due"])
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def category_heatmap(url: str, run_id: int, domain: str | None = None) -> pd.DataFrame:
+    """Score (share of points earned) per unit and rule category: domains, or a domain's groups.
+
+    Computed in the database per (unit, rule) and summed here per category
+    (categories are rule metadata, not stored with results).
+    """
+    rows = queries.category_points(engine(url), run_id, domain=domain)
+    frame = pd.DataFrame(rows, columns=["unit", "rule_id", "possible", "earned", "results", "short"])
+    categories = {r.meta.id: r.meta.category for r in ruleset().rules}
+    frame["category"] = frame["rule_id"].map(categories).fillna("other")
+    if domain:  # teams -> their top-level group inside the domain
+        units = org(url)
+        parents = {(r.level, r.key): (r.parent_level, r.parent) for r in units.itertuples()}
+        def top_group(team: str) -> str:
+            unit = ("team", team)
+            for _ in range(50):  # climb sub-groups to the group right under the domain
+                parent_level, parent = parents.get(unit, (None, None))
+                if parent_level != "group" or not parent:
+                    break
+                unit = ("group", parent)
+            return unit[1]
+        frame["unit"] = frame["unit"].map(top_group)
+    grouped = frame.groupby(["unit", "category"], as_index=False)[["possible", "earned", "results", "short"]].sum()
+    grouped["score"] = (100 * grouped["earned"] / grouped["possible"].where(grouped["possible"] > 0)).round(1)
+    grouped["outstanding"] = (grouped["possible"] - grouped["earned"]).round(1)
+    names = org(url).drop_duplicates("key").set_index("key")["name"].to_dict()
+    grouped["name"] = grouped["unit"].map(names).fillna(grouped["unit"])
+    return grouped
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def explain(url: str, run_id: int, system_id: str) -> dict:
+    return readiness.explain(engine(url), system_id, ruleset(), run_id=run_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def results_of(url: str, run_id: int, system_id: str) -> pd.DataFrame:
+    frame = pd.DataFrame(queries.system_results(engine(url), run_id, system_id),
+                         columns=["rule_id", "status", "credit", "weight", "earned", "counted", "message",
+                                  "evidence", "basis", "rule_version"])
+    catalog = rule_catalog()[["rule_id", "title", "category", "severity", "blocker"]]
+    frame = frame.merge(catalog, on="rule_id", how="left")
+    frame["points_lost"] = (frame["weight"] - frame["earned"]).round(2)
+    return frame
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def rule_stats(url: str, run_id: int) -> pd.DataFrame:
+    """Per rule: systems per status and the pass rate over results that count."""
+    counts = pd.DataFrame(queries.rule_status_counts(engine(url), run_id), columns=["rule_id", "status", "systems"])
+    table = counts.pivot_table(index="rule_id", columns="status", values="systems", fill_value=0, aggfunc="sum")
+    for status in ("pass", "fail", "no_data", "waived", "pending_review", "expired", "warning",
+                   "not_applicable", "error"):
+        if status not in table.columns:
+            table[status] = 0
+    judged = table[["pass", "fail", "no_data", "waived", "pending_review", "expired"]].sum(axis=1)
+    table["applicable"] = judged
+    table["pass_rate"] = ((table["pass"] + table["waived"]) / judged.where(judged > 0)).round(3)
+    return table.reset_index()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def failing_systems(url: str, run_id: int, rule_id: str) -> pd.DataFrame:
+    frame = pd.DataFrame(queries.rule_results(engine(url), run_id, rule_id),
+                         columns=["system_id", "status", "message", "points_lost"])
+    names = systems(url).set_index("system_id")["name"].to_dict()
+    frame.insert(1, "name", frame["system_id"].map(names))
+    return frame
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def people(url: str) -> dict[str, list[str]]:
+    return {user: sorted(roles) for user, roles in readiness.people(engine(url)).items()}
+
+
+def rule_doc(rule_id: str) -> str | None:
+    """The generated Markdown page of a rule (``readiness rules docs``), when present."""
+    for folder in (settings().docs_dir, Path(__file__).resolve().parents[1] / "docs" / "rules"):
+        path = Path(folder) / f"{rule_id}.md"
+        if path.is_file():
+            return path.read_text(encoding="utf-8")
+    return None
+
+
+# ------------------------------------------------------------------ perftest
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def perf_runs(url: str, system_id: str | None = None, limit: int = 500) -> pd.DataFrame:
+    columns = ["run_id", "system_id", "test_type", "verdict", "reasons", "started_at", "target_rps", "peak_rps",
+               "achieved_rps", "p95_ms", "p99_ms", "error_rate", "dropped_share", "breaking_point_rps",
+               "broke_at_rps", "time_to_recovery_s", "slo", "k6_version", "script_sha256"]
+    perftest = optional_module("perftest")
+    if not has_api(perftest, "list_runs") or not queries.has_tables(engine(url), "perftest_run"):
+        return pd.DataFrame(columns=columns)
+    rows = perftest.list_runs(engine(url), system_id=system_id, limit=limit)
+    frame = pd.DataFrame([r.as_dict() for r in rows], columns=columns)
+    frame["started_at"] = pd.to_datetime(frame["started_at"])
+    return frame
+
+
+def today() -> date:
+    return date.today()
+
+
+# ------------------------------------------------------------------ governance (reviews, waivers, audit)
+
+GOVERNANCE_API = ("list_reviews", "list_waivers", "submit_review", "approve_review", "reject_review",
+                  "request_waiver", "approve_waiver", "revoke_waiver", "audit_log")
+
+
+def governance() -> ModuleType | None:
+    """readiness.governance when its service functions are there, else None (pages show an empty state)."""
+    module = optional_module("readiness.governance")
+    return module if has_api(module, *GOVERNANCE_API) else None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def reviews(url: str, system_id: str | None = None, state: str | None = None) -> list[dict]:
+    gov = governance()
+    return gov.list_reviews(engine(url), system_id=system_id, state=state) if gov else []
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def waivers(url: str, system_id: str | None = None, state: str | None = None) -> list[dict]:
+    gov = governance()
+    return gov.list_waivers(engine(url), system_id=system_id, state=state) if gov else []
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def audit(url: str, system_id: str | None = None, limit: int = 200) -> list[dict]:
+    gov = governance()
+    return gov.audit_log(engine(url), system_id=system_id, limit=limit) if gov else []
+
+
+def forget_governance() -> None:
+    """Drop cached reviews, waivers and audit entries after a write."""
+    for cached in (reviews, waivers, audit):
+        cached.clear()
+
+
+# ------------------------------------------------------------------ kapacity
+
+KAPACITY_API: tuple[str, ...] = ()  # filled in when kapacity's public read functions land
+
+
+def kapacity() -> ModuleType | None:
+    module = optional_module("kapacity")
+    return module if KAPACITY_API and has_api(module, *KAPACITY_API) else None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def kapacity_has_data(url: str) -> bool:
+    return False
+
+
+# ------------------------------------------------------------------ flashsales
+
+FLASHSALES_API: tuple[str, ...] = ()  # filled in when flashsales' public surface lands
+
+
+def flashsales() -> ModuleType | None:
+    module = optional_module("flashsales")
+    return module if FLASHSALES_API and has_api(module, *FLASHSALES_API) else None

@@ -1,0 +1,82 @@
+"""Read-only aggregate queries the dashboard runs directly on readiness tables.
+
+Everything else goes through the public functions of ``readiness``,
+``perftest``, ``kapacity`` and ``flashsales``. These few queries exist because
+no public function returns these aggregates and computing them from
+``readiness.changes``/``results`` would load every result of a run into the
+page (about 560,000 rows at 10,000 systems). Each one is a single grouped
+``SELECT`` over one run, never a write. If readiness grows public equivalents,
+replace the bodies with calls to them; the signatures are what the pages use.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, inspect, select
+from sqlalchemy.engine import Engine
+
+from readiness.models import Group, RuleResult, System, Team
+
+FAILING = ("fail", "no_data", "expired", "pending_review", "error")
+
+
+def has_tables(engine: Engine, *names: str) -> bool:
+    """Whether every named table exists (the schema may not be migrated yet)."""
+    inspector = inspect(engine)
+    return all(inspector.has_table(name) for name in names)
+
+
+def category_points(engine: Engine, run_id: int, *, domain: str | None = None) -> list[dict]:
+    """Points possible and earned per rule, summed per domain (or per team inside one domain).
+
+    Rows: ``{"unit", "rule_id", "possible", "earned", "results", "short"}`` where
+    ``short`` counts results that earned less than their weight. Only results
+    that count towards the score are included.
+    """
+    unit = Team.key if domain else Group.domain_key
+    query = (
+        select(unit.label("unit"), RuleResult.rule_id,
+               func.sum(RuleResult.weight).label("possible"), func.sum(RuleResult.earned).label("earned"),
+               func.count().label("results"),
+               func.sum(case((RuleResult.earned < RuleResult.weight, 1), else_=0)).label("short"))
+        .join(System, System.system_id == RuleResult.system_id)
+        .join(Team, Team.key == System.team_key)
+        .join(Group, Group.key == Team.group_key)
+        .where(RuleResult.run_id == run_id, RuleResult.counted == True)  # noqa: E712
+        .group_by(unit, RuleResult.rule_id)
+    )
+    if domain:
+        query = query.where(Group.domain_key == domain)
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def rule_status_counts(engine: Engine, run_id: int) -> list[dict]:
+    """How many systems got each status from each rule in a run."""
+    query = (select(RuleResult.rule_id, RuleResult.status, func.count().label("systems"))
+             .where(RuleResult.run_id == run_id).group_by(RuleResult.rule_id, RuleResult.status))
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def system_results(engine: Engine, run_id: int, system_id: str) -> list[dict]:
+    """Every result of one system in a run (passing ones too), by rule id."""
+    query = (select(RuleResult.rule_id, RuleResult.status, RuleResult.credit, RuleResult.weight,
+                    RuleResult.earned, RuleResult.counted, RuleResult.message, RuleResult.evidence,
+                    RuleResult.basis, RuleResult.rule_version)
+             .where(RuleResult.run_id == run_id, RuleResult.system_id == system_id)
+             .order_by(RuleResult.rule_id))
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def rule_results(engine: Engine, run_id: int, rule_id: str, *, statuses: tuple[str, ...] = FAILING,
+                 limit: int = 500) -> list[dict]:
+    """Systems with one of ``statuses`` from one rule in a run, most points lost first."""
+    query = (select(RuleResult.system_id, RuleResult.status, RuleResult.message,
+                    (RuleResult.weight - RuleResult.earned).label("points_lost"))
+             .where(RuleResult.run_id == run_id, RuleResult.rule_id == rule_id,
+                    RuleResult.status.in_(statuses))
+             .order_by((RuleResult.weight - RuleResult.earned).desc(), RuleResult.system_id)
+             .limit(limit))
+    with engine.connect() as connection:
+        return [dict(row._mapping) for row in connection.execute(query)]

@@ -1,0 +1,96 @@
+"""Small shared pieces of the pages: links between pages, badges, empty states, formatting."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+# Page files, relative to app/main.py (st.page_link and AppTest address pages by these).
+OVERVIEW = "views/overview.py"
+UNITS = "views/units.py"
+SYSTEM = "views/system.py"
+RULES = "views/rules.py"
+REVIEWS = "views/reviews.py"
+CAPACITY = "views/capacity.py"
+PERFTESTS = "views/perftests.py"
+FLASHSALES = "views/flashsales.py"
+
+STATUS_COLORS = {
+    "pass": "#1a9850", "waived": "#4575b4", "warning": "#fdae61", "pending_review": "#f4a582",
+    "no_data": "#878787", "fail": "#d73027", "expired": "#a50026", "error": "#762a83",
+    "not_applicable": "#d9d9d9",
+}
+STATUS_BADGES = {
+    "pass": "green", "waived": "blue", "warning": "orange", "pending_review": "orange", "no_data": "gray",
+    "fail": "red", "expired": "red", "error": "violet", "not_applicable": "gray",
+}
+STATUS_LABELS = {"pending_review": "pending review", "no_data": "no data", "not_applicable": "not applicable"}
+VERDICT_BADGES = {"pass": "green", "fail": "red", "invalid": "orange", "error": "violet", "timeout": "orange",
+                  "interrupted": "gray"}
+
+
+def badge(text: str, color: str) -> str:
+    return f":{color}-badge[{text}]"
+
+
+def status_badge(status: str) -> str:
+    return badge(STATUS_LABELS.get(status, status), STATUS_BADGES.get(status, "gray"))
+
+
+def score_color(score: float | None) -> str:
+    if score is None:
+        return "gray"
+    return "green" if score >= 95 else "blue" if score >= 85 else "orange" if score >= 70 else "red"
+
+
+def score_badge(score: float | None) -> str:
+    return badge("-" if score is None else f"{score:.1f}%", score_color(score))
+
+
+def link_system(system_id: str, name: str | None = None, *, score: float | None = None, key: str | None = None) -> None:
+    label = f"{system_id} · {name}" if name else system_id
+    if score is not None:
+        label = f"{label} — {score:.1f}%"
+    st.page_link(SYSTEM, label=label, icon=":material/dns:", query_params={"id": system_id})
+
+
+def link_unit(level: str, key: str, name: str, *, score: float | None = None) -> None:
+    icons = {"domain": ":material/domain:", "group": ":material/workspaces:", "team": ":material/groups:"}
+    label = f"{name} — {score:.1f}%" if score is not None else name
+    st.page_link(UNITS, label=label, icon=icons.get(level, ":material/apartment:"),
+                 query_params={"level": level, "key": key})
+
+
+def link_rule(rule_id: str, label: str | None = None) -> None:
+    st.page_link(RULES, label=label or f"Rule {rule_id}", icon=":material/menu_book:",
+                 query_params={"rule": rule_id})
+
+
+def empty(message: str, command: str | None = None) -> None:
+    """An empty state that says what to do."""
+    text = message if command is None else f"{message}: run `{command}`"
+    st.info(text, icon=":material/info:")
+
+
+def no_run() -> None:
+    st.info("No evaluation run yet: run `readiness demo` for the demo organisation, or import a catalog and "
+            "inventory and run `readiness evaluate`.", icon=":material/info:")
+
+
+def query_param(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return value if value else None
+
+
+def as_of(moment) -> str:
+    if moment is None or pd.isna(moment):
+        return "-"
+    return pd.Timestamp(moment).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def pct(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None or pd.isna(value) else f"{value:.{digits}f}%"
+
+
+def score_column(label: str = "Score") -> st.column_config.ProgressColumn:
+    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.1f%%")

@@ -1,0 +1,92 @@
+"""Overview: the company score against the deadline, where the points are, what moved."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import charts, data, ui
+
+url = data.db_url()
+run_id = data.latest_run(url)
+
+st.title("Peak readiness")
+if not data.schema_ready(url):
+    ui.empty("The database has no readiness tables yet", "readiness demo --db URL")
+    st.stop()
+if run_id is None:
+    ui.no_run()
+    st.stop()
+
+company = data.company(url, run_id)
+history = data.score_history(url, run_id)
+progress = data.progress(url, run_id)
+previous = data.previous_run(url, run_id)
+before = history[history["run_id"] == previous].iloc[0] if previous is not None else None
+
+if progress:
+    st.caption(f"{progress['event']} · target {progress['target_score']:.0f}% by {progress['target_date']} · "
+               f"as of run {run_id}, {ui.as_of(history['at'].iloc[-1])}")
+
+cols = st.columns(5)
+cols[0].metric("Company score", ui.pct(company["score"]),
+               delta=None if before is None else f"{company['score'] - before['score']:+.1f} pts since run {previous}",
+               help="Criticality-weighted mean of system scores (docs/scoring.md)")
+cols[1].metric("Points outstanding", f"{company['points_outstanding']:,.0f}",
+               delta=None if before is None else f"{company['points_outstanding'] - before['points_outstanding']:+,.0f}",
+               delta_color="inverse", help="Rule points still to earn across all systems")
+if progress:
+    cols[2].metric("Days to the deadline", progress["days_left"], help=f"{progress['target_date']}")
+    cols[3].metric("Projected 100%", progress["projected_date"] or "not at this pace",
+                   delta="on track" if progress["on_track"] else "late",
+                   delta_color="normal" if progress["on_track"] else "inverse",
+                   help="Least-squares line through the last four weeks of runs")
+else:
+    cols[2].metric("Deadline", "none set")
+    cols[3].metric("Projected 100%", "-")
+cols[4].metric("Systems", f"{company['systems']:,}", help="Systems in service, evaluated in this run")
+
+st.subheader("Score over time")
+if len(history) >= 1:
+    st.altair_chart(charts.score_trend(history, progress), width="stretch")
+    st.caption("Solid: company score per run. Dashed blue: the straight path to the target by the deadline. "
+               "Dotted: the projection at the recent pace, ending at the projected date.")
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Where the points are: domain × category")
+    heat = data.category_heatmap(url, run_id)
+    if heat.empty:
+        ui.empty("No scored results in this run")
+    else:
+        event = st.altair_chart(charts.heatmap(heat, unit_title="domain"), width="stretch",
+                                on_select="rerun", key="heat", selection_mode="cell")
+        picked = (event.selection.get("cell") or []) if event else []
+        if picked:
+            st.switch_page(ui.UNITS, query_params={"level": "domain", "key": picked[0]["unit"]})
+        st.caption("Share of rule points earned per domain and category; click a cell to open the domain.")
+with right:
+    st.subheader("Worst domains")
+    domains = data.unit_scores(url, run_id, "domain")
+    for row in domains.head(8).itertuples():
+        ui.link_unit("domain", row.key, row.name, score=row.score)
+    st.page_link(ui.UNITS, label="All domains, groups and teams", icon=":material/arrow_forward:")
+
+    st.subheader("Worst systems")
+    worst = data.system_scores(url, run_id)
+    for row in worst.head(8).itertuples():
+        ui.link_system(row.system_id, row.name, score=row.score)
+
+st.subheader(f"Biggest movers since run {previous}" if previous else "Biggest movers")
+if previous is None:
+    ui.empty("Only one run so far: movers show from the second run on")
+else:
+    moved = data.movers(url, run_id, previous)
+    if moved.empty:
+        st.caption("No unit's score changed.")
+    else:
+        st.dataframe(
+            moved, hide_index=True, width="stretch",
+            column_order=["level", "name", "key", "before", "after", "delta"],
+            column_config={"before": st.column_config.NumberColumn(format="%.1f"),
+                           "after": st.column_config.NumberColumn(format="%.1f"),
+                           "delta": st.column_config.NumberColumn("change", format="%+.1f")})
