@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from flashsales.errors import HistoryUnavailable
 
@@ -86,6 +85,8 @@ def _kapacity_reader():
 
 def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
     """Wall-clock epoch seconds, values and the step of a regular ``timestamp,value`` CSV."""
+    import pandas as pd  # imported here: the CLI starts faster without it
+
     try:
         frame = pd.read_csv(path, dtype={"timestamp": str}, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -122,12 +123,17 @@ def _profile(source: str, reader: str, wall: np.ndarray, values: np.ndarray, ste
         raise HistoryUnavailable(f"{source}: fewer than two observed intervals")
     rpm = values * 60.0 / step
     days = wall // DAY
-    frame = pd.DataFrame({"day": days, "hour": (wall % DAY) // 3600, "rpm": rpm})
-    daily_peaks = frame.groupby("day")["rpm"].max()
-    normal = float(np.median(daily_peaks.to_numpy()))
+    order = np.argsort(days, kind="stable")
+    days_sorted, rpm_sorted = days[order], rpm[order]
+    starts = np.flatnonzero(np.r_[True, np.diff(days_sorted) != 0])
+    daily_peaks = np.maximum.reduceat(rpm_sorted, starts)
+    normal = float(np.median(daily_peaks))
     peak = float(rpm.max())
-    by_hour = frame.groupby("hour")["rpm"].mean()
-    busiest = int(by_hour.idxmax()) if not by_hour.empty else None
+    hours = ((wall % DAY) // 3600).astype(int)
+    counts = np.bincount(hours, minlength=24)
+    means = np.divide(np.bincount(hours, weights=rpm, minlength=24), counts,
+                      out=np.full(24, -np.inf), where=counts > 0)
+    busiest = int(np.argmax(means)) if counts.any() else None
     first = np.datetime_as_string(np.datetime64(int(wall.min()), "s"))
     last = np.datetime_as_string(np.datetime64(int(wall.max()), "s"))
     return TrafficProfile(

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import apprise
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -49,6 +48,8 @@ def address(user: str, domain: str) -> str:
 
 def masked(url: str) -> str:
     """The URL as apprise prints it with secrets hidden (what the outbox stores)."""
+    import apprise
+
     instance = apprise.Apprise.instantiate(url)
     return instance.url(privacy=True) if instance else _strip_password(url)
 
@@ -76,6 +77,8 @@ class Sender:
     """Sends one message to one URL through apprise; returns an error text or None."""
 
     def send(self, url: str, subject: str, body: str) -> str | None:
+        import apprise  # imported on first use: the CLI starts faster without it
+
         client = apprise.Apprise()
         if not client.add(url):
             return "apprise does not accept this URL (unknown scheme or bad syntax)"
