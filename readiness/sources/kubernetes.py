@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -138,6 +139,19 @@ def _read_file(path: Path) -> tuple[list[K8sObject], list[str], Counter]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return [], [f"{name}: cannot read: {exc}"], Counter()
+    objects, problems, skipped = _parse_text(name, text)
+    return list(objects), list(problems), Counter(skipped)
+
+
+@lru_cache(maxsize=2048)
+def _parse_text(name: str, text: str) -> tuple[tuple[K8sObject, ...], tuple[str, ...], tuple[tuple[str, int], ...]]:
+    """Parse one file's text (cached: collecting an unchanged folder again re-reads but does not re-parse;
+    the parsed objects are never modified)."""
+    objects, problems, skipped = _parse_uncached(name, text)
+    return tuple(objects), tuple(problems), tuple(skipped.items())
+
+
+def _parse_uncached(name: str, text: str) -> tuple[list[K8sObject], list[str], Counter]:
     try:
         documents = _documents(text)
     except yaml.YAMLError as exc:
@@ -720,7 +734,7 @@ def write_demo_manifests(out_dir: Path, catalog_path: Path, inventory_path: Path
     PodDisruptionBudget whose selector does not match, unpinned images, missing memory limits,
     no spread. One system in seven is written as a ``kubectl get -o yaml`` style ``kind: List``.
     """
-    catalog = yaml.load(Path(catalog_path).read_text(encoding="utf-8"), Loader=_LOADER)  # noqa: S506 - a safe loader
+    catalog = _demo_catalog(Path(catalog_path).read_text(encoding="utf-8"))
     inventory = json.loads(Path(inventory_path).read_text(encoding="utf-8"))
     domain_of_group = {g["key"]: g["domain"] for g in catalog.get("groups", [])}
     domain_of_team = {t["key"]: domain_of_group.get(t["group"], "default") for t in catalog.get("teams", [])}
@@ -733,18 +747,31 @@ def write_demo_manifests(out_dir: Path, catalog_path: Path, inventory_path: Path
         if position % every or not compute.get(system["id"]):
             continue
         namespace = domain_of_team.get(system["team"], "default")
-        documents = _demo_system(system, namespace, sorted(compute[system["id"]], key=lambda a: a["id"]))
         folder = out_dir / namespace
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{system['name']}.yaml"
-        if position // every % 7 == 3:
-            text = yaml.dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
-                              "items": documents}, Dumper=_DUMPER, sort_keys=False, width=120)
-        else:
-            text = yaml.dump_all(documents, Dumper=_DUMPER, sort_keys=False, width=120)
-        path.write_text(text, encoding="utf-8")
+        text = _demo_text(json.dumps(system, sort_keys=True), namespace,
+                          json.dumps(sorted(compute[system["id"]], key=lambda a: a["id"]), sort_keys=True),
+                          position // every % 7 == 3)
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
+
+
+@lru_cache(maxsize=4096)
+def _demo_text(system: str, namespace: str, assets: str, as_list: bool) -> str:
+    """One system's manifest text (cached: most systems do not change from one demo week to the next)."""
+    documents = _demo_system(json.loads(system), namespace, json.loads(assets))
+    if as_list:
+        return yaml.dump({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+                          "items": documents}, Dumper=_DUMPER, sort_keys=False, width=120)
+    return yaml.dump_all(documents, Dumper=_DUMPER, sort_keys=False, width=120)
+
+
+@lru_cache(maxsize=4)
+def _demo_catalog(text: str) -> dict:
+    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
 
 
 def _demo_system(system: dict, namespace: str, assets: list[dict]) -> list[dict]:
