@@ -148,6 +148,7 @@ def run_k6(
     env: dict[str, str] | None = None,
     cwd: Path | None = None,
     on_started=None,
+    extra_args: list[str] | None = None,
 ) -> K6Process:
     """Run ``k6 run`` with the hard time limit; never raises for k6's own failures."""
     argv = [
@@ -162,6 +163,7 @@ def run_k6(
         f"json={out_path}",
         "-e",
         f"PERFTEST_SUMMARY={summary_path}",
+        *(extra_args or []),
         str(script),
     ]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("K6_")}

@@ -44,6 +44,7 @@ from perftest.analysis import (
     time_windows,
 )
 from perftest.k6 import K6Binary, K6Outcome, K6Process, locate_k6, run_k6
+from perftest.live import BreakWatcher
 from perftest.safety import check_bounds, check_hosts, check_reachable
 from perftest.scripts import render_script, script_sha256
 from perftest.settings import PerftestSettings
@@ -170,10 +171,17 @@ def run_test(
         log(f"k6 v{binary.version}: {spec.test_type.value} test, up to {spec.peak_rps()} rps for {spec.planned_duration_s():g} s (limit {time_limit:g} s)")
 
         trigger: _Trigger | None = None
+        watcher: BreakWatcher | None = None
         on_started = None
+        extra_args: list[str] = []
         if spec.test_type is TestType.FAILOVER:
             trigger = _Trigger(spec, log)
             on_started = trigger.arm
+        elif spec.test_type is TestType.OVERLOAD and spec.overload.stop_after_break:
+            live_path = workdir / "live.jsonl"
+            watcher = BreakWatcher(spec, live_path)
+            on_started = watcher.arm
+            extra_args = ["--out", f"json={live_path}"]
         started_at = utcnow()
         proc = run_k6(
             binary,
@@ -183,19 +191,28 @@ def run_test(
             time_limit_s=time_limit,
             cwd=workdir,
             on_started=on_started,
+            extra_args=extra_args,
         )
         if trigger is not None:
             trigger.join()
+        stopped_after = None
+        if watcher is not None:
+            watcher.join()
+            stopped_after = watcher.stopped_at_phase
+            if stopped_after:
+                log(f"stopped the ramp: the service broke for good by {stopped_after}")
         finished_at = utcnow()
         result = _judge(
             spec, settings, binary, proc, summary_path, out_path, trigger,
             started_at=started_at, finished_at=finished_at, script_text=script_text,
+            stopped_after=stopped_after,
         )
         result.source, result.plan_path, result.plan_sha256 = source, plan_path, plan_sha256
         if artifacts_dir is not None:
             artifacts_dir.mkdir(parents=True, exist_ok=True)
             for item in workdir.iterdir():
-                shutil.copy2(item, artifacts_dir / item.name)
+                if item.name != "live.jsonl":  # the uncompressed duplicate of points.json.gz
+                    shutil.copy2(item, artifacts_dir / item.name)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -261,6 +278,7 @@ def _judge(
     started_at: datetime,
     finished_at: datetime,
     script_text: str,
+    stopped_after: str | None = None,
 ) -> RunResult:
     result = RunResult(
         spec=spec,
@@ -282,6 +300,9 @@ def _judge(
     reqs: Requests | None = parse_points(out_path) if out_path.exists() else None
     if reqs is not None and len(reqs):
         result.phases = phase_windows(spec, reqs)
+        if stopped_after is not None:  # steps never started after the stop are not data
+            while result.phases and result.phases[-1].requests == 0 and result.phases[-1].dropped == 0:
+                result.phases.pop()
         if spec.test_type in (TestType.SPIKE, TestType.FAILOVER):
             result.timeline = time_windows(spec, reqs)
 
@@ -291,11 +312,15 @@ def _judge(
             f"k6 did not finish within the hard limit of {spec.planned_duration_s() + settings.kill_margin_s:g} s and was killed"
         )
         return result
-    if proc.outcome is K6Outcome.INTERRUPTED:
+    if proc.outcome is K6Outcome.INTERRUPTED and stopped_after is not None:
+        # We sent the SIGINT at the confirmed break: a complete overload test, not an interruption.
+        result.reasons.append(f"ramp stopped after the confirmed break ({stopped_after})")
+    elif proc.outcome is K6Outcome.INTERRUPTED:
         result.verdict = INTERRUPTED
         result.reasons.append("k6 was interrupted by a signal (exit 105)")
         return result
-    if proc.outcome not in (K6Outcome.PASSED, K6Outcome.THRESHOLDS_FAILED) or result.summary is None:
+    completed = (K6Outcome.PASSED, K6Outcome.THRESHOLDS_FAILED) + ((K6Outcome.INTERRUPTED,) if stopped_after else ())
+    if proc.outcome not in completed or result.summary is None:
         result.verdict = ERROR
         result.reasons.append(f"k6 exited with {proc.exit_code} ({proc.outcome.value}): {_last_error(proc.stderr_tail)}")
         return result

@@ -98,6 +98,7 @@ class OverloadSettings(BaseModel):
     start_factor: float = Field(0.5, gt=0, description="first step, as a multiple of rps")
     max_factor: float = Field(2.0, gt=0, description="last step, as a multiple of rps")
     step_factor: float = Field(0.1, gt=0, description="increase per step, as a multiple of rps")
+    stop_after_break: bool = Field(True, description="stop the ramp once two consecutive steps breach the SLO")
 
     @model_validator(mode="after")
     def _range(self) -> OverloadSettings:

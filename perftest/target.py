@@ -106,8 +106,15 @@ class TargetServer:
             await self._server.serve_forever()
 
     async def close(self) -> None:
+        """Stop listening and end open keep-alive connections (their handlers are cancelled)."""
         if self._server is not None:
             self._server.close()
+        current = asyncio.current_task()
+        handlers = [t for t in asyncio.all_tasks() if t is not current and t.get_coro().__qualname__ == "TargetServer._handle"]
+        for task in handlers:
+            task.cancel()
+        await asyncio.gather(*handlers, return_exceptions=True)
+        if self._server is not None:
             await self._server.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -140,8 +147,10 @@ class TargetServer:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
+        except asyncio.CancelledError:
+            pass  # server shutdown; ending normally keeps 3.11's stream callback quiet
         finally:
-            writer.close()
+            writer.close()  # on cancellation too: the connection ends with the server
 
     async def _route(self, path: str) -> tuple[int, bytes]:
         if path.startswith("/health"):
@@ -244,6 +253,7 @@ class RunningTarget:
         asyncio.run_coroutine_threadsafe(self.server.close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+        self._loop.close()
 
 
 def main(argv: list[str] | None = None) -> None:
