@@ -223,6 +223,31 @@ def rules_list(fmt: FormatOption = Format.table, rules_dir: RulesDirs = None):
         _say(f"error: {error}")
 
 
+@rules_app.command("docs")
+def rules_docs(out: Annotated[Path, typer.Option(help="Folder for the pages and index.md.")] = Path("docs/rules"),
+               rules_dir: RulesDirs = None,
+               check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 3 when the pages "
+                                                   "differ from the pack (for CI).")] = False):
+    """One Markdown page per rule (expected, why, fix, evaluation, bands, applicability, due date) and an index."""
+    from readiness.ruledocs import write_docs
+
+    ruleset = load_rules(rules_dir or [])
+    for error in ruleset.load_errors:
+        _say(f"error: {error}")
+    report = write_docs(ruleset, out, check=check)
+    if check:
+        if report.stale:
+            _say(f"{len(report.stale)} page(s) out of date: {', '.join(p.name for p in report.stale)}; "
+                 f"run `readiness rules docs --out {out}`")
+            raise typer.Exit(GATE_FAILED)
+        typer.echo(f"{out}: {len(ruleset.rules)} rule pages up to date")
+        return
+    typer.echo(f"wrote {len(report.written) - 1} rule pages and {out / 'index.md'}"
+               + (f"; removed {len(report.removed)} page(s) of rules no longer in the pack" if report.removed else ""))
+    if ruleset.load_errors:
+        raise typer.Exit(1)
+
+
 @app.command()
 def export(fmt: Annotated[str, typer.Option("--format", help="json, csv, sarif or junit.")] = "json",
            db: DbOption = None, rules_dir: RulesDirs = None,
