@@ -135,6 +135,7 @@ def run(
     start_factor: Annotated[float, typer.Option("--start-factor", help="overload: first step x rps.")] = 0.5,
     max_factor: Annotated[float, typer.Option("--max-factor", help="overload: last step x rps.")] = 2.0,
     step_factor: Annotated[float, typer.Option("--step-factor", help="overload: step size x rps.")] = 0.1,
+    keep_ramping: Annotated[bool, typer.Option("--keep-ramping", help="overload: run every step even after the confirmed break.")] = False,
     failover_command: Annotated[str | None, typer.Option("--failover-command", help="failover: shell command that triggers it.")] = None,
     trigger_after: Annotated[str, typer.Option("--trigger-after", help="failover: steady load before the trigger.")] = "10s",
     max_recovery: Annotated[str, typer.Option("--max-recovery", help="failover: limit on time to recovery.")] = "30s",
@@ -170,7 +171,8 @@ def run(
                 slo=SLO(p95_ms=p95_ms, p99_ms=p99_ms, error_rate=error_rate),
                 system_id=system,
                 script=script,
-                overload=OverloadSettings(step_s=parse_duration(step_duration), start_factor=start_factor, max_factor=max_factor, step_factor=step_factor),
+                overload=OverloadSettings(step_s=parse_duration(step_duration), start_factor=start_factor, max_factor=max_factor,
+                                          step_factor=step_factor, stop_after_break=not keep_ramping),
                 spike=SpikeSettings(baseline_rps=baseline_rps, warmup_s=parse_duration(warmup), ramp_s=parse_duration(ramp), cooldown_s=parse_duration(cooldown)),
                 failover=None if failover_command is None else FailoverSettings(
                     command=failover_command, trigger_after_s=parse_duration(trigger_after),
