@@ -108,3 +108,21 @@ def test_spike_needs_a_flas_target(tmp_path):
     plan = load_plan(_write(tmp_path, GOOD.replace("flas_rps: 100", "")))
     with pytest.raises(PlanError, match="flas_rps"):
         specs_from_plan(plan, resolve_targets(plan))
+
+
+def test_without_plan_targets_kapacity_capacity_is_used_when_offered(tmp_path, monkeypatch, engine):
+    import kapacity
+
+    calls = []
+
+    def capacity_targets(eng, system_id):
+        calls.append(system_id)
+        return {"baseline_rps": 30.0, "flas_rps": 90.0, "reference": "forecast 7"}
+
+    monkeypatch.setattr(kapacity, "capacity_targets", capacity_targets, raising=False)
+    plan = load_plan(_write(tmp_path, GOOD.replace("targets: {baseline_rps: 40, flas_rps: 100}\n", "")))
+    targets = resolve_targets(plan, engine)
+    assert calls == ["checkout-api"]
+    assert (targets.baseline_rps, targets.flas_rps, targets.source) == (30.0, 90.0, "kapacity:forecast 7")
+    load = specs_from_plan(plan, targets, only=[TestType.LOAD])[0]
+    assert load.rps == 37.5
