@@ -14,7 +14,7 @@ META = RuleMeta(
                 "connections the forecast needs (peak rps x queries per request x p99 query time), "
                 "and check the database's max_connections allows it.",
     bands=(Band(at_least=1.5, credit=1.0), Band(at_least=1.2, credit=0.5)),
-    facts=("inventory", "kapacity"),
+    facts=("inventory", "kapacity", "kubernetes"),
 )
 
 
@@ -30,14 +30,14 @@ def evaluate(system: SystemView, facts: Facts):
     """Connections needed = peak rps (FLAS forecast for FLAS systems, else Baseline) x
     ``client.queries_per_request`` (default 1) x ``client.query_ms_p99`` / 1000 (Little's
     law); available = ``client.pool_size`` x replicas at peak (autoscaling maximum, else
-    replicas). The worst database's ratio available/needed is graded by the bands."""
+    replicas; Kubernetes workloads when present). The worst database's ratio available/needed is graded by the bands."""
     databases = facts.assets("databases")
     if not databases:
         return not_applicable("the system owns no databases")
     need_rps, which, origin = peak_need(system, facts)
     if need_rps is None:
         return no_data("no forecast (run kapacity, or record forecast_baseline_rps)")
-    replicas = _replicas_at_peak(facts.assets("compute"))
+    replicas = _replicas_at_peak(facts.compute())
     if not replicas:
         return no_data("no compute services to size the pools against")
     ratios = []

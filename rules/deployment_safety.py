@@ -21,7 +21,8 @@ GRADUAL = ("rolling", "canary", "blue_green")
 
 def evaluate(system: SystemView, facts: Facts):
     """Each compute service needs ``deployment.strategy`` rolling, canary or blue_green and
-    ``deployment.auto_rollback``; partial credit is the share that comply."""
+    ``deployment.auto_rollback`` (Kubernetes workloads when present, else the inventory);
+    partial credit is the share that comply."""
     def check(asset):
         deployment = asset.get("deployment") or {}
         strategy = deployment.get("strategy")
@@ -31,4 +32,4 @@ def evaluate(system: SystemView, facts: Facts):
             return f"{strategy} deployment without automatic rollback"
         return None
 
-    return each_asset(facts.assets("compute"), check, what="compute services")
+    return each_asset(facts.compute(), check, what="compute services")

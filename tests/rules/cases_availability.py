@@ -50,4 +50,7 @@ CASES = [
     case("deployment_safety", "no-auto-rollback", F, 0.0,
          facts({"compute": [compute(deployment={"strategy": "rolling", "auto_rollback": False})]})),
     case("deployment_safety", "unknown", F, 0.0, facts({"compute": [compute(deployment=None)]})),
+    case("deployment_safety", "kubernetes-workloads-win", F, 0.0,
+         facts({"compute": [compute()]},
+               kubernetes={"compute": [compute("ns/Deployment/api", deployment={"strategy": "on_delete"})]})),
 ]

@@ -44,6 +44,8 @@ CASES = [
     case("capacity_reservations", "medium-tier", N, 0.0, tier="medium"),
     case("capacity_reservations", "reserved", P, 1.0, facts({"compute": [compute()]})),
     case("capacity_reservations", "not-reserved", F, 0.0, facts({"compute": [compute(capacity_reservation=False)]})),
+    case("capacity_reservations", "read-from-inventory-beside-kubernetes", P, 1.0,
+         facts({"compute": [compute()]}, kubernetes={"compute": [{"id": "ns/Deployment/api", "replicas": 2}]})),
     # quota_headroom: smallest free share >= 0.3 full, >= 0.15 half
     case("quota_headroom", "low-tier", N, 0.0, tier="low"),
     case("quota_headroom", "no-compute", D, 0.0),
