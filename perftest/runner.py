@@ -17,6 +17,7 @@ URL) raise :class:`~perftest.errors.PerftestError` and store nothing.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -43,6 +44,7 @@ from perftest.analysis import (
     phase_windows,
     time_windows,
 )
+from perftest.errors import UsageError
 from perftest.k6 import K6Binary, K6Outcome, K6Process, locate_k6, run_k6
 from perftest.live import BreakWatcher
 from perftest.safety import check_bounds, check_hosts, check_reachable
@@ -153,10 +155,8 @@ def run_test(
     settings = settings or PerftestSettings()
     allowed_ips = check_hosts(spec, settings)
     check_bounds(spec, settings)
-    if spec.script is not None and not Path(spec.script).is_file():
-        from perftest.errors import UsageError
-
-        raise UsageError(f"script: {spec.script} does not exist (expected a k6 module file)")
+    if spec.script is not None:
+        check_local_module(Path(spec.script))
     binary = k6 or locate_k6()
     check_reachable(spec)
 
@@ -192,6 +192,7 @@ def run_test(
             cwd=workdir,
             on_started=on_started,
             extra_args=extra_args,
+            env=_offline_env(settings, allowed_ips),
         )
         if trigger is not None:
             trigger.join()
@@ -222,6 +223,39 @@ def run_test(
         result.run_id = save_run(engine, result)
     log(f"verdict: {result.verdict}" + (f" ({'; '.join(result.reasons)})" if result.reasons else ""))
     return result
+
+
+_REMOTE_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"`](https?:)?//""")
+_LOCAL_IMPORT = re.compile(r"""(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"`](\.{1,2}/[^'"`]+)['"`]""")
+
+
+def check_local_module(path: Path, _seen: set[Path] | None = None) -> None:
+    """A custom iteration module (and what it imports) must be local: no k6 module is
+    fetched from the network. Raises UsageError naming the file and line."""
+    seen = _seen if _seen is not None else set()
+    path = path.resolve()
+    if path in seen:
+        return
+    seen.add(path)
+    if not path.is_file():
+        raise UsageError(f"script: {path} does not exist (expected a local k6 module file)")
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), start=1):
+        if _REMOTE_IMPORT.search(line):
+            raise UsageError(
+                f"{path}:{number}: imports a module from the network; perftest runs k6 offline. "
+                "Vendor the module next to the script and import it by relative path"
+            )
+        for match in _LOCAL_IMPORT.finditer(line):
+            check_local_module(path.parent / match.group(1), seen)
+
+
+def _offline_env(settings: PerftestSettings, allowed_ips: list[str]) -> dict[str, str]:
+    """Route everything but the allowed hosts through a dead proxy: a second guard (after the
+    module scan and blacklistIPs) that k6 reaches nothing else, remote modules included."""
+    dead = "http://127.0.0.1:9"
+    no_proxy = ",".join(sorted(set(settings.allowed_hosts) | set(allowed_ips)))
+    return {"HTTP_PROXY": dead, "HTTPS_PROXY": dead, "http_proxy": dead, "https_proxy": dead,
+            "NO_PROXY": no_proxy, "no_proxy": no_proxy}
 
 
 class _Trigger:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from perftest.errors import UsageError
 from perftest.k6 import K6Binary
 from perftest.runner import run_test
 from perftest.settings import PerftestSettings
@@ -201,3 +202,25 @@ def test_failover_slower_than_its_limit_fails(restartable_target, k6):
     result = run_test(spec, k6=k6)
     assert result.verdict == "fail"
     assert any("time to recovery" in r for r in result.reasons)
+
+
+def test_remote_module_imports_are_refused_before_k6_runs(target_factory, engine, k6, tmp_path):
+    target = target_factory(100)
+    helper = tmp_path / "lib" / "helper.js"
+    helper.parent.mkdir()
+    helper.write_text("import { uuidv4 } from 'https://jslib.k6.io/k6-utils/1.4.0/index.js';\nexport const id = uuidv4;\n")
+    module = tmp_path / "iteration.js"
+    module.write_text("import http from 'k6/http';\nimport { id } from './lib/helper.js';\nexport default function (ep) { http.get(ep.url); }\n")
+    with pytest.raises(UsageError, match=r"helper\.js:1: imports a module from the network"):
+        run_test(TestSpec(test_type="load", endpoints=_ep(target), rps=5, duration_s=1, script=module), engine=engine, k6=k6)
+    assert list_runs(engine) == []
+
+
+def test_a_custom_module_cannot_reach_hosts_off_the_allow_list(target_factory, k6, tmp_path):
+    target = target_factory(100)
+    module = tmp_path / "iteration.js"
+    module.write_text("import http from 'k6/http';\n"
+                      "export default function (ep) { http.get('http://10.255.255.1/', { timeout: '1s' }); }\n")
+    result = run_test(TestSpec(test_type="load", endpoints=_ep(target), rps=5, duration_s=1, script=module), k6=k6)
+    assert result.verdict == "fail" and result.summary.error_rate == 1.0
+    assert target.server.stats.served == 0
