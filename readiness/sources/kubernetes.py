@@ -140,7 +140,7 @@ def _read_file(path: Path) -> tuple[list[K8sObject], list[str], Counter]:
     except (OSError, UnicodeDecodeError) as exc:
         return [], [f"{name}: cannot read: {exc}"], Counter()
     objects, problems, skipped = _parse_text(name, text)
-    return list(objects), list(problems), Counter(skipped)
+    return list(objects), list(problems), Counter(dict(skipped))
 
 
 @lru_cache(maxsize=2048)
