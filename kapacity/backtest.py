@@ -4,7 +4,8 @@ Metrics, pooled over origins (each origin forecasts ``h`` intervals from the
 history before it):
 
 - ``rel_mae``: sum of absolute errors over the sum of weekly seasonal naive's
-  absolute errors on the same intervals (below 1 beats "same as last week");
+  absolute errors on the same intervals (below 1 beats "same wall-clock time
+  last week");
 - ``mase``: MAE over the in-sample MAE of the weekly seasonal difference, mean
   over origins;
 - ``coverage`` per quantile level: share of actuals at or below that quantile;
@@ -26,7 +27,7 @@ import numpy as np
 
 from kapacity.capacity import CapacitySettings, baseline_rps
 from kapacity.errors import ParameterError
-from kapacity.forecasting import DEFAULT_LEVELS, Forecast, seasonal_naive_values
+from kapacity.forecasting import DEFAULT_LEVELS, Forecast, seasonal_naive_values, week_slots
 from kapacity.history import DAY, Series
 
 Model = Callable[[Series, int], Forecast]
@@ -109,6 +110,7 @@ def backtest(series: Series, model: Model, *, h: int, origins: int, spacing: int
             f"of training before a {h}-interval horizon; shorten the horizon or the origins")
     result = BacktestResult(series.name, h, series.step, covered={q: 0 for q in levels})
     y = series.values
+    slots = week_slots(series.wall_seconds(series.times()), series.step)
     for i, m in enumerate(cut):
         if progress:
             progress(f"{series.label}: origin {i + 1}/{len(cut)}")
@@ -119,7 +121,7 @@ def backtest(series: Series, model: Model, *, h: int, origins: int, spacing: int
         if not ok.any():
             continue
         f = forecast.mean
-        naive = seasonal_naive_values(y, m, h, P)
+        naive = seasonal_naive_values(y, m, h, slots, P)
         err = np.abs(actual[ok] - f[ok])
         naive_err = np.abs(actual[ok] - naive[ok])
         train = y[:m]

@@ -127,17 +127,22 @@ def week_slots(wall: np.ndarray, step: int) -> np.ndarray:
 
 # -- seasonal naive --------------------------------------------------------------------------
 
-def seasonal_naive_values(y: np.ndarray, m: int, h: int, P: int, max_weeks: int = 8) -> np.ndarray:
-    """Value one season back from each of ``h`` points after ``m`` (earlier seasons fill gaps)."""
-    j = np.arange(h)
-    first = (j // P) + 1
-    out = np.full(h, np.nan)
-    for extra in range(max_weeks):
-        idx = m + j - (first + extra) * P
-        ok = (idx >= 0) & np.isnan(out)
-        if not ok.any():
-            break
-        out[ok] = y[idx[ok]]
+def seasonal_naive_values(y: np.ndarray, m: int, h: int, slots: np.ndarray, P: int,
+                          max_weeks: int = 8) -> np.ndarray:
+    """Same wall-clock slot of the latest season before ``m`` for each of ``h`` points after it.
+
+    ``slots`` gives the slot of season (wall-clock, so DST does not shift the cycle) for at
+    least ``m + h`` points. Gaps take the slot from an earlier season, up to ``max_weeks``
+    back; what is still missing takes the recent mean.
+    """
+    lo = max(0, m - max_weeks * P)
+    values = y[lo:m]
+    ok = ~np.isnan(values)
+    latest = np.full(P, np.nan)
+    s, v = slots[lo:m][ok][::-1], values[ok][::-1]
+    found, first = np.unique(s, return_index=True)  # first in reverse = most recent
+    latest[found] = v[first]
+    out = latest[slots[m:m + h]]
     if np.isnan(out).any():
         recent = y[max(0, m - P):m]
         fill = np.nanmean(recent) if np.isfinite(recent).any() else np.nanmean(y[:m])
@@ -164,10 +169,12 @@ class SeasonalNaive:
         history = _fitted(self._history, self.alias)
         levels = _check_levels(levels)
         _check_h(h)
+        grid = _Grid.build(history, h, None)
         P = history.per_week if self.season == "week" else history.per_day
-        y = history.values
-        mean = seasonal_naive_values(y, history.n, h, P)
-        errors = [(y[m:m + k], seasonal_naive_values(y, m, k, P))
+        slots = grid.slot % P
+        y = grid.y
+        mean = seasonal_naive_values(y, history.n, h, slots, P)
+        errors = [(y[m:m + k], seasonal_naive_values(y, m, k, slots, P))
                   for m, k in _calibration_origins(history, h) if m >= P]
         quantiles = _Calibration.fit(errors, levels).apply(mean)
         return Forecast(history.name, history.end + history.step, history.step, history.tz,
@@ -192,13 +199,14 @@ class ProfileParams:
     damping: float = 0.9          # per-week damping of that trend
     recent_hours: int = 24        # window of the short-term level correction
     recent_decay: float = 0.0     # per-day persistence of that correction (0: off)
-    yearly: float = 0.0           # weight of last year's deviations around the same dates/events
+    yearly: float = 0.0           # weight of last year's deviations around the same dates
+    events: float = 1.0           # weight of last year's uplift on the same named event days
 
     def __post_init__(self) -> None:
         problems = []
         if not 1 <= self.weeks <= 104:
             problems.append(f"weeks={self.weeks} (1 to 104)")
-        for name in ("decay", "level_decay", "damping", "daily_blend", "yearly"):
+        for name in ("decay", "level_decay", "damping", "daily_blend", "yearly", "events"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 problems.append(f"{name}={value} (0 to 1)")
@@ -233,6 +241,7 @@ class _Engine:
         self._norm: dict[tuple, np.ndarray] = {}
         self._shape: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._final: dict[tuple, np.ndarray] = {}
+        self._yearly: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     # Week matrix: row 0 is the week that ends at the origin, row k the week k before it.
     # Built once per origin for the most weeks any parameter set uses; fewer weeks are the
@@ -369,30 +378,34 @@ class _Engine:
                 ratio = float(np.clip(actual[ok].sum() / fitted[ok].sum(), 0.33, 3.0))
                 lead_days = (np.arange(h) + 1) / g.D
                 f = f * (1 + (ratio - 1) * p.recent_decay ** lead_days)
-        if p.yearly > 0:
-            f = f * (1 + p.yearly * (self.yearly_ratios(m, h, p) - 1))
+        if (p.yearly > 0 or p.events > 0) and self.has_year(m):
+            plain, event = self.yearly_ratios(m, h, p)
+            on_event = ~np.isnan(event)
+            f = f * np.where(on_event, 1 + p.events * (np.where(on_event, event, 1) - 1),
+                             1 + p.yearly * (plain - 1))
         return f
 
     def has_year(self, m: int) -> bool:
         return m - (YEAR_SHIFT_DAYS + 7) * self.g.D >= 2 * self.g.P
 
-    def yearly_ratios(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
-        """Per future day: how far last year's same dates (and same events) were off the profile.
+    def yearly_ratios(self, m: int, h: int, p: ProfileParams) -> tuple[np.ndarray, np.ndarray]:
+        """Per future interval: how far last year's same dates and same events were off the profile.
 
         Last year's window (364 days back, so weekdays match, widened by a week on each
-        side) is forecast from its own origin with the same parameters; each day's
-        ratio of actual to that forecast is the uplift. Event days take the ratio of
-        last year's same-named event; other days the ratio over last year's surrounding
-        week (without event days), so single-day noise (weather) does not carry over.
+        side) is forecast from its own origin with the same parameters; each day's ratio
+        of actual to that forecast is the uplift. Returns the ratio over last year's
+        surrounding week without event days (so one rainy day does not carry over), and,
+        NaN where there is none, the ratio of last year's same-named event day.
         """
+        base = replace(p, yearly=0.0, events=0.0)
+        key = (m, h, base)
+        if key in self._yearly:
+            return self._yearly[key]
         g = self.g
-        out = np.ones(h)
-        if not self.has_year(m):
-            return out
+        plain_out, event_out = np.ones(h), np.full(h, np.nan)
         shift = YEAR_SHIFT_DAYS * g.D
         m_ly = m - shift - 7 * g.D
         h_ly = h + 14 * g.D
-        base = replace(p, yearly=0.0)
         f_ly = self.forecast(m_ly, h_ly, base)
         a_ly = g.y[m_ly:m_ly + h_ly]
         d_ly = g.day[m_ly:m_ly + h_ly]
@@ -402,29 +415,26 @@ class _Engine:
         idx = d_ly - first
         a_sum = np.bincount(idx[ok], a_ly[ok], n_days)
         f_sum = np.bincount(idx[ok], f_ly[ok], n_days)
-        covered = np.bincount(idx[ok], minlength=n_days) >= 0.8 * g.D
+        covered = (np.bincount(idx[ok], minlength=n_days) >= 0.8 * g.D) & (f_sum > 0)
         is_event = np.array([first + i in g.events for i in range(n_days)])
-        plain = covered & ~is_event & (f_sum > 0)
+        plain = covered & ~is_event
         future_days = g.day[m:m + h]
         for day in np.unique(future_days):
             day = int(day)
             sel = future_days == day
             name = g.events.get(day)
-            ratio = None
             if name is not None:
                 ly = same_event_last_year(day, name, g.events)
-                if ly is not None and 0 <= ly - first < n_days and covered[ly - first] \
-                        and f_sum[ly - first] > 0:
-                    ratio = a_sum[ly - first] / f_sum[ly - first]
-            if ratio is None:
-                centre = day - YEAR_SHIFT_DAYS - first
-                window = slice(max(0, centre - 3), min(n_days, centre + 4))
-                use = plain[window]
-                if use.sum() >= 3:
-                    ratio = a_sum[window][use].sum() / f_sum[window][use].sum()
-            if ratio is not None:
-                out[sel] = float(np.clip(ratio, 0.2, 5.0))
-        return out
+                if ly is not None and 0 <= ly - first < n_days and covered[ly - first]:
+                    event_out[sel] = float(np.clip(a_sum[ly - first] / f_sum[ly - first], 0.2, 5.0))
+            centre = day - YEAR_SHIFT_DAYS - first
+            window = slice(max(0, centre - 3), min(n_days, centre + 4))
+            use = plain[window]
+            if use.sum() >= 3:
+                ratio = a_sum[window][use].sum() / f_sum[window][use].sum()
+                plain_out[sel] = float(np.clip(ratio, 0.2, 5.0))
+        self._yearly[key] = (plain_out, event_out)
+        return plain_out, event_out
 
 
 def _week_levels(M: np.ndarray, base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -631,15 +641,15 @@ class AutoProfile:
         validation = calibration[:self.val_origins]
         params, score = self._search(engine, validation, history)
         notes: list[str] = []
-        P, y = history.per_week, engine.g.y
-        naive_errors = [(y[m:m + k], seasonal_naive_values(y, m, k, P))
+        P, y, slots = history.per_week, engine.g.y, engine.g.slot
+        naive_errors = [(y[m:m + k], seasonal_naive_values(y, m, k, slots, P))
                         for m, k in validation if m >= P]
         naive_score = _mae(naive_errors) if naive_errors else math.inf
-        if naive_errors and score > self.fallback_ratio * naive_score:
+        if naive_errors and score > self.fallback_ratio * naive_score * (1 + 1e-9) + 1e-12:
             notes.append(f"profile validation MAE {score:.4g} above seasonal naive's "
                          f"{naive_score:.4g}: fell back to SeasonalNaive")
-            mean = seasonal_naive_values(y, history.n, h, P)
-            errors = [(y[m:m + k], seasonal_naive_values(y, m, k, P))
+            mean = seasonal_naive_values(y, history.n, h, slots, P)
+            errors = [(y[m:m + k], seasonal_naive_values(y, m, k, slots, P))
                       for m, k in calibration if m >= P]
             model, used = SeasonalNaive.alias, {"season": "week"}
         else:
