@@ -20,6 +20,7 @@ import typer
 from readiness import reports
 from readiness.cli_collect import collect_app
 from readiness.cli_collect import register as register_collect_commands
+from readiness.cli_governance import register as register_governance_commands
 from readiness.cli_governance import review_app, waiver_app
 from readiness.cli_serve import register as register_serve_commands
 from readiness.errors import ReadinessError
@@ -43,6 +44,7 @@ app.add_typer(waiver_app, name="waiver")
 app.add_typer(collect_app, name="collect")
 register_collect_commands(app)
 register_serve_commands(app)
+register_governance_commands(app)
 
 GATE_FAILED = 3
 
@@ -111,7 +113,7 @@ def demo(db: DbOption = None,
     started = time.perf_counter()
     report = run_demo(engine, out, systems=systems, seed=seed)
     last = report.runs[-1]
-    _say(f"wrote {out}/catalog.yaml and {len(report.runs)} inventory snapshot(s) in {time.perf_counter() - started:.1f}s")
+    _say(f"wrote the demo files to {out}/ and evaluated in {time.perf_counter() - started:.1f}s")
     typer.echo(f"imported {report.catalog.domains} domains, {report.catalog.groups} groups, "
                f"{report.catalog.teams} teams, {report.catalog.systems} systems; "
                f"{len(report.runs)} run(s); latest run {last.run_id}: company score {last.company.score:.1f}, "

@@ -100,4 +100,10 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
         # every third system also runs on Kubernetes: manifests mirroring this week's inventory
         collect_demo_kubernetes(engine, out_dir / "kubernetes", files.catalog, inventory, now=at)
         runs.append(run_evaluation(engine, ruleset=ruleset, now=at))
+    if not has_runs:
+        # Reviews and waivers in every state; picked among the latest run's failures.
+        from readiness.governance import seed_demo_governance
+
+        seed_demo_governance(engine, now, ruleset=ruleset)
+        runs.append(run_evaluation(engine, ruleset=ruleset, now=now))
     return DemoReport(report, runs, out_dir)
