@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -46,6 +47,7 @@ def _team(folder: Path, url: str, env: dict) -> str:
     return listed.stdout.split()[0]
 
 
+@pytest.mark.slow
 def test_submit_review_approve_export_and_expiry_from_the_cli(fs_demo, smtp_sink, tmp_path):
     url, folder = fs_demo
     env = {**os.environ, "PEAK_NOTIFY_URLS": smtp_sink.url(), "PEAK_NOTIFY_EMAIL_DOMAIN": "demo.example"}
