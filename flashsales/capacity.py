@@ -42,6 +42,7 @@ class SystemCapacity:
     capacity_rps: float | None
     source: str  # kapacity | inventory | none
     limited_by: str  # flas_forecast | provisioned | unknown
+    baseline_rps: float | None = None  # regular traffic at its forecast peak (for event multipliers)
 
 
 @dataclass(frozen=True)
@@ -89,11 +90,16 @@ def _system_capacity(system_id: str, team: str, by_source: dict) -> SystemCapaci
         if forecasts:
             flas, source = float(sum(forecasts)), "inventory"
     provisioned = _provisioned_rps(compute)
+    if kapacity.get("baseline_rps") is not None:
+        baseline = float(kapacity["baseline_rps"])
+    else:
+        baselines = [a["forecast_baseline_rps"] for a in compute if a.get("forecast_baseline_rps") is not None]
+        baseline = float(sum(baselines)) if baselines else None
     if flas is None:
-        return SystemCapacity(system_id, team, None, provisioned, None, source, "unknown")
+        return SystemCapacity(system_id, team, None, provisioned, None, source, "unknown", baseline)
     if provisioned is not None and provisioned < flas:
-        return SystemCapacity(system_id, team, flas, provisioned, provisioned, source, "provisioned")
-    return SystemCapacity(system_id, team, flas, provisioned, flas, source, "flas_forecast")
+        return SystemCapacity(system_id, team, flas, provisioned, provisioned, source, "provisioned", baseline)
+    return SystemCapacity(system_id, team, flas, provisioned, flas, source, "flas_forecast", baseline)
 
 
 def _data(stored) -> dict:

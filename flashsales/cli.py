@@ -275,12 +275,20 @@ def unmanaged(at: AtOption = None, fmt: Annotated[Format, typer.Option("--format
 def events(start: Annotated[str | None, typer.Option("--from")] = None,
            end: Annotated[str | None, typer.Option("--to")] = None,
            fmt: Annotated[Format, typer.Option("--format")] = Format.json,
+           kapacity: Annotated[bool, typer.Option("--kapacity", help="One row per purchase-flow system in "
+                                                  "Kapacity's events format (name,start,end,multiplier,series), "
+                                                  "for `kapacity forecast --events`.")] = False,
            db: DbOption = None, config: ConfigOption = None) -> None:
     """Approved flash sales as known events for Kapacity's forecasts."""
-    rows = reports.known_events(_engine(db), start=_moment(start, "--from"), end=_moment(end, "--to"),
-                                settings=load_settings(config))
+    engine, settings = _engine(db), load_settings(config)
+    window = {"start": _moment(start, "--from"), "end": _moment(end, "--to"), "settings": settings}
+    if kapacity:
+        _emit(reports.kapacity_events(engine, **window), fmt, ["name", "start", "end", "multiplier", "series"])
+        return
+    rows = reports.known_events(engine, **window)
     _emit([e.__dict__ for e in rows], fmt, ["name", "request_id", "status", "merchant_id", "category", "system_ids",
-                                            "starts_at", "ends_at", "multiplier", "expected_peak_rpm", "extra_rps"])
+                                            "starts_at", "ends_at", "multiplier", "expected_peak_rpm", "extra_rps",
+                                            "limit_rpm"])
 
 
 def _now() -> datetime:

@@ -99,12 +99,12 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
     bad = wall.isna().to_numpy()
     if bad.any():
         line = int(np.argmax(bad)) + 2
-        raise HistoryUnavailable(f"{path}:{line}: timestamp {text.iloc[line - 2]!r} is not ISO 8601")
+        raise HistoryUnavailable(f"{path}: line {line}: timestamp {text.iloc[line - 2]!r} is not ISO 8601")
     values = pd.to_numeric(frame["value"], errors="coerce")
     negative = (values < 0).to_numpy()
     if negative.any():
         line = int(np.argmax(negative)) + 2
-        raise HistoryUnavailable(f"{path}:{line}: value must be a count of at least 0")
+        raise HistoryUnavailable(f"{path}: line {line}: value must be a count of at least 0")
     seconds = wall.to_numpy().astype("datetime64[s]").astype(np.int64)
     order = np.argsort(seconds, kind="stable")
     seconds, vals = seconds[order], values.to_numpy(float)[order]

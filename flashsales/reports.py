@@ -106,6 +106,7 @@ class KnownEvent:
     multiplier: float | None  # projected peak over the merchant's normal daily peak
     expected_peak_rpm: float | None
     extra_rps: float  # requests/s above the category limit at each system (granted increases)
+    limit_rpm: int  # the merchant's limit during the sale (granted, else the category's)
 
 
 def known_events(engine: Engine, *, start: datetime | None = None, end: datetime | None = None,
@@ -142,6 +143,36 @@ def known_events(engine: Engine, *, start: datetime | None = None, end: datetime
         events.append(KnownEvent(
             f"flash-sale-{row.id}", row.id, row.status, row.merchant_id, row.merchant_name, row.category_key,
             systems, row.starts_at.replace(tzinfo=UTC), row.ends_at.replace(tzinfo=UTC),
-            None if multiplier is None else round(multiplier, 3), projected, round(extra, 3)))
+            None if multiplier is None else round(multiplier, 3), projected, round(extra, 3),
+            row.granted_limit_rpm or categories.get(row.category_key, 0)))
     return events
 
+
+
+def kapacity_events(engine: Engine, *, start: datetime | None = None, end: datetime | None = None,
+                    settings: Settings | None = None) -> list[dict]:
+    """Known events in Kapacity's file format (``name,start,end,multiplier,series``), one per system.
+
+    Kapacity multiplies a system's whole traffic, so a sale's multiplier for a system is
+    ``1 + extra / baseline``: ``extra`` is what the sale adds at that system (the admitted
+    peak, i.e. the projected peak capped by the limit in force, minus the merchant's normal
+    level, in requests/s) and ``baseline`` the system's forecast Baseline rate. Systems
+    without a Baseline figure are left out (nothing to scale).
+    """
+    fanout = settings.requests_per_merchant_request if settings else 1.0
+    platform = cap.purchase_flow_capacity(engine)
+    baselines = {s.system_id: s.baseline_rps for s in platform.systems if s.baseline_rps}
+    rows = []
+    for event in known_events(engine, start=start, end=end, settings=settings):
+        projected = event.expected_peak_rpm or 0.0
+        normal = projected / event.multiplier if event.multiplier else 0.0
+        admitted = min(projected, float(event.limit_rpm)) if event.limit_rpm else projected
+        extra_rps = max(0.0, admitted - normal) / 60.0 * fanout
+        for system_id in event.system_ids:
+            baseline = baselines.get(system_id)
+            if not baseline:
+                continue
+            rows.append({"name": f"{event.name}-{event.merchant_id}", "start": event.starts_at.isoformat(),
+                         "end": event.ends_at.isoformat(), "multiplier": round(1 + extra_rps / baseline, 4),
+                         "series": system_id})
+    return rows
