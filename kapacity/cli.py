@@ -233,6 +233,95 @@ def growth_cmd(
     _emit({"history": str(history), "series": results}, rows, fmt)
 
 
+DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
+                                         "PEAK_DATABASE_URL, else sqlite:///peak.db).")]
+
+
+@app.command("run")
+def run_cmd(
+    histories: Annotated[Path | None, typer.Option(
+        "--histories", help="Directory of histories: <system>.csv|.parquet or "
+        "<system>/<service>.csv|.parquet (default: KAPACITY_HISTORY_DIR).")] = None,
+    db: DbOpt = None,
+    horizon: HorizonOpt = "7d",
+    system: Annotated[list[str] | None, typer.Option("--system", help="Only these systems "
+                                                     "(repeatable).")] = None,
+    executor: Annotated[str, typer.Option("--executor", help="serial, processes:N, "
+                                          "dask:local:N or dask:tcp://scheduler:8786.")] = "serial",
+    events: EventsOpt = None,
+    country: CountryOpt = "US",
+    subdiv: SubdivOpt = None,
+    peaks: PeaksOpt = True,
+    points: Annotated[bool, typer.Option("--points/--no-points", help="Store forecast points "
+                                         "(not only capacity).")] = True,
+    fmt: FormatOpt = Format.table,
+    quiet: QuietOpt = False,
+) -> None:
+    """Forecast every catalog system and service, learn dependencies, store the run."""
+    from kapacity.runner import RunSettings, run_catalog
+    from kapacity.settings import KapacityConfig
+    from kapacity.sources import DirectorySource
+    from kapacity.store import system_capacity
+    from storage import get_engine, migrate
+
+    seconds = _horizon(horizon)
+    folder = histories or KapacityConfig().history_dir
+    if folder is None:
+        raise typer.BadParameter("give --histories DIR or set KAPACITY_HISTORY_DIR",
+                                 param_hint="--histories")
+    if not Path(folder).is_dir():
+        _fail(KapacityError(f"{folder}: not a directory of histories"))
+    say = _progress(quiet)
+    try:
+        settings = RunSettings(horizon_seconds=seconds,
+                               forecast=_settings("auto", country, subdiv, peaks),
+                               events=tuple(read_events(events)) if events else (),
+                               store_points=points)
+        engine = get_engine(db)
+        migrate(engine)
+        report = run_catalog(engine, DirectorySource(Path(folder)), settings=settings,
+                             systems=system or None, executor=executor, progress=say)
+    except KapacityError as exc:
+        _fail(exc)
+    say(str(report))
+    for problem in report.errors[:20]:
+        say(f"problem: {problem}")
+    rows = [{k: r[k] for k in ("system_id", "traffic_class", "baseline_rps", "flas_rps",
+                               "peak_forecast_rps", "spike_ratio", "model")}
+            for r in system_capacity(engine, run_id=report.run_id)]
+    _emit({"run": report.as_dict(), "systems": rows}, rows, fmt)
+    if report.stored_systems == 0:
+        raise typer.Exit(1)
+
+
+@app.command("synthesize")
+def synthesize_cmd(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write histories into.")],
+    db: DbOpt = None,
+    weeks: Annotated[int, typer.Option("--weeks", min=2, max=104)] = 8,
+    step: Annotated[int, typer.Option("--step", help="Resolution in seconds.")] = 60,
+    seed: Annotated[int, typer.Option("--seed")] = 0,
+    file_format: Annotated[str, typer.Option("--file-format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Write synthetic histories for every catalog system and service (demos, benchmarks)."""
+    from kapacity.runner import SystemSpec
+    from kapacity.synthetic import synthesize
+    from readiness import active_systems
+    from storage import get_engine
+
+    if file_format not in {"parquet", "csv"}:
+        raise typer.BadParameter("use parquet or csv", param_hint="--file-format")
+    catalog = active_systems(get_engine(db))
+    if not catalog:
+        _fail(KapacityError("the catalog has no systems; import one first"))
+    specs = [SystemSpec(s.system_id, tuple(sorted({str(x.get("name")) for x in s.services
+                                                   if x.get("name")})),
+                        bool(s.purchase_flow), tuple(s.dependencies)) for s in catalog]
+    ratios = synthesize(specs, out, weeks=weeks, step=step, seed=seed, file_format=file_format)
+    typer.echo(f"kapacity: wrote histories for {len(specs)} systems to {out} "
+               f"({len(ratios)} dependencies)", err=True)
+
+
 def _emit(document: dict, rows: list[dict], fmt: Format) -> None:
     if fmt is Format.json:
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
