@@ -32,7 +32,7 @@ app: install
 	PEAK_DATABASE_URL=$(DB) $(BIN)/streamlit run app/main.py --server.headless true --server.port 8501
 
 test: install
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 
 test-fast: install
 	$(BIN)/python -m pytest -q -x -m "not postgres and not browser and not slow"
