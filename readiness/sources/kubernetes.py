@@ -729,8 +729,9 @@ def collect_kubernetes(engine: Engine, paths: Sequence[Path], *, system_labels: 
 def write_demo_manifests(out_dir: Path, catalog_path: Path, inventory_path: Path, *, every: int = 3) -> list[Path]:
     """Manifests for every ``every``-th system of the demo catalog, mirroring its inventory with gaps.
 
-    Deterministic: the same catalog and inventory give the same files. Gaps beyond the inventory's
-    (one replica, missing probes, no disruption budget) come from seeded draws per workload: a
+    Deterministic: the same catalog and inventory give the same files. Besides the inventory's gaps
+    (one replica, missing probes, no disruption budget, recreate deployments, no automatic rollback)
+    seeded draws per workload add: a
     PodDisruptionBudget whose selector does not match, unpinned images, missing memory limits,
     no spread. One system in seven is written as a ``kubectl get -o yaml`` style ``kind: List``.
     """
@@ -816,9 +817,15 @@ def _demo_system(system: dict, namespace: str, assets: list[dict]) -> list[dict]
             spec = {"replicas": replicas, **spec}
         if kind == "StatefulSet":
             spec = {"serviceName": name, **spec}
+        rollout = asset.get("deployment") or {}
+        if rollout.get("strategy") == "recreate":
+            spec = {**spec, "strategy": {"type": "Recreate"}} if kind == "Deployment" else \
+                {**spec, "updateStrategy": {"type": "OnDelete"}}
         annotations = {}
         if asset.get("rps_per_replica") is not None:
             annotations[RPS_ANNOTATION] = str(asset["rps_per_replica"])
+        if rollout.get("auto_rollback") and rollout.get("strategy") != "recreate":
+            annotations[AUTO_ROLLBACK_ANNOTATION] = "true"  # a progressive-delivery controller watches it
         docs.append({"apiVersion": "apps/v1", "kind": kind,
                      "metadata": {"name": name, "namespace": namespace, "labels": labels,
                                   **({"annotations": annotations} if annotations else {})},

@@ -197,3 +197,46 @@ def test_demo_explain_shows_evidence_naming_a_kubernetes_object(demo_db):
     table = cli("explain", system_id, "--db", demo_db).stdout
     assert f"{item['asset']}: " in table  # the why line names the object
     assert json.dumps(item["source"]) in table  # the evidence line names file, document and line
+
+
+def test_rollout_strategy_and_automatic_rollback_reach_the_compute_facts(org, url, tmp_path):
+    (tmp_path / "r.yaml").write_text("""apiVersion: apps/v1
+kind: Deployment
+metadata: {name: old-style, namespace: shop, labels: {app: checkout}}
+spec: {strategy: {type: Recreate}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: progressive
+  namespace: shop
+  labels: {app: checkout}
+  annotations: {peak-readiness/auto-rollback: "true"}
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: manual, namespace: shop, labels: {app: checkout}}
+spec: {updateStrategy: {type: OnDelete}}
+""")
+    cli("collect", "kubernetes", str(tmp_path), "--db", url)
+    rollouts = {c["id"]: c["deployment"] for c in latest_facts(org)["SYS-1"]["kubernetes"].data["compute"]}
+    assert rollouts == {"shop/Deployment/old-style": {"strategy": "recreate", "auto_rollback": False},
+                        "shop/Deployment/progressive": {"strategy": "rolling", "auto_rollback": True},
+                        "shop/StatefulSet/manual": {"strategy": "on_delete", "auto_rollback": False}}
+
+
+def test_demo_manifests_are_deterministic_and_cover_every_third_system(tmp_path):
+    from datetime import datetime
+
+    from readiness.demo import generate
+    from readiness.sources.kubernetes import write_demo_manifests
+
+    files = generate(tmp_path / "demo", systems=12, seed=5, now=datetime(2026, 9, 1))
+    inventory = files.inventories[-1][1]
+    first = write_demo_manifests(tmp_path / "k1", files.catalog, inventory)
+    second = write_demo_manifests(tmp_path / "k2", files.catalog, inventory)
+    assert [p.relative_to(tmp_path / "k1") for p in first] == [p.relative_to(tmp_path / "k2") for p in second]
+    assert all(a.read_bytes() == b.read_bytes() for a, b in zip(first, second, strict=True))
+    rows = json.loads(cli("collect", "kubernetes", str(tmp_path / "k1"), "--dry-run", "--format", "json").stdout)
+    catalog = {s["name"]: s["id"] for s in __import__("yaml").safe_load(files.catalog.read_text())["systems"]}
+    assert sorted({catalog[r["system_id"]] for r in rows}) == ["SYS-0001", "SYS-0004", "SYS-0007", "SYS-0010"]
