@@ -106,7 +106,7 @@ def run(engine, out: Path, *, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC).replace(tzinfo=None)
     folder = out / "flashsales"
     for key, (name, rpm) in CATEGORIES.items():
-        service.set_category(engine, key, rate_limit_rpm=rpm, name=name, actor="demo", now=now)
+        service.set_category(engine, key, rate_limit_rpm=rpm, name=name, now=now)  # as the system
     for merchant in MERCHANTS:
         path = write_history(folder / "history", merchant)
         service.upsert_merchant(engine, merchant.merchant_id, name=merchant.name, category=merchant.category,

@@ -174,8 +174,13 @@ def _review_view(row: Review) -> ReviewView:
 
 
 def set_category(engine: Engine, key: str, *, rate_limit_rpm: int, name: str | None = None,
-                 actor: str = SYSTEM_ACTOR, now: datetime | None = None) -> None:
-    """Create a category or change its rate limit (requests per minute per merchant)."""
+                 actor: str = SYSTEM_ACTOR, settings: Settings | None = None, now: datetime | None = None) -> None:
+    """Create a category or change its rate limit (requests per minute per merchant).
+
+    People need the rate-limit team role; setup code (the demo, imports) acts as ``SYSTEM_ACTOR``.
+    """
+    if actor != SYSTEM_ACTOR:
+        _require_ratelimit(engine, actor, settings or load_settings())
     key = key.strip().lower()
     problems = []
     if not key or len(key) > 64:
@@ -366,7 +371,7 @@ def review(engine: Engine, request_id: int, *, actor: str = SYSTEM_ACTOR, now: d
     now = now or utcnow()
     settings = settings or load_settings()
     if actor != SYSTEM_ACTOR:
-        _require_any_role(engine, actor, settings, ("readiness_team",), what="review a flash sale")
+        _require_any_role(engine, actor, settings, ("readiness_team", RATELIMIT_TEAM), what="review a flash sale")
     with session_scope(engine) as session:
         row = _get(session, request_id)
         if row.status != "under_review":

@@ -119,7 +119,9 @@ def test_reviewing_again_is_for_the_readiness_team(org_engine):
     sale = _increase(org_engine)
     with pytest.raises(PermissionDenied, match="review a flash sale"):
         service.review(org_engine, sale.id, actor="bd.bea", now=NOW, settings=settings())
-    service.set_category(org_engine, "fashion", rate_limit_rpm=2000)
+    with pytest.raises(PermissionDenied, match="rate-limit team"):
+        service.set_category(org_engine, "fashion", rate_limit_rpm=2000, actor=READINESS_USER, settings=settings())
+    service.set_category(org_engine, "fashion", rate_limit_rpm=2000, actor=RATELIMIT_USER, settings=settings())
     again = service.review(org_engine, sale.id, actor=READINESS_USER, now=NOW, settings=settings())
     assert again.decision == "no_change_needed"
     detail = service.get_request(org_engine, sale.id)
