@@ -48,14 +48,14 @@ def _fail(exc: ReadinessError) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _cell(value) -> str:
+def _cell(value, empty: str = "-") -> str:
     if isinstance(value, dict) and set(value) == {"min", "max"}:
         return f"{value['min']}-{value['max']}"
     if isinstance(value, dict) and "file" in value:
         item = f"#{value['item']}" if "item" in value else ""
         return f"{value['file']}:{value['line']} (doc {value['document']}{item})"
     if value is None:
-        return "-"
+        return empty
     return str(value)
 
 
@@ -63,7 +63,7 @@ def _emit(rows: list[dict], fmt: Format, columns: list[str]) -> None:
     if fmt == Format.json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[_cell(row.get(c), "" if fmt == Format.csv else "-") for c in columns] for row in rows]
     if fmt == Format.csv:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
