@@ -519,6 +519,7 @@ def approve(engine: Engine, request_id: int, *, actor: str, limit_rpm: int | Non
     now = now or utcnow()
     settings = settings or load_settings()
     _require_ratelimit(engine, actor, settings)
+    platform = cap.purchase_flow_capacity(engine)  # read before taking the lock, to hold it briefly
     with session_scope(engine) as session:
         cap.lock_ledger(session, now)
         row = _get(session, request_id)
@@ -533,7 +534,6 @@ def approve(engine: Engine, request_id: int, *, actor: str, limit_rpm: int | Non
             raise InputError(FieldProblem("limit_rpm", f"at most the reviewed proposal of {row.proposed_limit_rpm} "
                                                        "rpm (review again for more)"))
         extra = (granted - category.rate_limit_rpm) / 60.0 * settings.requests_per_merchant_request
-        platform = cap.purchase_flow_capacity(engine)
         holds = cap.overlapping_holds(session, row.starts_at, row.ends_at, exclude=row.id)
         reserved = cap.peak_reserved(holds, row.starts_at, row.ends_at)
         if platform.capacity_rps is None:
@@ -766,5 +766,12 @@ def _send(engine: Engine, detail: RequestDetail, event: str, recipients: list[st
     options = {"sender": sender, "now": now}
     if sleep is not None:
         options["sleep"] = sleep
-    report = deliver(engine, detail.request.id, message, settings, **options)
+    try:
+        report = deliver(engine, detail.request.id, message, settings, **options)
+    except Exception as exc:  # the decision is committed; a broken outbox must not hide it
+        with session_scope(engine) as session:
+            session.add(AuditEntry(request_id=detail.request.id, at=now, actor=SYSTEM_ACTOR,
+                                   action="notification_failed",
+                                   detail={"event": event, "error": f"{type(exc).__name__}: {exc}"[:2000]}))
+        return {"error": f"{type(exc).__name__}: {exc}"}
     return asdict(report)

@@ -96,3 +96,26 @@ def test_two_sales_of_one_merchant_at_once_give_one_descriptor_with_the_higher_l
     _check_envoy(doc)
     assert _merchant_limits(doc, "fashion") == {"*": 600, "M-1": 2000}
     assert limits.overrides[0].request_ids == (1, 2)
+
+
+def test_the_flow_round_trips_on_sqlite_and_postgresql(db_url, tmp_path):
+    from flashsales import reports
+    from storage import get_engine, migrate
+    from tests.flashsales.helpers import build_org
+
+    engine = get_engine(db_url)
+    migrate(engine)
+    build_org(engine, tmp_path / "org")
+    sale = _approved(engine)
+    during = ratelimits.effective_limits(engine, START + timedelta(hours=1))
+    assert [o.requests_per_minute for o in during.overrides] == [1600]
+    assert service.advance(engine, now=START + timedelta(hours=1)) == [
+        (sale.id, "approved", "scheduled"), (sale.id, "scheduled", "live")]
+    assert [e.request_id for e in reports.known_events(engine)] == [sale.id]
+    assert reports.unmanaged_report(engine, at=START + timedelta(hours=1), settings=settings()).reserved_rps > 0
+    service.cancel(engine, sale.id, actor="kam.kai", reason="stock ran out", now=START + timedelta(hours=2),
+                   settings=settings())
+    assert ratelimits.effective_limits(engine, START + timedelta(hours=3)).overrides == ()
+    detail = service.get_request(engine, sale.id)
+    assert detail.request.status == "cancelled" and detail.override["revoked_at"] == START + timedelta(hours=2)
+    assert detail.reviews[0].figures["platform"]["bottleneck"] == "CHK"
