@@ -283,14 +283,18 @@ def _flat(doc: dict) -> dict:
 def plan_check(
     file: Annotated[Path, typer.Argument(help="Plan file (YAML).")],
     fmt: FormatOption = Format.table,
+    db: Annotated[str | None, typer.Option("--db", help="Also read the system's traffic class from the catalog and Kapacity's targets in this database.")] = None,
 ) -> None:
     """Validate a plan; list the tests it requires and their target rates."""
     try:
         plan_obj = load_plan(file)
-        targets = resolve_targets(plan_obj) if plan_obj.doc.targets is not None else None
-        specs = specs_from_plan(plan_obj, targets) if targets else []
+        engine = _engine(db) if db else None
+        catalog_class = _catalog_class(engine, plan_obj.system_id)
+        targets = resolve_targets(plan_obj, engine) if (plan_obj.doc.targets is not None or engine is not None) else None
+        specs = specs_from_plan(plan_obj, targets, catalog_class=catalog_class) if targets else []
     except PerftestError as exc:
         raise _fail(exc) from exc
+    required = [t.value for t in plan_obj.required_tests(catalog_class)]
     rows = [
         {"system_id": s.system_id, "test_type": s.test_type.value, "target_rps": round(s.rps, 3),
          "peak_rps": s.peak_rps(), "duration_s": s.planned_duration_s()}
@@ -299,12 +303,13 @@ def plan_check(
     if fmt == Format.json:
         typer.echo(json.dumps({
             "file": str(file), "valid": True, "system_id": plan_obj.system_id, "sha256": plan_obj.sha256,
-            "required_tests": [t.value for t in plan_obj.required_tests()],
-            "targets_from": "plan" if targets else "kapacity (at run time)",
+            "traffic_class": plan_obj.traffic_class(catalog_class),
+            "required_tests": required,
+            "targets_from": targets.source if targets else "kapacity (at run time)",
             "tests": rows,
         }, indent=2))
         return
-    _say(f"{file}: valid plan for {plan_obj.system_id}; requires {', '.join(t.value for t in plan_obj.required_tests())}")
+    _say(f"{file}: valid plan for {plan_obj.system_id} ({plan_obj.traffic_class(catalog_class)}); requires {', '.join(required)}")
     if rows:
         _emit(rows, fmt, ["system_id", "test_type", "target_rps", "peak_rps", "duration_s"])
     else:

@@ -164,3 +164,23 @@ def test_durations_parse(text, seconds):
 def test_help_is_available_everywhere():
     for args in (["--help"], ["run", "--help"], ["target", "--help"], ["plan", "check", "--help"], ["results", "--help"], ["trends", "--help"]):
         assert _invoke(*args).exit_code == 0
+
+
+def test_plan_check_takes_the_traffic_class_from_the_catalog(tmp_path, db):
+    from readiness import import_catalog_file
+
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(textwrap.dedent("""\
+        domains: [{key: pay, name: Payments}]
+        groups: [{key: pay-core, name: Core, domain: pay}]
+        teams: [{key: checkout, name: Checkout, group: pay-core}]
+        systems:
+          - {id: pay-api, name: Pay API, team: checkout, tier: critical, traffic_class: FLAS}
+        """))
+    import_catalog_file(get_engine(db), catalog)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("system: pay-api\ntargets: {baseline_rps: 10, flas_rps: 40}\nendpoints: [{url: 'http://127.0.0.1:9/'}]\n")
+    without = json.loads(_invoke("plan", "check", plan, "--format", "json").stdout)
+    with_catalog = json.loads(_invoke("plan", "check", plan, "--format", "json", "--db", db).stdout)
+    assert without["traffic_class"] == "Baseline" and without["required_tests"] == ["load", "overload"]
+    assert with_catalog["traffic_class"] == "FLAS" and with_catalog["required_tests"] == ["load", "spike", "overload"]
