@@ -122,10 +122,11 @@ def rule_page(rule: Rule) -> str:
                   "shows as a `warning` that does not lower the score; from that date on it counts.", ""]
     else:
         lines += ["None: the rule counts from the start of the season.", ""]
+    blocker = f"yes: while it fails the system score is capped at {BLOCKER_CAP:g}" if meta.blocker else "no"
     lines += ["## Scoring", "",
               f"- Points: {meta.points:g} ({meta.severity}"
               + (", weight set explicitly" if meta.weight is not None else "") + ").",
-              f"- Blocker: {'yes: while it fails the system score is capped at ' + format(BLOCKER_CAP, 'g') if meta.blocker else 'no'}.",
+              f"- Blocker: {blocker}.",
               f"- Waivable: {'yes, with an approved waiver that expires' if meta.waivable else 'no'}.",
               f"- Defined in `{rule.origin}`.", ""]
     return "\n".join(lines)

@@ -30,7 +30,8 @@ def evaluate(system: SystemView, facts: Facts):
     """Connections needed = peak rps (FLAS forecast for FLAS systems, else Baseline) x
     ``client.queries_per_request`` (default 1) x ``client.query_ms_p99`` / 1000 (Little's
     law); available = ``client.pool_size`` x replicas at peak (autoscaling maximum, else
-    replicas; Kubernetes workloads when present). The worst database's ratio available/needed is graded by the bands."""
+    replicas; Kubernetes workloads when present). The worst database's ratio
+    available/needed is graded by the bands."""
     databases = facts.assets("databases")
     if not databases:
         return not_applicable("the system owns no databases")

@@ -15,7 +15,8 @@ META = RuleMeta(
                 "your peak rate; then submit the answers with `readiness review submit`.",
     questions=(
         "Which dependencies does the system call in the purchase flow, and who owns each?",
-        "What call rate will the system send each dependency at the forecast peak, and has its owner confirmed they plan for it?",
+        "What call rate will the system send each dependency at the forecast peak, "
+        "and has its owner confirmed they plan for it?",
         "What does the system do when each dependency is slow or down (timeout, fallback, fail)?",
         "Which third-party limits (rate limits, quotas, contracts) apply, and is there headroom at peak?",
     ),
