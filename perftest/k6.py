@@ -15,7 +15,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import metadata
@@ -168,37 +170,73 @@ def run_k6(
     ]
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("K6_")}
     full_env.update(env or {})
-    log_path = summary_path.with_suffix(".stderr.log")
+    log = _BoundedLog()
     started = time.monotonic()
     killed = False
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            argv,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=str(cwd) if cwd else None,
-            env=full_env,
-            start_new_session=True,
-        )
-        if on_started is not None:
-            on_started(proc)
-        try:
-            code: int | None = proc.wait(timeout=time_limit_s)
-        except subprocess.TimeoutExpired:
-            killed = True
-            _terminate(proc)
-            code = None
+    proc = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        cwd=str(cwd) if cwd else None,
+        env=full_env,
+        start_new_session=True,
+    )
+    reader = threading.Thread(target=log.consume, args=(proc.stdout,), daemon=True)
+    reader.start()
+    if on_started is not None:
+        on_started(proc)
+    try:
+        code: int | None = proc.wait(timeout=time_limit_s)
+    except subprocess.TimeoutExpired:
+        killed = True
+        _terminate(proc)
+        code = None
+    reader.join(timeout=10)
+    proc.stdout.close()
     elapsed = time.monotonic() - started
-    tail = log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
     return K6Process(
         argv=argv,
         exit_code=code,
         outcome=interpret_exit_code(code),
         elapsed_s=elapsed,
-        stderr_tail=tail,
+        stderr_tail=log.text(),
         killed=killed,
     )
+
+
+class _BoundedLog:
+    """k6's log, bounded: a failing target makes k6 warn once per request, which over an
+    hour at high rates would be gigabytes. Keeps error lines (the first 20), the last 60
+    lines, and counts of the rest."""
+
+    def __init__(self, errors: int = 20, tail: int = 60) -> None:
+        self.errors: list[str] = []
+        self.max_errors = errors
+        self.tail: deque[str] = deque(maxlen=tail)
+        self.lines = 0
+        self.warnings = 0
+
+    def consume(self, stream) -> None:
+        for raw in stream:
+            line = raw.decode("utf-8", errors="replace").rstrip()
+            self.lines += 1
+            if "level=warning" in line:
+                self.warnings += 1
+            if "level=error" in line and len(self.errors) < self.max_errors:
+                self.errors.append(line)
+            self.tail.append(line)
+
+    def text(self, limit: int = 4000) -> str:
+        """At most ``limit`` characters: the summary line, error lines, then the latest lines."""
+        if not self.lines:
+            return ""
+        head = f"[k6 wrote {self.lines} log lines, {self.warnings} warnings; error lines and the last lines kept]"
+        errors = [line[:300] for line in self.errors[:8]]
+        tail = [line[:300] for line in self.tail if line not in self.errors]
+        while tail and len("\n".join([head, *errors, *tail])) > limit:
+            tail.pop(0)
+        return "\n".join([head, *errors, *tail])[:limit]
 
 
 def _terminate(proc: subprocess.Popen) -> None:

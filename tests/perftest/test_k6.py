@@ -58,3 +58,18 @@ def test_a_pre_1_0_k6_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("K6_BINARY", str(_fake(tmp_path, "echo 'k6 v0.49.0 (go1.21)'")))
     with pytest.raises(K6NotFound, match="needs k6 v1"):
         locate_k6()
+
+
+def test_k6_log_is_bounded_but_keeps_errors_and_the_latest_lines(tmp_path):
+    import io
+
+    from perftest.k6 import _BoundedLog
+
+    lines = [f'time="t" level=warning msg="Request Failed" n={i}\n' for i in range(100_000)]
+    lines.insert(10, 'time="t" level=error msg="GoError: boom"\n')
+    log = _BoundedLog()
+    log.consume(io.BytesIO("".join(lines).encode()))
+    text = log.text()
+    assert len(text) <= 4000
+    assert "100001 log lines, 100000 warnings" in text
+    assert 'msg="GoError: boom"' in text and "n=99999" in text
