@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from perftest.errors import PerftestError, UsageError
 from perftest.plans import load_plan, resolve_targets, specs_from_plan
@@ -78,8 +79,13 @@ def parse_duration(text: str) -> float:
 
 
 def _engine(db: str | None):
-    engine = get_engine(database_url(db))
-    migrate(engine)
+    url = database_url(db)
+    try:
+        engine = get_engine(url)
+        migrate(engine)
+    except (SQLAlchemyError, OSError) as exc:
+        _say(f"error: cannot open the database {url.split('@')[-1]!r}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+        raise typer.Exit(1) from exc
     return engine
 
 

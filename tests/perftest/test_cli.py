@@ -184,3 +184,8 @@ def test_plan_check_takes_the_traffic_class_from_the_catalog(tmp_path, db):
     with_catalog = json.loads(_invoke("plan", "check", plan, "--format", "json", "--db", db).stdout)
     assert without["traffic_class"] == "Baseline" and without["required_tests"] == ["load", "overload"]
     assert with_catalog["traffic_class"] == "FLAS" and with_catalog["required_tests"] == ["load", "spike", "overload"]
+
+
+def test_an_unopenable_database_is_a_clear_error(tmp_path):
+    result = _invoke("results", "--db", f"sqlite:///{tmp_path}/missing/dir/x.db")
+    assert result.exit_code == 1 and "cannot open the database" in result.stderr
