@@ -693,12 +693,21 @@ def _readiness_team(engine: Engine) -> list[str]:
 
 
 def impacted_people(engine: Engine) -> list[str]:
-    """Owners (members and leads) of the teams running purchase-flow systems."""
+    """Accountable leads and on-call of the teams whose systems a surge reaches.
+
+    FLAS systems are the purchase flow and everything it calls synchronously:
+    the surge of a flash sale arrives at all of them within the same minutes.
+    A team that names neither leads nor on-call is reached through its members.
+    """
     import readiness
 
-    teams = {s.team for s in readiness.active_systems(engine) if s.purchase_flow}
-    people = _catalog_people(engine)
-    return sorted(u for u, roles in people.items() if any(f"owner:{t}" in roles for t in teams))
+    teams = {s.team for s in readiness.active_systems(engine) if s.traffic_class == "FLAS"}
+    contacts = readiness.team_contacts(engine)
+    people: set[str] = set()
+    for team in teams & contacts.keys():
+        accountable = contacts[team].leads + contacts[team].oncall
+        people.update(accountable or contacts[team].members)
+    return sorted(people)
 
 
 def _decision_audience(engine: Engine, detail: RequestDetail) -> list[str]:

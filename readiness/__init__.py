@@ -1,7 +1,7 @@
 """The readiness core: organisation catalog, facts, rules engine, scores and their history.
 
 Other packages import from here only (never from the private modules):
-- catalog: ``active_systems``, ``org_units``, ``people``
+- catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``
 - facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``latest_facts``
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
@@ -9,7 +9,7 @@ Other packages import from here only (never from the private modules):
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``
 """
 
-from readiness.catalog import OrgUnit, active_systems, get_system, org_units, people
+from readiness.catalog import OrgUnit, TeamContacts, active_systems, get_system, org_units, people, team_contacts
 from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
 from readiness.facts import (
     CollectedFacts,
@@ -45,5 +45,5 @@ __all__ = [
     "active_systems", "changes", "collect", "collect_and_store", "explain", "get_run", "get_system",
     "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",
     "list_runs", "load_rules", "open_database", "org_units", "people", "progress", "run_demo",
-    "run_evaluation", "scores", "source_statuses",
+    "run_evaluation", "scores", "source_statuses", "TeamContacts", "team_contacts",
 ]

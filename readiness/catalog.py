@@ -434,6 +434,23 @@ def get_system(engine: Engine, system_id: str) -> System | None:
         return session.get(System, system_id)
 
 
+@dataclass(frozen=True)
+class TeamContacts:
+    team: str
+    name: str
+    leads: tuple[str, ...]
+    oncall: tuple[str, ...]
+    members: tuple[str, ...]
+
+
+def team_contacts(engine: Engine) -> dict[str, TeamContacts]:
+    """Who to reach per active team: accountable leads, on-call, all members."""
+    with session_scope(engine) as session:
+        teams = session.exec(select(Team).where(Team.retired == False)).scalars()  # noqa: E712
+        return {t.key: TeamContacts(t.key, t.name, tuple(t.leads), tuple(t.oncall), tuple(t.members))
+                for t in teams}
+
+
 def people(engine: Engine) -> dict[str, set[str]]:
     """Roles by user name from the catalog: ``owner:<team>`` (members and leads),
     ``architect:<domain>``, and the central ``readiness_team`` and ``admin`` roles."""
