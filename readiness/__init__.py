@@ -9,7 +9,15 @@ Other packages import from here only (never from the private modules):
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``
 """
 
-from readiness.catalog import OrgUnit, TeamContacts, active_systems, get_system, org_units, people, team_contacts
+from readiness.catalog import (
+    OrgUnit,
+    TeamContacts,
+    active_systems,
+    get_system,
+    org_units,
+    people,
+    team_contacts,
+)
 from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
 from readiness.facts import (
     CollectedFacts,
