@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 import altair as alt
 import pandas as pd
@@ -58,8 +58,8 @@ def heatmap(frame: pd.DataFrame, *, unit_title: str, select: bool = True, height
     """Units x categories coloured by score; click a cell to select its unit."""
     order = (frame.groupby("name")["outstanding"].sum().sort_values(ascending=False).index.tolist())
     base = alt.Chart(frame).encode(
-        x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=-30, orient="top")),
-        y=alt.Y("name:N", title=unit_title, sort=order),
+        x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=120)),
+        y=alt.Y("name:N", title=unit_title, sort=order, axis=alt.Axis(labelLimit=220)),
     )
     tooltip = [alt.Tooltip("name:N", title=unit_title), "category:N", alt.Tooltip("score:Q", format=".1f"),
                alt.Tooltip("outstanding:Q", title="points outstanding", format=",.1f"),
@@ -71,7 +71,7 @@ def heatmap(frame: pd.DataFrame, *, unit_title: str, select: bool = True, height
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("score:Q", format=".0f"),
         color=alt.condition(alt.datum.score < 60, alt.value("white"), alt.value("black")))
-    return (rect + text).properties(height=height or max(120, 26 * len(order)))
+    return (rect + text).properties(width=alt.Step(78), height=height or 70 + 28 * len(order))
 
 
 def score_bars(frame: pd.DataFrame, *, label: str = "name", height: int | None = None,
@@ -79,14 +79,15 @@ def score_bars(frame: pd.DataFrame, *, label: str = "name", height: int | None =
     """Horizontal bars per unit, worst first, coloured by score."""
     chart = alt.Chart(frame).mark_bar().encode(
         x=alt.X("score:Q", scale=alt.Scale(domain=[0, 100]), title="score (%)"),
-        y=alt.Y(f"{label}:N", sort=alt.EncodingSortField("score", order="ascending"), title=None),
+        y=alt.Y(f"{label}:N", sort=alt.EncodingSortField("score", order="ascending"), title=None,
+                axis=alt.Axis(labelLimit=220)),
         color=alt.Color("score:Q", scale=SCORE_SCALE, legend=None),
         tooltip=[f"{label}:N", alt.Tooltip("score:Q", format=".1f"),
                  alt.Tooltip("points_outstanding:Q", format=",.1f"), "systems:Q", "failing_rules:Q"],
     )
     if select:
         chart = chart.add_params(alt.selection_point(name="bar", fields=["key"], on="click"))
-    return chart.properties(height=height or max(80, 22 * len(frame)))
+    return chart.properties(height=height or 60 + 30 * len(frame))
 
 
 def status_bars(frame: pd.DataFrame) -> alt.Chart:
@@ -97,12 +98,12 @@ def status_bars(frame: pd.DataFrame) -> alt.Chart:
         color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
                         title="status"),
         tooltip=["rule_id:N", "status:N", "systems:Q"],
-    ).properties(height=max(120, 16 * frame["rule_id"].nunique()))
+    ).properties(height=60 + 20 * frame["rule_id"].nunique())
 
 
 def unit_history(history: pd.DataFrame, *, height: int = 220) -> alt.Chart:
     points = history.assign(at=pd.to_datetime(history["at"]))
-    return alt.Chart(points).mark_area(line={"color": "#313695"}, color="#abd9e9", opacity=0.6, point=True).encode(
+    return alt.Chart(points).mark_line(color="#313695", point=True).encode(
         x=alt.X("at:T", title=None),
         y=alt.Y("score:Q", title="score (%)", scale=alt.Scale(domain=[_floor(points), 100])),
         tooltip=[alt.Tooltip("at:T", format="%Y-%m-%d"), "run_id:Q", alt.Tooltip("score:Q", format=".1f")],
@@ -179,5 +180,3 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: dict[str
     return alt.layer(*layers).properties(height=height)
 
 
-def days_between(a: date, b: date) -> int:
-    return (b - a) // timedelta(days=1)

@@ -11,6 +11,7 @@ called by the pages with the logged-in user as the actor.
 from __future__ import annotations
 
 import importlib
+import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
@@ -296,11 +297,13 @@ def people(url: str) -> dict[str, list[str]]:
 
 
 def rule_doc(rule_id: str) -> str | None:
-    """The generated Markdown page of a rule (``readiness rules docs``), when present."""
+    """The generated Markdown page of a rule (``readiness rules docs``), without its comment and
+    top heading (the page shows the title itself), when present."""
     for folder in (settings().docs_dir, Path(__file__).resolve().parents[1] / "docs" / "rules"):
         path = Path(folder) / f"{rule_id}.md"
         if path.is_file():
-            return path.read_text(encoding="utf-8")
+            text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S).strip()
+            return re.sub(r"\A# [^\n]*\n", "", text).strip()
     return None
 
 

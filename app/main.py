@@ -18,10 +18,9 @@ import streamlit as st  # noqa: E402
 from app import auth, data, ui  # noqa: E402
 
 st.set_page_config(page_title="Peak readiness", page_icon=":material/monitoring:", layout="wide")
+st.set_option("client.toolbarMode", "viewer")  # no "Deploy" button: this is a product, not a notebook
 
 user = auth.require_login()
-if user is None:
-    st.stop()
 
 pages = {
     "Readiness": [
@@ -39,7 +38,10 @@ pages = {
         st.Page(ui.FLASHSALES, title="Flash sales", icon=":material/bolt:"),
     ],
 }
-page = st.navigation(pages)
+# Registered even before login (hidden), so a deep link like /system?id=SYS-0042 survives the login.
+page = st.navigation(pages, position="sidebar" if user else "hidden")
+if user is None:
+    st.stop()
 
 with st.sidebar:
     st.markdown(f"**{user.name}**  \n`{user.username}`")

@@ -84,8 +84,10 @@ else:
     if moved.empty:
         st.caption("No unit's score changed.")
     else:
+        styled = moved.style.map(lambda v: f"color: {'#1a9850' if v > 0 else '#d73027'}; font-weight: 600",
+                                 subset=["delta"]).format({"before": "{:.1f}", "after": "{:.1f}", "delta": "{:+.1f}"})
         st.dataframe(
-            moved, hide_index=True, width="stretch",
+            styled, hide_index=True, width="stretch",
             column_order=["level", "name", "key", "before", "after", "delta"],
             column_config={"before": st.column_config.NumberColumn(format="%.1f"),
                            "after": st.column_config.NumberColumn(format="%.1f"),

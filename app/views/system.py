@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import auth, charts, data, sections, ui
+from app import auth, charts, data, governance_ui, permissions, sections, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -60,26 +60,46 @@ findings = report["findings"]
 st.subheader("What to fix" if findings else "Nothing to fix")
 if not findings:
     st.success("Every rule that applies to this system is met in the latest run.")
-can_request_waiver = user is not None and user.owns(entry["team"])
-for finding in findings:
-    lost = finding["points_lost"]
-    title = f"{'⛔ ' if finding['blocker'] else ''}{finding['title']} — {lost:g} points"
-    with st.container(border=True):
-        head, side = st.columns([5, 2])
-        head.markdown(f"**{title}**  \n{ui.status_badge(finding['status'])} "
-                      f"{ui.badge(finding['category'], 'blue')} {ui.badge(finding['severity'], 'gray')}"
-                      + (" " + ui.badge("blocker: caps the score at 50%", "red") if finding["blocker"] else ""))
-        head.markdown(f"**Why:** {finding['message'] or '-'}")
-        head.markdown(f"**How to fix:** {finding['remediation']}")
-        with side:
-            ui.link_rule(finding["rule_id"], "Rule page")
-            if finding["link"]:
-                st.link_button("Guide", finding["link"], icon=":material/open_in_new:")
+else:
+    st.caption("Blockers first (each caps the score at 50%), then by points lost. Fix these and the score "
+               "rises at the next evaluation run.")
+governance_ui.flash()
+writable = data.governance() is not None
+may_answer = writable and permissions.may_answer(user, team=entry["team"])
+may_waive = writable and permissions.may_request_waiver(user, team=entry["team"], domain=entry["domain"])
+covered = {w["rule_id"] for w in data.waivers(url, system_id) if w["state"] in ("requested", "approved")} \
+    if writable else set()
+ICONS = {"fail": ":material/cancel:", "no_data": ":material/help:", "pending_review": ":material/hourglass_top:",
+         "expired": ":material/event_busy:", "error": ":material/bug_report:", "warning": ":material/schedule:"}
+for index, finding in enumerate(findings):
+    meta = data.rule_meta(finding["rule_id"])
+    status = ui.STATUS_LABELS.get(finding["status"], finding["status"])
+    label = f"{finding['title']} — {finding['points_lost']:g} points · {status}"
+    icon = ":material/block:" if finding["blocker"] else ICONS.get(finding["status"], ":material/error:")
+    with st.expander(label, expanded=index < 3, icon=icon):
+        st.markdown(" ".join([ui.status_badge(finding["status"]), ui.badge(finding["category"], "blue"),
+                              ui.badge(finding["severity"], "gray")]
+                             + ([ui.badge("blocker: caps the score at 50%", "red")] if finding["blocker"] else [])
+                             + ([ui.badge("team-managed", "orange")] if meta and meta.kind == "team-managed" else [])))
+        st.markdown(f"**Why:** {finding['message'] or '-'}")
+        st.markdown(f"**How to fix:** {finding['remediation']}")
         if finding["evidence"]:
-            with st.expander(f"Evidence ({len(finding['evidence'])})"):
-                st.dataframe(pd.DataFrame([{k: v if isinstance(v, str | int | float | bool) or v is None else
-                                            json.dumps(v) for k, v in item.items()} for item in finding["evidence"]]),
-                             hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame([{k: v if isinstance(v, str | int | float | bool) or v is None else
+                                        json.dumps(v) for k, v in item.items()} for item in finding["evidence"]]),
+                         hide_index=True, width="stretch")
+        links = st.columns([1, 1, 3])
+        with links[0]:
+            ui.link_rule(finding["rule_id"], "Rule page")
+        if finding["link"]:
+            links[1].link_button("Guide", finding["link"], icon=":material/open_in_new:")
+        if may_answer and meta is not None and meta.kind == "team-managed":
+            if st.toggle("Answer this check", key=f"answer_toggle_{system_id}_{meta.id}"):
+                governance_ui.answer_form(user, system_id, meta.id, key=f"sys_answer_{system_id}_{meta.id}")
+        if may_waive and meta is not None and meta.waivable and finding["status"] in sections.WAIVABLE \
+                and meta.id not in covered:
+            if st.toggle("Request a waiver", key=f"waiver_toggle_{system_id}_{meta.id}"):
+                governance_ui.waiver_request_form(user, system_id, [(meta.id, meta.title)],
+                                                  key=f"sys_waiver_{system_id}_{meta.id}")
 
 left, right = st.columns([3, 2], gap="large")
 with left:

@@ -76,7 +76,7 @@ with left:
     below = worst[worst["score"] < 100]
     if below.empty:
         st.success("Every system here is at 100%.")
-    for row in below.head(10).itertuples():
+    for row in below.head(5).itertuples():
         ui.link_system(row.system_id, row.name, score=row.score)
     shown = worst.head(500)
     table = st.dataframe(

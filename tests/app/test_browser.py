@@ -1,0 +1,130 @@
+"""The real thing: the app served by Streamlit, driven in headless Chromium (Debian's package,
+never a downloaded browser). Logs in, visits every page, follows the three-click path from
+the overview to a system's fixes, and saves screenshots under test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app.users import DEMO_PASSWORDS, demo_users
+from storage import get_engine
+
+REPO = Path(__file__).resolve().parents[2]
+SHOTS = REPO / "test-artifacts" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+NAV = [("Overview", "overview"), ("Domains, groups, teams", "units"), ("System", "system"), ("Rules", "rules"),
+       ("Reviews and waivers", "reviews"), ("Capacity", "capacity"), ("Performance tests", "perftests"),
+       ("Flash sales", "flashsales")]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def served_app(demo_db, tmp_path):
+    """The dashboard on a free loopback port against (a copy of) the demo database."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} missing: install Debian's chromium (apt-get install -y chromium)")
+    port = _free_port()
+    env = dict(os.environ, PEAK_DATABASE_URL=demo_db, PEAK_APP_USERS_FILE=str(tmp_path / "app-users.yaml"))
+    log = (tmp_path / "streamlit.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"), "--server.headless", "true",
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not start: {(tmp_path / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+IDLE = """() => !document.querySelector(
+    '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"], [data-stale="true"], [data-testid="stSkeleton"]')"""
+
+
+def _wait_idle(page, timeout: float = 90_000) -> None:
+    """Wait until Streamlit has finished the script run and nothing on the page is stale."""
+    for _ in range(2):  # idle twice, a moment apart: a rerun may start right after the first
+        page.wait_for_timeout(800)
+        page.wait_for_function(IDLE, timeout=timeout)
+
+
+def _login(page, base: str, username: str, password: str) -> None:
+    page.goto(base)
+    page.get_by_role("textbox", name="User name").wait_for(timeout=90_000)
+    page.get_by_role("textbox", name="User name").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("Company score", exact=True).wait_for(timeout=90_000)
+    _wait_idle(page)
+
+
+def test_every_page_in_a_real_browser(served_app, demo_db):
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    owner = next(u for u in demo_users(get_engine(demo_db)) if u.role == "owner")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 2000})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+            page.goto(served_app)
+            page.get_by_label("User name").wait_for(timeout=60_000)
+            page.screenshot(path=str(SHOTS / "00-login.png"), full_page=True)
+            _login(page, served_app, owner.username, DEMO_PASSWORDS["owner"])
+
+            for index, (label, slug) in enumerate(NAV, start=1):
+                page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
+                _wait_idle(page)
+                assert page.locator("[data-testid='stException']").count() == 0, f"{label}: exception on the page"
+                page.screenshot(path=str(SHOTS / f"{index:02d}-{slug}.png"), full_page=True)
+
+            # Three clicks from the overview to why a system is below 100% and how to fix it.
+            page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview", exact=True).click()
+            _wait_idle(page)
+            page.locator("[data-testid='stPageLink'] a[href*='units']").nth(0).click()  # 1: the worst domain
+            _wait_idle(page)
+            page.locator("[data-testid='stPageLink'] a[href*='system']").nth(0).click()  # 2: its worst system
+            _wait_idle(page)
+            assert page.get_by_text("What to fix").count() == 1
+            assert page.get_by_text("How to fix:").count() >= 1
+            page.screenshot(path=str(SHOTS / "20-three-clicks-system.png"), full_page=True)
+            assert not errors, errors
+        finally:
+            browser.close()
