@@ -26,6 +26,7 @@ from readiness.cli_serve import register as register_serve_commands
 from readiness.errors import ReadinessError
 from readiness.export import export_run
 from readiness.rulebook import load_rules
+from readiness.scoring import BASES
 from readiness.service import (
     import_catalog_file,
     import_inventory_file,
@@ -171,14 +172,10 @@ def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = 
     engine = _engine(db)
     rows = reports.scores(engine, level.value, run_id=run, parent=parent)
     for row in rows:
-        row["confidence_automated"] = row["confidence"].get("automated", 0.0)
-        row["confidence_attested"] = row["confidence"].get("attested", 0.0)
-        row["confidence_pending"] = row["confidence"].get("pending", 0.0)
-        row["confidence_waiver"] = row["confidence"].get("waiver", 0.0)
-        row["confidence_stale"] = row["confidence"].get("stale", 0.0)
+        for basis in BASES:
+            row[f"confidence_{basis}"] = row["confidence"].get(basis, 0.0)
     columns = ["level", "key", "name", "score", "points_outstanding", "systems", "failing_rules",
-               "confidence_automated", "confidence_attested", "confidence_pending", "confidence_waiver",
-               "confidence_stale"]
+               *(f"confidence_{basis}" for basis in BASES)]
     _emit(rows, fmt, columns)
     company = reports.scores(engine, "company", run_id=run)
     if company:

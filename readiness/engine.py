@@ -88,14 +88,12 @@ def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, dateti
             raise TypeError(f"evaluate returned {type(outcome).__name__}, expected Outcome")
     except Exception as exc:
         return Outcome(Status.ERROR, 0.0, f"rule raised {type(exc).__name__}: {exc}"), "automated"
-    basis = "attested" if meta.kind == "team-managed" else "automated"
-    if outcome.status == Status.PENDING_REVIEW:
-        basis = "pending"
+    basis = _basis(meta, outcome)
     for overlay in overlays:
         changed = overlay.apply(system, meta, outcome)
         if changed is not None:
             outcome, basis = changed
-    if meta.due is not None and now.date() < meta.due and outcome.status in (Status.FAIL, Status.NO_DATA):
+    if meta.due is not None and now.date() < meta.due and outcome.status in NOT_YET_DUE:
         outcome = Outcome(Status.WARNING, outcome.credit,
                           f"due {meta.due.isoformat()}: {outcome.message}", outcome.evidence)
     read = [s for s in (meta.facts or ("inventory",)) if s in stale]
@@ -105,6 +103,22 @@ def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, dateti
                           outcome.evidence)
         basis = "stale"
     return outcome, basis
+
+
+# Before a scheduled rule's due date these are warnings: answering a check early
+# (pending review) must not score lower than not answering it at all.
+NOT_YET_DUE = {Status.FAIL, Status.NO_DATA, Status.PENDING_REVIEW, Status.EXPIRED}
+
+
+def _basis(meta: RuleMeta, outcome: Outcome) -> str:
+    """Where a result's evidence comes from, for the confidence shares."""
+    if meta.kind != "team-managed":
+        return "automated"
+    if outcome.status == Status.PASS:
+        return "attested"
+    if outcome.status == Status.PENDING_REVIEW:
+        return "pending"
+    return "unattested"  # unanswered, rejected or expired: no approved attestation behind it
 
 
 def _stale_sources(stored: dict[str, StoredFacts], now: datetime) -> dict[str, datetime]:

@@ -32,7 +32,7 @@ STATUS_POLICY: dict[Status, tuple[bool, float | None]] = {
 BLOCKER_CAP = 50.0
 BLOCKING_STATUSES = {Status.FAIL, Status.NO_DATA, Status.EXPIRED}
 TIER_WEIGHTS = {"critical": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0}
-BASES = ("automated", "attested", "pending", "waiver", "stale")
+BASES = ("automated", "attested", "pending", "unattested", "waiver", "stale")
 
 
 def counts(status: Status, credit: float) -> tuple[bool, float]:

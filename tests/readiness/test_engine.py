@@ -169,3 +169,27 @@ def test_stale_facts_are_marked_in_the_message_and_the_confidence(org, tmp_path)
     assert "stale facts: inventory last seen 2026-01-01" in results["health_checks"].message
     system = {row["key"]: row for row in scores(org, "system")}["SYS-1"]
     assert system["confidence"]["stale"] > 0
+
+
+SCHEDULED_RULE = '''
+from datetime import date
+from readiness.rulekit import Outcome, RuleMeta, Status
+META = RuleMeta(id="scheduled_check", title="A scheduled check", category="performance", severity="high",
+                rationale="Because tests need a scheduled rule.", remediation="Answer it before it is due.",
+                due=date(2026, 9, 15))
+def evaluate(system, facts):
+    return Outcome(Status.PENDING_REVIEW, 0.0, "answered, awaiting approval")
+'''
+
+
+def test_answering_a_scheduled_check_early_does_not_lower_the_score(org, tmp_path):
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "scheduled_check.py").write_text(SCHEDULED_RULE)
+    write_rule(folder, "passes")
+    before = run_evaluation(org, ruleset=only(folder), now=datetime(2026, 9, 1))
+    assert stored_results(org, before.run_id)[("SYS-1", "scheduled_check")].status == "warning"
+    assert {r["key"]: r["score"] for r in scores(org, "system", run_id=before.run_id)}["SYS-1"] == 100.0
+    after = run_evaluation(org, ruleset=only(folder), now=datetime(2026, 9, 16))
+    assert stored_results(org, after.run_id)[("SYS-1", "scheduled_check")].status == "pending_review"
+    assert {r["key"]: r["score"] for r in scores(org, "system", run_id=after.run_id)}["SYS-1"] < 100.0

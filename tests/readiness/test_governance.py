@@ -141,7 +141,7 @@ def test_a_pending_review_counts_as_pending_evidence_and_earns_nothing(org, rule
     _submit(org, rules)
     report = run_evaluation(org, ruleset=rules, now=NOW + timedelta(days=1))
     assert _status(org, report.run_id, "SYS-2", "gov_peak_plan") == ("pending_review", "pending")
-    assert _status(org, report.run_id, "SYS-1", "gov_peak_plan") == ("no_data", "attested")
+    assert _status(org, report.run_id, "SYS-1", "gov_peak_plan") == ("no_data", "unattested")
 
 
 def test_self_approval_is_refused_and_changes_nothing(org, rules):
@@ -210,7 +210,7 @@ def test_rejection_needs_a_comment_and_the_check_then_fails(org, rules):
     with pytest.raises(InputError, match="is rejected; only pending reviews"):
         gov.approve_review(org, review["id"], actor_name="bob", now=NOW)
     report = run_evaluation(org, ruleset=rules, now=NOW + timedelta(days=1))
-    assert _status(org, report.run_id, "SYS-2", "gov_peak_plan") == ("fail", "attested")
+    assert _status(org, report.run_id, "SYS-2", "gov_peak_plan") == ("fail", "unattested")
     (row,) = [r for r in results(org, run_id=report.run_id, system_id="SYS-2") if r.rule_id == "gov_peak_plan"]
     assert "no rollback section" in row.message
 
@@ -221,7 +221,7 @@ def test_an_approval_expires_at_the_end_of_the_peak_event_and_the_expiry_is_audi
     assert approved["expires_at"] == "2027-01-01T00:00:00"  # end of the peak event, before 180 days
     after_peak = datetime(2027, 1, 2, 9, 0)
     first = run_evaluation(org_any, ruleset=rules, now=after_peak)
-    assert _status(org_any, first.run_id, "SYS-2", "gov_peak_plan") == ("expired", "attested")
+    assert _status(org_any, first.run_id, "SYS-2", "gov_peak_plan") == ("expired", "unattested")
     run_evaluation(org_any, ruleset=rules, now=after_peak + timedelta(hours=1))
     expired = gov.audit_log(org_any, action="review.expired")
     assert len(expired) == 1 and expired[0]["actor"] == gov.EXPIRY_ACTOR
@@ -327,7 +327,8 @@ def test_a_waived_result_counts_as_documented_and_shows_in_evidence_confidence(o
     # SYS-3 counts gov_peak_plan (high, 7.5, no answer yet) and gov_always_fails (medium, 5, waived);
     # the blocker fails (critical, 10) and caps the score.
     assert sys3["confidence"]["waiver"] == pytest.approx(5 / 22.5, abs=1e-4)
-    assert sys3["confidence"]["attested"] == pytest.approx(7.5 / 22.5, abs=1e-4)
+    assert sys3["confidence"]["unattested"] == pytest.approx(7.5 / 22.5, abs=1e-4)  # unanswered is not attested
+    assert sys3["confidence"]["attested"] == 0.0
     assert sum(sys3["confidence"].values()) == pytest.approx(1.0, abs=1e-3)
 
 
