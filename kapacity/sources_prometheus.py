@@ -271,11 +271,13 @@ def prometheus_source(config: Mapping[str, Any], *, origin: str = "prometheus co
         place = f"{origin}: services.{name}"
         if isinstance(spec, str):
             spec = {"query": spec}
-        if not isinstance(spec, Mapping) or "query" not in spec:
-            raise HistoryError("expected a mapping with a query (PromQL)", place=place)
+        if not isinstance(spec, Mapping):
+            raise HistoryError("expected a PromQL string or a mapping with query, step, per, tz", place=place)
         extra = sorted(set(spec) - {"query", "step", "per", "tz"})
         if extra:
             raise HistoryError(f"unknown key(s) {', '.join(extra)}; accepted: query, step, per, tz", place=place)
+        if "query" not in spec:
+            raise HistoryError("no query: expected a PromQL expression giving the service's requests", place=place)
         services.append(ServiceQuery(str(name), str(spec["query"]), _duration(spec.get("step", 60), place + ".step"),
                                      str(spec.get("per", "interval")), spec.get("tz")))
     options: dict[str, Any] = {"url": str(config.get("url", "")), "services": services}

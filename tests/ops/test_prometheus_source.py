@@ -1,0 +1,200 @@
+"""Kapacity's Prometheus history source: chunking, retries, refusals, configuration, CSV export."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from kapacity.errors import HistoryError
+from kapacity.history import read_history
+from kapacity.sources_prometheus import (
+    PrometheusHistorySource,
+    ServiceQuery,
+    load_prometheus_config,
+    main,
+    prometheus_source,
+)
+
+T0 = 1_700_000_000 - 1_700_000_000 % 3600  # on the hour
+STEP = 60
+QUERY = 'sum(rate(http_requests_total{service="checkout"}[5m]))'
+
+
+def matrix(points, metric=None) -> dict:
+    return {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": metric or {}, "values": [[t, str(v)] for t, v in points]}]}}
+
+
+class FakePrometheus:
+    """Answers query_range from a function of time; records every request."""
+
+    def __init__(self, value=lambda t: 100.0 + (t // STEP) % 7, *, failures=(), answer=None):
+        self.value = value
+        self.failures = list(failures)  # what to do on the first calls: an exception or (status, body)
+        self.answer = answer
+        self.calls: list[dict] = []
+
+    def __call__(self, url, form, headers, timeout):
+        self.calls.append(dict(form))
+        if self.failures:
+            failure = self.failures.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+            return failure
+        if self.answer is not None:
+            return 200, json.dumps(self.answer).encode()
+        start, end, step = int(form["start"]), int(form["end"]), int(form["step"])
+        points = [(t, self.value(t)) for t in range(start, end + 1, step)]
+        points = [(t, v) for t, v in points if v is not None]
+        return 200, json.dumps(matrix(points) if points else
+                               {"status": "success", "data": {"resultType": "matrix", "result": []}}).encode()
+
+
+def source(fake, **options) -> PrometheusHistorySource:
+    services = options.pop("services", [ServiceQuery("checkout", QUERY, step=STEP)])
+    return PrometheusHistorySource("http://prom.test:9090", services, fetch=fake, sleep=options.pop("sleep", lambda s: None),
+                                   **options)
+
+
+def test_long_ranges_are_read_in_chunks_that_neither_drop_nor_repeat_a_point():
+    fake = FakePrometheus()
+    n = 3 * 1440 + 17
+    [series] = source(fake, max_points=1000).read(T0, T0 + (n - 1) * STEP)
+    assert len(fake.calls) == 5  # ceil(4337 / 1000)
+    starts = [int(c["start"]) for c in fake.calls]
+    ends = [int(c["end"]) for c in fake.calls]
+    assert starts[0] == T0 and ends[-1] == T0 + (n - 1) * STEP
+    assert all(s == e + STEP for s, e in zip(starts[1:], ends[:-1], strict=True))
+    assert all((e - s) // STEP + 1 <= 1000 for s, e in zip(starts, ends, strict=True))
+    assert series.n == n and series.start == T0 and series.step == STEP and series.tz == "+00:00"
+    np.testing.assert_array_equal(series.values, [100.0 + k % 7 for k in range(T0 // STEP, T0 // STEP + n)])
+    assert "5 chunk(s)" in series.notes[0] and QUERY in series.source
+
+
+def test_range_is_aligned_to_the_step_and_missing_steps_stay_gaps():
+    fake = FakePrometheus(lambda t: None if T0 + 600 <= t < T0 + 900 else 5.0)
+    [series] = source(fake).read(T0 - 30, T0 + 3 * 86400)
+    assert series.start == T0  # the grid starts at the first step boundary
+    assert np.isnan(series.values[10:15]).all() and not np.isnan(series.values[:10]).any()
+    assert any("5 missing intervals" in note for note in series.notes)
+
+
+def test_per_second_rates_become_counts_per_step():
+    fake = FakePrometheus(lambda t: 2.5)
+    [series] = source(fake, services=[ServiceQuery("checkout", QUERY, step=300, per="second")]).read(
+        T0, T0 + 3 * 86400)
+    assert series.step == 300 and np.all(series.values == 750.0)
+
+
+def test_network_errors_and_5xx_are_retried_with_backoff():
+    sleeps = []
+    fake = FakePrometheus(failures=[urllib.error.URLError("connection refused"),
+                                    (503, b'{"status":"error","error":"overloaded"}'), TimeoutError("timed out")])
+    [series] = source(fake, sleep=sleeps.append, retries=3, backoff_seconds=0.5).read(T0, T0 + 3 * 86400)
+    assert len(fake.calls) == 4 and sleeps == [0.5, 1.0, 2.0]
+    assert series.n == 3 * 1440 + 1
+
+
+def test_retries_give_up_naming_the_service_and_the_last_problem():
+    fake = FakePrometheus(failures=[(502, b"bad gateway")] * 10)
+    with pytest.raises(HistoryError) as err:
+        source(fake, retries=2).read(T0, T0 + 3 * 86400)
+    assert len(fake.calls) == 3
+    assert "'checkout'" in str(err.value) and "failed 3 time(s)" in str(err.value) and "HTTP 502" in str(err.value)
+
+
+def test_a_rejected_query_fails_at_once_with_prometheus_error():
+    body = {"status": "error", "errorType": "bad_data", "error": 'parse error: unexpected "}"'}
+    fake = FakePrometheus(failures=[(400, json.dumps(body).encode())])
+    with pytest.raises(HistoryError) as err:
+        source(fake).read(T0, T0 + 3 * 86400)
+    assert len(fake.calls) == 1
+    assert "parse error" in str(err.value) and QUERY in str(err.value) and "bad_data" in str(err.value)
+
+
+def test_a_query_returning_several_series_asks_for_aggregation():
+    answer = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"instance": "a"}, "values": [[T0, "1"]]}, {"metric": {"instance": "b"}, "values": [[T0, "2"]]}]}}
+    with pytest.raises(HistoryError, match=r"returned 2 series .*sum\("):
+        source(FakePrometheus(answer=answer)).read(T0, T0 + 3 * 86400)
+
+
+@pytest.mark.parametrize(("value", "word"), [(-1.0, "negative"), (float("inf"), "infinite")])
+def test_negative_or_infinite_values_are_refused_naming_the_time(value, word):
+    fake = FakePrometheus(lambda t: value if t == T0 + 120 else 1.0)
+    with pytest.raises(HistoryError, match=word) as err:
+        source(fake).read(T0, T0 + 3 * 86400)
+    assert "2023-11-14T22:02:00Z" in str(err.value)
+
+
+def test_no_data_and_too_little_history_are_errors():
+    with pytest.raises(HistoryError, match="no data"):
+        source(FakePrometheus(lambda t: None)).read(T0, T0 + 3 * 86400)
+    with pytest.raises(HistoryError, match="history too short"):
+        source(FakePrometheus()).read(T0, T0 + 3600)
+
+
+def test_configuration_names_the_bad_key():
+    good = {"url": "http://prom:9090", "retries": 1, "services": {
+        "checkout": {"query": QUERY, "step": "5m", "per": "second", "tz": "Europe/Amsterdam"},
+        "search": "sum(rate(search_requests_total[5m]))"}}
+    built = prometheus_source(good)
+    assert [(s.name, s.step, s.per, s.tz) for s in built.services] == [
+        ("checkout", 300, "second", "Europe/Amsterdam"), ("search", 60, "interval", None)]
+    with pytest.raises(HistoryError, match=r"services.checkout: unknown key\(s\) promql"):
+        prometheus_source({"url": "http://p:9090", "services": {"checkout": {"promql": QUERY}}})
+    with pytest.raises(HistoryError, match="does not divide a day"):
+        prometheus_source({"url": "http://p:9090", "services": {"checkout": {"query": QUERY, "step": 420 * 60 + 7}}})
+    with pytest.raises(HistoryError, match="expected http"):
+        prometheus_source({"url": "prom:9090", "services": {"checkout": QUERY}})
+    with pytest.raises(HistoryError, match="no service 'cart'"):
+        built.read(T0, T0 + 86400, series="cart")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "FakePrometheus"
+
+    def do_POST(self):  # noqa: N802 - http.server's hook name
+        form = dict(urllib.parse.parse_qsl(self.rfile.read(int(self.headers["Content-Length"])).decode()))
+        self.server.forms.append(form)
+        if len(self.server.forms) == 1:  # the first call fails like an overloaded server
+            self.send_response(503)
+            self.end_headers()
+            self.wfile.write(b"try later")
+            return
+        start, end, step = int(form["start"]), int(form["end"]), int(form["step"])
+        body = json.dumps(matrix([(t, 10 + (t // 3600) % 24) for t in range(start, end + 1, step)],
+                                 {"service": "checkout"})).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_export_over_http_gives_a_history_file_kapacity_reads(tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.forms = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        config = tmp_path / "prometheus.yaml"
+        config.write_text(f"url: http://127.0.0.1:{server.server_port}\nretries: 2\n"
+                          f"services:\n  checkout:\n    query: '{QUERY}'\n    step: 1h\n", encoding="utf-8")
+        assert load_prometheus_config(config).services[0].step == 3600
+        out = tmp_path / "history.csv"
+        main(["--config", str(config), "--lookback", "7d", "--out", str(out)])
+    finally:
+        server.shutdown()
+    assert len(server.forms) == 2 and server.forms[1]["query"] == QUERY and server.forms[1]["step"] == "3600"
+    [series] = read_history(out, series="checkout")
+    assert series.step == 3600 and series.n >= 7 * 24 and np.nanmin(series.values) >= 10
