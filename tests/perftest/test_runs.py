@@ -170,11 +170,22 @@ def restartable_target(tmp_path):
         f"for i in $(seq 100); do [ -s {pid_file} ] && exit 0; sleep 0.1; done; exit 1"
     )
     yield f"http://127.0.0.1:{port}", restart
-    if pid_file.exists():
+    killed: set[int] = set()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # a restart still under way may write a new pid
         try:
-            os.kill(int(pid_file.read_text()), signal.SIGTERM)
-        except (ProcessLookupError, ValueError):
-            pass
+            pid = int(pid_file.read_text())
+        except (OSError, ValueError):
+            pid = None
+        if pid is not None and pid not in killed:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            killed.add(pid)
+        elif pid is None and killed:
+            break
+        time.sleep(0.1)
 
 
 def test_failover_measures_time_to_recovery_of_a_restarted_service(restartable_target, engine, k6):
