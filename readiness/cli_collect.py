@@ -165,6 +165,30 @@ def yaml_dump(data) -> str:
     return yaml.safe_dump(data, sort_keys=False, width=120).rstrip()
 
 
+@collect_app.command("sources")
+def sources(names: Annotated[list[str] | None, typer.Argument(help="Registered sources to collect (default: all).")] = None,
+            db: DbOption = None, fmt: FormatOption = Format.table):
+    """Collect from the fact sources other packages register (kapacity, perftest, ...)."""
+    from readiness.facts import collect_and_store, load_source, registered_sources
+
+    engine = _engine(db)
+    wanted = names or list(registered_sources())
+    rows, failed = [], False
+    for name in wanted:
+        try:
+            source = load_source(name)
+        except KeyError as exc:
+            _say(f"error: {exc.args[0]}")
+            raise typer.Exit(2) from None
+        report = collect_and_store(engine, source)
+        failed |= bool(report.errors) and report.systems == 0
+        rows.append({"source": name, "systems": report.systems, "changed": report.changed,
+                     "errors": "; ".join(report.errors[:3])})
+    _emit(rows, fmt, ["source", "systems", "changed", "errors"])
+    if failed:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     """Add top-level commands of this module (`facts`) to the main app."""
     app.command("facts")(facts)

@@ -42,6 +42,27 @@ class FactSource(Protocol):
     def collect(self, engine: Engine) -> CollectedFacts: ...
 
 
+SOURCE_ENTRY_POINTS = "peak_readiness.fact_sources"
+
+
+def registered_sources() -> dict[str, Any]:
+    """Fact-source factories other packages register (entry points), by name.
+
+    Contexts downstream of readiness (Kapacity, perftest) plug their sources in
+    here, so readiness never imports them and the data still flows one way.
+    """
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep for ep in sorted(entry_points(group=SOURCE_ENTRY_POINTS), key=lambda e: e.name)}
+
+
+def load_source(name: str) -> FactSource:
+    sources = registered_sources()
+    if name not in sources:
+        raise KeyError(f"unknown fact source {name!r}; registered: {', '.join(sources) or 'none'}")
+    return sources[name].load()()
+
+
 @dataclass
 class StoreReport:
     source: str
