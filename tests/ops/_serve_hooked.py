@@ -1,0 +1,31 @@
+"""`readiness` with a pause inside the run's transaction, so tests can signal or kill mid-run.
+
+With OPS_TEST_PAUSE_MARKER set, the first time a run inserts its scores (after its run row
+and results, before the commit) this writes the marker file and sleeps
+OPS_TEST_PAUSE_SECONDS. Run as ``python -m tests.ops._serve_hooked serve ...`` from the repo.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _pause(conn, cursor, statement, parameters, context, executemany):
+    marker = os.environ.get("OPS_TEST_PAUSE_MARKER")
+    if marker and statement.lstrip().upper().startswith("INSERT INTO READINESS_SCORE") and not Path(marker).exists():
+        Path(marker).write_text(str(os.getpid()), encoding="utf-8")
+        time.sleep(float(os.environ.get("OPS_TEST_PAUSE_SECONDS", "60")))
+
+
+if __name__ == "__main__":
+    from readiness.cli import main
+
+    sys.argv = ["readiness", *sys.argv[1:]]
+    main()
