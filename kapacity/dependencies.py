@@ -3,7 +3,7 @@
 - **Call ratios.** Systems share daily and weekly cycles, so levels alone cannot
   tell a callee's own traffic from what its callers send. Ratios are learned
   from *fluctuations*: each system's 5-minute volume minus its own
-  hour-of-week profile. A callee's fluctuations are fitted as a non-negative
+  mean for that time of week. A callee's fluctuations are fitted as a non-negative
   combination of its callers' fluctuations (non-negative least squares on the
   intervals all of them have); a caller's coefficient is the ratio, requests
   the callee receives per request the caller receives. Surges and noise at the
@@ -122,25 +122,17 @@ def learn_call_ratios(volumes: Mapping[str, tuple[int, int, np.ndarray]],
 
 
 def _fluctuation(volume: tuple[int, int, np.ndarray]) -> tuple[int, int, np.ndarray]:
-    """Volume minus its median per hour of week (the shared cycles taken out)."""
+    """Volume minus its mean per slot of week: linear, so a callee's share of its callers'
+    traffic stays exactly proportional after the shared cycles are taken out."""
     size, first, values = volume
     values = values.astype(float)
     per_week = 7 * 86_400 // size
     slots = (np.arange(values.size) + first) % per_week
-    profile = np.full(per_week, np.nan)
     ok = ~np.isnan(values)
-    if ok.sum() >= per_week:
-        order = np.lexsort((values[ok], slots[ok]))
-        s, v = slots[ok][order], values[ok][order]
-        starts = np.searchsorted(s, np.arange(per_week))
-        ends = np.searchsorted(s, np.arange(per_week), side="right")
-        counts = ends - starts
-        has = counts > 0
-        mid_lo = starts + (counts - 1) // 2
-        mid_hi = starts + counts // 2
-        profile[has] = 0.5 * (v[mid_lo[has]] + v[mid_hi[has]])
-    else:
-        profile[:] = np.nanmean(values) if ok.any() else np.nan
+    total = np.bincount(slots[ok], values[ok], per_week)
+    count = np.bincount(slots[ok], minlength=per_week)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        profile = np.where(count > 0, total / count, np.nan)
     return size, first, values - profile[slots]
 
 

@@ -191,7 +191,7 @@ class DaskExecutor:
     """A dask.distributed cluster: ``address`` of a scheduler, or a LocalCluster of ``workers``."""
 
     def __init__(self, address: str | None = None, *, workers: int = 2,
-                 memory_limit: str = "300MB") -> None:
+                 memory_limit: str | None = None) -> None:
         from dask.distributed import Client, LocalCluster
 
         self._cluster = None
@@ -200,7 +200,7 @@ class DaskExecutor:
             self.name = f"dask:{address}"
         else:
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                         processes=True, memory_limit=memory_limit,
+                                         processes=True, memory_limit=memory_limit or 0,
                                          dashboard_address=None)
             self.client = Client(self._cluster)
             self.name = f"dask:local:{workers}"
