@@ -314,7 +314,8 @@ def apprise_send(url: str, subject: str, body: str) -> str | None:
     if not client.add(url):
         return "apprise does not accept this URL (unknown scheme or bad syntax)"
     with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
-        ok = client.notify(title=subject, body=body)
+        # TEXT: e-mail keeps the line breaks (apprise would otherwise read the body as HTML)
+        ok = client.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
         text = captured.getvalue().strip()
     if ok:
         return None

@@ -14,30 +14,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from readiness import import_catalog_file, import_inventory_file, run_evaluation, source_statuses
+from readiness import run_evaluation, source_statuses
 from readiness.errors import InputError
 from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
 from readiness.reports import results
 from readiness.serve import Service, evaluation_lock, load_config, missed_run, next_fire
-from readiness.service import open_database
-from storage import get_engine, session_scope, utcnow
+from storage import session_scope, utcnow
 from tests.ops.support import READINESS, REPO, Proc, env_for_tests, wait_for
-from tests.readiness.helpers import catalog_doc, compute, write_inventory, write_yaml
+from tests.readiness.helpers import write_yaml
 
 HOOKED = [sys.executable, "-m", "tests.ops._serve_hooked"]
-
-
-@pytest.fixture
-def org(db_url, tmp_path):
-    """Three systems with inventory facts and one run, a day old."""
-    engine = open_database(get_engine(db_url))
-    day_ago = utcnow() - timedelta(days=1)
-    import_catalog_file(engine, write_yaml(tmp_path / "catalog.yaml", catalog_doc()))
-    inventory = write_inventory(tmp_path / "inventory.json",
-                                [compute("SYS-1", "api"), compute("SYS-2", "scorer"), compute("SYS-3", "mailer")])
-    import_inventory_file(engine, inventory, now=day_ago)
-    run_evaluation(engine, now=day_ago)
-    return db_url, engine, inventory
 
 
 def state(engine) -> dict:
