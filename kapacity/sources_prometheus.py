@@ -1,24 +1,33 @@
-"""Traffic history from Prometheus: one PromQL expression per service, read with ``query_range``.
+"""Traffic history from Prometheus: a PromQL expression per service, read with ``query_range``.
 
-The same :class:`~kapacity.history.Series` the file reader returns (``read_history``),
-so everything downstream (forecasts, capacity, backtests) works unchanged:
+It implements Kapacity's :class:`~kapacity.sources.HistorySource` protocol (``name``,
+``describe()``, ``fetch(system_id, services)``), so catalog runs forecast from
+Prometheus as they do from a directory of files, and it returns the same
+:class:`~kapacity.history.Series` the file reader does::
 
     source = load_prometheus_config("prometheus.yaml")
-    [series] = source.read(start, end, series="checkout-api")
-    forecast = forecast_series(series, h)
+    run_catalog(engine, source)                                  # every system in the catalog
+    [series] = source.read(start, end, series="checkout-api")    # one service, any range
 
 Configuration (YAML)::
 
     url: http://prometheus:9090          # base URL of the Prometheus HTTP API
+    lookback: 28d                        # how much history fetch() reads, up to now
     timeout_seconds: 30                  # per request
     retries: 3                           # extra attempts on network errors, 429 and 5xx
     headers: {Authorization: "Bearer ..."}  # optional
-    services:
+    services:                            # per service (catalog name, or SYSTEM_ID/service)
       checkout-api:
         query: sum(rate(http_requests_total{service="checkout-api"}[5m]))
         per: second                      # the query gives requests/s; values become counts per step
         step: 1m                         # grid resolution (must divide a day)
         tz: Europe/Amsterdam             # zone for daily/weekly seasonality (default UTC)
+      SYS-0042/search: sum(increase(search_requests_total[1m]))   # a bare query: per step, 1m
+    default_query:                       # optional: services not listed above
+      query: sum(rate(http_requests_total{system="$system_id", service="$service"}[5m]))
+      per: second
+    totals:                              # optional: a system's total; else the sum of its services
+      SYS-0042: sum(rate(http_requests_total{system="SYS-0042"}[5m])) * 60
 
 Design:
 
@@ -30,6 +39,9 @@ Design:
   error text) fails at once, naming the service and the query.
 - A query must return one series (aggregate with ``sum(...)``); steps without a
   sample stay gaps (NaN), as in file history. Negative or infinite values are errors.
+- ``fetch`` never raises for one service: its problem is reported and the others
+  are still read (as the directory source does). The source is picklable, so dask
+  workers can run it.
 - The Series' ``source`` names the URL and query, and ``notes`` the chunks and
   gaps, so a forecast records what produced it.
 """
@@ -39,6 +51,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import string
 import time
 import urllib.error
 import urllib.parse
@@ -53,6 +66,7 @@ import numpy as np
 
 from kapacity.errors import HistoryError
 from kapacity.history import DAY, MIN_OBSERVATIONS, MIN_SPAN_SECONDS, Series, parse_duration
+from kapacity.sources import SystemHistory, sum_series
 
 MAX_POINTS = 10_000  # per request and series; Prometheus' own limit is 11,000
 RETRY_STATUS = {429, 500, 502, 503, 504}
@@ -102,14 +116,19 @@ class PrometheusHistorySource:
     """Reads each configured service's history from one Prometheus server."""
 
     url: str
-    services: Sequence[ServiceQuery]
+    services: Sequence[ServiceQuery] = ()
+    default_query: ServiceQuery | None = None  # a template: $system_id and $service are filled in
+    totals: Mapping[str, ServiceQuery] = field(default_factory=dict)  # per system id
+    lookback_seconds: int = 28 * DAY
     timeout: float = 30.0
     retries: int = 3
     backoff_seconds: float = 0.5
     max_points: int = MAX_POINTS
     headers: Mapping[str, str] = field(default_factory=dict)
-    fetch: Fetch = _http_post
+    http: Fetch = _http_post
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.time
+    window: tuple[float, float] | None = None  # fixed (start, end) instead of lookback up to now
     name: str = "prometheus"
     requests: int = 0  # query_range calls made (for tests and logs)
 
@@ -123,6 +142,59 @@ class PrometheusHistorySource:
             raise HistoryError(f"services: {', '.join(duplicates)} configured twice", place="prometheus")
         if not 2 <= self.max_points <= 11_000:
             raise HistoryError(f"max_points: {self.max_points}; accepted 2 to 11000", place="prometheus")
+        if self.lookback_seconds < MIN_SPAN_SECONDS:
+            raise HistoryError(f"lookback: {self.lookback_seconds}s is shorter than the "
+                               f"{MIN_SPAN_SECONDS // DAY} days a forecast needs", place="prometheus")
+
+    # -- kapacity.sources.HistorySource -----------------------------------------------------
+
+    def describe(self) -> str:
+        start, end = self._window()
+        return (f"prometheus {self.url} ({len(self.services)} service queries"
+                f"{', a default query' if self.default_query else ''}; {_iso(start)} to {_iso(end)})")
+
+    def fetch(self, system_id: str, services: Sequence[str]) -> SystemHistory:
+        """The system's services that have a query, and its total (configured, else their sum)."""
+        out = SystemHistory(system_id)
+        start, end = self._window()
+        for service in sorted(set(services)):
+            query = self.query_for(system_id, service)
+            if query is None:
+                continue
+            try:
+                out.services[service] = _renamed(self.read_service(query, start, end), f"{system_id}/{service}")
+            except HistoryError as exc:
+                out.problems.append(str(exc))
+        total = self.totals.get(system_id)
+        if total is not None:
+            try:
+                out.total = _renamed(self.read_service(total, start, end), system_id)
+            except HistoryError as exc:
+                out.problems.append(str(exc))
+        elif out.services:
+            try:
+                out.total = sum_series([out.services[k] for k in sorted(out.services)], system_id)
+            except HistoryError as exc:
+                out.problems.append(str(exc))
+        return out
+
+    def query_for(self, system_id: str, service: str) -> ServiceQuery | None:
+        by_name = {s.name: s for s in self.services}
+        found = by_name.get(f"{system_id}/{service}") or by_name.get(service)
+        if found is not None or self.default_query is None:
+            return found
+        template = string.Template(self.default_query.query)
+        query = template.safe_substitute(system_id=_label_value(system_id), service=_label_value(service))
+        return ServiceQuery(f"{system_id}/{service}", query, self.default_query.step, self.default_query.per,
+                            self.default_query.tz)
+
+    def _window(self) -> tuple[float, float]:
+        if self.window is not None:
+            return self.window
+        end = self.clock()
+        return end - self.lookback_seconds, end
+
+    # -- direct reads ------------------------------------------------------------------------
 
     def read(self, start: datetime | float, end: datetime | float, *, series: str | None = None) -> list[Series]:
         """History of every service (or the one named) between ``start`` and ``end``."""
@@ -206,7 +278,7 @@ class PrometheusHistorySource:
                 self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
             self.requests += 1
             try:
-                return self._answer(*self.fetch(endpoint, form, self.headers, self.timeout), service, place)
+                return self._answer(*self.http(endpoint, form, self.headers, self.timeout), service, place)
             except _Retryable as exc:
                 problem = str(exc)
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
@@ -235,6 +307,15 @@ class PrometheusHistorySource:
         return list(data.get("result") or [])
 
 
+def _renamed(series: Series, name: str) -> Series:
+    return Series(name, series.start, series.step, series.values, series.tz, series.source, series.notes)
+
+
+def _label_value(text: str) -> str:
+    """Safe inside a PromQL double-quoted label value."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def _epoch(moment: datetime | float) -> float:
     if isinstance(moment, datetime):
         return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
@@ -254,33 +335,50 @@ def _duration(value: Any, place: str) -> int:
         raise HistoryError(str(exc), place=place) from None
 
 
+def _query_spec(name: str, spec: Any, place: str) -> ServiceQuery:
+    if isinstance(spec, str):
+        spec = {"query": spec}
+    if not isinstance(spec, Mapping):
+        raise HistoryError("expected a PromQL string or a mapping with query, step, per, tz", place=place)
+    extra = sorted(set(spec) - {"query", "step", "per", "tz"})
+    if extra:
+        raise HistoryError(f"unknown key(s) {', '.join(extra)}; accepted: query, step, per, tz", place=place)
+    if "query" not in spec:
+        raise HistoryError("no query: expected a PromQL expression giving the service's requests", place=place)
+    try:
+        return ServiceQuery(name, str(spec["query"]), _duration(spec.get("step", 60), place + ".step"),
+                            str(spec.get("per", "interval")), spec.get("tz"))
+    except HistoryError as exc:
+        raise HistoryError(str(exc).split(": ", 1)[-1], place=place) from None
+
+
+KEYS = ("url", "lookback", "timeout_seconds", "retries", "headers", "max_points", "services", "default_query",
+        "totals")
+
+
 def prometheus_source(config: Mapping[str, Any], *, origin: str = "prometheus config", **overrides: Any
                       ) -> PrometheusHistorySource:
     """Build a source from a mapping (the parsed YAML); errors name the key."""
     if not isinstance(config, Mapping):
         raise HistoryError("expected a mapping with url and services", place=origin)
-    unknown = sorted(set(config) - {"url", "timeout_seconds", "retries", "headers", "max_points", "services"})
+    unknown = sorted(set(config) - set(KEYS))
     if unknown:
-        raise HistoryError(f"unknown key(s) {', '.join(unknown)}; accepted: url, timeout_seconds, retries, "
-                           "headers, max_points, services", place=origin)
-    services_raw = config.get("services")
-    if not isinstance(services_raw, Mapping) or not services_raw:
-        raise HistoryError("services: expected a mapping of service name to {query, step, per, tz}", place=origin)
-    services = []
-    for name, spec in services_raw.items():
-        place = f"{origin}: services.{name}"
-        if isinstance(spec, str):
-            spec = {"query": spec}
-        if not isinstance(spec, Mapping):
-            raise HistoryError("expected a PromQL string or a mapping with query, step, per, tz", place=place)
-        extra = sorted(set(spec) - {"query", "step", "per", "tz"})
-        if extra:
-            raise HistoryError(f"unknown key(s) {', '.join(extra)}; accepted: query, step, per, tz", place=place)
-        if "query" not in spec:
-            raise HistoryError("no query: expected a PromQL expression giving the service's requests", place=place)
-        services.append(ServiceQuery(str(name), str(spec["query"]), _duration(spec.get("step", 60), place + ".step"),
-                                     str(spec.get("per", "interval")), spec.get("tz")))
-    options: dict[str, Any] = {"url": str(config.get("url", "")), "services": services}
+        raise HistoryError(f"unknown key(s) {', '.join(unknown)}; accepted: {', '.join(KEYS)}", place=origin)
+    services_raw = config.get("services") or {}
+    if not isinstance(services_raw, Mapping) or not (services_raw or config.get("default_query")):
+        raise HistoryError("services: expected a mapping of service name to {query, step, per, tz} "
+                           "(or a default_query)", place=origin)
+    services = [_query_spec(str(name), spec, f"{origin}: services.{name}") for name, spec in services_raw.items()]
+    totals_raw = config.get("totals") or {}
+    if not isinstance(totals_raw, Mapping):
+        raise HistoryError("totals: expected a mapping of SystemID to a query", place=origin)
+    options: dict[str, Any] = {
+        "url": str(config.get("url", "")), "services": services,
+        "totals": {str(k): _query_spec(str(k), v, f"{origin}: totals.{k}") for k, v in totals_raw.items()}}
+    if config.get("default_query") is not None:
+        options["default_query"] = _query_spec("default", config["default_query"], f"{origin}: default_query")
+    if "lookback" in config:
+        options["lookback_seconds"] = _duration(config["lookback"], f"{origin}: lookback")
     if "timeout_seconds" in config:
         options["timeout"] = float(config["timeout_seconds"])
     if "retries" in config:

@@ -3,11 +3,11 @@
 On a cron schedule (UTC) one *cycle* does, in order:
 
 1. records expiries of approvals and waivers (``readiness.governance.expire_due``);
-2. ends flash-sale overrides whose time is up (``flashsales`` ``advance``, when installed);
-3. refreshes forecasts (``kapacity.refresh_forecasts``, when Kapacity offers it);
-4. collects facts from the configured sources (a failing source is recorded and
+2. runs the other contexts' cycle hooks (:func:`cycle_hooks`): flash sales end the
+   rate-limit overrides whose time is up, Kapacity refreshes its forecasts;
+3. collects facts from the configured sources (a failing source is recorded and
    its facts go stale; the rules say so, the others are still collected);
-5. evaluates and stores a run (``readiness.service.run_evaluation``).
+4. evaluates and stores a run (``readiness.service.run_evaluation``).
 
 A step that fails is logged and counted; later steps still run. Only the
 evaluation decides whether the cycle succeeded.
@@ -43,7 +43,15 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+)
 from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
@@ -78,17 +86,22 @@ class KubernetesSourceConfig(_Strict):
     mapping: Path | None = None
 
 
-class PerftestSourceConfig(_Strict):
-    type: Literal["perftest"]
+class RegisteredSourceConfig(_Strict):
+    """A fact source another context registers (entry points ``peak_readiness.fact_sources``):
+    ``kapacity``, ``perftest``, ... ``options`` go to its factory."""
+
+    type: str
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
-class KapacitySourceConfig(_Strict):
-    type: Literal["kapacity"]
-    options: dict[str, Any] = Field(default_factory=dict)  # passed to Kapacity's fact source
+def _source_kind(raw: Any) -> str:
+    kind = raw.get("type") if isinstance(raw, dict) else getattr(raw, "type", None)
+    return kind if kind in ("inventory", "kubernetes") else "registered"
 
 
-SourceConfig = Annotated[InventorySourceConfig | KubernetesSourceConfig | PerftestSourceConfig
-                         | KapacitySourceConfig, Field(discriminator="type")]
+SourceConfig = Annotated[
+    Annotated[InventorySourceConfig, Tag("inventory")] | Annotated[KubernetesSourceConfig, Tag("kubernetes")]
+    | Annotated[RegisteredSourceConfig, Tag("registered")], Discriminator(_source_kind)]
 
 
 def _check_cron(value: str | None) -> str | None:
@@ -152,7 +165,7 @@ def _loc(loc: tuple, raw: dict) -> str:
     for item in loc:
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
-        elif item in ("inventory", "kubernetes", "perftest", "kapacity"):
+        elif item in ("inventory", "kubernetes", "registered"):
             continue  # the discriminator pydantic puts in the path
         else:
             parts.append(str(item))
@@ -174,36 +187,57 @@ def _resolve_paths(config: ServeConfig, base: Path) -> ServeConfig:
     return config.model_copy(update={"sources": sources, "rules_dirs": [fix(p) for p in config.rules_dirs]})
 
 
-def optional_hook(module: str, name: str) -> Callable | None:
-    """A public function or class of another package, or None when that package lacks it."""
-    try:
-        return getattr(importlib.import_module(module), name, None)
-    except ImportError:
-        return None
+CYCLE_HOOKS = "peak_readiness.cycle_hooks"
+# Until the contexts register their hooks as entry points, these known ones are looked up by name
+# (readiness never imports them: a missing package or function means "no hook").
+DEFAULT_HOOKS = {"flashsales": ("flashsales.service", "advance"), "forecasts": ("kapacity", "refresh_forecasts")}
+
+
+def cycle_hooks() -> list[tuple[str, Callable]]:
+    """Steps other contexts run in each cycle before collection, called ``hook(engine, now=now)``
+    in name order: ``flashsales`` ends overrides whose time is up, ``forecasts`` refreshes Kapacity.
+
+    Registered under the entry-point group ``peak_readiness.cycle_hooks``; when none is
+    registered, the known functions above are used if their packages offer them.
+    """
+    from importlib.metadata import entry_points
+
+    registered = sorted(entry_points(group=CYCLE_HOOKS), key=lambda e: e.name)
+    if registered:
+        return [(ep.name, ep.load()) for ep in registered]
+    hooks = []
+    for name, (module, attribute) in sorted(DEFAULT_HOOKS.items()):
+        try:
+            hook = getattr(importlib.import_module(module), attribute, None)
+        except ImportError:
+            hook = None
+        if hook is not None:
+            hooks.append((name, hook))
+    return hooks
 
 
 def build_sources(config: ServeConfig) -> list[FactSource]:
-    """The fact sources the config names; an unavailable one raises InputError at start."""
+    """The fact sources the config names; an unknown one raises InputError at start."""
+    from readiness.facts import registered_sources
     from readiness.sources.inventory import InventorySource
     from readiness.sources.kubernetes import KubernetesSource
 
     sources: list[FactSource] = []
+    plugins = None
     for i, item in enumerate(config.sources):
         if isinstance(item, InventorySourceConfig):
             sources.append(InventorySource(item.path))
         elif isinstance(item, KubernetesSourceConfig):
             sources.append(KubernetesSource(list(item.paths), item.system_labels, item.mapping))
-        elif isinstance(item, PerftestSourceConfig):
-            factory = optional_hook("perftest", "PerftestFactSource")
-            if factory is None:
-                raise InputError(f"sources[{i}] (perftest): the perftest package offers no PerftestFactSource")
-            sources.append(factory())
         else:
-            factory = optional_hook("kapacity", "KapacityFactSource")
-            if factory is None:
-                raise InputError(f"sources[{i}] (kapacity): the kapacity package offers no KapacityFactSource "
-                                 "yet; remove this source or update kapacity")
-            sources.append(factory(**item.options))
+            plugins = plugins if plugins is not None else registered_sources()
+            if item.type not in plugins:
+                accepted = ", ".join(["inventory", "kubernetes", *plugins])
+                raise InputError(f"sources[{i}].type: unknown source {item.type!r}; accepted: {accepted}")
+            try:
+                sources.append(plugins[item.type].load()(**item.options))
+            except TypeError as exc:
+                raise InputError(f"sources[{i}].options: {exc}") from None
     return sources
 
 
@@ -267,8 +301,7 @@ class CycleReport:
     duration_seconds: float = 0.0
     sources: list[StoreReport] = field(default_factory=list)
     expired: dict[str, list[int]] = field(default_factory=dict)
-    flashsales_moved: int | None = None  # None: flashsales not installed
-    forecasts: str | None = None  # what the Kapacity hook reported, None: no hook
+    hooks: dict[str, Any] = field(default_factory=dict)  # what each cycle hook returned, in short
     errors: list[str] = field(default_factory=list)  # step failures (stage: message)
 
     def as_dict(self) -> dict:
@@ -276,8 +309,20 @@ class CycleReport:
                 "company_score": self.company_score, "duration_seconds": round(self.duration_seconds, 3),
                 "sources": [{"source": s.source, "systems": s.systems, "changed": s.changed,
                              "errors": s.errors[:5]} for s in self.sources],
-                "expired": self.expired, "flashsales_moved": self.flashsales_moved,
-                "forecasts": self.forecasts, "errors": self.errors}
+                "expired": self.expired, "hooks": self.hooks, "errors": self.errors}
+
+
+def _summary(value: Any) -> Any:
+    """A short JSON-able account of what a hook returned (a list's length, a report's fields)."""
+    if isinstance(value, list | tuple):
+        return len(value)
+    if isinstance(value, int | float | str | bool):
+        return value if not isinstance(value, str) else value[:300]
+    fields = getattr(value, "__dataclass_fields__", None)
+    if fields:
+        return {k: getattr(value, k) for k in fields
+                if isinstance(getattr(value, k), int | float | str | bool | type(None))}
+    return str(value)[:300]
 
 
 class Service:
@@ -314,14 +359,9 @@ class Service:
         expiry = self._step(report, "expiry", lambda: expire_due(self.engine, now))
         if expiry is not None:
             report.expired = {"reviews": expiry.reviews, "waivers": expiry.waivers}
-        advance = optional_hook("flashsales.service", "advance")
-        if advance is not None:
-            moved = self._step(report, "flashsales", lambda: advance(self.engine, now=now))
-            report.flashsales_moved = len(moved) if moved is not None else None
-        refresh = optional_hook("kapacity", "refresh_forecasts")
-        if refresh is not None:
-            outcome = self._step(report, "forecasts", lambda: refresh(self.engine, now=now))
-            report.forecasts = None if outcome is None else str(outcome)[:500]
+        for name, hook in cycle_hooks():
+            outcome = self._step(report, name, lambda hook=hook: hook(self.engine, now=now))
+            report.hooks[name] = None if outcome is None else _summary(outcome)
         stored = self._step(report, "collect", lambda: collect(self.engine, self.sources, now=now))
         report.sources = stored or []
         for item in report.sources:

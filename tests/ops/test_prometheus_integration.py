@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
+from kapacity import KapacityFactSource, RunSettings, run_catalog
 from kapacity.capacity import CapacitySettings, capacity
 from kapacity.history import Series, read_history
 from kapacity.service import ForecastSettings, forecast_series
 from kapacity.sources_prometheus import PrometheusHistorySource, ServiceQuery
-from readiness import scores
+from readiness import active_systems, collect_and_store, latest_facts, scores
 from storage import get_engine
 from tests.ops.support import (
     REPO,
@@ -67,6 +68,19 @@ def test_real_prometheus_feeds_kapacity_and_scrapes_readiness_serve(tmp_path, sh
         figures = capacity(series, forecast, CapacitySettings())
         assert 0 < figures["baseline_rps"] <= figures["flas_rps"]
 
+        # a catalog run forecasts a system's service from Prometheus; its capacity becomes a fact
+        engine = get_engine(db)
+        system = next(s for s in active_systems(engine) if s.services)
+        service = system.services[0]["name"]
+        catalog_source = PrometheusHistorySource(
+            prom.url, [ServiceQuery(f"{system.system_id}/{service}", f'sum({METRIC}{{service="nasa-www"}})',
+                                    step=60, tz="-04:00")], window=(iso_to_epoch(START), iso_to_epoch(END) - 60))
+        run = run_catalog(engine, catalog_source, systems=[system.system_id],
+                          settings=RunSettings(horizon_seconds=86400))
+        assert (run.stored_systems, run.series, run.errors) == (1, 2, []), run  # the total and the service
+        stored = collect_and_store(engine, KapacityFactSource())
+        assert stored.systems == 1 and not stored.errors
+
         # Prometheus out: it scrapes /metrics and answers for the company score
         def company_score():
             answer = prom.query('readiness_score_ratio{level="company"}')
@@ -78,6 +92,14 @@ def test_real_prometheus_feeds_kapacity_and_scrapes_readiness_serve(tmp_path, sh
         assert scraped == pytest.approx(company, abs=1e-4)  # scores() rounds to 0.01 of 100
         up = prom.query('up{job="readiness"}')["data"]["result"]
         assert up and up[0]["value"][1] == "1"
+
+        def capacity_scraped():
+            result = prom.query(f'readiness_forecast_capacity_rps{{system_id="{system.system_id}"}}')["data"]["result"]
+            return {r["metric"]["forecast"]: float(r["value"][1]) for r in result} if len(result) == 2 else None
+
+        scraped_capacity = wait_for(capacity_scraped, 30, "the Kapacity capacity in /metrics")
+        facts = latest_facts(engine, [system.system_id])[system.system_id]["kapacity"].data
+        assert scraped_capacity == pytest.approx({"baseline": facts["baseline_rps"], "flas": facts["flas_rps"]})
 
         # the alert rules load and evaluate without errors against real series
         def rules_evaluated():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import threading
 import urllib.error
 import urllib.parse
@@ -11,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 
+from kapacity import HistorySource
 from kapacity.errors import HistoryError
 from kapacity.history import read_history
 from kapacity.sources_prometheus import (
@@ -34,8 +36,9 @@ def matrix(points, metric=None) -> dict:
 class FakePrometheus:
     """Answers query_range from a function of time; records every request."""
 
-    def __init__(self, value=lambda t: 100.0 + (t // STEP) % 7, *, failures=(), answer=None):
+    def __init__(self, value=lambda t: 100.0 + (t // STEP) % 7, *, failures=(), answer=None, rejects=()):
         self.value = value
+        self.rejects = set(rejects)
         self.failures = list(failures)  # what to do on the first calls: an exception or (status, body)
         self.answer = answer
         self.calls: list[dict] = []
@@ -49,6 +52,8 @@ class FakePrometheus:
             return failure
         if self.answer is not None:
             return 200, json.dumps(self.answer).encode()
+        if form["query"] in self.rejects:
+            return 400, json.dumps({"status": "error", "errorType": "bad_data", "error": "unknown function"}).encode()
         start, end, step = int(form["start"]), int(form["end"]), int(form["step"])
         points = [(t, self.value(t)) for t in range(start, end + 1, step)]
         points = [(t, v) for t, v in points if v is not None]
@@ -58,7 +63,7 @@ class FakePrometheus:
 
 def source(fake, **options) -> PrometheusHistorySource:
     services = options.pop("services", [ServiceQuery("checkout", QUERY, step=STEP)])
-    return PrometheusHistorySource("http://prom.test:9090", services, fetch=fake, sleep=options.pop("sleep", lambda s: None),
+    return PrometheusHistorySource("http://prom.test:9090", services, http=fake, sleep=options.pop("sleep", lambda s: None),
                                    **options)
 
 
@@ -138,6 +143,41 @@ def test_no_data_and_too_little_history_are_errors():
         source(FakePrometheus(lambda t: None)).read(T0, T0 + 3 * 86400)
     with pytest.raises(HistoryError, match="history too short"):
         source(FakePrometheus()).read(T0, T0 + 3600)
+
+
+def test_fetch_answers_kapacity_with_each_service_and_their_total():
+    fake = FakePrometheus(lambda t: 10.0, rejects={"broken(query)"})
+    src = PrometheusHistorySource(
+        "http://prom.test:9090", [ServiceQuery("api", "sum(rate(api_requests[5m]))", per="second"),
+                                  ServiceQuery("SYS-1/web", "sum(web_requests)"), ServiceQuery("cron", "broken(query)")],
+        default_query=ServiceQuery("default", 'sum(x{system="$system_id",service="$service"})'),
+        http=fake, window=(T0, T0 + 3 * 86400))
+    assert isinstance(src, HistorySource)
+    history = src.fetch("SYS-1", ["api", "web", 'odd"name', "cron"])
+    assert sorted(history.services) == ["api", 'odd"name', "web"]
+    assert history.services["api"].name == "SYS-1/api" and np.all(history.services["api"].values == 600.0)
+    assert 'sum(x{system="SYS-1",service="odd\\"name"})' in [c["query"] for c in fake.calls]
+    assert len(history.problems) == 1 and "'cron'" in history.problems[0] and "unknown function" in history.problems[0]
+    assert history.total.name == "SYS-1" and np.all(history.total.values == 620.0)
+    assert "prom.test:9090" in src.describe() and "2023-11-14" in src.describe()
+
+
+def test_fetch_reads_a_configured_total_and_skips_services_without_a_query():
+    fake = FakePrometheus(lambda t: 3.0)
+    src = PrometheusHistorySource("http://prom.test:9090", [ServiceQuery("api", "sum(a)")],
+                                  totals={"SYS-2": ServiceQuery("SYS-2", "sum(total)")}, http=fake,
+                                  window=(T0, T0 + 3 * 86400))
+    history = src.fetch("SYS-2", ["unlisted"])
+    assert history.services == {} and history.total.name == "SYS-2" and history.problems == []
+    assert [c["query"] for c in fake.calls] == ["sum(total)"]
+    assert src.fetch("SYS-3", ["unlisted"]).total is None
+
+
+def test_the_source_pickles_for_dask_workers():
+    src = prometheus_source({"url": "http://prom:9090", "lookback": "14d", "services": {"api": "sum(a)"},
+                             "default_query": {"query": "sum(b)", "step": "5m"}})
+    back = pickle.loads(pickle.dumps(src))
+    assert back.services == src.services and back.default_query.step == 300 and back.lookback_seconds == 14 * 86400
 
 
 def test_configuration_names_the_bad_key():

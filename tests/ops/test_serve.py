@@ -18,7 +18,14 @@ from readiness import run_evaluation, source_statuses
 from readiness.errors import InputError
 from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
 from readiness.reports import results
-from readiness.serve import Service, evaluation_lock, load_config, missed_run, next_fire
+from readiness.serve import (
+    Service,
+    build_sources,
+    evaluation_lock,
+    load_config,
+    missed_run,
+    next_fire,
+)
 from storage import session_scope, utcnow
 from tests.ops.support import READINESS, REPO, Proc, env_for_tests, wait_for
 from tests.readiness.helpers import write_yaml
@@ -98,7 +105,8 @@ def test_the_schedule_fires_in_utc_and_knows_a_missed_run(org):
 
 @pytest.mark.parametrize(("doc", "where"), [
     ({"schedule": "every hour"}, "schedule"),
-    ({"sources": [{"type": "ftp", "path": "x"}]}, "sources[0]"),
+    ({"sources": [{"type": "kubernetes"}]}, "sources[0].paths"),
+    ({"sources": [{"type": "inventory", "path": "a.json"}, {"type": "perftest", "path": "x"}]}, "sources[1].path"),
     ({"sources": [{"type": "inventory"}]}, "sources[0].path"),
     ({"notify": {"reminder_days": [0]}}, "notify.reminder_days"),
     ({"shedule": "* * * * *"}, "shedule"),
@@ -107,6 +115,13 @@ def test_configuration_errors_name_the_field(tmp_path, doc, where):
     with pytest.raises(InputError) as err:
         load_config(write_config(tmp_path, **doc))
     assert f"- {where}" in str(err.value) and str(tmp_path / "serve.yaml") in str(err.value)
+
+
+def test_registered_sources_are_built_by_name_and_unknown_ones_refused(tmp_path):
+    config = load_config(write_config(tmp_path, sources=[{"type": "perftest"}, {"type": "kapacity"}]))
+    assert [s.name for s in build_sources(config)] == ["perftest", "kapacity"]
+    with pytest.raises(InputError, match=r"sources\[1\].type: unknown source 'ftp'; accepted: inventory, kubernetes, "):
+        build_sources(load_config(write_config(tmp_path, sources=[{"type": "perftest"}, {"type": "ftp"}])))
 
 
 def test_serve_refuses_a_bad_config_or_schedule_with_exit_1_and_2(tmp_path, sqlite_url):
