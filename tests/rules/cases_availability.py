@@ -54,3 +54,18 @@ CASES = [
          facts({"compute": [compute()]},
                kubernetes={"compute": [compute("ns/Deployment/api", deployment={"strategy": "on_delete"})]})),
 ]
+
+
+def _workload(name: str, pinned: bool) -> dict:
+    return {"kind": "Deployment", "namespace": "pay", "name": name, "image_pinned": pinned,
+            "source": {"file": "k8s/pay.yaml", "document": 0}}
+
+
+CASES += [
+    # images_pinned
+    case("images_pinned", "no-workloads", N, 0.0),
+    case("images_pinned", "pinned", P, 1.0, facts(kubernetes={"workloads": [_workload("api", True)]})),
+    case("images_pinned", "one-of-two-latest", F, 0.25,
+         facts(kubernetes={"workloads": [_workload("api", True), _workload("worker", False)]})),
+    case("images_pinned", "latest", F, 0.0, facts(kubernetes={"workloads": [_workload("api", False)]})),
+]
