@@ -87,3 +87,63 @@ def revoke_waiver(user: User, waiver_id: int, reason: str) -> Outcome:
     if outcome.ok:
         outcome.message = f"Waiver {waiver_id} revoked; the rule counts again from the next evaluation run."
     return outcome
+
+
+# ------------------------------------------------------------------ flash sales
+
+
+@dataclass
+class SaleOutcome(Outcome):
+    fields: dict[str, list[str]] = field(default_factory=dict)  # messages per request field, for the form
+
+
+def _sale_call(user: User, function_name: str, *args, **kwargs) -> SaleOutcome:
+    fs = data.flashsales()
+    if fs is None:
+        return SaleOutcome(False, "Flash-sale intake is not available in this installation (flashsales)")
+    try:
+        record = getattr(fs, function_name)(data.engine(data.db_url()), *args, actor=user.username, **kwargs)
+    except fs.InputError as exc:
+        return SaleOutcome(False, "Not saved: fix the fields marked below; nothing was stored.",
+                           [str(p) for p in exc.problems], fields=exc.fields)
+    except fs.PermissionDenied as exc:
+        return SaleOutcome(False, f"Not allowed: {exc}")
+    except fs.FlashSalesError as exc:
+        return SaleOutcome(False, str(exc))
+    data.forget_flashsales()
+    return SaleOutcome(True, "saved", record=record)
+
+
+def submit_sale(user: User, raw: dict) -> SaleOutcome:
+    """Validate (pydantic, via the service), store, review; the review's decision comes back."""
+    outcome = _sale_call(user, "submit", raw, origin="dashboard form")
+    if outcome.ok:
+        result = outcome.record
+        request, review = result.request, result.review
+        decision = (f"review: {review.decision.replace('_', ' ')}" if review else
+                    f"review pending ({result.review_error})" if result.review_error else "review pending")
+        outcome.message = f"Request #{request.id} for {request.merchant_name} stored as {request.status}; {decision}."
+        outcome.record = {"id": request.id, "status": request.status}
+    return outcome
+
+
+def approve_sale(user: User, request_id: int, limit_rpm: int | None, comment: str) -> SaleOutcome:
+    outcome = _sale_call(user, "approve", request_id, limit_rpm=limit_rpm, comment=comment)
+    if outcome.ok:
+        outcome.message = (f"Request #{request_id} approved at {outcome.record.granted_limit_rpm} rpm; "
+                           "the override is in the rate-limit export for the sale's window.")
+    return outcome
+
+
+def reject_sale(user: User, request_id: int, reason: str) -> SaleOutcome:
+    outcome = _sale_call(user, "reject", request_id, reason=reason)
+    if outcome.ok:
+        outcome.message = f"Request #{request_id} rejected; the reporter and impacted teams are notified."
+    return outcome
+
+
+def cancel_sale(user: User, request_id: int, reason: str) -> SaleOutcome:
+    outcome = _sale_call(user, "cancel", request_id, reason=reason)
+    if outcome.ok:
+        outcome.message = f"Request #{request_id} cancelled; its capacity hold is released."
+    return outcome

@@ -17,6 +17,7 @@ governance grants), the same source the service layer checks on every write.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlparse
 
 import streamlit as st
 
@@ -61,17 +62,47 @@ class User:
             labels.append(f"system owner ({', '.join(sorted(self.teams))})")
         if self.domains:
             labels.append(f"domain architect ({', '.join(sorted(self.domains))})")
-        labels += [ROLE_LABELS[r] for r in ("readiness_team", "admin") if r in self.roles]
+        labels += [ROLE_LABELS[r] for r in ("readiness_team", "admin", "ratelimit_team") if r in self.roles]
         return labels or ["viewer"]
 
 
 def user_for(url: str, username: str, name: str | None = None) -> User:
-    roles = data.people(url).get(username, []) if data.schema_ready(url) else []
+    roles = set(data.people(url).get(username, [])) if data.schema_ready(url) else set()
+    if data.flashsales_ready(url) and username in data.ratelimit_team(url):
+        roles.add("ratelimit_team")  # flashsales' own grant (flashsales roles grant USER)
     return User(username=username, name=name or display_name(username), roles=frozenset(roles))
 
 
 def current() -> User | None:
     return st.session_state.get(SESSION_USER)
+
+
+DEEP_LINK = "peak_deep_link"
+
+
+def remember_deep_link() -> None:
+    """Before login, note the page and query the browser asked for.
+
+    The login's cookie check reruns the script before navigation has resolved
+    the URL, and that rerun lands on the default page; ``follow_deep_link``
+    goes on to the page asked for once the user is in.
+    """
+    if st.session_state.get("authentication_status") or DEEP_LINK in st.session_state:
+        return
+    try:
+        path = urlparse(str(st.context.url or "")).path.rstrip("/").rsplit("/", 1)[-1]
+    except Exception:  # noqa: BLE001 - no browser context (tests, bare mode)
+        return
+    st.session_state[DEEP_LINK] = (path, {k: st.query_params[k] for k in st.query_params})
+
+
+def follow_deep_link(current, pages: list) -> None:
+    link = st.session_state.pop(DEEP_LINK, None)
+    if not link or not link[0] or link[0] == current.url_path:
+        return
+    target = next((p for p in pages if p.url_path == link[0]), None)
+    if target is not None:
+        st.switch_page(target, query_params=link[1])
 
 
 def _mode() -> str:

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
-from app import data, ui
+import pandas as pd
+import streamlit as st
 
-NO_FORECAST = ("No forecast yet", "kapacity run")
+from app import charts, data, ui
+
+NO_FORECAST = ("No forecast yet", "kapacity run --histories DIR")
 
 
-def kapacity_ready(url: str) -> bool:
-    return data.kapacity() is not None and data.kapacity_has_data(url)
+def forecast_chart(url: str, kap_run: int, system_id: str, service: str | None, row: pd.Series,
+                   *, height: int = 320) -> None:
+    prediction = data.forecast(url, kap_run, system_id, service)
+    history = data.traffic_history(url, system_id, service)
+    events = data.sale_events(url)
+    events = events[events["systems"].str.split(",").apply(lambda ids: system_id in ids)] if not events.empty else events
+    lines = {"Baseline capacity": float(row["baseline_rps"]), "FLAS capacity": float(row["flas_rps"])}
+    if prediction.empty:
+        ui.empty("This forecast was stored without its points", "kapacity run --points")
+    else:
+        window = prediction["timestamp"].min(), prediction["timestamp"].max()
+        shown = events[(events["ends_at"] > window[0]) & (events["starts_at"] < window[1])] if not events.empty else events
+        st.altair_chart(charts.forecast(history, prediction, lines=lines, events=shown, height=height), width="stretch")
+        st.caption("Blue: history; red: forecast with its p99 band (orange); dashed: Baseline and FLAS capacity "
+                   "to hold; red shading: announced flash sales going ahead."
+                   + ("" if not history.empty else " Set KAPACITY_HISTORY_DIR to show the history line."))
 
 
 def system_forecast(url: str, system_id: str) -> None:
-    if not kapacity_ready(url):
+    kap_run = data.kapacity_run(url)
+    if kap_run is None:
         ui.empty(*NO_FORECAST)
         return
-    ui.empty("No forecast for this system yet", f"kapacity run --system {system_id}")
+    table = data.capacity_table(url, kap_run)
+    match = table[table["system_id"] == system_id]
+    if match.empty:
+        ui.empty("No forecast for this system in the latest Kapacity run", f"kapacity run --system {system_id}")
+        return
+    row = match.iloc[0]
+    cols = st.columns(4)
+    cols[0].metric("Peak forecast", f"{row['peak_forecast_rps']:,.1f} req/s")
+    cols[1].metric("Baseline capacity", f"{row['baseline_rps']:,.1f} req/s")
+    cols[2].metric("FLAS capacity", f"{row['flas_rps']:,.1f} req/s", help=f"driven by {row.get('flas_driver') or '-'}")
+    cols[3].metric("Week over week", ui.pct(100 * row["wow_volume"]) if pd.notna(row.get("wow_volume")) else "-")
+    forecast_chart(url, kap_run, system_id, None, row, height=260)

@@ -58,7 +58,8 @@ def heatmap(frame: pd.DataFrame, *, unit_title: str, select: bool = True, height
     """Units x categories coloured by score; click a cell to select its unit."""
     order = (frame.groupby("name")["outstanding"].sum().sort_values(ascending=False).index.tolist())
     base = alt.Chart(frame).encode(
-        x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=120)),
+        x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=120,
+                                                       labelOverlap=False)),
         y=alt.Y("name:N", title=unit_title, sort=order, axis=alt.Axis(labelLimit=220)),
     )
     tooltip = [alt.Tooltip("name:N", title=unit_title), "category:N", alt.Tooltip("score:Q", format=".1f"),
@@ -71,7 +72,7 @@ def heatmap(frame: pd.DataFrame, *, unit_title: str, select: bool = True, height
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("score:Q", format=".0f"),
         color=alt.condition(alt.datum.score < 60, alt.value("white"), alt.value("black")))
-    return (rect + text).properties(width=alt.Step(78), height=height or 70 + 28 * len(order))
+    return (rect + text).properties(width=alt.Step(88), height=height or 70 + 28 * len(order))
 
 
 def score_bars(frame: pd.DataFrame, *, label: str = "name", height: int | None = None,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -285,7 +285,7 @@ def rule_stats(url: str, run_id: int) -> pd.DataFrame:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def failing_systems(url: str, run_id: int, rule_id: str) -> pd.DataFrame:
     frame = pd.DataFrame(queries.rule_results(engine(url), run_id, rule_id),
-                         columns=["system_id", "status", "message", "points_lost"])
+                         columns=["system_id", "status", "message", "points_lost", "evidence"])
     names = systems(url).set_index("system_id")["name"].to_dict()
     frame.insert(1, "name", frame["system_id"].map(names))
     return frame
@@ -366,24 +366,164 @@ def forget_governance() -> None:
 
 # ------------------------------------------------------------------ kapacity
 
-KAPACITY_API: tuple[str, ...] = ()  # filled in when kapacity's public read functions land
+KAPACITY_API = ("system_capacity", "forecast_points", "latest_run_id", "list_runs")
 
 
 def kapacity() -> ModuleType | None:
     module = optional_module("kapacity")
-    return module if KAPACITY_API and has_api(module, *KAPACITY_API) else None
+    return module if has_api(module, *KAPACITY_API) else None
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def kapacity_run(url: str) -> int | None:
+    """The newest complete Kapacity run, or None (no package, no tables or no run yet)."""
+    kap = kapacity()
+    if kap is None or not queries.has_tables(engine(url), "kapacity_forecast"):
+        return None
+    return kap.latest_run_id(engine(url))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def kapacity_has_data(url: str) -> bool:
-    return False
+def capacity_table(url: str, kap_run: int, services: bool = False) -> pd.DataFrame:
+    """Forecast Baseline/FLAS capacity per system (and service), with week-over-week growth."""
+    rows = kapacity().system_capacity(engine(url), run_id=kap_run, services=services)
+    for row in rows:
+        growth = row.pop("growth", None) or {}
+        for period in ("wow", "mom", "yoy"):
+            figures = growth.get(period) or {}
+            row[f"{period}_volume"] = figures.get("volume")
+            row[f"{period}_peak"] = figures.get("daily_peak")
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return pd.DataFrame(columns=["system_id", "service", "baseline_rps", "flas_rps", "peak_forecast_rps",
+                                     "spike_ratio", "traffic_class", "model", "wow_volume", "wow_peak"])
+    return frame
+
+
+def _to_times(values: pd.Series) -> pd.Series:
+    """Timestamps as written by Kapacity (naive, or with offsets) to naive UTC for charts."""
+    parsed = pd.to_datetime(values, utc=True, format="ISO8601")
+    return parsed.dt.tz_localize(None)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def forecast(url: str, kap_run: int, system_id: str, service: str | None = None) -> pd.DataFrame:
+    """A stored forecast in requests per second: timestamp, forecast, p90, p99."""
+    kap = kapacity()
+    frame = kap.forecast_points(engine(url), system_id, service, run_id=kap_run)
+    if frame.empty:
+        return frame
+    rows = capacity_table(url, kap_run, services=service is not None)
+    match = rows[(rows["system_id"] == system_id) & (rows["service"].isna() if service is None
+                                                     else rows["service"] == service)]
+    step = float(match.iloc[0]["resolution_seconds"]) if not match.empty else 60.0
+    out = pd.DataFrame({"timestamp": _to_times(frame["timestamp"])})
+    for column in frame.columns[1:]:
+        out[column] = frame[column].astype(float) / step
+    return out
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def traffic_history(url: str, system_id: str, service: str | None = None, days: int = 14) -> pd.DataFrame:
+    """Recent history in requests per second from Kapacity's history directory, when configured."""
+    import os
+
+    kap = optional_module("kapacity")
+    folder = os.environ.get("KAPACITY_HISTORY_DIR")
+    empty = pd.DataFrame(columns=["timestamp", "value"])
+    if kap is None or not folder or not hasattr(kap, "DirectorySource") or not Path(folder).is_dir():
+        return empty
+    try:
+        history = kap.DirectorySource(Path(folder)).fetch(system_id, [service] if service else [])
+    except Exception:  # noqa: BLE001 - a missing or broken file only hides the history line
+        return empty
+    series = history.services.get(service) if service else history.total
+    if series is None:
+        return empty
+    keep = min(series.n, days * series.per_day)
+    times = series.times()[-keep:]
+    stamps = pd.to_datetime(times, unit="s")
+    return pd.DataFrame({"timestamp": stamps, "value": series.values[-keep:] / series.step})
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sale_events(url: str) -> pd.DataFrame:
+    """Announced flash sales going ahead (approved or needing no change), for forecast charts."""
+    fs = optional_module("flashsales")
+    columns = ["name", "merchant_name", "starts_at", "ends_at", "multiplier", "systems"]
+    if fs is None or not hasattr(fs, "known_events") or not queries.has_tables(engine(url), "flashsales_request"):
+        return pd.DataFrame(columns=columns)
+    rows = [{"name": e.name, "merchant_name": e.merchant_name, "starts_at": e.starts_at.replace(tzinfo=None),
+             "ends_at": e.ends_at.replace(tzinfo=None), "multiplier": e.multiplier, "systems": ",".join(e.system_ids)}
+            for e in fs.known_events(engine(url))]
+    return pd.DataFrame(rows, columns=columns)
 
 
 # ------------------------------------------------------------------ flashsales
 
-FLASHSALES_API: tuple[str, ...] = ()  # filled in when flashsales' public surface lands
+FLASHSALES_API = ("list_requests", "get_request", "submit", "approve", "reject", "cancel", "list_categories",
+                  "list_merchants", "effective_limits", "purchase_flow_capacity", "unmanaged_report",
+                  "ratelimit_team", "load_settings", "iso_country_codes")
 
 
 def flashsales() -> ModuleType | None:
     module = optional_module("flashsales")
-    return module if FLASHSALES_API and has_api(module, *FLASHSALES_API) else None
+    return module if has_api(module, *FLASHSALES_API) else None
+
+
+def flashsales_ready(url: str) -> bool:
+    return flashsales() is not None and queries.has_tables(engine(url), "flashsales_request")
+
+
+def _plain(value):
+    """Dataclasses (views) to dicts, so cached results are plain data."""
+    from dataclasses import asdict, is_dataclass
+
+    return asdict(value) if is_dataclass(value) else value
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sale_requests(url: str) -> pd.DataFrame:
+    columns = ["id", "status", "merchant_id", "merchant_name", "category", "reporter", "key_account_manager",
+               "solution_engineer", "countries", "starts_at", "ends_at", "utc_offset", "expected_peak_rpm",
+               "expected_multiplier", "notes", "submitted_by", "submitted_at", "proposed_limit_rpm",
+               "granted_limit_rpm", "reserved_rps"]
+    rows = [_plain(r) for r in flashsales().list_requests(engine(url))]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sale_request(url: str, request_id: int) -> dict:
+    return _plain(flashsales().get_request(engine(url), request_id))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sale_categories(url: str) -> list[dict]:
+    return flashsales().list_categories(engine(url))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sale_merchants(url: str) -> list[dict]:
+    return flashsales().list_merchants(engine(url))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sale_platform(url: str) -> dict:
+    return flashsales().purchase_flow_capacity(engine(url)).as_dict()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def sale_unmanaged(url: str, at: datetime) -> dict:
+    fs = flashsales()
+    return _plain(fs.unmanaged_report(engine(url), at=at, settings=fs.load_settings()))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def ratelimit_team(url: str) -> set[str]:
+    fs = flashsales()
+    return set(fs.ratelimit_team(engine(url), fs.load_settings()))
+
+
+def forget_flashsales() -> None:
+    for cached in (sale_requests, sale_request, sale_merchants, sale_platform, sale_unmanaged):
+        cached.clear()

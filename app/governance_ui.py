@@ -37,7 +37,7 @@ def flash() -> None:
         show_outcome(outcome)
 
 
-def _finish(outcome: actions.Outcome) -> None:
+def finish(outcome: actions.Outcome) -> None:
     """After a write: rerun on success (the lists change) and show the result; else show why not."""
     if outcome.ok:
         st.session_state[FLASH] = outcome
@@ -93,7 +93,7 @@ def answer_form(user: User, system_id: str, rule_id: str, *, key: str) -> None:
                 show_outcome(actions.Outcome(False, "Not submitted: fix these fields; nothing was written.", problems))
                 return
             outcome = actions.submit_review(user, system_id, rule_id, {n: t.strip() for n, t in answers.items()}, lines)
-            _finish(outcome)
+            finish(outcome)
 
 
 def decide_review_form(user: User, review: dict, *, key: str) -> None:
@@ -115,7 +115,7 @@ def decide_review_form(user: User, review: dict, *, key: str) -> None:
             if approved or rejected:
                 outcome = (actions.approve_review(user, review["id"], comment) if approved
                            else actions.reject_review(user, review["id"], comment))
-                _finish(outcome)
+                finish(outcome)
 
 
 def waiver_request_form(user: User, system_id: str, candidates: list[tuple[str, str]], *, key: str) -> None:
@@ -131,7 +131,7 @@ def waiver_request_form(user: User, system_id: str, candidates: list[tuple[str, 
                                 min_value=date.today())
         if st.form_submit_button("Request waiver", type="primary"):
             outcome = actions.request_waiver(user, system_id, rule_id, reason, expires)
-            _finish(outcome)
+            finish(outcome)
 
 
 def decide_waiver_form(user: User, waiver: dict, *, domain: str, key: str) -> None:
@@ -154,4 +154,4 @@ def decide_waiver_form(user: User, waiver: dict, *, domain: str, key: str) -> No
             if approved or revoked:
                 outcome = (actions.approve_waiver(user, waiver["id"], text) if approved
                            else actions.revoke_waiver(user, waiver["id"], text))
-                _finish(outcome)
+                finish(outcome)

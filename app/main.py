@@ -20,6 +20,7 @@ from app import auth, data, ui  # noqa: E402
 st.set_page_config(page_title="Peak readiness", page_icon=":material/monitoring:", layout="wide")
 st.set_option("client.toolbarMode", "viewer")  # no "Deploy" button: this is a product, not a notebook
 
+auth.remember_deep_link()
 user = auth.require_login()
 
 pages = {
@@ -42,6 +43,7 @@ pages = {
 page = st.navigation(pages, position="sidebar" if user else "hidden")
 if user is None:
     st.stop()
+auth.follow_deep_link(page, [p for section in pages.values() for p in section])
 
 with st.sidebar:
     st.markdown(f"**{user.name}**  \n`{user.username}`")

@@ -55,3 +55,24 @@ def may_revoke_waiver(user: User | None, waiver: dict, *, domain: str) -> bool:
 
 def may_write_anything(user: User | None) -> bool:
     return user is not None and bool(user.roles)
+
+
+# Flash sales (mirrors flashsales.service: anyone files a request; the central rate-limit team
+# decides increases; the request's people, the readiness team, admins and the rate-limit team cancel).
+
+SALE_TERMINAL = ("rejected", "completed", "cancelled")
+
+
+def may_submit_sale(user: User | None) -> bool:
+    return user is not None
+
+
+def may_decide_sale(user: User | None, request: dict, *, ratelimit_team: set[str]) -> bool:
+    return user is not None and user.username in ratelimit_team and request.get("status") == "increase_requested"
+
+
+def may_cancel_sale(user: User | None, request: dict, *, ratelimit_team: set[str]) -> bool:
+    if user is None or request.get("status") in SALE_TERMINAL:
+        return False
+    people = {request.get("reporter"), request.get("key_account_manager"), request.get("solution_engineer")}
+    return (user.username in people or user.readiness_team or user.admin or user.username in ratelimit_team)

@@ -73,7 +73,7 @@ def rule_results(engine: Engine, run_id: int, rule_id: str, *, statuses: tuple[s
                  limit: int = 500) -> list[dict]:
     """Systems with one of ``statuses`` from one rule in a run, most points lost first."""
     query = (select(RuleResult.system_id, RuleResult.status, RuleResult.message,
-                    (RuleResult.weight - RuleResult.earned).label("points_lost"))
+                    (RuleResult.weight - RuleResult.earned).label("points_lost"), RuleResult.evidence)
              .where(RuleResult.run_id == run_id, RuleResult.rule_id == rule_id,
                     RuleResult.status.in_(statuses))
              .order_by((RuleResult.weight - RuleResult.earned).desc(), RuleResult.system_id)

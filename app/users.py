@@ -26,9 +26,9 @@ from sqlalchemy.engine import Engine
 import readiness
 from storage import get_engine, utcnow
 
-ROLES = ("viewer", "owner", "architect", "readiness_team", "admin")
+ROLES = ("viewer", "owner", "architect", "readiness_team", "admin", "ratelimit_team")
 ROLE_LABELS = {"viewer": "viewer", "owner": "system owner", "architect": "domain architect",
-               "readiness_team": "readiness team", "admin": "admin"}
+               "readiness_team": "readiness team", "admin": "admin", "ratelimit_team": "rate-limit team"}
 DEMO_PASSWORDS = {role: f"demo-{role.replace('_', '-')}" for role in ROLES}
 VIEWER = "viewer"
 
@@ -66,7 +66,22 @@ def demo_users(engine: Engine) -> list[DemoUser]:
         if granted:
             users.append(DemoUser(role, granted, display_name(granted), DEMO_PASSWORDS[role],
                                   f"holds the {ROLE_LABELS[role]} role"))
+    ratelimit = _ratelimit_member(engine)
+    if ratelimit and ratelimit not in {u.username for u in users}:
+        users.append(DemoUser("ratelimit_team", ratelimit, display_name(ratelimit), DEMO_PASSWORDS["ratelimit_team"],
+                              "decides flash-sale rate-limit increases"))
     return users
+
+
+def _ratelimit_member(engine: Engine) -> str | None:
+    """The first member of flashsales' central rate-limit team, when that package has one."""
+    try:
+        import flashsales
+
+        members = flashsales.ratelimit_team(engine, flashsales.load_settings())
+    except Exception:  # noqa: BLE001 - no flashsales, no tables, or no settings: no such demo login
+        return None
+    return sorted(members)[0] if members else None
 
 
 def _first(people: dict[str, set[str]], role: str) -> str | None:

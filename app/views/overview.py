@@ -58,7 +58,7 @@ with left:
     if heat.empty:
         ui.empty("No scored results in this run")
     else:
-        event = st.altair_chart(charts.heatmap(heat, unit_title="domain"), width="stretch",
+        event = st.altair_chart(charts.heatmap(heat, unit_title="domain"), width="content",
                                 on_select="rerun", key="heat", selection_mode="cell")
         picked = (event.selection.get("cell") or []) if event else []
         if picked:

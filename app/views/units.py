@@ -110,5 +110,5 @@ if level == "domain":
     st.subheader("Groups × category")
     heat = data.category_heatmap(url, run_id, domain=key)
     if not heat.empty:
-        st.altair_chart(charts.heatmap(heat, unit_title="group", select=False), width="stretch")
+        st.altair_chart(charts.heatmap(heat, unit_title="group", select=False), width="content")
         st.caption("Share of rule points earned per group and rule category.")
