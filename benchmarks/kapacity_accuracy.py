@@ -37,7 +37,7 @@ import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -117,11 +117,14 @@ def mstl_model(stem: str):
         from statsforecast.models import MSTL
 
         k = max(1, 1800 // hist.step) if hist.step < 1800 else 1
-        keep = min(hist.n, 8 * hist.per_week) // (k * 1) * 1
+        keep = min(hist.n, 8 * hist.per_week)
         keep -= keep % k
         y = pd.Series(hist.values[-keep:]).interpolate(limit_direction="both").to_numpy()
         agg = y.reshape(-1, k).sum(axis=1)
-        model = MSTL(season_length=[hist.per_day // k, hist.per_week // k])
+        seasons = [hist.per_day // k, hist.per_week // k]
+        if agg.size < 2 * seasons[1]:  # MSTL needs two full weeks for the weekly season
+            seasons = seasons[:1]
+        model = MSTL(season_length=seasons)
         model.fit(agg)
         hk = math.ceil(h / k)
         out = model.predict(hk, level=[98])
@@ -140,6 +143,14 @@ FACTORIES = {"kapacity": kapacity_model, "naive": naive_model, "prophet": prophe
 # -- running -------------------------------------------------------------------------------
 
 def run_one(task: tuple[str, str, int]) -> dict:
+    try:
+        return _run_one(task)
+    except Exception as exc:  # one model failing on one series must not lose the others
+        path, model_name, _ = task
+        return {"series": Path(path).stem, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _run_one(task: tuple[str, str, int]) -> dict:
     path, model_name, origins = task
     path = Path(path)
     [series] = read_history(path)
@@ -196,20 +207,27 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 tasks.append((str(path), model, args.origins))
     started = time.perf_counter()
+
+    def record(task: tuple[str, str, int], summary: dict) -> None:
+        stem = Path(task[0]).stem
+        print(f"# {stem} {task[1]}: " + (summary["error"] if "error" in summary else
+              f"rel MAE {summary['rel_mae']}, {summary['cpu_per_forecast_s']} s/forecast"),
+              file=sys.stderr, flush=True)
+        if "error" in summary:
+            return
+        results[(stem, task[1])] = summary
+        if task[1] in ("prophet", "mstl") and not args.no_cache:
+            cache[cache_key(Path(task[0]), task[1], args.origins)] = summary
+            args.cache.write_text(json.dumps(cache, indent=1, sort_keys=True))
+
     if args.jobs > 1:
         with ProcessPoolExecutor(args.jobs) as pool:
-            done = list(pool.map(run_one, tasks))
+            futures = {pool.submit(run_one, task): task for task in tasks}
+            for future in as_completed(futures):
+                record(futures[future], future.result())
     else:
-        done = []
         for task in tasks:
-            print(f"# {Path(task[0]).stem} {task[1]} ...", file=sys.stderr, flush=True)
-            done.append(run_one(task))
-    for task, summary in zip(tasks, done, strict=True):
-        results[(Path(task[0]).stem, task[1])] = summary
-        if task[1] in ("prophet", "mstl"):
-            cache[cache_key(Path(task[0]), task[1], args.origins)] = summary
-    if cache and not args.no_cache:
-        args.cache.write_text(json.dumps(cache, indent=1, sort_keys=True))
+            record(task, run_one(task))
 
     stems = [p.stem for p in files]
     print(report(stems, models, results))

@@ -28,7 +28,7 @@ import numpy as np
 from kapacity.capacity import CapacitySettings, baseline_rps
 from kapacity.errors import ParameterError
 from kapacity.forecasting import DEFAULT_LEVELS, Forecast, seasonal_naive_values, week_slots
-from kapacity.history import DAY, Series
+from kapacity.history import DAY, Series, sorted_unique
 
 Model = Callable[[Series, int], Forecast]
 
@@ -152,7 +152,7 @@ def _daily_peak_errors(series: Series, m: int, actual: np.ndarray, f: np.ndarray
     times = series.times(series.start + m * series.step, actual.size)
     days = np.floor_divide(series.wall_seconds(times), DAY)
     out = []
-    for day in np.unique(days):
+    for day in sorted_unique(days):
         sel = days == day
         ok = sel & ~np.isnan(actual)
         if ok.sum() < 0.8 * series.per_day:

@@ -40,7 +40,7 @@ import numpy as np
 
 from kapacity.calendar import EventCalendar, same_event_last_year
 from kapacity.errors import ParameterError
-from kapacity.history import DAY, Series
+from kapacity.history import DAY, Series, sorted_unique
 
 DEFAULT_LEVELS = (0.9, 0.99)
 
@@ -201,6 +201,8 @@ class ProfileParams:
     recent_decay: float = 0.0     # per-day persistence of that correction (0: off)
     yearly: float = 0.0           # weight of last year's deviations around the same dates
     events: float = 1.0           # weight of last year's uplift on the same named event days
+    scale: float = 1.0            # final factor: below 1 moves a mean towards the median of
+                                  # bursty traffic (MAE is smallest at the median)
 
     def __post_init__(self) -> None:
         problems = []
@@ -210,6 +212,8 @@ class ProfileParams:
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 problems.append(f"{name}={value} (0 to 1)")
+        if not 0.5 <= self.scale <= 1.5:
+            problems.append(f"scale={self.scale} (0.5 to 1.5)")
         if not 0 <= self.recent_decay < 1:
             problems.append(f"recent_decay={self.recent_decay} (0 to below 1)")
         if not (self.outlier_days == 0 or 1 < self.outlier_days <= 10):
@@ -383,7 +387,7 @@ class _Engine:
             on_event = ~np.isnan(event)
             f = f * np.where(on_event, 1 + p.events * (np.where(on_event, event, 1) - 1),
                              1 + p.yearly * (plain - 1))
-        return f
+        return f * p.scale if p.scale != 1 else f
 
     def has_year(self, m: int) -> bool:
         return m - (YEAR_SHIFT_DAYS + 7) * self.g.D >= 2 * self.g.P
@@ -419,7 +423,7 @@ class _Engine:
         is_event = np.array([first + i in g.events for i in range(n_days)])
         plain = covered & ~is_event
         future_days = g.day[m:m + h]
-        for day in np.unique(future_days):
+        for day in sorted_unique(future_days):
             day = int(day)
             sel = future_days == day
             name = g.events.get(day)
@@ -570,6 +574,20 @@ def _validation_errors(engine: _Engine, p: ProfileParams,
     return [(g.y[m:m + h], engine.forecast(m, h, p)) for m, h in origins]
 
 
+def _regular_days_only(engine: _Engine, origins: list[tuple[int, int]],
+                       errors: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Errors with event days blanked where no year of history can explain them: parameters
+    are chosen for regular traffic, so a holiday in the validation weeks does not steer them.
+    With a year of history the events get last year's uplift, and their errors count."""
+    g = engine.g
+    out = []
+    for (m, h), (actual, f) in zip(origins, errors, strict=True):
+        event = g.excluded[m:m + h]
+        blank = event.any() and not engine.has_year(m)
+        out.append((np.where(event, np.nan, actual) if blank else actual, f))
+    return out
+
+
 def _mae(errors: list[tuple[np.ndarray, np.ndarray]]) -> float:
     total, count = 0.0, 0
     for actual, f in errors:
@@ -591,6 +609,7 @@ SEARCH_SPACE: dict[str, tuple] = {
     "trend": (False, True),
     "recent_decay": (0.0, 0.3, 0.6, 0.85),
     "yearly": (0.0, 0.5, 1.0),
+    "scale": (0.9, 0.95, 1.0),
 }
 
 
@@ -608,13 +627,18 @@ class AutoProfile:
     def __init__(self, *, calendar: EventCalendar | None = None, passes: int = 2,
                  val_origins: int = 3, fallback_ratio: float = 1.0,
                  start: ProfileParams | None = None,
-                 search: dict[str, tuple] | None = None) -> None:
+                 search: dict[str, tuple] | None = None, min_gain: float = 0.0,
+                 regular_days: bool = True) -> None:
         if not 1 <= passes <= 5:
             raise ParameterError(f"passes={passes} outside 1 to 5")
         if not 1 <= val_origins <= 12:
             raise ParameterError(f"val_origins={val_origins} outside 1 to 12")
         if not 0.5 <= fallback_ratio <= 2:
             raise ParameterError(f"fallback_ratio={fallback_ratio} outside 0.5 to 2")
+        if not 0 <= min_gain < 0.5:
+            raise ParameterError(f"min_gain={min_gain} outside 0 to 0.5")
+        self.min_gain = min_gain
+        self.regular_days = regular_days
         self.calendar = calendar
         self.passes, self.val_origins, self.fallback_ratio = passes, val_origins, fallback_ratio
         self.start = start or ProfileParams()
@@ -673,7 +697,9 @@ class AutoProfile:
 
         def score(p: ProfileParams) -> float:
             if p not in cache:
-                cache[p] = _mae(_validation_errors(engine, p, validation))
+                errors = _validation_errors(engine, p, validation)
+                cache[p] = _mae(_regular_days_only(engine, validation, errors)
+                                if self.regular_days else errors)
             return cache[p]
 
         best_score = score(best)
@@ -689,7 +715,7 @@ class AutoProfile:
                         continue
                     candidate = replace(best, **{name: value})
                     s = score(candidate)
-                    if s < best_score - 1e-12:
+                    if s < best_score * (1 - self.min_gain) - 1e-12:
                         best, best_score, improved = candidate, s, True
             if not improved:
                 break

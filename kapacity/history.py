@@ -133,6 +133,17 @@ def _fixed_offset(tz: str) -> int | None:
     return sign * (int(match.group(2)) * 3600 + int(match.group(3)) * 60)
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """Distinct values, sorted (sort-based: numpy's hash-based unique is slow on large ints)."""
+    s = np.sort(np.asarray(values), kind="stable")
+    if s.size == 0:
+        return s
+    keep = np.empty(s.size, bool)
+    keep[0] = True
+    np.not_equal(s[1:], s[:-1], out=keep[1:])
+    return s[keep]
+
+
 def _format_offset(seconds: int) -> str:
     sign = "+" if seconds >= 0 else "-"
     seconds = abs(int(seconds))
@@ -146,8 +157,9 @@ def format_timestamps(times: np.ndarray, tz: str | None) -> np.ndarray:
     text = np.datetime_as_string((times + offsets).astype("datetime64[s]"), unit="s")
     if tz is None:
         return text.astype(object)
-    suffix = np.array([_format_offset(o) for o in np.unique(offsets)], dtype=object)
-    which = np.searchsorted(np.unique(offsets), offsets)
+    distinct = sorted_unique(offsets)
+    suffix = np.array([_format_offset(o) for o in distinct], dtype=object)
+    which = np.searchsorted(distinct, offsets)
     return text.astype(object) + suffix[which]
 
 
@@ -169,7 +181,7 @@ def _infer_zone(checkpoints: tuple[tuple[int, int], ...]) -> str | None:
 
 def _zone_for(times: np.ndarray, offsets: np.ndarray) -> tuple[str, str | None]:
     """Output convention for offset-carrying history: fixed offset, or a DST zone."""
-    unique = np.unique(offsets)
+    unique = sorted_unique(offsets)
     if unique.size == 1:
         return _format_offset(int(unique[0])), None
     order = np.argsort(times, kind="stable")
@@ -395,7 +407,7 @@ def _parse_values(column: pd.Series, rows: np.ndarray, source: str, row_word: st
 
 def infer_step(times: np.ndarray) -> int:
     """The most common positive step between sorted unique times (smallest on ties)."""
-    diffs = np.diff(np.unique(times))
+    diffs = np.diff(sorted_unique(times))
     diffs = diffs[diffs > 0]
     if diffs.size == 0:
         return 0
