@@ -2,7 +2,7 @@
 
 With OPS_TEST_PAUSE_MARKER set, the first time a run inserts its scores (after its run row
 and results, before the commit) this writes the marker file and sleeps
-OPS_TEST_PAUSE_SECONDS. Run as ``python -m tests.ops._serve_hooked serve ...`` from the repo.
+OPS_TEST_PAUSE_SECONDS, or until the file OPS_TEST_RELEASE exists. Run as ``python -m tests.ops._serve_hooked serve ...`` from the repo.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ def _pause(conn, cursor, statement, parameters, context, executemany):
     marker = os.environ.get("OPS_TEST_PAUSE_MARKER")
     if marker and statement.lstrip().upper().startswith("INSERT INTO READINESS_SCORE") and not Path(marker).exists():
         Path(marker).write_text(str(os.getpid()), encoding="utf-8")
-        time.sleep(float(os.environ.get("OPS_TEST_PAUSE_SECONDS", "60")))
+        release = os.environ.get("OPS_TEST_RELEASE")
+        deadline = time.monotonic() + float(os.environ.get("OPS_TEST_PAUSE_SECONDS", "60"))
+        while time.monotonic() < deadline and not (release and Path(release).exists()):
+            time.sleep(0.05)
 
 
 if __name__ == "__main__":
