@@ -145,8 +145,9 @@ def seasonal_naive_values(y: np.ndarray, m: int, h: int, slots: np.ndarray, P: i
     out = latest[slots[m:m + h]]
     if np.isnan(out).any():
         recent = y[max(0, m - P):m]
-        fill = np.nanmean(recent) if np.isfinite(recent).any() else np.nanmean(y[:m])
-        out[np.isnan(out)] = 0.0 if not np.isfinite(fill) else fill
+        pool = recent if np.isfinite(recent).any() else y[:m]
+        fill = float(np.nanmean(pool)) if np.isfinite(pool).any() else 0.0
+        out[np.isnan(out)] = fill
     return out
 
 
@@ -246,6 +247,7 @@ class _Engine:
         self._shape: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._final: dict[tuple, np.ndarray] = {}
         self._yearly: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._base_cache: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     # Week matrix: row 0 is the week that ends at the origin, row k the week k before it.
     # Built once per origin for the most weeks any parameter set uses; fewer weeks are the
@@ -368,26 +370,41 @@ class _Engine:
 
     def forecast(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
         """Point forecast for the ``h`` intervals after origin ``m``, from data before ``m``."""
-        g = self.g
-        shape = self.final_shape(m, p)
-        level = self.level_path(m, h, p)
-        f = level * shape[g.slot[m:m + h]]
-        if p.recent_decay > 0:
-            n_recent = max(1, int(p.recent_hours * 3600 // g.step))
-            lo = max(0, m - n_recent)
-            actual = g.y[lo:m]
-            fitted = level[0] * shape[g.slot[lo:m]]
-            ok = ~np.isnan(actual) & ~np.isnan(fitted) & ~g.excluded[lo:m]
-            if ok.sum() >= max(2, n_recent // 2) and fitted[ok].sum() > 0:
-                ratio = float(np.clip(actual[ok].sum() / fitted[ok].sum(), 0.33, 3.0))
-                lead_days = (np.arange(h) + 1) / g.D
-                f = f * (1 + (ratio - 1) * p.recent_decay ** lead_days)
+        f = self._with_recent(m, h, p)
         if (p.yearly > 0 or p.events > 0) and self.has_year(m):
             plain, event = self.yearly_ratios(m, h, p)
             on_event = ~np.isnan(event)
             f = f * np.where(on_event, 1 + p.events * (np.where(on_event, event, 1) - 1),
                              1 + p.yearly * (plain - 1))
         return f * p.scale if p.scale != 1 else f
+
+    def _base(self, m: int, h: int, p: ProfileParams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(level x shape over the horizon, shape, level path), cached across the search."""
+        key = (m, h, p.weeks, p.decay, p.robust, p.outlier_days, p.smooth_minutes, p.daily_blend,
+               p.pooling, p.level_decay, p.trend, p.damping)
+        if key not in self._base_cache:
+            if len(self._base_cache) > 64:
+                self._base_cache.clear()
+            shape = self.final_shape(m, p)
+            level = self.level_path(m, h, p)
+            self._base_cache[key] = (level * shape[self.g.slot[m:m + h]], shape, level)
+        return self._base_cache[key]
+
+    def _with_recent(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
+        f, shape, level = self._base(m, h, p)
+        if p.recent_decay <= 0:
+            return f
+        g = self.g
+        n_recent = max(1, int(p.recent_hours * 3600 // g.step))
+        lo = max(0, m - n_recent)
+        actual = g.y[lo:m]
+        fitted = level[0] * shape[g.slot[lo:m]]
+        ok = ~np.isnan(actual) & ~np.isnan(fitted) & ~g.excluded[lo:m]
+        if ok.sum() >= max(2, n_recent // 2) and fitted[ok].sum() > 0:
+            ratio = float(np.clip(actual[ok].sum() / fitted[ok].sum(), 0.33, 3.0))
+            lead_days = (np.arange(h) + 1) / g.D
+            return f * (1 + (ratio - 1) * p.recent_decay ** lead_days)
+        return f
 
     def has_year(self, m: int) -> bool:
         return m - (YEAR_SHIFT_DAYS + 7) * self.g.D >= 2 * self.g.P
@@ -448,9 +465,10 @@ def _week_levels(M: np.ndarray, base: np.ndarray | None = None) -> tuple[np.ndar
     num = np.where(usable, M, 0.0).sum(axis=1)
     den = np.where(usable, base, 0.0).sum(axis=1)
     scale = np.nanmean(base) if np.isfinite(base).any() else np.nan
-    coverage = usable.sum(axis=1) / M.shape[1]
+    # a week counts when a quarter of it (or a whole day, for short histories) has data
+    enough = usable.sum(axis=1) >= min(0.25 * M.shape[1], M.shape[1] / 7)
     with np.errstate(invalid="ignore", divide="ignore"):
-        levels = np.where((den > 0) & (coverage >= 0.25), num / den * scale, np.nan)
+        levels = np.where((den > 0) & enough, num / den * scale, np.nan)
     return levels, base
 
 
@@ -474,16 +492,23 @@ def _pooled_days(shape: np.ndarray, D: int, pooling: str) -> np.ndarray:
     """Each day's level times the mean time-of-day shape of its pooling group."""
     days = shape.reshape(7, D)
     with np.errstate(invalid="ignore", divide="ignore"):
-        day_level = np.nanmean(days, axis=1)
+        day_level = _nanmean(days, axis=1)
         unit = days / np.where(day_level > 0, day_level, np.nan)[:, None]
     out = np.empty_like(days)
     for group in _day_groups(pooling):
         with np.errstate(invalid="ignore"):
-            mean_shape = np.nanmean(unit[group], axis=0) if len(group) > 1 else unit[group[0]]
+            mean_shape = _nanmean(unit[group], axis=0) if len(group) > 1 else unit[group[0]]
         mean_shape = np.where(np.isnan(mean_shape), 1.0, mean_shape)
         for d in group:
             out[d] = (day_level[d] if np.isfinite(day_level[d]) else 0.0) * mean_shape
     return out.reshape(-1)
+
+
+def _nanmean(a: np.ndarray, axis: int) -> np.ndarray:
+    """Mean ignoring NaN; NaN (without a warning) where a row or column has no values."""
+    counts = (~np.isnan(a)).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, np.nansum(a, axis=axis) / counts, np.nan)
 
 
 def _fill_from_days(shape: np.ndarray, D: int) -> np.ndarray:
@@ -491,9 +516,12 @@ def _fill_from_days(shape: np.ndarray, D: int) -> np.ndarray:
     if not np.isnan(shape).any():
         return shape
     days = shape.reshape(7, D)
-    with np.errstate(invalid="ignore"):
-        tod = np.nanmean(days, axis=0)
-    overall = np.nanmean(shape) if np.isfinite(shape).any() else 1.0
+    if not np.isfinite(shape).any():
+        return np.ones_like(shape)
+    counts = (~np.isnan(days)).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tod = np.where(counts > 0, np.nansum(days, axis=0) / counts, np.nan)
+    overall = float(np.nanmean(shape))
     tod = np.where(np.isnan(tod), overall, tod)
     return np.where(np.isnan(days), tod[None, :], days).reshape(-1)
 

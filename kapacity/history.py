@@ -41,7 +41,9 @@ MIN_SPAN_SECONDS = 2 * DAY
 MIN_OBSERVATIONS = 24
 MAX_GRID_POINTS = 20_000_000
 _MISSING = {"", "nan", "na", "n/a", "null", "none"}
-_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+# an offset only counts after a time of day (2024-01-01 ends in "-01" but has none)
+_OFFSET = re.compile(r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$",
+                     re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -331,7 +333,8 @@ def _parse_times(column: pd.Series, rows: np.ndarray, source: str,
     epoch = pd.DatetimeIndex(parsed).as_unit("s").asi8
     if not aware:
         return epoch, np.zeros(len(epoch), np.int64), False
-    offsets = text.str.extract(r"(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})$", flags=re.IGNORECASE)[0]
+    offsets = text.str.extract(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|[+-]\d{2})$",
+                               flags=re.IGNORECASE)[0]
     return epoch, _offset_seconds(offsets.to_numpy()), True
 
 
@@ -433,8 +436,8 @@ def _regularise(name: str | None, times: np.ndarray, offsets: np.ndarray | None,
         if note:
             notes.append(note)
     times, values = times[keep], values[keep]
-    _check_enough(times, label)
     step = infer_step(times)
+    _check_enough(times, step, label)
     if step <= 0 or step > DAY:
         raise HistoryError(f"cannot infer a resolution between 1 second and 1 day (got {step}s)",
                            place=label)
@@ -472,8 +475,9 @@ def _regularise(name: str | None, times: np.ndarray, offsets: np.ndarray | None,
     return Series(name, start, step, grid, tz, source, tuple(notes))
 
 
-def _check_enough(times: np.ndarray, label: str) -> None:
-    span = int(times.max() - times.min()) if times.size else 0
+def _check_enough(times: np.ndarray, step: int, label: str) -> None:
+    """At least 24 observations covering 2 days (the last interval counts: 48 hours is 2 days)."""
+    span = int(times.max() - times.min()) + max(step, 0) if times.size else 0
     if times.size < MIN_OBSERVATIONS or span < MIN_SPAN_SECONDS:
         raise HistoryError(
             f"history too short: {times.size} observations spanning {_human(span)}; "
@@ -482,7 +486,7 @@ def _check_enough(times: np.ndarray, label: str) -> None:
 
 
 def _human(seconds: int) -> str:
-    if seconds >= DAY:
+    if seconds >= 3 * DAY:
         return f"{seconds / DAY:.1f} days".replace(".0 ", " ")
     if seconds >= 3600:
         return f"{seconds / 3600:.1f}h".replace(".0h", "h")

@@ -151,3 +151,23 @@ def test_durations(text, seconds):
 def test_bad_durations_are_refused(text):
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_date_only_timestamps_are_naive_days(tmp_path):
+    rows = [(f"2024-01-{d:02d}", d) for d in range(1, 29)]
+    [s] = read_history(write_csv(tmp_path / "d.csv", rows))
+    assert s.tz is None and s.step == 86_400
+    assert s.format_times(s.times()[:1])[0] == "2024-01-01T00:00:00"
+
+
+def test_z_suffix_and_space_separator_are_utc(tmp_path):
+    rows = [(t.replace("T", " ")[:16] + "Z", v) for t, v in hourly_rows(72)]
+    [s] = read_history(write_csv(tmp_path / "z.csv", rows))
+    assert s.tz == "+00:00" and s.observed == 72
+
+
+def test_exactly_two_days_is_enough(tmp_path):
+    [s] = read_history(write_csv(tmp_path / "h.csv", hourly_rows(48)))
+    assert s.n == 48
+    with pytest.raises(HistoryError, match="47h"):
+        read_history(write_csv(tmp_path / "short.csv", hourly_rows(47)))
