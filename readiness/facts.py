@@ -16,6 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from readiness.models import FactRecord, SourceStatus, System
 from storage import session_scope, utcnow
@@ -90,7 +91,27 @@ def collect_and_store(engine: Engine, source: FactSource, *, now: datetime | Non
 
 
 def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | None = None) -> StoreReport:
+    """Store a collection in one transaction.
+
+    Two writers storing the same new version at once both miss it and the
+    second hits the unique constraint; its retry then finds the committed
+    version and only marks it seen, so nothing is lost or duplicated.
+    """
     now = now or utcnow()
+    for attempt in range(3):
+        try:
+            changed, unknown = _store_once(engine, collected, now)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    error = "; ".join(collected.errors[:5]) if collected.errors else None
+    _record_status(engine, collected.source, now, error=error, systems=len(collected.by_system),
+                   success=True)
+    return StoreReport(collected.source, len(collected.by_system), changed, unknown, collected.errors)
+
+
+def _store_once(engine: Engine, collected: CollectedFacts, now: datetime) -> tuple[int, list[str]]:
     changed = 0
     with session_scope(engine) as session:
         known = set(session.exec(select(System.system_id)).scalars())
@@ -115,10 +136,7 @@ def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | No
         for start in range(0, len(seen_again), 500):
             session.execute(update(FactRecord).where(FactRecord.id.in_(seen_again[start:start + 500]))
                             .values(last_seen_at=now))
-    error = "; ".join(collected.errors[:5]) if collected.errors else None
-    _record_status(engine, collected.source, now, error=error, systems=len(collected.by_system),
-                   success=True)
-    return StoreReport(collected.source, len(collected.by_system), changed, unknown, collected.errors)
+    return changed, unknown
 
 
 def _latest_hashes(session, source: str) -> dict[str, str]:

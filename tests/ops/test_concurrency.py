@@ -10,7 +10,6 @@ import sys
 import threading
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import func, select
 
 from readiness import latest_facts, load_rules
@@ -87,10 +86,6 @@ def test_a_waiver_approved_while_a_run_is_being_stored_is_not_lost(org, tmp_path
     assert result.rule_id == failing and result.basis == "waiver"
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "readiness.facts.store_facts: two transactions storing the same new fact version both miss it, and the "
-    "second hits UNIQUE(system_id, source, content_hash) (seen on PostgreSQL; on SQLite when both read before "
-    "either commits); needs INSERT ... ON CONFLICT DO NOTHING or a retry. Reported to the lead."))
 def test_two_processes_importing_the_same_new_inventory_at_once_store_one_version(org, tmp_path):
     url, engine, inventory = org
     new = write_inventory(tmp_path / "new.json", [compute("SYS-1", "api", replicas=7), compute("SYS-2", "scorer"),
