@@ -5,27 +5,22 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, data, ui
+from app import data, figures, ui
 
 NO_FORECAST = ("No forecast yet", "kapacity run --histories DIR")
 
 
 def forecast_chart(url: str, kap_run: int, system_id: str, service: str | None, row: pd.Series,
                    *, height: int = 320) -> None:
-    prediction = data.forecast(url, kap_run, system_id, service)
-    history = data.traffic_history(url, system_id, service)
-    events = data.sale_events(url)
-    events = events[events["systems"].str.split(",").apply(lambda ids: system_id in ids)] if not events.empty else events
-    lines = {"Baseline capacity": float(row["baseline_rps"]), "FLAS capacity": float(row["flas_rps"])}
-    if prediction.empty:
+    if data.forecast(url, kap_run, system_id, service).empty:
         ui.empty("This forecast was stored without its points", "kapacity run --points")
-    else:
-        window = prediction["timestamp"].min(), prediction["timestamp"].max()
-        shown = events[(events["ends_at"] > window[0]) & (events["starts_at"] < window[1])] if not events.empty else events
-        st.altair_chart(charts.forecast(history, prediction, lines=lines, events=shown, height=height), width="stretch")
-        st.caption("Blue: history; red: forecast with its p99 band (orange); dashed: Baseline and FLAS capacity "
-                   "to hold; red shading: announced flash sales going ahead."
-                   + ("" if not history.empty else " Set KAPACITY_HISTORY_DIR to show the history line."))
+        return
+    st.vega_lite_chart(figures.forecast(url, kap_run, system_id, service, float(row["baseline_rps"]),
+                                        float(row["flas_rps"]), height), width="stretch")
+    history = data.traffic_history(url, system_id, service)
+    st.caption("Blue: history; red: forecast with its p99 band (orange); dashed: Baseline and FLAS capacity "
+               "to hold; red shading: announced flash sales going ahead."
+               + ("" if not history.empty else " Set KAPACITY_HISTORY_DIR to show the history line."))
 
 
 def system_forecast(url: str, system_id: str) -> None:

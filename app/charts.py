@@ -9,8 +9,17 @@ import pandas as pd
 
 from app.ui import STATUS_COLORS
 
+# Charts are built fresh on every run: skip Altair's JSON-schema validation while building them
+# (it costs most of a page's render time; the specs are fixed by this module and its tests).
+alt.utils.schemapi.disable_debug_mode()
+
 SCORE_SCALE = alt.Scale(domain=[0, 50, 70, 85, 100], range=["#a50026", "#f46d43", "#fdae61", "#a6d96a", "#1a9850"])
 TARGET_COLOR = "#4575b4"
+
+
+def spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a Vega-Lite dict with its data inline, without validating it again."""
+    return chart.to_dict(validate=False)
 
 
 def score_trend(history: pd.DataFrame, progress: dict | None, *, height: int = 300) -> alt.Chart:

@@ -118,12 +118,13 @@ def previous_run(url: str, run_id: int) -> int | None:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def movers(url: str, run_id: int, since_run: int, limit: int = 15) -> pd.DataFrame:
     """Units whose score moved most between two runs, from the stored snapshots."""
-    frames = []
-    for level in LEVEL_ORDER[1:]:
-        now = unit_scores(url, run_id, level)[["level", "key", "name", "score"]]
-        before = unit_scores(url, since_run, level)[["key", "score"]].rename(columns={"score": "before"})
-        frames.append(now.merge(before, on="key"))
-    merged = pd.concat(frames, ignore_index=True).rename(columns={"score": "after"})
+    levels = LEVEL_ORDER[1:]
+    columns = ["level", "key", "name", "score"]
+    now = pd.DataFrame(queries.score_rows(engine(url), run_id, levels)).reindex(columns=columns)
+    before = pd.DataFrame(queries.score_rows(engine(url), since_run, levels)).reindex(columns=columns)
+    merged = now.merge(before[["level", "key", "score"]].rename(columns={"score": "before"}), on=["level", "key"])
+    merged = merged.rename(columns={"score": "after"})
+    merged["after"], merged["before"] = merged["after"].round(2), merged["before"].round(2)
     merged["delta"] = (merged["after"] - merged["before"]).round(2)
     merged = merged[merged["delta"].abs() >= 0.01]
     return (merged.assign(size=merged["delta"].abs())
@@ -134,12 +135,9 @@ def movers(url: str, run_id: int, since_run: int, limit: int = 15) -> pd.DataFra
 @st.cache_data(ttl=TTL, show_spinner=False)
 def systems(url: str) -> pd.DataFrame:
     """Systems in service with their team, domain, tier and traffic class."""
-    rows = [{"system_id": s.system_id, "name": s.name, "tier": s.tier, "traffic_class": s.traffic_class,
-             "public": s.public, "purchase_flow": s.purchase_flow, "team": s.team, "domain": s.domain,
-             "services": len(s.services), "dependencies": len(s.dependencies)}
-            for s in readiness.active_systems(engine(url))]
-    return pd.DataFrame(rows, columns=["system_id", "name", "tier", "traffic_class", "public", "purchase_flow",
-                                       "team", "domain", "services", "dependencies"])
+    return pd.DataFrame(queries.system_catalog(engine(url)),
+                        columns=["system_id", "name", "tier", "traffic_class", "public", "purchase_flow", "team",
+                                 "domain"])
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -189,9 +187,14 @@ def teams_under(url: str, level: str, key: str) -> set[str]:
 @st.cache_data(ttl=TTL, show_spinner=False)
 def system_scores(url: str, run_id: int) -> pd.DataFrame:
     """Every system's score in a run joined with its catalog entry, worst first."""
-    scored = unit_scores(url, run_id, "system").rename(columns={"key": "system_id", "parent": "team_key"})
+    scored = pd.DataFrame(queries.score_rows(engine(url), run_id, ("system",)),
+                          columns=["level", "key", "name", "parent_key", "score", "points_possible",
+                                   "points_outstanding", "failing_rules"])
+    scored = scored.rename(columns={"key": "system_id", "parent_key": "team_key"}).drop(columns=["level"])
+    scored["score"] = scored["score"].round(2)
+    scored["points_outstanding"] = scored["points_outstanding"].round(2)
     catalog = systems(url)[["system_id", "tier", "traffic_class", "team", "domain", "purchase_flow"]]
-    merged = scored.drop(columns=["level", "systems", "run_id"]).merge(catalog, on="system_id", how="left")
+    merged = scored.merge(catalog, on="system_id", how="left")
     return merged.sort_values(["score", "points_outstanding", "system_id"],
                               ascending=[True, False, True]).reset_index(drop=True)
 
@@ -527,3 +530,26 @@ def ratelimit_team(url: str) -> set[str]:
 def forget_flashsales() -> None:
     for cached in (sale_requests, sale_request, sale_merchants, sale_platform, sale_unmanaged):
         cached.clear()
+
+
+# ------------------------------------------------------------------ warming
+
+
+def warm(*calls: tuple) -> None:
+    """Compute several cached results at once (database reads overlap), so a page that needs
+    them all waits for the slowest, not the sum. Each call is ``(function, *args)``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+
+    def run(call: tuple):
+        if ctx is not None:
+            add_script_run_ctx(ctx=ctx)
+        function, *args = call
+        return function(*args)
+
+    with ThreadPoolExecutor(max_workers=min(4, len(calls)), thread_name_prefix="peak-warm") as pool:
+        for future in [pool.submit(run, call) for call in calls]:
+            future.result()

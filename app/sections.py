@@ -53,7 +53,7 @@ def perftests_for_system(url: str, system_id: str) -> None:
         col.markdown(f"**{row.test_type}** {ui.badge(row.verdict, ui.VERDICT_BADGES.get(row.verdict, 'gray'))}  \n"
                      f"{row.started_at:%Y-%m-%d} · target {row.target_rps:,.0f} req/s"
                      + (f" · broke at {row.broke_at_rps:,.0f}" if pd.notna(row.broke_at_rps) else ""))
-    st.altair_chart(charts.perf_runs(runs, height=200), width="stretch")
+    ui.chart(charts.perf_runs(runs, height=200), width="stretch")
     st.dataframe(runs, hide_index=True, width="stretch",
                  column_order=["run_id", "started_at", "test_type", "verdict", "target_rps", "achieved_rps",
                                "p95_ms", "p99_ms", "error_rate", "breaking_point_rps", "time_to_recovery_s", "reasons"])

@@ -94,3 +94,10 @@ def pct(value: float | None, digits: int = 1) -> str:
 
 def score_column(label: str = "Score") -> st.column_config.ProgressColumn:
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.1f%%")
+
+
+def chart(figure, **kwargs):
+    """Show an Altair chart through its Vega-Lite dict (no schema validation on every run)."""
+    from app.charts import spec
+
+    return st.vega_lite_chart(spec(figure), **kwargs)

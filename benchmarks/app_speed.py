@@ -45,14 +45,14 @@ def build_demo(size: int, folder: Path) -> str:
     partial_url = f"sqlite:///{partial}"
     started = time.perf_counter()
     env = dict(os.environ, PEAK_DATABASE_URL=partial_url)
-    with tempfile.TemporaryDirectory() as files:
-        subprocess.run([sys.executable, "-m", "readiness.cli", "demo", "--db", partial_url, "--systems", str(size),
-                        "--out", str(Path(files) / "demo")], check=True, cwd=files, env=env,
-                       stdout=subprocess.DEVNULL)
-        for package in ("perftest", "flashsales", "kapacity"):
-            if (REPO / package / "demo.py").exists():
-                subprocess.run([sys.executable, "-m", f"{package}.demo", "--db", partial_url], cwd=files, env=env,
-                               check=True, stdout=subprocess.DEVNULL)
+    files = folder / f"app-demo-{size}-files"  # kept: merchant histories and the like are read later
+    files.mkdir(exist_ok=True)
+    subprocess.run([sys.executable, "-m", "readiness.cli", "demo", "--db", partial_url, "--systems", str(size)],
+                   check=True, cwd=files, env=env, stdout=subprocess.DEVNULL)
+    for package in ("perftest", "flashsales", "kapacity"):
+        if (REPO / package / "demo.py").exists():
+            subprocess.run([sys.executable, "-m", f"{package}.demo", "--db", partial_url], cwd=files, env=env,
+                           check=True, stdout=subprocess.DEVNULL)
     import readiness.governance as governance
     from storage import get_engine
 

@@ -34,12 +34,15 @@ cols[2].metric("FLAS capacity of the purchase flow", "-" if platform["capacity_r
                else f"{platform['capacity_rps']:,.1f} req/s", help=f"bottleneck: {platform['bottleneck'] or '-'}")
 cols[3].metric("Live or scheduled", int(requests["status"].isin(["live", "scheduled"]).sum()))
 
-tabs = st.tabs(["Queue", "New request", "Overrides timeline", "Limits and unmanaged sales"])
+VIEWS = ["Queue", "New request", "Overrides timeline", "Limits and unmanaged sales"]
+wanted_view = ui.query_param("view")
+view = st.segmented_control("View", VIEWS, default=wanted_view if wanted_view in VIEWS else "Queue",
+                            key="sale_view", label_visibility="collapsed") or "Queue"
 
 # ------------------------------------------------------------------ queue
-with tabs[0]:
+if view == "Queue":
     if requests.empty:
-        ui.empty("No flash-sale request yet: file one in the New request tab, or", "flashsales submit --file F.json")
+        ui.empty("No flash-sale request yet: file one under New request, or", "flashsales submit --file F.json")
     else:
         table = requests.assign(window=[f"{a:%Y-%m-%d %H:%M} → {b:%m-%d %H:%M} UTC" for a, b in
                                         zip(requests["starts_at"], requests["ends_at"], strict=True)])
@@ -119,7 +122,7 @@ def field_errors(name: str) -> None:
         st.error("; ".join(messages), icon=":material/error:")
 
 
-with tabs[1]:
+if view == "New request":
     if not permissions.may_submit_sale(user):
         st.info("Log in to file a flash-sale request.")
     else:
@@ -193,7 +196,7 @@ with tabs[1]:
                     st.rerun()
 
 # ------------------------------------------------------------------ timeline
-with tabs[2]:
+if view == "Overrides timeline":
     going = requests[requests["granted_limit_rpm"].notna() | requests["proposed_limit_rpm"].notna()]
     if going.empty:
         ui.empty("No rate-limit override granted or proposed yet")
@@ -202,13 +205,13 @@ with tabs[2]:
             sale=[f"#{i} {n}" for i, n in zip(going["id"], going["merchant_name"], strict=True)],
             limit_rpm=going["granted_limit_rpm"].fillna(going["proposed_limit_rpm"]))
         frame = frame[["sale", "status", "category", "starts_at", "ends_at", "limit_rpm"]]
-        st.altair_chart(charts.timeline(frame, start="starts_at", end="ends_at", label="sale", color="status", now=now),
+        ui.chart(charts.timeline(frame, start="starts_at", end="ends_at", label="sale", color="status", now=now),
                         width="stretch")
         st.caption("Granted overrides (and proposals waiting for the rate-limit team) over each sale's window; "
                    "the dashed line is now. Overrides end on their own at the sale's end.")
 
 # ------------------------------------------------------------------ limits and unmanaged
-with tabs[3]:
+if view == "Limits and unmanaged sales":
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Category rate limits**")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, data, ui
+from app import data, figures, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -17,10 +17,12 @@ if run_id is None:
     ui.no_run()
     st.stop()
 
+previous = data.previous_run(url, run_id)
+data.warm((data.category_heatmap, url, run_id), (data.system_scores, url, run_id),
+          *([(data.movers, url, run_id, previous)] if previous else []))
 company = data.company(url, run_id)
 history = data.score_history(url, run_id)
 progress = data.progress(url, run_id)
-previous = data.previous_run(url, run_id)
 before = history[history["run_id"] == previous].iloc[0] if previous is not None else None
 
 if progress:
@@ -47,7 +49,7 @@ cols[4].metric("Systems", f"{company['systems']:,}", help="Systems in service, e
 
 st.subheader("Score over time")
 if len(history) >= 1:
-    st.altair_chart(charts.score_trend(history, progress), width="stretch")
+    st.vega_lite_chart(figures.score_trend(url, run_id), width="stretch")
     st.caption("Solid: company score per run. Dashed blue: the straight path to the target by the deadline. "
                "Dotted: the projection at the recent pace, ending at the projected date.")
 
@@ -58,7 +60,7 @@ with left:
     if heat.empty:
         ui.empty("No scored results in this run")
     else:
-        event = st.altair_chart(charts.heatmap(heat, unit_title="domain"), width="content",
+        event = st.vega_lite_chart(figures.domain_heatmap(url, run_id), width="content",
                                 on_select="rerun", key="heat", selection_mode="cell")
         picked = (event.selection.get("cell") or []) if event else []
         if picked:

@@ -22,7 +22,7 @@ cols[3].metric("Failing now", int((latest["verdict"] == "fail").sum()))
 
 types = st.pills("Test type", sorted(runs["test_type"].unique()), selection_mode="multi", key="perf_types")
 shown = runs if not types else runs[runs["test_type"].isin(types)]
-st.altair_chart(charts.perf_runs(shown), width="stretch")
+ui.chart(charts.perf_runs(shown), width="stretch")
 
 st.subheader("Latest verdict per system and test type")
 matrix = latest.pivot_table(index="system_id", columns="test_type", values="verdict", aggfunc="first").fillna("")
@@ -33,7 +33,7 @@ if not overload.empty:
     st.subheader("Breaking point against the tested target")
     frame = overload.assign(need_rps=overload["target_rps"],
                             ratio=overload["breaking_point_rps"] / overload["target_rps"].where(overload["target_rps"] > 0))
-    st.altair_chart(charts.breaking_vs_forecast(frame), width="stretch")
+    ui.chart(charts.breaking_vs_forecast(frame), width="stretch")
     st.caption("Bars: the highest load sustained within the SLO. Red tick: the load the test aimed at "
                "(the forecast need once Kapacity forecasts are wired in).")
 

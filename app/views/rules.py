@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, data, ui
+from app import data, figures, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -96,8 +96,4 @@ with left:
             ["pass_rate", "rule_id"] if stats is not None else ["rule_id"]).iloc[rows[0]]["rule_id"]})
 with right:
     if stats is not None:
-        long = stats.melt(id_vars=["rule_id", "pass_rate"], value_vars=[
-            "pass", "waived", "warning", "pending_review", "no_data", "fail", "expired"],
-            var_name="status", value_name="systems")
-        long = long[long["rule_id"].isin(set(shown["rule_id"])) & (long["systems"] > 0)]
-        st.altair_chart(charts.status_bars(long), width="stretch")
+        st.vega_lite_chart(figures.rule_status(url, run_id, tuple(shown["rule_id"])), width="stretch")

@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import auth, charts, data, governance_ui, permissions, sections, ui
+from app import auth, data, figures, governance_ui, permissions, sections, ui
 
+PICKER_LIMIT = 2000  # above this many systems the picker searches instead of listing all
 url = data.db_url()
 run_id = data.latest_run(url)
 user = auth.current()
@@ -28,8 +29,16 @@ ids = catalog["system_id"].tolist()
 if wanted not in names:
     worst = data.system_scores(url, run_id)
     wanted = worst.iloc[0]["system_id"] if not worst.empty else ids[0]
-system_id = st.selectbox("System", ids, index=ids.index(wanted), format_func=lambda s: f"{s} · {names.get(s, '')}",
-                         key=f"system_pick_{wanted}")
+if len(ids) > PICKER_LIMIT:  # a large estate: search first, then pick among the matches
+    search = st.text_input("Find a system (id or part of its name)", key="system_search").strip().lower()
+    if search:
+        hits = catalog[catalog["system_id"].str.lower().str.contains(search, regex=False)
+                       | catalog["name"].str.lower().str.contains(search, regex=False)]["system_id"].tolist()
+    else:
+        hits = data.system_scores(url, run_id)["system_id"].head(PICKER_LIMIT // 4).tolist()
+    ids = [wanted] + [s for s in hits[:PICKER_LIMIT] if s != wanted]
+system_id = st.selectbox("System", ids, index=0 if wanted not in ids else ids.index(wanted),
+                         format_func=lambda s: f"{s} · {names.get(s, '')}", key=f"system_pick_{wanted}")
 if system_id != wanted:
     st.query_params["id"] = system_id
 entry = catalog[catalog["system_id"] == system_id].iloc[0]
@@ -120,7 +129,7 @@ with right:
     if history.empty:
         ui.empty("No history yet")
     else:
-        st.altair_chart(charts.unit_history(history), width="stretch")
+        st.vega_lite_chart(figures.unit_history(url, run_id, "system", system_id), width="stretch")
 
 sections.governance_for_system(url, system_id, entry, user)
 sections.capacity_for_system(url, system_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import charts, data, ui
+from app import data, figures, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -30,7 +30,7 @@ if level is None:
     st.caption("Every domain, worst first. Pick one to see its groups, teams and worst systems.")
     left, right = st.columns([3, 2], gap="large")
     with left:
-        event = st.altair_chart(charts.score_bars(domains, select=True), width="stretch",
+        event = st.vega_lite_chart(figures.domain_bars(url, run_id), width="stretch",
                                 on_select="rerun", key="domain_bars", selection_mode="bar")
         picked = (event.selection.get("bar") or []) if event else []
         if picked:
@@ -94,7 +94,7 @@ with left:
 with right:
     st.subheader("Score over time")
     if not history.empty:
-        st.altair_chart(charts.unit_history(history), width="stretch")
+        st.vega_lite_chart(figures.unit_history(url, run_id, level, key), width="stretch")
     children = units[(units["parent"] == key) &
                      (units["parent_level"] == level)]
     for child_level, title in (("group", "Groups"), ("team", "Teams")):
@@ -110,5 +110,5 @@ if level == "domain":
     st.subheader("Groups × category")
     heat = data.category_heatmap(url, run_id, domain=key)
     if not heat.empty:
-        st.altair_chart(charts.heatmap(heat, unit_title="group", select=False), width="content")
+        st.vega_lite_chart(figures.group_heatmap(url, run_id, key), width="content")
         st.caption("Share of rule points earned per group and rule category.")
