@@ -20,10 +20,18 @@ from tests.readiness.helpers import catalog_doc, compute, write_inventory, write
 
 @pytest.fixture
 def org(db_url, tmp_path):
-    """Three systems in two teams and domains, inventory facts and one run, a day old.
+    """Three systems in two teams and domains, inventory facts and one run, a day old, on SQLite
+    and on PostgreSQL. Yields (url, engine, inventory path). ``rita`` is on the readiness team."""
+    return make_org(db_url, tmp_path)
 
-    Yields (url, engine, inventory path). ``rita`` is on the readiness team.
-    """
+
+@pytest.fixture
+def sqlite_org(sqlite_url, tmp_path):
+    """The same organisation on SQLite only (for CLI tests whose database does not matter)."""
+    return make_org(sqlite_url, tmp_path)
+
+
+def make_org(db_url: str, tmp_path):
     engine = open_database(get_engine(db_url))
     day_ago = utcnow() - timedelta(days=1)
     import_catalog_file(engine, write_yaml(tmp_path / "catalog.yaml", catalog_doc(readiness_team=["rita"])))

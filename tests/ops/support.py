@@ -158,8 +158,17 @@ def _exited(proc: Proc) -> None:
 # ---------------------------------------------------------------- Prometheus
 
 
-def have_prometheus() -> bool:
-    return shutil.which("prometheus") is not None and shutil.which("promtool") is not None
+def require_prometheus() -> None:
+    """Skip without the Debian ``prometheus`` package locally; fail in CI, which installs it
+    (.ci/run sets PEAK_REQUIRE_POSTGRES=1; PEAK_REQUIRE_PROMETHEUS=1 also makes it required)."""
+    import pytest
+
+    if shutil.which("prometheus") and shutil.which("promtool"):
+        return
+    message = "prometheus/promtool not installed (apt-get install prometheus; .ci/run installs it)"
+    if "1" in (os.environ.get("PEAK_REQUIRE_PROMETHEUS"), os.environ.get("PEAK_REQUIRE_POSTGRES")):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def write_openmetrics(csv_path: Path, out: Path, *, start: str, end: str, metric: str, labels: dict) -> pd.DataFrame:

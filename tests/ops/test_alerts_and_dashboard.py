@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -12,33 +11,36 @@ from prometheus_client import generate_latest
 
 from readiness.metrics import build_registry
 from storage import get_engine
-from tests.ops.support import REPO
+from tests.ops.support import REPO, require_prometheus
 
 ALERTS = REPO / "docs" / "prometheus-alerts.yaml"
 DASHBOARD = REPO / "docs" / "grafana-dashboard.json"
-needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed "
-                                    "(apt-get install prometheus; .ci/run installs it)")
+
+
+@pytest.fixture
+def needs_promtool():
+    require_prometheus()
 
 
 def promtool(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run(["promtool", *args], capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
-@needs_promtool
+@pytest.mark.usefixtures("needs_promtool")
 def test_alert_rules_pass_promtool_check():
     done = promtool("check", "rules", str(ALERTS))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS: 6 rules found" in done.stdout
 
 
-@needs_promtool
+@pytest.mark.usefixtures("needs_promtool")
 def test_promtool_check_rejects_a_broken_rule(tmp_path):
     broken = tmp_path / "alerts.yaml"
     broken.write_text(ALERTS.read_text().replace("readiness_source_up == 0", "readiness_source_up == ("))
     assert promtool("check", "rules", str(broken)).returncode != 0
 
 
-@needs_promtool
+@pytest.mark.usefixtures("needs_promtool")
 def test_alert_rules_fire_when_they_should_and_not_otherwise():
     done = promtool("test", "rules", "alerts_test.yaml", cwd=REPO / "tests" / "ops")
     assert done.returncode == 0, done.stdout + done.stderr

@@ -40,9 +40,18 @@ def failing_waivable(engine, run_id: int, system_id: str, skip=()) -> str:
 
 
 @pytest.fixture
-def week(org, tmp_path):
+def week(org):
     """A run nine days ago, a run now with SYS-1 degraded, a pending review (SYS-2) and a requested
     waiver (SYS-1), an approved waiver (SYS-3) and an approved review (SYS-1)."""
+    return make_week(org)
+
+
+@pytest.fixture
+def sqlite_week(sqlite_org):
+    return make_week(sqlite_org)
+
+
+def make_week(org) -> dict:
     url, engine, inventory = org
     now = utcnow()
     previous = run_evaluation(engine, ruleset=RULES, now=now - timedelta(days=9)).run_id
@@ -166,7 +175,8 @@ def test_the_serve_job_sends_reminders_through_the_configured_channel(week, smtp
     assert all("ends after" in m.subject for m in mails)
 
 
-def test_digest_command_sends_with_peak_notify_urls_and_fails_when_delivery_fails(week, smtp_sink):
+def test_digest_command_sends_with_peak_notify_urls_and_fails_when_delivery_fails(sqlite_week, smtp_sink):
+    week = sqlite_week
     args = [*READINESS, "digest", "--kind", "reminders", "--db", week["url"], "--send",
             "--since", (utcnow() - timedelta(days=1)).isoformat(timespec="seconds")]
     env = env_for_tests(PEAK_NOTIFY_URLS=smtp_sink.url(), PEAK_NOTIFY_EMAIL_DOMAIN="corp.example")

@@ -19,23 +19,23 @@ from tests.ops.support import (
     REPO,
     copy_sqlite,
     free_port,
-    have_prometheus,
     iso_to_epoch,
     prometheus_server,
+    require_prometheus,
     serve_process,
     wait_for,
     wait_listening,
     write_openmetrics,
 )
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not have_prometheus(), reason="prometheus/promtool not installed "
-                                                   "(apt-get install prometheus; .ci/run installs it)")]
+pytestmark = pytest.mark.slow
 
 START, END = "1995-07-03T00:00:00-04:00", "1995-07-17T00:00:00-04:00"  # two weeks from a Monday, no gaps
 METRIC = "nasa_http_requests_per_minute"
 
 
 def test_real_prometheus_feeds_kapacity_and_scrapes_readiness_serve(tmp_path, shared_data, demo_db):
+    require_prometheus()
     csv = shared_data / "nasa_http_requests_1min.csv"
     om = tmp_path / "history.om"
     expected = write_openmetrics(csv, om, start=START, end=END, metric=METRIC, labels={"service": "nasa-www"})

@@ -185,7 +185,7 @@ def test_a_second_signal_interrupts_the_run_and_it_rolls_back(org, tmp_path):
 def test_killed_mid_run_leaves_no_partial_run_and_a_restart_catches_up_then_keeps_the_schedule(org, tmp_path):
     url, engine, _ = org
     before = state(engine)
-    proc, marker = hooked_serve(url, tmp_path, "--schedule", "* * * * * */20", pause=120)
+    proc, marker = hooked_serve(url, tmp_path, "--schedule", "* * * * * */10", pause=120)
     try:
         wait_for(marker.exists, 120, "the run to reach its transaction")
         os.killpg(proc.popen.pid, signal.SIGKILL)
@@ -194,7 +194,7 @@ def test_killed_mid_run_leaves_no_partial_run_and_a_restart_catches_up_then_keep
         proc.stop()
     assert state(engine) == before  # the run row and results it had inserted were never committed
 
-    restarted, _ = hooked_serve(url, tmp_path, "--schedule", "* * * * * */20", pause=0)
+    restarted, _ = hooked_serve(url, tmp_path, "--schedule", "* * * * * */10", pause=0)
     try:
         runs = wait_for(lambda: len(cycles(restarted)) >= 2 and cycles(restarted), 150,
                         "a catch-up run and a scheduled one")
@@ -205,6 +205,6 @@ def test_killed_mid_run_leaves_no_partial_run_and_a_restart_catches_up_then_keep
     assert "last scheduled run was missed" in restarted.stderr
     assert [c["outcome"] for c in runs[:2]] == ["complete", "complete"]
     scheduled = runs[1]["started_at"]
-    assert int(scheduled[17:19]) % 20 < 5, scheduled  # started at its fire time (:00, :20 or :40)
+    assert int(scheduled[17:19]) % 10 < 5, scheduled  # started at its fire time (:00, :10, :20, ...)
     after = state(engine)
     assert after["runs"] >= before["runs"] + 2 and after["incomplete"] == after["orphans"] == 0
