@@ -186,12 +186,17 @@ def bench_run(args: argparse.Namespace) -> int:
         print(f"# wrote them in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     settings = RunSettings(horizon_seconds=7 * DAY)
     print(f"# kapacity run on {args.executor} ...", file=sys.stderr, flush=True)
+    usage_before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
     started = time.perf_counter()
     report = run_catalog(engine, DirectorySource(histories), settings=settings,
                          executor=args.executor,
                          progress=lambda m: print(f"#   {m} ({time.perf_counter() - started:.0f} s)",
                                                   file=sys.stderr, flush=True))
     seconds = time.perf_counter() - started
+    usage_after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum((a.ru_utime + a.ru_stime) - (b.ru_utime + b.ru_stime)
+              for a, b in zip(usage_after, usage_before, strict=True))
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     self_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = report.executor
@@ -200,6 +205,9 @@ def bench_run(args: argparse.Namespace) -> int:
     print(f"  {report}")
     print(f"  wall time {seconds:.0f} s ({seconds / 60:.1f} min) on {workers}; "
           f"{seconds / max(1, report.series):.3f} s per series")
+    print(f"  CPU {cpu:.0f} s in all processes ({cpu / max(1, report.series):.3f} s per series; "
+          f"{cpu / 2:.0f} s if spread over 2 free cores); load average {load_before:.1f} at start, "
+          f"{os.getloadavg()[0]:.1f} at end (other work on the machine slows the wall time)")
     if args.executor.startswith("processes"):
         print(f"  peak memory: worker {children_mb:.0f} MB, main process {self_mb:.0f} MB")
     else:

@@ -248,6 +248,7 @@ class _Engine:
         self._final: dict[tuple, np.ndarray] = {}
         self._yearly: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._base_cache: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._level: dict[tuple, np.ndarray] = {}
 
     # Week matrix: row 0 is the week that ends at the origin, row k the week k before it.
     # Built once per origin for the most weeks any parameter set uses; fewer weeks are the
@@ -278,8 +279,9 @@ class _Engine:
             self._clean[key] = (M, levels)
         return self._clean[key]
 
-    def normalised(self, m: int, outlier_days: float, robust: bool) -> np.ndarray:
-        """Each week divided by its level; with ``robust``, each slot clipped to 3 MADs."""
+    def normalised(self, m: int, outlier_days: float, robust: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Each week divided by its level (with ``robust``, each slot clipped to 3 MADs), as
+        (values with gaps as 0, 1 where there is a value)."""
         key = (m, outlier_days, robust)
         if key not in self._norm:
             M, levels = self.cleaned(m, outlier_days)
@@ -290,7 +292,8 @@ class _Engine:
                 mad = _col_median(np.abs(S - med))
                 spread = 3.0 * 1.4826 * np.maximum(mad, 0.05 * np.abs(med) + 1e-9)
                 S = np.clip(S, med - spread, med + spread)
-            self._norm[key] = S
+            ok = ~np.isnan(S)
+            self._norm[key] = (np.where(ok, S, 0.0), ok.astype(float))
         return self._norm[key]
 
     def shape_and_levels(self, m: int, p: ProfileParams) -> tuple[np.ndarray, np.ndarray]:
@@ -299,12 +302,12 @@ class _Engine:
             return self._shape[key]
         weeks = min(p.weeks, self.max_weeks)
         _, levels = self.cleaned(m, p.outlier_days)
-        S = self.normalised(m, p.outlier_days, p.robust)[:weeks]
+        filled, ok = self.normalised(m, p.outlier_days, p.robust)
         weights = p.decay ** np.arange(weeks, dtype=float)
-        ok = ~np.isnan(S)
-        wsum = weights @ ok
+        # explicit sums, not BLAS: threaded BLAS stalls on a busy machine
+        wsum = (ok[:weeks] * weights[:, None]).sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            shape = weights @ np.where(ok, S, 0.0) / wsum
+            shape = (filled[:weeks] * weights[:, None]).sum(axis=0) / wsum
         shape[wsum == 0] = np.nan
         self._shape[key] = (shape, levels[:weeks])
         return self._shape[key]
@@ -348,6 +351,13 @@ class _Engine:
 
     def level_path(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
         """Forecast level for each of ``h`` points after origin ``m``."""
+        key = (m, h, p.weeks, p.decay, p.robust, p.outlier_days, p.level_decay, p.trend,
+               p.damping)
+        if key not in self._level:
+            self._level[key] = self._level_path(m, h, p)
+        return self._level[key]
+
+    def _level_path(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
         _, levels = self.shape_and_levels(m, p)
         ok = np.isfinite(levels)
         if not ok.any():
@@ -356,11 +366,11 @@ class _Engine:
         ages = np.arange(levels.size, dtype=float)
         w = np.where(ok, p.level_decay ** ages, 0.0)
         w[np.argmax(ok)] = max(w[np.argmax(ok)], 1e-12)
-        level = float(np.dot(w, np.where(ok, levels, 0.0)) / w.sum())
+        level = float((w * np.where(ok, levels, 0.0)).sum() / w.sum())
         if not p.trend or ok.sum() < 3 or level <= 0:
             return np.full(h, level)
         slope = _theil_sen_log_slope(ages[ok], levels[ok])
-        age = float(np.dot(w, ages) / w.sum()) + 0.5  # weeks between the level's centre and m
+        age = float((w * ages).sum() / w.sum()) + 0.5  # weeks between the level's centre and m
         weeks_ahead = age + (np.arange(h) + 1) / self.g.P
         if p.damping >= 1:
             damped = weeks_ahead
@@ -645,7 +655,8 @@ class AutoProfile:
     """SeasonalProfile with parameters chosen on the history's last weeks; SeasonalNaive fallback.
 
     ``passes`` rounds of coordinate search over :data:`SEARCH_SPACE` pick the
-    parameters with the lowest validation MAE at up to ``val_origins`` origins.
+    parameters with the lowest validation MAE at up to ``val_origins`` origins (by default
+    3, or 2 when each holds a week of 5-minute or finer data: enough points, half the time).
     When that MAE is above ``fallback_ratio`` times seasonal naive's on the same
     points, the forecast is seasonal naive's (the fit is poor).
     """
@@ -653,13 +664,13 @@ class AutoProfile:
     alias = "AutoProfile"
 
     def __init__(self, *, calendar: EventCalendar | None = None, passes: int = 2,
-                 val_origins: int = 3, fallback_ratio: float = 1.0,
+                 val_origins: int | None = None, fallback_ratio: float = 1.0,
                  start: ProfileParams | None = None,
                  search: dict[str, tuple] | None = None, min_gain: float = 0.0,
                  regular_days: bool = True) -> None:
         if not 1 <= passes <= 5:
             raise ParameterError(f"passes={passes} outside 1 to 5")
-        if not 1 <= val_origins <= 12:
+        if val_origins is not None and not 1 <= val_origins <= 12:
             raise ParameterError(f"val_origins={val_origins} outside 1 to 12")
         if not 0.5 <= fallback_ratio <= 2:
             raise ParameterError(f"fallback_ratio={fallback_ratio} outside 0.5 to 2")
@@ -690,7 +701,10 @@ class AutoProfile:
         max_weeks = max([self.start.weeks, *self.search.get("weeks", ())])
         engine = _Engine(_Grid.build(history, h, self.calendar), min(max_weeks, weeks_available))
         calibration = _calibration_origins(history, h)
-        validation = calibration[:self.val_origins]
+        count = self.val_origins
+        if count is None:
+            count = 2 if calibration and calibration[0][1] >= 2016 else 3
+        validation = calibration[:count]
         params, score = self._search(engine, validation, history)
         notes: list[str] = []
         P, y, slots = history.per_week, engine.g.y, engine.g.slot
@@ -723,11 +737,23 @@ class AutoProfile:
         has_year = all(engine.has_year(m) for m, _ in validation)
         cache: dict[ProfileParams, float] = {}
 
+        g = engine.g
+        actuals = [(g.y[m:m + h], np.zeros(h)) for m, h in validation]
+        if self.regular_days:
+            actuals = _regular_days_only(engine, validation, actuals)
+        targets = [(np.nan_to_num(a), (~np.isnan(a)).astype(float)) for a, _ in actuals]
+        weight = sum(float(w.sum()) for _, w in targets)
+
         def score(p: ProfileParams) -> float:
             if p not in cache:
-                errors = _validation_errors(engine, p, validation)
-                cache[p] = _mae(_regular_days_only(engine, validation, errors)
-                                if self.regular_days else errors)
+                if weight == 0:
+                    cache[p] = math.inf
+                    return cache[p]
+                total = 0.0
+                for (m, h), (a0, w) in zip(validation, targets, strict=True):
+                    f = engine.forecast(m, h, p)
+                    total += float((np.abs(a0 - np.maximum(f, 0)) * w).sum())
+                cache[p] = total / weight
             return cache[p]
 
         best_score = score(best)

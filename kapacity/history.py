@@ -410,6 +410,9 @@ def _parse_values(column: pd.Series, rows: np.ndarray, source: str, row_word: st
 
 def infer_step(times: np.ndarray) -> int:
     """The most common positive step between sorted unique times (smallest on ties)."""
+    diffs = np.diff(times)
+    if diffs.size and (diffs > 0).all() and (diffs == diffs[0]).all() and DAY % int(diffs[0]) == 0:
+        return int(diffs[0])  # the usual export: sorted and regular
     diffs = np.diff(sorted_unique(times))
     diffs = diffs[diffs > 0]
     if diffs.size == 0:
@@ -442,26 +445,19 @@ def _regularise(name: str | None, times: np.ndarray, offsets: np.ndarray | None,
         raise HistoryError(f"cannot infer a resolution between 1 second and 1 day (got {step}s)",
                            place=label)
     phase_all = times % step
-    phases, counts = np.unique(phase_all, return_counts=True)
-    phase = int(phases[np.argmax(counts)])
+    if bool((phase_all == phase_all[0]).all()):
+        phase = int(phase_all[0])
+    else:
+        phases, counts = np.unique(phase_all, return_counts=True)
+        phase = int(phases[np.argmax(counts)])
     k = np.floor((times - phase) / step + 0.5).astype(np.int64)
     snapped = int(np.count_nonzero(phase_all != phase))
     if snapped:
         notes.append(f"{snapped} timestamps off the {step}s grid snapped to the nearest point")
-    order = np.lexsort((values, k))
-    k, values = k[order], values[order]
-    exact = np.zeros(k.size, bool)
-    exact[1:] = (k[1:] == k[:-1]) & (values[1:] == values[:-1])
-    if exact.any():
-        notes.append(f"{int(exact.sum())} duplicate rows dropped")
-        k, values = k[~exact], values[~exact]
-    unique_k, first, counts = np.unique(k, return_index=True, return_counts=True)
-    if (counts > 1).any():
-        notes.append(f"{int((counts > 1).sum())} timestamps repeated with different values "
-                     "(DST fall-back or double reporting); values averaged")
-        values = np.add.reduceat(values, first) / counts
+    if k.size > 1 and bool((k[1:] > k[:-1]).all()):  # the usual export: sorted, no repeats
+        unique_k = k
     else:
-        values = values[first]
+        unique_k, values = _merge_repeats(k, values, notes)
     size = int(unique_k[-1] - unique_k[0] + 1)
     if size > MAX_GRID_POINTS:
         raise HistoryError(f"{size} grid points at {step}s resolution is too many; "
@@ -473,6 +469,24 @@ def _regularise(name: str | None, times: np.ndarray, offsets: np.ndarray | None,
         notes.append(f"{gaps} missing intervals left as gaps")
     start = int(unique_k[0] * step + phase)
     return Series(name, start, step, grid, tz, source, tuple(notes))
+
+
+def _merge_repeats(k: np.ndarray, values: np.ndarray,
+                   notes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Sort by grid index; drop exact duplicate rows; average repeated indices."""
+    order = np.lexsort((values, k))
+    k, values = k[order], values[order]
+    exact = np.zeros(k.size, bool)
+    exact[1:] = (k[1:] == k[:-1]) & (values[1:] == values[:-1])
+    if exact.any():
+        notes.append(f"{int(exact.sum())} duplicate rows dropped")
+        k, values = k[~exact], values[~exact]
+    unique_k, first, counts = np.unique(k, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        notes.append(f"{int((counts > 1).sum())} timestamps repeated with different values "
+                     "(DST fall-back or double reporting); values averaged")
+        return unique_k, np.add.reduceat(values, first) / counts
+    return unique_k, values[first]
 
 
 def _check_enough(times: np.ndarray, step: int, label: str) -> None:
