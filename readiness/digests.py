@@ -190,10 +190,13 @@ def _digest_body(data: dict, titles: Mapping[str, str], now: datetime) -> str:
     if data["previous_run_id"] is None:
         lines += ["What changed: no earlier run to compare with (this is the first digest).", ""]
     else:
-        fixed = [c for c in data["changed"] if c["after"] in MET]
-        worse = [c for c in data["changed"] if c["after"] not in MET]
+        open_ = set(LOSING) | {"warning"}
+        fixed = [c for c in data["changed"] if c["before"] in open_ and c["after"] in MET]
+        worse = [c for c in data["changed"] if c["after"] in open_ and c["before"] not in open_]
+        other = len(data["changed"]) - len(fixed) - len(worse)
         lines.append(f"What changed since run {data['previous_run_id']}: {len(fixed)} fixed, "
-                     f"{len(worse)} got worse or need attention.")
+                     f"{len(worse)} got worse or need attention"
+                     + (f", {other} other change(s) (new rules, rules that stopped applying)." if other else "."))
         for label, items in (("fixed", fixed), ("worse", worse)):
             for c in items[:MAX_LINES]:
                 lines.append(f"  {label}: {c['system_id']} {c['rule_id']}: {c['before'] or 'new'} -> "
