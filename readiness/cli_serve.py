@@ -93,7 +93,12 @@ def serve(
         raise typer.Exit(1 if report.outcome == "failed" else 0)
     registry, metrics = build_registry(engine, sources=[s.name for s in service.sources])
     service.metrics = metrics
-    server, bound = start_server(registry, host, port)
+    try:
+        server, bound = start_server(registry, host, port)
+    except OSError as exc:
+        _say(f"error: cannot listen on {host}:{port} for /metrics: {exc.strerror or exc}; "
+             "choose another --port (0 picks a free one)")
+        raise typer.Exit(1) from None
     _say(f"readiness serve: metrics on http://{host}:{bound}/metrics; schedule {cfg.schedule!r} (UTC)")
     stopper = Stopper()
     stopper.install()

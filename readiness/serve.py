@@ -341,12 +341,17 @@ class Service:
         now = now or self.clock()
         report = CycleReport(started_at=now)
         started = time.monotonic()
-        with evaluation_lock(self.engine) as taken:
-            if not taken:
-                log.warning("another evaluation holds the lock; this cycle is skipped")
-                self._observe(report)
-                return report
-            self._steps(report, now)
+        try:
+            with evaluation_lock(self.engine) as taken:
+                if not taken:
+                    log.warning("another evaluation holds the lock; this cycle is skipped")
+                    self._observe(report)
+                    return report
+                self._steps(report, now)
+        except Exception as exc:  # e.g. the database went away: the next cycle tries again
+            report.outcome = "failed"
+            report.errors.append(f"evaluate: {type(exc).__name__}: {exc}")
+            log.exception("cycle failed")
         report.duration_seconds = time.monotonic() - started
         self._observe(report)
         return report

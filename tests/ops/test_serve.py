@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -26,7 +27,7 @@ from readiness.serve import (
     missed_run,
     next_fire,
 )
-from storage import session_scope, utcnow
+from storage import get_engine, session_scope, utcnow
 from tests.ops.support import READINESS, REPO, Proc, env_for_tests, wait_for
 from tests.readiness.helpers import write_yaml
 
@@ -91,6 +92,22 @@ def test_a_cycle_is_skipped_while_another_evaluation_holds_the_lock(org, tmp_pat
         assert "another evaluation holds the lock" in done.stderr
     assert state(engine) == before
     assert Service(engine, load_config(None)).run_cycle().outcome == "complete"
+
+
+def test_a_cycle_without_its_database_fails_and_the_service_goes_on(tmp_path):
+    engine = get_engine(f"sqlite:///{tmp_path / 'gone' / 'peak.db'}")
+    report = Service(engine, load_config(None), sources=[]).run_cycle()
+    assert report.outcome == "failed" and report.errors[0].startswith("evaluate: ")
+
+
+def test_serve_says_when_its_metrics_port_is_taken(sqlite_url):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([*READINESS, "serve", "--db", sqlite_url, "--host", "127.0.0.1", "--port", str(port)],
+                              capture_output=True, text=True, timeout=180, env=env_for_tests(), cwd=REPO)
+    assert done.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
 
 
 def test_the_schedule_fires_in_utc_and_knows_a_missed_run(org):
