@@ -62,6 +62,19 @@ def test_a_cycle_collects_the_configured_sources_and_stores_a_run(org, tmp_path)
     assert [(s.source, s.systems) for s in report.sources] == [("inventory", 3)]
     assert state(engine)["runs"] == before["runs"] + 1
     assert report.company_score is not None and report.expired == {"reviews": [], "waivers": []}
+    assert set(report.hooks) == {"flashsales", "forecasts"}  # flash sales moved along, Kapacity asked to refresh
+
+
+def test_a_failing_step_is_reported_and_the_evaluation_still_runs(org, monkeypatch):
+    url, engine, _ = org
+
+    def broken(engine, *, now):
+        raise RuntimeError("flash-sale store unreachable")
+
+    monkeypatch.setattr("readiness.serve.cycle_hooks", lambda: [("flashsales", broken)])
+    report = Service(engine, load_config(None), sources=[]).run_cycle()
+    assert report.outcome == "complete" and report.run_id
+    assert report.errors == ["flashsales: RuntimeError: flash-sale store unreachable"]
 
 
 def test_a_failing_source_is_recorded_and_its_facts_go_stale_while_the_run_completes(org, tmp_path):
