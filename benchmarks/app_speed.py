@@ -64,7 +64,7 @@ def build_demo(size: int, folder: Path) -> str:
     return url
 
 
-def time_pages(url: str, repeat: int, user: str) -> dict[str, tuple[float, float, int]]:
+def time_pages(url: str, repeat: int, user: str, pages: list[str]) -> dict[str, tuple[float, float, int]]:
     """Per page: median cold and warm seconds, and how many runs raised."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
@@ -72,7 +72,7 @@ def time_pages(url: str, repeat: int, user: str) -> dict[str, tuple[float, float
     os.environ["PEAK_DATABASE_URL"] = url
     os.environ["PEAK_APP_USERS_FILE"] = str(Path(tempfile.gettempdir()) / "peak-bench-users.yaml")
     figures: dict[str, tuple[float, float, int]] = {}
-    for page in PAGES:
+    for page in pages:
         cold, warm, failures = [], [], 0
         for _ in range(repeat):
             st.cache_data.clear()  # a new run: every cached query and chart is recomputed
@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dir", type=Path, default=REPO / "var" / "bench", help="where demo databases are kept")
     parser.add_argument("--db", action="append", default=[], metavar="SIZE=URL", help="use this database for SIZE")
     parser.add_argument("--user", default="viewer", help="log in as this user")
+    parser.add_argument("--pages", default="", help="only these pages (comma-separated names, e.g. overview,rules)")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     given = dict(item.split("=", 1) for item in args.db)
@@ -108,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
         url = given.get(str(size)) or build_demo(size, args.dir)
         target = TARGETS.get(size, 3.0)
-        for page, (cold, warm, failures) in time_pages(url, args.repeat, args.user).items():
+        wanted = [p for p in PAGES if not args.pages or p.removeprefix("views/").removesuffix(".py")
+                  in args.pages.split(",")]
+        for page, (cold, warm, failures) in time_pages(url, args.repeat, args.user, wanted).items():
             rows.append((size, page.removeprefix("views/").removesuffix(".py"), cold, warm, target, failures))
     print(f"{'systems':>8} {'page':<12} {'cold s':>7} {'warm s':>7} {'target':>7}  verdict")
     for size, page, cold, warm, target, failures in rows:

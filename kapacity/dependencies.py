@@ -24,12 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
-from scipy.optimize import nnls
 
 from kapacity.history import Series
+
+if TYPE_CHECKING:  # networkx and scipy load only where ratios are learned (not in workers)
+    import networkx as nx
 
 HOUR = 3600
 MIN_HOURS = 48
@@ -149,6 +151,8 @@ def _fit(target: tuple[int, int, np.ndarray], callers: list[tuple[int, int, np.n
     ok = ~np.isnan(y) & ~np.isnan(X).any(axis=1)
     if ok.sum() < need:
         return {}
+    from scipy.optimize import nnls
+
     y, X = y[ok], X[ok]
     scale = np.maximum(np.abs(X).max(axis=0), 1e-12)  # conditioning: columns to about 1
     coef, _ = nnls(X / scale, y, maxiter=50 * X.shape[1])
@@ -168,6 +172,8 @@ class Propagation:
 
 
 def sync_graph(systems: Iterable[str], ratios: Iterable[CallRatio]) -> nx.DiGraph:
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(sorted(systems))
     for r in sorted(ratios, key=lambda r: (r.caller, r.callee)):
@@ -178,6 +184,8 @@ def sync_graph(systems: Iterable[str], ratios: Iterable[CallRatio]) -> nx.DiGrap
 
 def propagate(graph: nx.DiGraph, surges: Mapping[str, float]) -> Propagation:
     """Carry entry-point surges (rps above their forecast peak) down synchronous edges."""
+    import networkx as nx
+
     graph = graph.copy()
     dropped: list[tuple[str, str]] = []
     while True:
@@ -205,6 +213,8 @@ def propagate(graph: nx.DiGraph, surges: Mapping[str, float]) -> Propagation:
 def classify(systems: Iterable[str], entry_points: Iterable[str],
              edges: Iterable[Edge]) -> dict[str, str]:
     """FLAS for entry points and everything they reach synchronously; Baseline otherwise."""
+    import networkx as nx
+
     graph = nx.DiGraph()
     graph.add_nodes_from(systems)
     graph.add_edges_from((e.caller, e.callee) for e in edges if e.kind == "sync")

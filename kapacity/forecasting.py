@@ -293,7 +293,7 @@ class _Engine:
                 spread = 3.0 * 1.4826 * np.maximum(mad, 0.05 * np.abs(med) + 1e-9)
                 S = np.clip(S, med - spread, med + spread)
             ok = ~np.isnan(S)
-            self._norm[key] = (np.where(ok, S, 0.0), ok.astype(float))
+            self._norm[key] = (np.where(ok, S, 0.0).astype(np.float32), ok)
         return self._norm[key]
 
     def shape_and_levels(self, m: int, p: ProfileParams) -> tuple[np.ndarray, np.ndarray]:
@@ -307,7 +307,7 @@ class _Engine:
         # explicit sums, not BLAS: threaded BLAS stalls on a busy machine
         wsum = (ok[:weeks] * weights[:, None]).sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            shape = (filled[:weeks] * weights[:, None]).sum(axis=0) / wsum
+            shape = (filled[:weeks] * weights[:, None]).sum(axis=0, dtype=float) / wsum
         shape[wsum == 0] = np.nan
         self._shape[key] = (shape, levels[:weeks])
         return self._shape[key]

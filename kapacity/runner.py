@@ -94,6 +94,7 @@ class SystemResult:
     series: list[SeriesResult] = field(default_factory=list)
     volume: tuple[int, int, np.ndarray] | None = None
     problems: list[str] = field(default_factory=list)
+    worker_peak_mb: float = 0.0  # peak resident memory of the process that computed it
 
 
 def encode_points(forecast: Forecast, levels: Sequence[float]) -> bytes:
@@ -144,7 +145,14 @@ def forecast_system(spec: SystemSpec, source: HistorySource, settings: RunSettin
             encode_points(shown, levels) if settings.store_points else b"",
             max(0.0, raw_flas - cap["peak_forecast_rps"])))
     result.volume = binned_volume(history.total)
+    result.worker_peak_mb = _peak_mb()
     return result
+
+
+def _peak_mb() -> float:
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 # -- executors ---------------------------------------------------------------------------
@@ -173,11 +181,14 @@ class ProcessExecutor:
     def __init__(self, workers: int) -> None:
         if not 1 <= workers <= 256:
             raise ParameterError(f"workers={workers} outside 1 to 256")
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.workers = workers
         self.name = f"processes:{workers}"
-        self._pool = ProcessPoolExecutor(workers)
+        # forkserver: workers start clean (no copy of this process's database session and
+        # imports) and load only what forecasting needs
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
 
     def map(self, tasks: Iterable[Task]) -> Iterator[SystemResult]:
         return _windowed(lambda t: self._pool.submit(_call, t), tasks, 2 * self.workers,
@@ -263,11 +274,13 @@ class RunReport:
     executor: str
     call_ratios: int = 0
     flas_systems: int = 0
+    worker_peak_mb: float = 0.0
 
     def __str__(self) -> str:
         return (f"run {self.run_id}: {self.stored_systems}/{self.systems} systems, {self.series} "
                 f"series stored, {len(self.errors)} problems, {self.call_ratios} call ratios, "
-                f"{self.flas_systems} FLAS systems, {self.seconds:.1f} s on {self.executor}")
+                f"{self.flas_systems} FLAS systems, {self.seconds:.1f} s on {self.executor}, "
+                f"worker peak {self.worker_peak_mb:.0f} MB")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -377,7 +390,8 @@ def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None =
     stored = sum(1 for r in results if r.series)
     return RunReport(run_id, len(specs), stored, writer.series, errors,
                      time.perf_counter() - started, runner.name, len(deps["ratios"]),
-                     sum(1 for v in deps["systems"].values() if v["traffic_class"] == "FLAS"))
+                     sum(1 for v in deps["systems"].values() if v["traffic_class"] == "FLAS"),
+                     max([0.0, *[r.worker_peak_mb for r in results]]))
 
 
 def ratios_as_rows(ratios: Iterable[CallRatio]) -> list[dict]:

@@ -115,13 +115,14 @@ def test_same_inputs_give_the_same_stored_bytes(catalog_engine, histories):
     assert stored(catalog_engine, first.run_id) == stored(catalog_engine, second.run_id)
 
 
-def test_dask_local_cluster_gives_identical_results(catalog_engine, histories):
-    pytest.importorskip("dask.distributed")
+@pytest.mark.parametrize("executor", ["processes:2", "dask:local:2"])
+def test_parallel_executors_give_identical_results(catalog_engine, histories, executor):
     local = run_catalog(catalog_engine, DirectorySource(histories[0]), settings=SETTINGS)
-    distributed = run_catalog(catalog_engine, DirectorySource(histories[0]), settings=SETTINGS,
-                              executor="dask:local:2")
-    assert distributed.executor == "dask:local:2"
-    assert stored(catalog_engine, local.run_id) == stored(catalog_engine, distributed.run_id)
+    parallel = run_catalog(catalog_engine, DirectorySource(histories[0]), settings=SETTINGS,
+                           executor=executor)
+    assert parallel.executor == executor
+    assert stored(catalog_engine, local.run_id) == stored(catalog_engine, parallel.run_id)
+    assert 0 < parallel.worker_peak_mb < 1000
 
 
 def test_unusable_history_stores_nothing_for_that_system(catalog_engine, histories, tmp_path):
