@@ -81,7 +81,7 @@ def heatmap(frame: pd.DataFrame, *, unit_title: str, select: bool = True, height
     text = base.mark_text(fontSize=11).encode(
         text=alt.Text("score:Q", format=".0f"),
         color=alt.condition(alt.datum.score < 60, alt.value("white"), alt.value("black")))
-    return (rect + text).properties(width=alt.Step(88), height=height or 70 + 28 * len(order))
+    return (rect + text).properties(width=alt.Step(96), height=height or 70 + 28 * len(order))
 
 
 def score_bars(frame: pd.DataFrame, *, label: str = "name", height: int | None = None,

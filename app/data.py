@@ -26,7 +26,8 @@ from app import queries
 from app.settings import AppSettings, load_settings
 from storage import get_engine
 
-TTL = load_settings().cache_ttl
+TTL = load_settings().cache_ttl  # catalog, reviews, requests: may change at any moment
+RUN_TTL = 3600  # what belongs to one complete run never changes: keep it an hour
 LEVEL_ORDER = ("company", "domain", "group", "team", "system")
 
 
@@ -76,10 +77,29 @@ def latest_run(url: str) -> int | None:
     """The newest complete run; re-read every few seconds so new runs show at once."""
     if not schema_ready(url):
         return None
-    return readiness.latest_run_id(engine(url))
+    run_id = readiness.latest_run_id(engine(url))
+    if run_id is not None:
+        _same_database(url, run_id)
+    return run_id
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_resource(show_spinner=False)
+def _run_stamps() -> dict:
+    return {}
+
+
+def _same_database(url: str, run_id: int) -> None:
+    """Run-keyed results are kept an hour; if the database behind the URL was rebuilt (the
+    same run id now started at another time), forget everything cached."""
+    stamp = queries.run_started(engine(url), run_id)
+    seen = _run_stamps()
+    if seen.get((url, run_id), stamp) != stamp:
+        seen.clear()
+        st.cache_data.clear()
+    seen[(url, run_id)] = stamp
+
+
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def unit_scores(url: str, run_id: int, level: str, parent: str | None = None) -> pd.DataFrame:
     """Scores of every unit at a level in a run, worst first (precomputed snapshots)."""
     rows = readiness.scores(engine(url), level, run_id=run_id, parent=parent)
@@ -90,13 +110,13 @@ def unit_scores(url: str, run_id: int, level: str, parent: str | None = None) ->
     return frame.drop(columns=["confidence"])
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def company(url: str, run_id: int) -> dict | None:
     rows = readiness.scores(engine(url), "company", run_id=run_id)
     return rows[0] if rows else None
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def score_history(url: str, run_id: int, level: str = "company", key: str = "company") -> pd.DataFrame:
     """A unit's score per run, oldest first (``run_id`` only keys the cache)."""
     rows = readiness.history(engine(url), level, key)
@@ -108,14 +128,14 @@ def progress(url: str, run_id: int) -> dict | None:
     return readiness.progress(engine(url))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def previous_run(url: str, run_id: int) -> int | None:
     runs = score_history(url, run_id)["run_id"].tolist()
     earlier = [r for r in runs if r < run_id]
     return earlier[-1] if earlier else None
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def movers(url: str, run_id: int, since_run: int, limit: int = 15) -> pd.DataFrame:
     """Units whose score moved most between two runs, from the stored snapshots."""
     levels = LEVEL_ORDER[1:]
@@ -184,7 +204,7 @@ def teams_under(url: str, level: str, key: str) -> set[str]:
     return teams
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def system_scores(url: str, run_id: int) -> pd.DataFrame:
     """Every system's score in a run joined with its catalog entry, worst first."""
     scored = pd.DataFrame(queries.score_rows(engine(url), run_id, ("system",)),
@@ -223,7 +243,7 @@ def rule_catalog() -> pd.DataFrame:
                                        "waivable", "points", "version", "due"])
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def category_heatmap(url: str, run_id: int, domain: str | None = None) -> pd.DataFrame:
     """Score (share of points earned) per unit and rule category: domains, or a domain's groups.
 
@@ -254,12 +274,12 @@ def category_heatmap(url: str, run_id: int, domain: str | None = None) -> pd.Dat
     return grouped
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def explain(url: str, run_id: int, system_id: str) -> dict:
     return readiness.explain(engine(url), system_id, ruleset(), run_id=run_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def results_of(url: str, run_id: int, system_id: str) -> pd.DataFrame:
     frame = pd.DataFrame(queries.system_results(engine(url), run_id, system_id),
                          columns=["rule_id", "status", "credit", "weight", "earned", "counted", "message",
@@ -270,7 +290,7 @@ def results_of(url: str, run_id: int, system_id: str) -> pd.DataFrame:
     return frame
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def rule_stats(url: str, run_id: int) -> pd.DataFrame:
     """Per rule: systems per status and the pass rate over results that count."""
     counts = pd.DataFrame(queries.rule_status_counts(engine(url), run_id), columns=["rule_id", "status", "systems"])
@@ -285,7 +305,7 @@ def rule_stats(url: str, run_id: int) -> pd.DataFrame:
     return table.reset_index()
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def failing_systems(url: str, run_id: int, rule_id: str) -> pd.DataFrame:
     frame = pd.DataFrame(queries.rule_results(engine(url), run_id, rule_id),
                          columns=["system_id", "status", "message", "points_lost", "evidence"])
@@ -386,7 +406,7 @@ def kapacity_run(url: str) -> int | None:
     return kap.latest_run_id(engine(url))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def capacity_table(url: str, kap_run: int, services: bool = False) -> pd.DataFrame:
     """Forecast Baseline/FLAS capacity per system (and service), with week-over-week growth."""
     rows = kapacity().system_capacity(engine(url), run_id=kap_run, services=services)
@@ -409,7 +429,7 @@ def _to_times(values: pd.Series) -> pd.Series:
     return parsed.dt.tz_localize(None)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def forecast(url: str, kap_run: int, system_id: str, service: str | None = None) -> pd.DataFrame:
     """A stored forecast in requests per second: timestamp, forecast, p90, p99."""
     kap = kapacity()
@@ -515,6 +535,12 @@ def sale_platform(url: str) -> dict:
     return flashsales().purchase_flow_capacity(engine(url)).as_dict()
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def sale_overrides(url: str, at: datetime) -> list[dict]:
+    """Merchant overrides in force at ``at`` (the minute), as the rate-limit export has them."""
+    return [_plain(o) for o in flashsales().effective_limits(engine(url), at).overrides]
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sale_unmanaged(url: str, at: datetime) -> dict:
     fs = flashsales()
@@ -528,7 +554,7 @@ def ratelimit_team(url: str) -> set[str]:
 
 
 def forget_flashsales() -> None:
-    for cached in (sale_requests, sale_request, sale_merchants, sale_platform, sale_unmanaged):
+    for cached in (sale_requests, sale_request, sale_merchants, sale_platform, sale_unmanaged, sale_overrides):
         cached.clear()
 
 

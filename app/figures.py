@@ -11,7 +11,7 @@ import streamlit as st
 
 from app import charts, data
 
-TTL = data.TTL
+TTL = data.RUN_TTL  # every chart here is keyed by a run
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
@@ -49,7 +49,7 @@ def rule_status(url: str, run_id: int, rule_ids: tuple[str, ...]) -> dict:
     return charts.spec(charts.status_bars(long))
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
+@st.cache_data(ttl=data.TTL, show_spinner=False)  # announced sales may change at any moment
 def forecast(url: str, kap_run: int, system_id: str, service: str | None, baseline: float, flas: float,
              height: int) -> dict:
     prediction = data.forecast(url, kap_run, system_id, service)

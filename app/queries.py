@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, inspect, select
 from sqlalchemy.engine import Engine
 
-from readiness.models import Group, RuleResult, ScoreSnapshot, System, Team
+from readiness.models import EvaluationRun, Group, RuleResult, ScoreSnapshot, System, Team
 
 FAILING = ("fail", "no_data", "expired", "pending_review", "error")
 
@@ -105,3 +105,10 @@ def system_catalog(engine: Engine) -> list[dict]:
              .where(System.retired == False).order_by(System.system_id))  # noqa: E712
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def run_started(engine: Engine, run_id: int) -> str | None:
+    """When a run started (identifies the run across a rebuilt database)."""
+    with engine.connect() as connection:
+        value = connection.execute(select(EvaluationRun.started_at).where(EvaluationRun.id == run_id)).scalar()
+    return None if value is None else str(value)

@@ -26,13 +26,12 @@ STATUS_COLORS = {"submitted": "gray", "under_review": "gray", "increase_requeste
                  "no_change_needed": "green", "scheduled": "blue", "live": "violet", "completed": "gray",
                  "rejected": "red", "cancelled": "gray"}
 
-platform = data.sale_platform(url)
+overrides = data.sale_overrides(url, now.replace(second=0, microsecond=0))
 cols = st.columns(4)
 cols[0].metric("Requests", len(requests))
 cols[1].metric("Waiting for the rate-limit team", int((requests["status"] == "increase_requested").sum()))
-cols[2].metric("FLAS capacity of the purchase flow", "-" if platform["capacity_rps"] is None
-               else f"{platform['capacity_rps']:,.1f} req/s", help=f"bottleneck: {platform['bottleneck'] or '-'}")
-cols[3].metric("Live or scheduled", int(requests["status"].isin(["live", "scheduled"]).sum()))
+cols[2].metric("Live or scheduled", int(requests["status"].isin(["live", "scheduled"]).sum()))
+cols[3].metric("Overrides in force", len(overrides), help="Temporary merchant limits in the rate-limit export now")
 
 VIEWS = ["Queue", "New request", "Overrides timeline", "Limits and unmanaged sales"]
 wanted_view = ui.query_param("view")
@@ -212,6 +211,9 @@ if view == "Overrides timeline":
 
 # ------------------------------------------------------------------ limits and unmanaged
 if view == "Limits and unmanaged sales":
+    platform = data.sale_platform(url)
+    st.metric("FLAS capacity of the purchase flow", "-" if platform["capacity_rps"] is None
+              else f"{platform['capacity_rps']:,.1f} req/s", help=f"bottleneck: {platform['bottleneck'] or '-'}")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Category rate limits**")

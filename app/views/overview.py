@@ -47,36 +47,35 @@ else:
     cols[3].metric("Projected 100%", "-")
 cols[4].metric("Systems", f"{company['systems']:,}", help="Systems in service, evaluated in this run")
 
-st.subheader("Score over time")
-if len(history) >= 1:
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Score over time")
     st.vega_lite_chart(figures.score_trend(url, run_id), width="stretch")
     st.caption("Solid: company score per run. Dashed blue: the straight path to the target by the deadline. "
                "Dotted: the projection at the recent pace, ending at the projected date.")
-
-left, right = st.columns([3, 2], gap="large")
-with left:
-    st.subheader("Where the points are: domain × category")
-    heat = data.category_heatmap(url, run_id)
-    if heat.empty:
-        ui.empty("No scored results in this run")
-    else:
-        event = st.vega_lite_chart(figures.domain_heatmap(url, run_id), width="content",
-                                on_select="rerun", key="heat", selection_mode="cell")
-        picked = (event.selection.get("cell") or []) if event else []
-        if picked:
-            st.switch_page(ui.UNITS, query_params={"level": "domain", "key": picked[0]["unit"]})
-        st.caption("Share of rule points earned per domain and category; click a cell to open the domain.")
 with right:
     st.subheader("Worst domains")
     domains = data.unit_scores(url, run_id, "domain")
-    for row in domains.head(8).itertuples():
+    for row in domains.head(5).itertuples():
         ui.link_unit("domain", row.key, row.name, score=row.score)
-    st.page_link(ui.UNITS, label="All domains, groups and teams", icon=":material/arrow_forward:")
-
+    st.page_link(ui.UNITS, label="All domains", icon=":material/arrow_forward:")
     st.subheader("Worst systems")
     worst = data.system_scores(url, run_id)
-    for row in worst.head(8).itertuples():
+    for row in worst.head(5).itertuples():
         ui.link_system(row.system_id, row.name, score=row.score)
+
+st.subheader("Where the points are: domain × category")
+heat = data.category_heatmap(url, run_id)
+if heat.empty:
+    ui.empty("No scored results in this run")
+else:
+    event = st.vega_lite_chart(figures.domain_heatmap(url, run_id), width="content",
+                               on_select="rerun", key="heat", selection_mode="cell")
+    picked = (event.selection.get("cell") or []) if event else []
+    if picked:
+        st.switch_page(ui.UNITS, query_params={"level": "domain", "key": picked[0]["unit"]})
+    st.caption("Share of rule points earned per domain and rule category (empty: no rule of that category "
+               "applies there). Click a cell to open the domain.")
 
 st.subheader(f"Biggest movers since run {previous}" if previous else "Biggest movers")
 if previous is None:

@@ -1,0 +1,93 @@
+"""Login: demo logins generated from the catalog with bcrypt hashes, the password form, roles
+taken from the catalog and governance (never from the users file)."""
+
+from __future__ import annotations
+
+import yaml
+
+from app.users import DEMO_PASSWORDS, demo_users, read_users_file, write_users_file
+from storage import get_engine
+from tests.app.conftest import MAIN, no_exceptions, open_app, texts
+
+
+def _login(username: str, password: str):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    at.run()
+    at.text_input[0].set_value(username)
+    at.text_input[1].set_value(password)
+    next(b for b in at.button if b.label == "Log in").click().run()
+    return at
+
+
+def test_demo_logins_cover_every_role_with_real_catalog_people(demo_db):
+    engine = get_engine(demo_db)
+    users = {u.role: u for u in demo_users(engine)}
+    assert {"viewer", "owner", "architect", "readiness_team", "admin"} <= set(users)
+    import readiness
+
+    people = readiness.people(engine)
+    assert any(r.startswith("owner:") for r in people[users["owner"].username])
+    assert any(r.startswith("architect:") for r in people[users["architect"].username])
+    assert "readiness_team" in people[users["readiness_team"].username]
+    assert "admin" in people[users["admin"].username]
+    assert users["viewer"].username not in people
+
+
+def test_the_users_file_holds_bcrypt_hashes_never_passwords(demo_db, tmp_path):
+    path = tmp_path / "users.yaml"
+    users = demo_users(get_engine(demo_db))
+    write_users_file(path, users)
+    text = path.read_text()
+    assert all(u.password not in text for u in users)
+    config = read_users_file(path)
+    assert all(e["password"].startswith("$2") for e in config["credentials"]["usernames"].values())
+    assert len(config["cookie"]["key"]) >= 32
+
+
+def test_a_users_file_with_a_plain_password_is_refused_naming_the_field(tmp_path):
+    path = tmp_path / "users.yaml"
+    path.write_text(yaml.safe_dump({"cookie": {"name": "c", "key": "k" * 40},
+                                    "credentials": {"usernames": {"ana": {"name": "Ana", "password": "secret"}}}}))
+    try:
+        read_users_file(path)
+    except ValueError as exc:
+        assert "credentials.usernames.ana.password" in str(exc) and "bcrypt" in str(exc)
+    else:
+        raise AssertionError("a plain password was accepted")
+
+
+def test_the_login_page_lists_the_demo_logins_and_shows_no_data(app_env, demo_db):
+    app_env(demo_db)
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(MAIN), default_timeout=60).run()
+    no_exceptions(at)
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    assert "Demo logins" in texts(at)
+    assert "Company score" not in texts(at)
+
+
+def test_a_wrong_password_is_refused(app_env, demo_db):
+    app_env(demo_db)
+    at = _login("viewer", "not-the-password")
+    assert any("wrong" in e.value for e in at.error)
+    assert "Company score" not in texts(at)
+
+
+def test_a_demo_user_logs_in_and_gets_the_roles_of_the_catalog(app_env, demo_db):
+    app_env(demo_db)
+    owner = next(u for u in demo_users(get_engine(demo_db)) if u.role == "owner")
+    at = _login(owner.username, DEMO_PASSWORDS["owner"])
+    no_exceptions(at)
+    assert "Company score" in texts(at)
+    sidebar = "\n".join(str(e.value) for e in at.sidebar.caption)
+    assert "system owner" in sidebar
+
+
+def test_roles_follow_the_catalog_not_the_session(app_env, demo_db):
+    app_env(demo_db)
+    at = open_app("views/reviews.py", user="someone.unknown")
+    no_exceptions(at)
+    assert "You are a viewer" in texts(at)
