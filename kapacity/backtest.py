@@ -9,8 +9,9 @@ history before it):
 - ``mase``: MAE over the in-sample MAE of the weekly seasonal difference, mean
   over origins;
 - ``coverage`` per quantile level: share of actuals at or below that quantile;
-- ``daily_peak_error``: mean absolute percentage error of each day's peak
-  (point forecast's daily maximum vs the actual daily maximum);
+- ``daily_peak_error``: mean absolute percentage error of each day's peak: the
+  forecast's daily maximum times its calibrated ``peak_factor`` (1 for models
+  without one) vs the actual daily maximum;
 - ``under_provisioned_share``: share of intervals where actual demand exceeded
   the Baseline capacity computed at the origin;
 - ``over_provisioning_ratio``: Baseline capacity over the actual peak rate, mean
@@ -139,7 +140,7 @@ def backtest(series: Series, model: Model, *, h: int, origins: int, spacing: int
         result.origins.append(OriginResult(
             m, float(err.mean()), float(naive_err.mean()),
             float(err.mean() / scale) if scale and scale > 0 else math.nan, coverage,
-            _daily_peak_errors(series, m, actual, f), under / ok.sum(),
+            _daily_peak_errors(series, m, actual, f * forecast.peak_factor), under / ok.sum(),
             cap / peak if peak > 0 else math.nan, forecast.model))
         result.abs_error += float(err.sum())
         result.naive_abs_error += float(naive_err.sum())

@@ -224,6 +224,8 @@ def capacity(series: Series, forecast: Forecast, settings: CapacitySettings,
                         "horizon (known flash sales excluded)",
             "quantile": settings.quantile,
             "peak_forecast_at": fmt(np.array([forecast.start + peak_i * step]))[0],
+            "peak_factor": forecast.peak_factor,
+            "expected_peak_interval_rps": _r(peak_rps * forecast.peak_factor),
             "flas": "largest of: historical surge ratio x forecast peak, forecast with declared "
                     "flash sales, Baseline; times (1 + safety_buffer)",
             "flas_driver": driver,

@@ -60,6 +60,7 @@ class Forecast:
     model: str
     params: dict = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    peak_factor: float = 1.0  # actual daily peak over the forecast's daily maximum (calibrated)
 
     @property
     def h(self) -> int:
@@ -179,7 +180,8 @@ class SeasonalNaive:
                   for m, k in _calibration_origins(history, h) if m >= P]
         quantiles = _Calibration.fit(errors, levels).apply(mean)
         return Forecast(history.name, history.end + history.step, history.step, history.tz,
-                        _clip(mean), quantiles, self.alias, {"season": self.season})
+                        _clip(mean), quantiles, self.alias, {"season": self.season},
+                        peak_factor=peak_factor(errors, history.per_day))
 
 
 # -- the seasonal profile model ---------------------------------------------------------------
@@ -583,7 +585,8 @@ class SeasonalProfile:
         errors = _validation_errors(engine, self.params, _calibration_origins(history, h))
         quantiles = _Calibration.fit(errors, levels).apply(mean)
         return Forecast(history.name, history.end + history.step, history.step, history.tz,
-                        _clip(mean), quantiles, self.alias, self.params.as_dict())
+                        _clip(mean), quantiles, self.alias, self.params.as_dict(),
+                        peak_factor=peak_factor(errors, history.per_day))
 
 
 # -- choosing parameters ----------------------------------------------------------------------
@@ -726,7 +729,8 @@ class AutoProfile:
         used = {**used, "selected_by": self.alias, "validation_mae": _round(score),
                 "naive_validation_mae": _round(naive_score)}
         return Forecast(history.name, history.end + history.step, history.step, history.tz,
-                        _clip(mean), quantiles, model, used, tuple(notes))
+                        _clip(mean), quantiles, model, used, tuple(notes),
+                        peak_factor=peak_factor(errors, history.per_day))
 
     def _search(self, engine: _Engine, validation: list[tuple[int, int]],
                 history: Series) -> tuple[ProfileParams, float]:
@@ -812,6 +816,24 @@ class _Calibration:
             out[q] = _clip(band)
             floor = out[q]
         return out
+
+
+def peak_factor(errors: list[tuple[np.ndarray, np.ndarray]], per_day: int) -> float:
+    """Median ratio of each day's actual peak to the forecast's daily maximum, out of sample.
+
+    A smooth forecast's daily maximum sits below the noisy actual peak (at minute
+    resolution, well below); this factor turns it into a forecast of the daily peak.
+    """
+    ratios = []
+    for actual, f in errors:
+        for d in range(actual.size // per_day):
+            a, g = actual[d * per_day:(d + 1) * per_day], f[d * per_day:(d + 1) * per_day]
+            ok = ~np.isnan(a)
+            if ok.sum() >= 0.8 * per_day and g[ok].max() > 0:
+                ratios.append(float(a[ok].max() / g[ok].max()))
+    if len(ratios) < 3:
+        return 1.0
+    return round(float(np.clip(np.median(ratios), 0.5, 5.0)), 4)
 
 
 def _conformal_quantile(z: np.ndarray, q: float) -> float:
