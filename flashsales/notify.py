@@ -83,7 +83,8 @@ class Sender:
         if not client.add(url):
             return "apprise does not accept this URL (unknown scheme or bad syntax)"
         with apprise.LogCapture(level=apprise.logging.WARNING) as log:
-            ok = client.notify(title=subject, body=body)
+            # Plain text: messages are line-based figures, and e-mail would otherwise join the lines.
+            ok = client.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
             captured = log.getvalue().strip()
         if ok:
             return None

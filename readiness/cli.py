@@ -145,8 +145,14 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
 def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: FailUnder = None,
               fmt: FormatOption = Format.table):
     """Evaluate every system against the rule pack and store the run."""
+    from readiness.serve import evaluation_lock
+
     engine = _engine(db)
-    report = run_evaluation(engine, rules_dirs=rules_dir or [])
+    with evaluation_lock(engine) as taken:
+        if not taken:
+            _say("error: another evaluation is running (readiness serve or another evaluate); try again when it ends")
+            raise typer.Exit(1)
+        report = run_evaluation(engine, rules_dirs=rules_dir or [])
     summary = {"run_id": report.run_id, "systems": report.systems, "results": report.results,
                "errors": report.errors, "company_score": report.company.score,
                "points_outstanding": report.company.outstanding, "statuses": report.status_counts,

@@ -150,6 +150,16 @@ def _latest_hashes(session, source: str) -> dict[str, str]:
 
 def _record_status(engine: Engine, source: str, now: datetime, *, error: str | None,
                    systems: int, success: bool = False) -> None:
+    for attempt in range(3):  # two first collections of a source may both insert its row
+        try:
+            return _write_status(engine, source, now, error=error, systems=systems, success=success)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+
+
+def _write_status(engine: Engine, source: str, now: datetime, *, error: str | None,
+                  systems: int, success: bool) -> None:
     with session_scope(engine) as session:
         status = session.get(SourceStatus, source) or SourceStatus(source=source, last_attempt_at=now)
         status.last_attempt_at = now

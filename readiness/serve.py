@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import importlib
 import logging
 import signal
 import threading
@@ -188,32 +187,18 @@ def _resolve_paths(config: ServeConfig, base: Path) -> ServeConfig:
 
 
 CYCLE_HOOKS = "peak_readiness.cycle_hooks"
-# Until the contexts register their hooks as entry points, these known ones are looked up by name
-# (readiness never imports them: a missing package or function means "no hook").
-DEFAULT_HOOKS = {"flashsales": ("flashsales.service", "advance"), "forecasts": ("kapacity", "refresh_forecasts")}
 
 
 def cycle_hooks() -> list[tuple[str, Callable]]:
     """Steps other contexts run in each cycle before collection, called ``hook(engine, now=now)``
     in name order: ``flashsales`` ends overrides whose time is up, ``forecasts`` refreshes Kapacity.
 
-    Registered under the entry-point group ``peak_readiness.cycle_hooks``; when none is
-    registered, the known functions above are used if their packages offer them.
+    Registered under the entry-point group ``peak_readiness.cycle_hooks`` (pyproject.toml),
+    so readiness never imports the contexts downstream of it.
     """
     from importlib.metadata import entry_points
 
-    registered = sorted(entry_points(group=CYCLE_HOOKS), key=lambda e: e.name)
-    if registered:
-        return [(ep.name, ep.load()) for ep in registered]
-    hooks = []
-    for name, (module, attribute) in sorted(DEFAULT_HOOKS.items()):
-        try:
-            hook = getattr(importlib.import_module(module), attribute, None)
-        except ImportError:
-            hook = None
-        if hook is not None:
-            hooks.append((name, hook))
-    return hooks
+    return [(ep.name, ep.load()) for ep in sorted(entry_points(group=CYCLE_HOOKS), key=lambda e: e.name)]
 
 
 def build_sources(config: ServeConfig) -> list[FactSource]:

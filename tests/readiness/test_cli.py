@@ -146,3 +146,18 @@ def test_bad_catalog_exits_1_naming_the_place_and_writes_nothing(tmp_path):
     assert "systems[0] (record S1): field team: unknown team 'ghost'" in result.stderr
     score = subprocess.run([sys.executable, "-m", "readiness.cli", "score", "--db", db], capture_output=True, text=True)
     assert score.returncode == 1 and "no evaluation run yet" in score.stderr
+
+
+def test_evaluate_refuses_while_another_evaluation_holds_the_lock(demo_db, tmp_path):
+    import shutil
+
+    from readiness.serve import evaluation_lock
+    from storage import get_engine
+
+    db = f"sqlite:///{tmp_path / 'copy.db'}"
+    shutil.copy(demo_db.removeprefix("sqlite:///"), tmp_path / "copy.db")
+    with evaluation_lock(get_engine(db)) as taken:
+        assert taken
+        result = cli("evaluate", db=db)
+    assert result.exit_code == 1 and "another evaluation is running" in result.output
+    assert cli("evaluate", db=db).exit_code == 0
