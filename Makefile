@@ -29,7 +29,10 @@ demo-data: install
 	done
 
 app: install
-	PEAK_DATABASE_URL=$(DB) $(BIN)/streamlit run app/main.py --server.headless true --server.port 8501
+	@$(BIN)/python -m app.users --db $(DB)
+	@echo "Dashboard: http://localhost:8501  (Ctrl-C to stop)"
+	PEAK_DATABASE_URL=$(DB) $(BIN)/streamlit run app/main.py --server.headless true --server.port 8501 \
+	  --browser.gatherUsageStats false
 
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
