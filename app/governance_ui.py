@@ -57,7 +57,7 @@ def reviews_table(rows: list[dict], *, show_system: bool = True) -> None:
         for r in rows])
     if not show_system:
         frame = frame.drop(columns=["system"])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(ui.colour_column(frame, "state", REVIEW_BADGES), hide_index=True, width="stretch")
 
 
 def waivers_table(rows: list[dict], *, show_system: bool = True) -> None:
@@ -70,7 +70,7 @@ def waivers_table(rows: list[dict], *, show_system: bool = True) -> None:
         "reason": w["reason"]} for w in rows])
     if not show_system:
         frame = frame.drop(columns=["system"])
-    st.dataframe(frame, hide_index=True, width="stretch")
+    st.dataframe(ui.colour_column(frame, "state", WAIVER_BADGES), hide_index=True, width="stretch")
 
 
 def answer_form(user: User, system_id: str, rule_id: str, *, key: str) -> None:

@@ -101,3 +101,16 @@ def chart(figure, **kwargs):
     from app.charts import spec
 
     return st.vega_lite_chart(spec(figure), **kwargs)
+
+
+TEXT_COLORS = {"green": "#1a7f37", "blue": "#1f5fbf", "orange": "#b35900", "red": "#c62828", "violet": "#6a3d9a",
+               "gray": "#6b6b6b"}
+
+
+def colour_column(frame: pd.DataFrame, column: str, badges: dict[str, str]):
+    """A Styler painting ``column``'s text by value (status, state, verdict), for st.dataframe."""
+    def paint(value) -> str:
+        key = str(value).replace(" ", "_")
+        color = TEXT_COLORS.get(badges.get(key, badges.get(str(value), "")), "")
+        return f"color: {color}; font-weight: 600" if color else ""
+    return frame.style.map(paint, subset=[column])

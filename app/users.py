@@ -96,6 +96,7 @@ def _worst_system(engine: Engine, systems: dict) -> object | None:
         ranked = readiness.scores(engine, "system")
     except readiness.NotFound:
         ranked = []
+    ranked.sort(key=lambda row: (row["score"], -row["points_outstanding"], row["key"]))  # as the Overview ranks
     for row in ranked:
         if row["key"] in systems and row["score"] < 100:
             return systems[row["key"]]

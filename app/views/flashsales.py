@@ -45,7 +45,8 @@ if view == "Queue":
     else:
         table = requests.assign(window=[f"{a:%Y-%m-%d %H:%M} → {b:%m-%d %H:%M} UTC" for a, b in
                                         zip(requests["starts_at"], requests["ends_at"], strict=True)])
-        st.dataframe(table.sort_values("id", ascending=False), hide_index=True, width="stretch",
+        st.dataframe(ui.colour_column(table.sort_values("id", ascending=False), "status", STATUS_COLORS),
+                     hide_index=True, width="stretch",
                      column_order=["id", "status", "merchant_name", "category", "window", "expected_peak_rpm",
                                    "expected_multiplier", "proposed_limit_rpm", "granted_limit_rpm", "reporter"],
                      column_config={"expected_peak_rpm": st.column_config.NumberColumn("peak rpm", format="%.0f"),

@@ -66,7 +66,7 @@ with tabs[0]:
         if open_items.empty:
             st.success("Every team-managed check of your systems is approved.")
         else:
-            st.dataframe(open_items, hide_index=True, width="stretch")
+            st.dataframe(ui.colour_column(open_items, "status", ui.STATUS_BADGES), hide_index=True, width="stretch")
             pick = st.selectbox("Answer", list(range(len(open_items))), key="answer_pick",
                                 format_func=lambda i: f"{open_items.iloc[i]['system']} · {open_items.iloc[i]['check']} "
                                                       f"({open_items.iloc[i]['status']})")

@@ -26,9 +26,10 @@ if catalog.empty:
 names = dict(zip(catalog["system_id"], catalog["name"], strict=True))
 wanted = ui.query_param("id")
 ids = catalog["system_id"].tolist()
-if wanted not in names:
+if wanted not in names:  # no system asked for: the user's own worst system, else the company's
     worst = data.system_scores(url, run_id)
-    wanted = worst.iloc[0]["system_id"] if not worst.empty else ids[0]
+    own = worst[worst["team"].isin(user.teams)] if user is not None and user.teams else worst.iloc[0:0]
+    wanted = (own if not own.empty else worst).iloc[0]["system_id"] if not worst.empty else ids[0]
 if len(ids) > PICKER_LIMIT:  # a large estate: search first, then pick among the matches
     search = st.text_input("Find a system (id or part of its name)", key="system_search").strip().lower()
     if search:
@@ -118,7 +119,7 @@ with left:
         ui.empty("No results for this system in the latest run")
     else:
         table = results.assign(status=results["status"].map(lambda s: ui.STATUS_LABELS.get(s, s)))
-        st.dataframe(table, hide_index=True, width="stretch",
+        st.dataframe(ui.colour_column(table, "status", ui.STATUS_BADGES), hide_index=True, width="stretch",
                      column_order=["status", "rule_id", "title", "category", "severity", "earned", "weight", "basis",
                                    "message"],
                      column_config={"earned": st.column_config.NumberColumn("points", format="%.1f"),
