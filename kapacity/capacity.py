@@ -108,10 +108,13 @@ def largest_ramps(series: Series, settings: CapacitySettings, top: int = 3) -> t
         return [], how
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(valid, (nxt / prv) / (e_next / e_prev), -np.inf)
-    order = np.argsort(-ratio, kind="stable")
+    # the top candidates only (a full sort of every minute is wasted work); ties keep time order
+    top_n = min(ratio.size, 2000)
+    candidates = np.argpartition(-ratio, top_n - 1)[:top_n] if top_n < ratio.size else np.arange(ratio.size)
+    order = candidates[np.lexsort((candidates, -ratio[candidates]))]
     picked: list[Ramp] = []
     gap = max(1, 3600 // step)
-    for i in order[:10_000]:
+    for i in order:
         if not np.isfinite(ratio[i]) or len(picked) >= top:
             break
         start = lo + int(t[i])
