@@ -122,9 +122,10 @@ def unit_history(history: pd.DataFrame, *, height: int = 220) -> alt.Chart:
 
 def perf_runs(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart:
     """Headline figure per run over time, coloured by verdict."""
-    data = frame.assign(figure=frame["breaking_point_rps"].fillna(frame["achieved_rps"]))
+    figure = pd.to_numeric(frame["breaking_point_rps"], errors="coerce")
+    data = frame.assign(figure=figure.fillna(pd.to_numeric(frame["achieved_rps"], errors="coerce")))
     return alt.Chart(data).mark_circle(size=90).encode(
-        x=alt.X("started_at:T", title=None),
+        x=alt.X("started_at:T", title=None, axis=alt.Axis(format="%b %d %H:%M")),
         y=alt.Y("figure:Q", title="sustained / achieved req/s"),
         color=alt.Color("verdict:N", scale=alt.Scale(domain=["pass", "fail", "invalid", "error", "timeout", "interrupted"],
                                                      range=["#1a9850", "#d73027", "#fdae61", "#762a83", "#f46d43", "#878787"])),
@@ -148,19 +149,28 @@ def breaking_vs_forecast(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart
     return (bars + ticks).properties(height=max(height, 22 * len(frame)))
 
 
+SALE_COLORS = {"increase_requested": "#f4a582", "approved": "#4575b4", "scheduled": "#74add1", "live": "#762a83",
+               "completed": "#bababa", "no_change_needed": "#1a9850", "rejected": "#d73027", "cancelled": "#878787"}
+
+
 def timeline(frame: pd.DataFrame, *, start: str, end: str, label: str, color: str, height: int | None = None,
-             now: datetime | None = None) -> alt.Chart:
-    """Bars from start to end per row (rate-limit overrides, flash sales)."""
-    chart = alt.Chart(frame).mark_bar(cornerRadius=3).encode(
-        x=alt.X(f"{start}:T", title=None), x2=f"{end}:T",
-        y=alt.Y(f"{label}:N", title=None),
-        color=alt.Color(f"{color}:N"),
+             now: datetime | None = None, text: str | None = None) -> alt.Chart:
+    """Bars from start to end per row (rate-limit overrides, flash sales), labelled with ``text``."""
+    base = alt.Chart(frame).encode(
+        x=alt.X(f"{start}:T", title=None, axis=alt.Axis(format="%b %d %H:%M")), y=alt.Y(f"{label}:N", title=None))
+    chart = base.mark_bar(cornerRadius=3, height=18).encode(
+        x2=f"{end}:T",
+        color=alt.Color(f"{color}:N", scale=alt.Scale(domain=list(SALE_COLORS), range=list(SALE_COLORS.values())),
+                        title=color),
         tooltip=[alt.Tooltip(c) for c in frame.columns if not c.startswith("_")],
     )
+    if text:
+        chart = chart + base.mark_text(align="left", dx=4, fontSize=11).encode(x=f"{end}:T", text=f"{text}:N")
     if now is not None:
-        rule = alt.Chart(pd.DataFrame({"now": [now]})).mark_rule(color="black", strokeDash=[3, 3]).encode(x="now:T")
+        rule = alt.Chart(pd.DataFrame({"now": [now], "label": ["now"]})).mark_rule(
+            color="black", strokeDash=[3, 3]).encode(x="now:T", tooltip=["label:N"])
         chart = chart + rule
-    return chart.properties(height=height or max(100, 24 * frame[label].nunique()))
+    return chart.properties(height=height or 40 + 34 * frame[label].nunique())
 
 
 def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: dict[str, float] | None = None,

@@ -326,7 +326,8 @@ def rule_doc(rule_id: str) -> str | None:
         path = Path(folder) / f"{rule_id}.md"
         if path.is_file():
             text = re.sub(r"<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S).strip()
-            return re.sub(r"\A# [^\n]*\n", "", text).strip()
+            text = re.sub(r"\A# [^\n]*\n", "", text).strip()
+            return re.sub(r"^(#{1,4}) ", lambda m: "#" * (len(m.group(1)) + 2) + " ", text, flags=re.M)
     return None
 
 

@@ -203,10 +203,12 @@ if view == "Overrides timeline":
     else:
         frame = going.assign(
             sale=[f"#{i} {n}" for i, n in zip(going["id"], going["merchant_name"], strict=True)],
-            limit_rpm=going["granted_limit_rpm"].fillna(going["proposed_limit_rpm"]))
-        frame = frame[["sale", "status", "category", "starts_at", "ends_at", "limit_rpm"]]
-        ui.chart(charts.timeline(frame, start="starts_at", end="ends_at", label="sale", color="status", now=now),
-                        width="stretch")
+            limit_rpm=pd.to_numeric(going["granted_limit_rpm"], errors="coerce").fillna(
+                pd.to_numeric(going["proposed_limit_rpm"], errors="coerce")))
+        frame = frame[["sale", "status", "category", "starts_at", "ends_at", "limit_rpm"]].assign(
+            limit=[f"{v:,.0f} rpm" for v in frame["limit_rpm"]])
+        ui.chart(charts.timeline(frame, start="starts_at", end="ends_at", label="sale", color="status", now=now,
+                                 text="limit"), width="stretch")
         st.caption("Granted overrides (and proposals waiting for the rate-limit team) over each sale's window; "
                    "the dashed line is now. Overrides end on their own at the sale's end.")
 

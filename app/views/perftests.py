@@ -26,7 +26,8 @@ ui.chart(charts.perf_runs(shown), width="stretch")
 
 st.subheader("Latest verdict per system and test type")
 matrix = latest.pivot_table(index="system_id", columns="test_type", values="verdict", aggfunc="first").fillna("")
-st.dataframe(matrix, width="stretch")
+st.dataframe(matrix.style.map(lambda v: f"color: {ui.TEXT_COLORS.get(ui.VERDICT_BADGES.get(v, ''), '')}; "
+                                        "font-weight: 600" if v in ui.VERDICT_BADGES else ""), width="stretch")
 
 overload = latest[(latest["test_type"] == "overload") & latest["breaking_point_rps"].notna()]
 if not overload.empty:
@@ -44,7 +45,7 @@ st.dataframe(table, hide_index=True, width="stretch",
              column_order=["run_id", "started_at", "system_id", "test_type", "verdict", "target_rps", "peak_rps",
                            "achieved_rps", "p95_ms", "p99_ms", "error_rate", "breaking_point_rps", "broke_at_rps",
                            "time_to_recovery_s", "reasons"],
-             column_config={"error_rate": st.column_config.NumberColumn(format="%.2%"),
+             column_config={"error_rate": st.column_config.NumberColumn(format="percent"),
                             "started_at": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")})
 if system != "all":
     ui.link_system(system)

@@ -38,6 +38,11 @@ if level is None:
     with right:
         for row in domains.itertuples():
             ui.link_unit("domain", row.key, row.name, score=row.score)
+    st.dataframe(domains.assign(automated=100 * domains["automated"]), hide_index=True, width="stretch",
+                 column_order=["name", "score", "points_outstanding", "systems", "failing_rules", "automated"],
+                 column_config={"score": ui.score_column(), "points_outstanding": st.column_config.NumberColumn(
+                     "points outstanding", format="%.0f"), "failing_rules": "rules short of full credit",
+                     "automated": st.column_config.NumberColumn("automated evidence", format="%.0f%%")})
     st.stop()
 
 snapshots = data.unit_scores(url, run_id, level)

@@ -41,6 +41,61 @@ def writable_demo(demo_db, tmp_path) -> str:
     return f"sqlite:///{target}"
 
 
+@pytest.fixture(scope="session")
+def full_demo(demo_db, tmp_path_factory):
+    """The demo organisation with every context's data (read-only for tests): a Kapacity run over
+    synthetic histories, flashsales' demo with one request, one stored k6 load test.
+
+    Built once per test run even with xdist: the workers share a folder and a lock."""
+    import fcntl
+    import os
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = shared / "app-full-demo"
+    with open(shared / "app-full-demo.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "done").exists():
+            folder.mkdir(exist_ok=True)
+            _build_full_demo(demo_db, folder)
+            (folder / "done").touch()
+    return f"sqlite:///{folder / 'demo.db'}", folder / "histories"
+
+
+def _build_full_demo(demo_db: str, folder: Path) -> None:
+    import datetime as dt
+    import subprocess
+    import sys
+
+    shutil.copyfile(demo_db.removeprefix("sqlite:///"), folder / "demo.db")
+    url = f"sqlite:///{folder / 'demo.db'}"
+
+    def cli(*argv: str) -> None:
+        done = subprocess.run([sys.executable, "-m", *argv, "--db", url], capture_output=True, text=True,
+                              timeout=600, cwd=folder)
+        assert done.returncode in (0, 3), f"{argv}: {done.stderr[-2000:]}"
+
+    cli("kapacity.cli", "synthesize", "--out", str(folder / "histories"), "--weeks", "2", "--step", "3600")
+    cli("kapacity.cli", "run", "--histories", str(folder / "histories"), "--horizon", "2d", "--format", "json")
+    cli("flashsales.demo", "--out", str(folder / "files"))
+    import flashsales
+    from perftest import RunningTarget
+    from storage import get_engine
+
+    engine = get_engine(url)
+    merchant = next(m for m in flashsales.list_merchants(engine) if m["history_path"])
+    day = (dt.date.today() + dt.timedelta(days=7)).isoformat()
+    flashsales.submit(engine, {
+        "merchant_id": merchant["merchant_id"], "merchant_name": merchant["name"],
+        "merchant_category": merchant["category"], "reporter": "bd.jonas", "key_account_manager": "kam.ella",
+        "solution_engineer": "se.omar", "countries": ["SE", "NO"], "starts_at": f"{day}T10:00:00+01:00",
+        "ends_at": f"{day}T13:00:00+01:00", "expected_multiplier": 4, "notes": "demo sale"}, actor="bd.jonas")
+    with RunningTarget(200.0) as target:
+        cli("perftest.cli", "run", "--type", "load", "--url", target.url, "--rps", "20", "--duration", "3s",
+            "--system", "SYS-0001", "--format", "json")
+    engine.dispose()
+
+
 def open_app(page: str | None = None, *, user: str | None = "viewer", query: dict | None = None,
              timeout: float = 60) -> AppTest:
     """Run the app logged in as ``user`` (None: not logged in), on ``page`` with ``query`` params."""

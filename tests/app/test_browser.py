@@ -36,12 +36,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served_app(demo_db, tmp_path):
-    """The dashboard on a free loopback port against (a copy of) the demo database."""
+def served_app(full_demo, tmp_path):
+    """The dashboard on a free loopback port against the full demo (every context's data)."""
+    demo_db, histories = full_demo
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} missing: install Debian's chromium (apt-get install -y chromium)")
     port = _free_port()
-    env = dict(os.environ, PEAK_DATABASE_URL=demo_db, PEAK_APP_USERS_FILE=str(tmp_path / "app-users.yaml"))
+    env = dict(os.environ, PEAK_DATABASE_URL=demo_db, PEAK_APP_USERS_FILE=str(tmp_path / "app-users.yaml"),
+               KAPACITY_HISTORY_DIR=str(histories))
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(REPO / "app" / "main.py"), "--server.headless", "true",
@@ -92,7 +94,8 @@ def _login(page, base: str, username: str, password: str) -> None:
     _wait_idle(page)
 
 
-def test_every_page_in_a_real_browser(served_app, demo_db):
+def test_every_page_in_a_real_browser(served_app, full_demo):
+    demo_db = full_demo[0]
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -120,11 +123,27 @@ def test_every_page_in_a_real_browser(served_app, demo_db):
             _wait_idle(page)
             page.locator("[data-testid='stPageLink'] a[href*='units']").nth(0).click()  # 1: the worst domain
             _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "21-three-clicks-domain.png"), full_page=True)
             page.locator("[data-testid='stPageLink'] a[href*='system']").nth(0).click()  # 2: its worst system
             _wait_idle(page)
             assert page.get_by_text("What to fix").count() == 1
             assert page.get_by_text("How to fix:").count() >= 1
-            page.screenshot(path=str(SHOTS / "20-three-clicks-system.png"), full_page=True)
+            page.screenshot(path=str(SHOTS / "22-three-clicks-system.png"), full_page=True)
+
+            # The flash-sale form and the overrides timeline, then a rule's page.
+            page.get_by_test_id("stSidebarNav").get_by_role("link", name="Flash sales", exact=True).click()
+            _wait_idle(page)
+            for view, shot in (("New request", "30-flashsales-form"), ("Overrides timeline", "31-flashsales-timeline"),
+                               ("Limits and unmanaged sales", "32-flashsales-limits")):
+                page.get_by_text(view, exact=True).first.click()
+                _wait_idle(page)
+                page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+            page.get_by_test_id("stSidebarNav").get_by_role("link", name="Rules", exact=True).click()
+            _wait_idle(page)
+            page.goto(f"{served_app}/rules?rule=db_multi_az")
+            page.get_by_text("Systems not meeting it").wait_for(timeout=90_000)
+            _wait_idle(page)
+            page.screenshot(path=str(SHOTS / "33-rule-page.png"), full_page=True)
             assert not errors, errors
         finally:
             browser.close()

@@ -36,3 +36,13 @@ def test_empty_database_says_what_to_run(app_env, engine, sqlite_url):
     app_env(sqlite_url)
     at = open_app("views/overview.py")
     assert "readiness demo" in texts(at)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_with_every_contexts_data(app_env, full_demo, monkeypatch, page):
+    url, histories = full_demo
+    app_env(url)
+    monkeypatch.setenv("KAPACITY_HISTORY_DIR", str(histories))
+    at = open_app(page, query={"id": "SYS-0001"} if page.endswith("system.py") else None)
+    no_exceptions(at)
+    assert not [i.value for i in at.info if "run `" in i.value], f"{page} shows an empty state"
