@@ -52,19 +52,19 @@ def scores(engine: Engine, level: str, *, run_id: int | None = None, parent: str
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; accepted: {', '.join(LEVELS)}")
     run_id = _run_or_latest(engine, run_id)
-    with session_scope(engine) as session:
-        query = select(ScoreSnapshot).where(ScoreSnapshot.run_id == run_id, ScoreSnapshot.level == level)
-        if parent is not None:
-            query = query.where(ScoreSnapshot.parent_key == parent)
-        rows = session.exec(query.order_by(ScoreSnapshot.score, ScoreSnapshot.key)).scalars()
-        return [_score_dict(row) for row in rows]
-
-
-def _score_dict(row: ScoreSnapshot) -> dict:
-    return {"level": row.level, "key": row.key, "name": row.name, "parent": row.parent_key,
-            "score": round(row.score, 2), "points_possible": round(row.points_possible, 2),
-            "points_outstanding": round(row.points_outstanding, 2), "systems": row.systems,
-            "failing_rules": row.failing_rules, "confidence": row.confidence, "run_id": row.run_id}
+    s = ScoreSnapshot
+    # Plain columns, not ORM objects: the team level has thousands of rows at 10,000 systems.
+    query = (select(s.level, s.key, s.name, s.parent_key, s.score, s.points_possible, s.points_outstanding,
+                    s.systems, s.failing_rules, s.confidence, s.run_id)
+             .where(s.run_id == run_id, s.level == level))
+    if parent is not None:
+        query = query.where(s.parent_key == parent)
+    with engine.connect() as connection:
+        rows = connection.execute(query.order_by(s.score, s.key)).all()
+    return [{"level": r.level, "key": r.key, "name": r.name, "parent": r.parent_key, "score": round(r.score, 2),
+             "points_possible": round(r.points_possible, 2), "points_outstanding": round(r.points_outstanding, 2),
+             "systems": r.systems, "failing_rules": r.failing_rules, "confidence": r.confidence, "run_id": r.run_id}
+            for r in rows]
 
 
 def results(engine: Engine, *, run_id: int | None = None, system_id: str | None = None,
