@@ -19,7 +19,7 @@ import typer
 
 from kapacity.backtest import backtest as run_backtest
 from kapacity.capacity import CapacitySettings, capacity, growth
-from kapacity.errors import KapacityError
+from kapacity.errors import KapacityError, ParameterError
 from kapacity.events import KnownEvent, read_events
 from kapacity.history import Series, parse_duration, read_history
 from kapacity.service import ForecastSettings, forecast_frame, forecast_series, horizon_intervals
@@ -52,9 +52,15 @@ FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 
 
-def _settings(model: str, country: str, subdiv: str | None, peaks: bool) -> ForecastSettings:
+def _settings(model: str, country: str, subdiv: str | None, peaks: bool,
+              extra_levels: tuple[float, ...] = ()) -> ForecastSettings:
+    """Forecast settings from options; a value out of range is a usage error (exit 2)."""
     country_code = None if country.strip().lower() in {"none", ""} else country.strip().upper()
-    return ForecastSettings(model=model, country=country_code, subdiv=subdiv, peaks=peaks)
+    try:
+        return ForecastSettings(model=model, country=country_code, subdiv=subdiv, peaks=peaks,
+                                extra_levels=extra_levels)
+    except ParameterError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def _horizon(text: str) -> int:
@@ -99,8 +105,8 @@ def forecast(
     """Forecast each series: timestamp,forecast,p90,p99 (+series) at the history's resolution."""
     seconds = _horizon(horizon)
     say = _progress(quiet)
+    settings = _settings(model, country, subdiv, peaks)
     try:
-        settings = _settings(model, country, subdiv, peaks)
         loaded, known = _load(history, series, events)
         frames = []
         has_series = loaded[0].name is not None
@@ -126,10 +132,11 @@ def capacity_cmd(
     horizon: HorizonOpt = "7d",
     series: SeriesOpt = None,
     events: EventsOpt = None,
-    quantile: Annotated[float, typer.Option("--quantile", help="Forecast quantile Baseline "
-                                            "must hold.")] = 0.99,
-    safety_buffer: Annotated[float, typer.Option("--safety-buffer", help="Extra share on top "
-                                                 "of the FLAS need (0.2 = 20%).")] = 0.2,
+    quantile: Annotated[float, typer.Option("--quantile", min=0.5, max=0.9999,
+                                            help="Forecast quantile Baseline must hold.")] = 0.99,
+    safety_buffer: Annotated[float, typer.Option("--safety-buffer", min=0.0, max=5.0,
+                                                 help="Extra share on top of the FLAS need "
+                                                 "(0.2 = 20%).")] = 0.2,
     model: ModelOpt = "auto",
     country: CountryOpt = "US",
     subdiv: SubdivOpt = None,
@@ -140,10 +147,9 @@ def capacity_cmd(
     """Baseline and FLAS capacity per series, with the assumptions used."""
     seconds = _horizon(horizon)
     say = _progress(quiet)
+    cap_settings = CapacitySettings(quantile=quantile, safety_buffer=safety_buffer)
+    settings = _settings(model, country, subdiv, peaks, (quantile,))
     try:
-        cap_settings = CapacitySettings(quantile=quantile, safety_buffer=safety_buffer)
-        settings = ForecastSettings(**{**_settings(model, country, subdiv, peaks).as_dict(),
-                                       "extra_levels": (quantile,)})
         loaded, known = _load(history, series, events)
         results = []
         for i, s in enumerate(loaded, start=1):
@@ -167,8 +173,8 @@ def backtest_cmd(
     origins: Annotated[int, typer.Option("--origins", min=1, max=104,
                                          help="Number of rolling origins.")] = 4,
     series: SeriesOpt = None,
-    quantile: Annotated[float, typer.Option("--quantile", help="Quantile for the Baseline "
-                                            "capacity checks.")] = 0.99,
+    quantile: Annotated[float, typer.Option("--quantile", min=0.5, max=0.9999,
+                                            help="Quantile for the Baseline capacity checks.")] = 0.99,
     model: ModelOpt = "auto",
     country: CountryOpt = "US",
     subdiv: SubdivOpt = None,
@@ -179,10 +185,9 @@ def backtest_cmd(
     """Rolling-origin backtest: MAE vs weekly seasonal naive, MASE, coverage, capacity checks."""
     seconds = _horizon(horizon)
     say = _progress(quiet)
+    cap_settings = CapacitySettings(quantile=quantile)
+    settings = _settings(model, country, subdiv, peaks, (quantile,))
     try:
-        cap_settings = CapacitySettings(quantile=quantile)
-        settings = ForecastSettings(**{**_settings(model, country, subdiv, peaks).as_dict(),
-                                       "extra_levels": (quantile,)})
         loaded, _ = _load(history, series, None)
         summaries = []
         for s in loaded:
@@ -272,9 +277,9 @@ def run_cmd(
     if not Path(folder).is_dir():
         _fail(KapacityError(f"{folder}: not a directory of histories"))
     say = _progress(quiet)
+    forecast_settings = _settings("auto", country, subdiv, peaks)
     try:
-        settings = RunSettings(horizon_seconds=seconds,
-                               forecast=_settings("auto", country, subdiv, peaks),
+        settings = RunSettings(horizon_seconds=seconds, forecast=forecast_settings,
                                events=tuple(read_events(events)) if events else (),
                                store_points=points)
         engine = get_engine(db)

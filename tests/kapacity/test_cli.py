@@ -152,3 +152,16 @@ def test_capacity_csv_format(tmp_path):
 
 def test_paths_are_relative_to_the_shared_folder():
     assert Path(DATA).resolve().name == "data" and len(REAL_FILES) >= 8
+
+
+@pytest.mark.parametrize("args", [["--country", "XX"], ["--model", "magic"]])
+def test_bad_settings_are_usage_errors(data_dir, args):
+    result = run("forecast", "--history", str(data_dir / "nab_elb_request_count_5min.csv"),
+                 "--horizon", "1d", *args)
+    assert result.exit_code == 2
+
+
+def test_quantile_outside_its_range_is_a_usage_error(data_dir):
+    result = run("capacity", "--history", str(data_dir / "nab_elb_request_count_5min.csv"),
+                 "--horizon", "1d", "--quantile", "1.5")
+    assert result.exit_code == 2
