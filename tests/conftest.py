@@ -8,6 +8,7 @@ unreachable they skip locally, and fail when PEAK_REQUIRE_POSTGRES=1 (CI).
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from pathlib import Path
 
@@ -102,3 +103,17 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f"shared data folder not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Put ``__main__`` back after each test.
+
+    Streamlit's AppTest runs a script as ``__main__`` and can leave it there;
+    multiprocessing's spawn (dask workers, forkserver) then re-imports that
+    script in every child, so a later test's workers fail to start.
+    """
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
