@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.settings import load_settings
 
     settings = load_settings()
-    engine = get_engine(args.db or settings.database_url)
+    engine = readiness.open_database(get_engine(args.db or settings.database_url))
     users = demo_users(engine)
     out = args.out or settings.users_file
     write_users_file(out, users)

@@ -91,3 +91,13 @@ def test_roles_follow_the_catalog_not_the_session(app_env, demo_db):
     at = open_app("views/reviews.py", user="someone.unknown")
     no_exceptions(at)
     assert "You are a viewer" in texts(at)
+
+
+def test_logging_out_returns_to_the_login(app_env, demo_db):
+    app_env(demo_db)
+    at = _login("viewer", DEMO_PASSWORDS["viewer"])
+    assert "Company score" in texts(at)
+    next(b for b in at.sidebar.button if b.label == "Log out").click().run()
+    at.run()
+    assert [t.label for t in at.text_input] == ["User name", "Password"]
+    assert "Company score" not in texts(at)
