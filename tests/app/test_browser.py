@@ -144,6 +144,16 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
             page.get_by_text("Systems not meeting it").wait_for(timeout=90_000)
             _wait_idle(page)
             page.screenshot(path=str(SHOTS / "33-rule-page.png"), full_page=True)
+
+            # An architect sees the reviews waiting for them, with the approve and reject forms.
+            page.get_by_role("button", name="Log out").click()
+            _wait_idle(page)
+            architect = next(u for u in demo_users(get_engine(demo_db)) if u.role == "architect")
+            _login(page, served_app, architect.username, DEMO_PASSWORDS["architect"])
+            page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reviews and waivers", exact=True).click()
+            _wait_idle(page)
+            assert page.get_by_role("button", name="Approve").count() >= 1
+            page.screenshot(path=str(SHOTS / "40-reviews-architect.png"), full_page=True)
             assert not errors, errors
         finally:
             browser.close()
