@@ -101,3 +101,32 @@ def test_logging_out_returns_to_the_login(app_env, demo_db):
     at.run()
     assert [t.label for t in at.text_input] == ["User name", "Password"]
     assert "Company score" not in texts(at)
+
+
+def test_with_oidc_configured_the_app_offers_the_company_login(app_env, demo_db):
+    from streamlit.testing.v1 import AppTest
+
+    app_env(demo_db)
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "peak", "client_secret": "s",
+                          "server_metadata_url": "https://login.example.invalid/.well-known/openid-configuration"}
+    at.user = {"is_logged_in": False}
+    at.run()
+    no_exceptions(at)
+    assert [b.label for b in at.button] == ["Log in with your company account"]
+    assert not at.text_input
+
+
+def test_an_oidc_user_gets_the_roles_of_their_catalog_name(app_env, demo_db):
+    from streamlit.testing.v1 import AppTest
+
+    app_env(demo_db)
+    owner = next(u for u in demo_users(get_engine(demo_db)) if u.role == "owner")
+    at = AppTest.from_file(str(MAIN), default_timeout=60)
+    at.secrets["auth"] = {"client_id": "peak"}
+    at.user = {"is_logged_in": True, "email": f"{owner.username}@company.example", "name": "Owner"}
+    at.run()
+    no_exceptions(at)
+    assert "Company score" in texts(at)
+    assert "system owner" in "\n".join(str(e.value) for e in at.sidebar.caption)
