@@ -311,8 +311,8 @@ class _Engine:
         with np.errstate(invalid="ignore", divide="ignore"):
             shape = (filled[:weeks] * weights[:, None]).sum(axis=0, dtype=float) / wsum
         shape[wsum == 0] = np.nan
-        self._shape[key] = (shape, levels[:weeks])
-        return self._shape[key]
+        _bounded(self._shape)[key] = (shape, levels[:weeks])
+        return shape, levels[:weeks]
 
     def _drop_outlier_days(self, M: np.ndarray, levels: np.ndarray, base: np.ndarray,
                            factor: float) -> np.ndarray:
@@ -348,7 +348,7 @@ class _Engine:
             shape = _circular_mean(shape, width)
         if p.daily_blend > 0:
             shape = (1 - p.daily_blend) * shape + p.daily_blend * _pooled_days(shape, g.D, p.pooling)
-        self._final[key] = shape
+        _bounded(self._final)[key] = shape
         return shape
 
     def level_path(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
@@ -356,7 +356,7 @@ class _Engine:
         key = (m, h, p.weeks, p.decay, p.robust, p.outlier_days, p.level_decay, p.trend,
                p.damping)
         if key not in self._level:
-            self._level[key] = self._level_path(m, h, p)
+            _bounded(self._level)[key] = self._level_path(m, h, p)
         return self._level[key]
 
     def _level_path(self, m: int, h: int, p: ProfileParams) -> np.ndarray:
@@ -364,13 +364,13 @@ class _Engine:
         ok = np.isfinite(levels)
         if not ok.any():
             recent = self.g.y[max(0, m - self.g.P):m]
-            return np.full(h, np.nanmean(recent) if np.isfinite(recent).any() else 0.0)
+            return _constant(float(np.nanmean(recent)) if np.isfinite(recent).any() else 0.0, h)
         ages = np.arange(levels.size, dtype=float)
         w = np.where(ok, p.level_decay ** ages, 0.0)
         w[np.argmax(ok)] = max(w[np.argmax(ok)], 1e-12)
         level = float((w * np.where(ok, levels, 0.0)).sum() / w.sum())
         if not p.trend or ok.sum() < 3 or level <= 0:
-            return np.full(h, level)
+            return _constant(level, h)
         slope = _theil_sen_log_slope(ages[ok], levels[ok])
         age = float((w * ages).sum() / w.sum()) + 0.5  # weeks between the level's centre and m
         weeks_ahead = age + (np.arange(h) + 1) / self.g.P
@@ -468,6 +468,18 @@ class _Engine:
                 plain_out[sel] = float(np.clip(ratio, 0.2, 5.0))
         self._yearly[key] = (plain_out, event_out)
         return plain_out, event_out
+
+
+def _constant(value: float, h: int) -> np.ndarray:
+    """A flat level path as a read-only view: no memory for ``h`` copies of one number."""
+    return np.broadcast_to(np.float64(value), (h,))
+
+
+def _bounded(cache: dict, limit: int = 48) -> dict:
+    """Search caches are dropped wholesale past ``limit`` entries (memory stays flat)."""
+    if len(cache) > limit:
+        cache.clear()
+    return cache
 
 
 def _week_levels(M: np.ndarray, base: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
