@@ -224,3 +224,15 @@ def test_run_settings_are_validated():
         RunSettings(capacity=kapacity.CapacitySettings(quantile=0.95),
                     forecast=ForecastSettings(levels=(0.9, 0.99)))
     assert np.isfinite(SETTINGS.horizon_seconds)
+
+
+def test_synthesize_cli_writes_a_history_per_service(catalog_engine, sqlite_url, tmp_path):
+    out = tmp_path / "synthetic"
+    result = CliRunner().invoke(app, ["synthesize", "--db", sqlite_url, "--out", str(out),
+                                      "--weeks", "2", "--step", "3600", "--file-format", "csv"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.csv")) == [
+        "SYS-1/authorize.csv", "SYS-1/capture.csv", "SYS-2/score.csv", "SYS-3/post.csv",
+        "SYS-3/read.csv", "SYS-4/send.csv", "SYS-5.csv"]
+    [series] = kapacity.read_history(out / "SYS-1" / "capture.csv")
+    assert series.step == 3600 and series.n == 14 * 24
