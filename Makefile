@@ -27,11 +27,16 @@ demo-data: install
 	@for step in kapacity perftest flashsales; do \
 	  if $(BIN)/python -c "import $$step.demo" 2>/dev/null; then $(BIN)/python -m $$step.demo --db $(DB) || exit 1; fi; \
 	done
+	# Capacity: synthetic traffic per system and service, forecasts, then their facts into the rules.
+	$(BIN)/kapacity synthesize --db $(DB) --out demo/histories --weeks 4 --step 300
+	$(BIN)/kapacity run --db $(DB) --histories demo/histories > /dev/null
+	$(BIN)/readiness collect sources kapacity --db $(DB)
+	$(BIN)/readiness evaluate --db $(DB)
 
 app: install
 	@$(BIN)/python -m app.users --db $(DB)
 	@echo "Dashboard: http://localhost:8501  (Ctrl-C to stop)"
-	PEAK_DATABASE_URL=$(DB) $(BIN)/streamlit run app/main.py --server.headless true --server.port 8501 \
+	PEAK_DATABASE_URL=$(DB) KAPACITY_HISTORY_DIR=demo/histories $(BIN)/streamlit run app/main.py --server.headless true --server.port 8501 \
 	  --browser.gatherUsageStats false
 
 test: install
