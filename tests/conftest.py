@@ -117,3 +117,13 @@ def _keep_main_module():
     yield
     if main is not None:
         sys.modules["__main__"] = main
+
+
+@pytest.fixture
+def smtp_sink():
+    """A local SMTP server collecting every mail sent to it (tests.mail.SmtpSink)."""
+    from tests.mail import start_sink
+
+    sink, controller = start_sink()
+    yield sink
+    controller.stop()

@@ -6,14 +6,11 @@ import json
 import socket
 import sqlite3
 import threading
-import time
 from dataclasses import dataclass, field
-from email import message_from_bytes
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from storage import get_engine, migrate
 from tests.flashsales.helpers import build_org
@@ -60,52 +57,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@dataclass
-class Mail:
-    sender: str
-    recipients: list[str]
-    subject: str
-    body: str
-
-
-@dataclass
-class SmtpSink:
-    host: str
-    port: int
-    messages: list[Mail] = field(default_factory=list)
-
-    def url(self, sender: str = "peak@example.com") -> str:
-        return f"mailto://{self.host}:{self.port}?from={sender}&mode=insecure"
-
-    def wait_for(self, count: int, timeout: float = 10.0) -> list[Mail]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return list(self.messages)
-
-
-class _Handler:
-    def __init__(self, sink: SmtpSink):
-        self.sink = sink
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        parsed = message_from_bytes(envelope.content)
-        parts = [parsed] if not parsed.is_multipart() else [p for p in parsed.walk() if not p.is_multipart()]
-        text = next((p.get_payload(decode=True).decode() for p in parts if p.get_content_type() == "text/plain"),
-                    "")
-        self.sink.messages.append(Mail(envelope.mail_from, list(envelope.rcpt_tos), parsed["Subject"] or "", text))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_sink():
-    sink = SmtpSink("127.0.0.1", free_port())
-    controller = Controller(_Handler(sink), hostname=sink.host, port=sink.port)
-    controller.start()
-    yield sink
-    controller.stop()
 
 
 @dataclass
