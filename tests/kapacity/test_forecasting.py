@@ -103,9 +103,9 @@ def test_growth_is_followed_by_the_level():
 def test_daily_cycle_follows_local_time_across_dst():
     # a zone with DST: the peak is at 13:00 local before and after the change
     times = pd.date_range("2024-02-01", "2024-03-28", freq="h", tz="Europe/Berlin", inclusive="left")
-    wall = times.tz_localize(None).asi8 // 10**9
+    wall = times.tz_localize(None).as_unit("s").asi8
     values = 100 * weekly_pattern(wall)
-    utc = times.tz_convert("UTC").tz_localize(None).asi8 // 10**9
+    utc = times.tz_convert("UTC").tz_localize(None).as_unit("s").asi8
     history = Series(None, int(utc[0]), 3600, values, "Europe/Berlin")
     forecast = AutoProfile().fit(history).predict(7 * 24)  # crosses 31 March
     local_hours = (history.wall_seconds(forecast.times()) % DAY) // 3600
@@ -118,7 +118,7 @@ def _yearly_with_black_friday(years: int = 2) -> Series:
     start = pd.Timestamp("2022-09-01")
     end = pd.Timestamp(f"{2022 + years - 1}-11-20")
     times = pd.date_range(start, end, freq="h", inclusive="left")
-    wall = times.asi8 // 10**9
+    wall = times.as_unit("s").asi8
     values = 100 * weekly_pattern(wall)
     for year in range(2022, 2022 + years):
         bf = pd.Timestamp(thanksgiving(year)) + pd.Timedelta(days=1)

@@ -176,7 +176,7 @@ def write_openmetrics(csv_path: Path, out: Path, *, start: str, end: str, metric
     frame = pd.read_csv(csv_path)
     stamps = pd.to_datetime(frame["timestamp"], utc=True)
     keep = (stamps >= pd.Timestamp(start)) & (stamps < pd.Timestamp(end))
-    frame = frame.loc[keep].assign(epoch=(stamps[keep].astype("int64") // 10**9).to_numpy())
+    frame = frame.loc[keep].assign(epoch=stamps[keep].dt.as_unit("s").astype("int64").to_numpy())
     label_text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
     with out.open("w", encoding="utf-8") as handle:
         handle.write(f"# HELP {metric} Requests per minute (backfilled from real history).\n")
