@@ -4,17 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///peak.db
 
-.PHONY: install demo demo-data app test test-fast bench lint clean
+.PHONY: install constraints demo demo-data app test test-fast bench lint clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/activate
+$(VENV)/.installed: pyproject.toml constraints.txt | $(BIN)/activate
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
 install: $(VENV)/.installed
+
+## Pin what the suite passes with now (after upgrading a dependency on purpose)
+constraints: install
+	@{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new && mv constraints.txt.new constraints.txt
 
 ## The demo organisation, evaluated, then the dashboard at http://localhost:8501
 demo: demo-data
