@@ -34,7 +34,7 @@ demo-data: install
 	# Capacity: synthetic traffic per system and service, forecasts, then their facts into the rules.
 	$(BIN)/kapacity synthesize --db $(DB) --out demo/histories --weeks 4 --step 300
 	$(BIN)/kapacity run --db $(DB) --histories demo/histories > /dev/null
-	$(BIN)/readiness collect sources kapacity --db $(DB)
+	$(BIN)/readiness collect sources kapacity perftest --db $(DB)
 	$(BIN)/readiness evaluate --db $(DB)
 
 app: install
