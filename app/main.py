@@ -53,7 +53,10 @@ with st.sidebar:
             st.session_state.get("_authenticator_logout") is not None:
         st.session_state.pop(auth.SESSION_USER, None)
         st.session_state.pop("_authenticator_logout", None)
-        st.rerun()
+        # Stop, not rerun: the authenticator deletes the re-login cookie from a browser
+        # component that a rerun would discard before it runs; the component's answer
+        # reruns the script, which then shows the login.
+        st.stop()
     run_id = data.latest_run(data.db_url())
     st.caption(f"Database: `{data.db_url().split('@')[-1]}`" + (f" · run {run_id}" if run_id else ""))
 
