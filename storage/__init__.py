@@ -5,7 +5,7 @@ Alembic revisions in its own ``migrations/`` branch; this package only knows
 how to connect and how to bring a database to the latest schema.
 """
 
-from storage.engine import database_url, get_engine, session_scope, utcnow
+from storage.engine import database_url, dumps_json, get_engine, loads_json, session_scope, utcnow
 from storage.migrate import migrate
 
-__all__ = ["database_url", "get_engine", "migrate", "session_scope", "utcnow"]
+__all__ = ["database_url", "dumps_json", "get_engine", "loads_json", "migrate", "session_scope", "utcnow"]
