@@ -6,7 +6,8 @@ Other packages import from here only (never from the private modules):
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
-- read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``
+- read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
+  ``rule_summary``
 """
 
 from readiness.catalog import (
@@ -34,6 +35,7 @@ from readiness.reports import (
     latest_run_id,
     list_runs,
     progress,
+    rule_summary,
     scores,
 )
 from readiness.rulebook import RuleSet, load_rules
@@ -53,5 +55,5 @@ __all__ = [
     "active_systems", "changes", "collect", "collect_and_store", "explain", "get_run", "get_system",
     "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",
     "list_runs", "load_rules", "open_database", "org_units", "people", "progress", "run_demo",
-    "run_evaluation", "scores", "source_statuses", "TeamContacts", "team_contacts",
+    "rule_summary", "run_evaluation", "scores", "source_statuses", "TeamContacts", "team_contacts",
 ]

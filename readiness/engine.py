@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,12 +19,12 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from readiness.catalog import active_systems, group_ancestry, org_units
-from readiness.facts import StoredFacts, latest_facts
-from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
+from readiness.facts import StoredFacts, latest_facts_on
+from readiness.models import EvaluationRun, RuleResult, RuleSummary, ScoreSnapshot
 from readiness.rulebook import Rule, RuleSet
 from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
 from readiness.scoring import Tally, UnitScore, counts, roll_up
-from storage import session_scope, utcnow
+from storage import dumps_json, session_scope, utcnow
 
 DEFAULT_FRESHNESS = {
     "inventory": timedelta(days=2),
@@ -52,28 +53,103 @@ class RunReport:
     status_counts: dict[str, int] = field(default_factory=dict)
 
 
+CHUNK_SYSTEMS = 500  # systems whose facts and results are in memory at once
+
+
 def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
              overlays: Sequence[Overlay] = (), peak_event: str | None = None) -> RunReport:
-    """One evaluation run over every active system, stored atomically."""
+    """One evaluation run over every active system, stored atomically.
+
+    Systems are evaluated a chunk at a time and their results written as they
+    come, inside the run's one transaction: 10,000 systems x 60 rules never
+    sit in memory together, and readers see the run only once it is complete.
+    """
     now = now or utcnow()
     systems = active_systems(engine)
-    facts = latest_facts(engine)
-    rows: list[dict] = []
-    tallies: dict[str, Tally] = {}
-    for system in systems:
-        stored = facts.get(system.system_id, {})
-        system_facts = Facts({source: f.data for source, f in stored.items()})
-        stale = _stale_sources(stored, now)
-        tally = tallies[system.system_id] = Tally()
-        for rule in ruleset.rules:
-            outcome, basis = _judge(system, rule, system_facts, stale, now, overlays)
-            rows.append(_result_row(system, rule.meta, outcome, basis, tally))
-        for error in ruleset.load_errors:
-            rows.append(_load_error_row(system, error))
-    units = _scores(engine, systems, tallies)
-    fact_hashes = {sid: {src: f.content_hash for src, f in sorted(by.items())} for sid, by in sorted(facts.items())
-                   if sid in tallies}
-    return _store(engine, ruleset, rows, units, fact_hashes, systems, now, peak_event)
+    units = org_units(engine)
+    with session_scope(engine) as session:
+        run = EvaluationRun(started_at=now, status="running", rule_versions=ruleset.versions(),
+                            load_errors=[{"module": e.module, "rule_id": e.rule_id, "reason": e.reason}
+                                         for e in ruleset.load_errors],
+                            systems=len(systems), peak_event=peak_event)
+        session.add(run)
+        session.flush()
+        connection = session.connection()
+        totals = _RunTotals()
+        for start in range(0, len(systems), CHUNK_SYSTEMS):
+            chunk = systems[start:start + CHUNK_SYSTEMS]
+            facts = latest_facts_on(connection, [s.system_id for s in chunk])
+            rows = [row for system in chunk
+                    for row in _evaluate_system(system, facts.get(system.system_id, {}), ruleset, now,
+                                                overlays, totals)]
+            _insert_results(connection, run.id, rows)
+        scored = _scores(systems, units, totals.tallies)
+        _insert_scores(connection, run.id, scored)
+        _insert_summary(connection, run.id, totals.summary)
+        company = next(u for u in scored if u.level == "company")
+        inputs = {"rules": ruleset.versions(), "facts": totals.fact_hashes,
+                  "systems": [(s.system_id, s.tier, s.traffic_class, s.public, s.purchase_flow, s.team)
+                              for s in systems],
+                  "load_errors": sorted(e.module for e in ruleset.load_errors)}
+        run.fact_hashes = totals.fact_hashes
+        run.results, run.errors, run.company_score = totals.results, totals.errors, company.score
+        run.inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+        run.status, run.finished_at = "complete", utcnow()
+        run_id = run.id
+    return RunReport(run_id, len(systems), totals.results, totals.errors,
+                     [str(e) for e in ruleset.load_errors], company, dict(totals.status_counts))
+
+
+@dataclass
+class _RunTotals:
+    """What a run accumulates while its results stream to the database."""
+
+    tallies: dict[str, Tally] = field(default_factory=dict)
+    fact_hashes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (domain, rule, status) -> [results, counted, points possible, points earned, short]
+    summary: dict[tuple[str, str, str], list] = field(default_factory=dict)
+
+    def add(self, domain: str, rule_id: str, status: str, counted: bool, weight: float, earned: float) -> None:
+        cell = self.summary.get((domain, rule_id, status))
+        if cell is None:
+            cell = self.summary[(domain, rule_id, status)] = [0, counted, 0.0, 0.0, 0]
+        cell[0] += 1
+        if counted:
+            cell[2] += weight
+            cell[3] += earned
+            cell[4] += earned < weight
+
+    @property
+    def status_counts(self) -> Counter:
+        counted: Counter = Counter()
+        for (_, _, status), cell in self.summary.items():
+            counted[status] += cell[0]
+        return counted
+
+    @property
+    def results(self) -> int:
+        return sum(self.status_counts.values())
+
+    @property
+    def errors(self) -> int:
+        return self.status_counts[Status.ERROR.value]
+
+
+def _evaluate_system(system: SystemView, stored: dict[str, StoredFacts], ruleset: RuleSet, now: datetime,
+                     overlays: Sequence[Overlay], totals: _RunTotals) -> list[tuple]:
+    """Result rows of one system, in RESULT_COLUMNS order without the run id."""
+    if stored:
+        totals.fact_hashes[system.system_id] = {src: f.content_hash for src, f in sorted(stored.items())}
+    system_facts = Facts({source: f.data for source, f in stored.items()})
+    stale = _stale_sources(stored, now)
+    tally = totals.tallies[system.system_id] = Tally()
+    rows = []
+    for rule in ruleset.rules:
+        outcome, basis = _judge(system, rule, system_facts, stale, now, overlays)
+        rows.append(_result_row(system, rule.meta, outcome, basis, tally, totals))
+    for error in ruleset.load_errors:
+        rows.append(_load_error_row(system, error, totals))
+    return rows
 
 
 def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, datetime], now: datetime,
@@ -126,33 +202,41 @@ def _stale_sources(stored: dict[str, StoredFacts], now: datetime) -> dict[str, d
             if now - f.last_seen_at > DEFAULT_FRESHNESS.get(source, FALLBACK_FRESHNESS)}
 
 
-def _result_row(system: SystemView, meta: RuleMeta, outcome: Outcome, basis: str, tally: Tally) -> dict:
-    counted, credit = counts(outcome.status, outcome.credit)
+def _result_row(system: SystemView, meta: RuleMeta, outcome: Outcome, basis: str, tally: Tally,
+                totals: _RunTotals) -> tuple:
+    status = outcome.status
+    text = STATUS_TEXT[status]
+    counted, credit = counts(status, outcome.credit)
     weight = meta.points if counted else 0.0
     earned = round(weight * credit, 6)
     if counted:
-        tally.add(weight=weight, earned=earned, status=outcome.status, blocker=meta.blocker, basis=basis)
-    return {"system_id": system.system_id, "rule_id": meta.id, "rule_version": meta.version,
-            "status": outcome.status.value, "credit": round(outcome.credit, 6), "weight": weight,
-            "earned": earned, "counted": counted, "message": outcome.message[:2000],
-            "evidence": list(outcome.evidence), "basis": basis}
+        tally.add(weight=weight, earned=earned, status=status, blocker=meta.blocker, basis=basis)
+    totals.add(system.domain, meta.id, text, counted, weight, earned)
+    return (system.system_id, meta.id, meta.version, text, round(outcome.credit, 6), weight, earned,
+            counted, outcome.message[:2000], _evidence_json(outcome.evidence), basis)
 
 
-def _load_error_row(system: SystemView, error) -> dict:
-    return {"system_id": system.system_id, "rule_id": error.rule_id or error.module, "rule_version": "",
-            "status": Status.ERROR.value, "credit": 0.0, "weight": 0.0, "earned": 0.0, "counted": False,
-            "message": f"rule failed to load: {error.reason}", "evidence": [{"module": error.module}],
-            "basis": "automated"}
+STATUS_TEXT = {status: status.value for status in Status}  # plain str for the driver, without enum lookups
 
 
-def _scores(engine: Engine, systems: list[SystemView], tallies: dict[str, Tally]) -> list[UnitScore]:
+def _load_error_row(system: SystemView, error, totals: _RunTotals) -> tuple:
+    rule_id = error.rule_id or error.module
+    totals.add(system.domain, rule_id, Status.ERROR.value, False, 0.0, 0.0)
+    return (system.system_id, rule_id, "", Status.ERROR.value, 0.0, 0.0, 0.0, False,
+            f"rule failed to load: {error.reason}", _evidence_json([{"module": error.module}]), "automated")
+
+
+def _evidence_json(evidence) -> str:
+    return dumps_json(evidence) if evidence else "[]"
+
+
+def _scores(systems: list[SystemView], units: list, tallies: dict[str, Tally]) -> list[UnitScore]:
     system_scores = {
         s.system_id: UnitScore("system", s.system_id, s.name, s.team, tallies[s.system_id].score(),
                                round(tallies[s.system_id].possible, 4), round(tallies[s.system_id].earned, 4),
                                tallies[s.system_id].outstanding, 1, tallies[s.system_id].failing,
                                tallies[s.system_id].confidence())
         for s in systems}
-    units = org_units(engine)
     team_group = {u.key: u.parent_key for u in units if u.level == "team"}
     group_parent = {u.key: u.parent_key for u in units if u.level == "group" and u.parent_level == "group"}
     members: dict[tuple[str, str], list[tuple[str, UnitScore]]] = {}
@@ -171,48 +255,28 @@ RESULT_COLUMNS = ("run_id", "system_id", "rule_id", "rule_version", "status", "c
                   "counted", "message", "evidence", "basis")
 
 
-def _insert_results(connection, run_id: int, rows: list[dict]) -> None:
+def _insert_results(connection, run_id: int, rows: list[tuple]) -> None:
     """Driver-level executemany: a run writes one row per system and rule (600k at 10k
     systems), and SQLAlchemy's per-row parameter processing would dominate the run."""
     placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     sql = (f"INSERT INTO {RuleResult.__tablename__} ({', '.join(RESULT_COLUMNS)}) "
            f"VALUES ({', '.join([placeholder] * len(RESULT_COLUMNS))})")
-    values = [(run_id, r["system_id"], r["rule_id"], r["rule_version"], r["status"], r["credit"], r["weight"],
-               r["earned"], r["counted"], r["message"], json.dumps(r["evidence"], default=str), r["basis"])
-              for r in rows]
-    for start in range(0, len(values), 20000):
-        connection.exec_driver_sql(sql, values[start:start + 20000])
+    if rows:
+        connection.exec_driver_sql(sql, [(run_id, *row) for row in rows])
 
 
-def _store(engine: Engine, ruleset: RuleSet, rows: list[dict], units: list[UnitScore],
-           fact_hashes: dict, systems: list[SystemView], now: datetime, peak_event: str | None) -> RunReport:
-    company = next(u for u in units if u.level == "company")
-    inputs = {"rules": ruleset.versions(), "facts": fact_hashes,
-              "systems": [(s.system_id, s.tier, s.traffic_class, s.public, s.purchase_flow, s.team) for s in systems],
-              "load_errors": sorted(e.module for e in ruleset.load_errors)}
-    errors = sum(1 for r in rows if r["status"] == Status.ERROR.value)
-    status_counts: dict[str, int] = {}
-    for row in rows:
-        status_counts[row["status"]] = status_counts.get(row["status"], 0) + 1
-    with session_scope(engine) as session:
-        run = EvaluationRun(started_at=now, status="running", rule_versions=ruleset.versions(),
-                            fact_hashes=fact_hashes, load_errors=[
-                                {"module": e.module, "rule_id": e.rule_id, "reason": e.reason}
-                                for e in ruleset.load_errors],
-                            systems=len(systems), results=len(rows), errors=errors,
-                            company_score=company.score, peak_event=peak_event,
-                            inputs_hash=hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest())
-        session.add(run)
-        session.flush()
-        connection = session.connection()
-        _insert_results(connection, run.id, rows)
-        connection.execute(insert(ScoreSnapshot.__table__), [
-            {"run_id": run.id, "level": u.level, "key": u.key, "name": u.name, "parent_key": u.parent_key,
-             "score": u.score, "points_possible": u.possible, "points_earned": u.earned,
-             "points_outstanding": u.outstanding, "systems": u.systems, "failing_rules": u.failing,
-             "confidence": u.confidence} for u in units])
-        run.status = "complete"
-        run.finished_at = utcnow()
-        run_id = run.id
-    return RunReport(run_id, len(systems), len(rows), errors,
-                     [str(e) for e in ruleset.load_errors], company, status_counts)
+def _insert_scores(connection, run_id: int, units: list[UnitScore]) -> None:
+    connection.execute(insert(ScoreSnapshot.__table__), [
+        {"run_id": run_id, "level": u.level, "key": u.key, "name": u.name, "parent_key": u.parent_key,
+         "score": u.score, "points_possible": u.possible, "points_earned": u.earned,
+         "points_outstanding": u.outstanding, "systems": u.systems, "failing_rules": u.failing,
+         "confidence": u.confidence} for u in units])
+
+
+def _insert_summary(connection, run_id: int, summary: dict[tuple[str, str, str], list]) -> None:
+    if summary:
+        connection.execute(insert(RuleSummary.__table__), [
+            {"run_id": run_id, "domain_key": domain, "rule_id": rule_id, "status": status, "results": results,
+             "counted": counted, "points_possible": round(possible, 4), "points_earned": round(earned, 4),
+             "short": short}
+            for (domain, rule_id, status), (results, counted, possible, earned, short) in sorted(summary.items())])

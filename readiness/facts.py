@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from readiness.models import FactRecord, SourceStatus, System
@@ -121,6 +121,7 @@ def _store_once(engine: Engine, collected: CollectedFacts, now: datetime) -> tup
             select(FactRecord.id, FactRecord.system_id, FactRecord.content_hash)
             .where(FactRecord.source == collected.source))}
         seen_again: list[int] = []
+        new_records: list[dict] = []
         for system_id, data in sorted(collected.by_system.items()):
             if system_id not in known:
                 continue
@@ -130,9 +131,11 @@ def _store_once(engine: Engine, collected: CollectedFacts, now: datetime) -> tup
                 seen_again.append(record_id)
                 changed += latest.get(system_id) != digest
                 continue
-            session.add(FactRecord(system_id=system_id, source=collected.source, content_hash=digest,
-                                   data=data, origin=collected.origin, collected_at=now, last_seen_at=now))
+            new_records.append({"system_id": system_id, "source": collected.source, "content_hash": digest,
+                                "data": data, "origin": collected.origin, "collected_at": now, "last_seen_at": now})
             changed += 1
+        if new_records:  # Core executemany: ORM objects cost more than the write at 10,000 systems
+            session.execute(insert(FactRecord.__table__), new_records)
         for start in range(0, len(seen_again), 500):
             session.execute(update(FactRecord).where(FactRecord.id.in_(seen_again[start:start + 500]))
                             .values(last_seen_at=now))
@@ -181,20 +184,36 @@ class StoredFacts:
 
 def latest_facts(engine: Engine, system_ids: Iterable[str] | None = None) -> dict[str, dict[str, StoredFacts]]:
     """The newest facts per system per source: ``{system_id: {source: StoredFacts}}``."""
-    wanted = set(system_ids) if system_ids is not None else None
+    with engine.connect() as connection:
+        return latest_facts_on(connection, system_ids)
+
+
+def latest_facts_on(connection: Connection,
+                    system_ids: Iterable[str] | None = None) -> dict[str, dict[str, StoredFacts]]:
+    """``latest_facts`` on an open connection: the evaluation reads facts a chunk of
+    systems at a time inside its own transaction, so memory stays flat."""
+    if system_ids is None:
+        return _newest_facts(connection, None)
+    ids = sorted(set(system_ids))
     out: dict[str, dict[str, StoredFacts]] = {}
-    with session_scope(engine) as session:
-        newest = (select(FactRecord.system_id, FactRecord.source,
-                         func.max(FactRecord.last_seen_at).label("seen"))
-                  .group_by(FactRecord.system_id, FactRecord.source).subquery())
-        query = select(FactRecord).join(newest, (FactRecord.system_id == newest.c.system_id)
-                                        & (FactRecord.source == newest.c.source)
-                                        & (FactRecord.last_seen_at == newest.c.seen))
-        for record in session.exec(query).scalars():
-            if wanted is not None and record.system_id not in wanted:
-                continue
-            out.setdefault(record.system_id, {})[record.source] = StoredFacts(
-                record.data, record.content_hash, record.collected_at, record.last_seen_at, record.origin)
+    for start in range(0, len(ids), 1000):  # bounded IN lists on every database
+        out.update(_newest_facts(connection, ids[start:start + 1000]))
+    return out
+
+
+def _newest_facts(connection: Connection, ids: list[str] | None) -> dict[str, dict[str, StoredFacts]]:
+    fact = FactRecord.__table__
+    newest = select(fact.c.system_id, fact.c.source, func.max(fact.c.last_seen_at).label("seen"))
+    if ids is not None:
+        newest = newest.where(fact.c.system_id.in_(ids))
+    newest = newest.group_by(fact.c.system_id, fact.c.source).subquery()
+    query = (select(fact.c.system_id, fact.c.source, fact.c.data, fact.c.content_hash, fact.c.collected_at,
+                    fact.c.last_seen_at, fact.c.origin)
+             .join(newest, (fact.c.system_id == newest.c.system_id) & (fact.c.source == newest.c.source)
+                   & (fact.c.last_seen_at == newest.c.seen)))
+    out: dict[str, dict[str, StoredFacts]] = {}
+    for system_id, source, data, digest, collected_at, last_seen_at, origin in connection.execute(query):
+        out.setdefault(system_id, {})[source] = StoredFacts(data, digest, collected_at, last_seen_at, origin)
     return out
 
 

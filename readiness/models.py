@@ -137,6 +137,27 @@ class RuleResult(SQLModel, table=True):
     basis: str = "automated"  # automated | attested | pending | waiver | stale
 
 
+class RuleSummary(SQLModel, table=True):
+    """Results of one run counted per domain, rule and status, with their points.
+
+    Written by the evaluation so the dashboard's heat map and pass rates read
+    a few thousand rows instead of grouping every result of the run.
+    """
+
+    __tablename__ = "readiness_rule_summary"
+    __table_args__ = (Index("ix_readiness_rule_summary_run", "run_id", "domain_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="readiness_run.id")
+    domain_key: str = Field(max_length=100)
+    rule_id: str = Field(max_length=100)
+    status: str
+    counted: bool = True  # whether results with this status count towards the score
+    results: int = 0
+    points_possible: float = 0.0
+    points_earned: float = 0.0
+    short: int = 0  # counted results that earned less than their weight
+
+
 class ScoreSnapshot(SQLModel, table=True):
     """A score per organisational unit per run: the dashboard reads these, never raw results."""
 

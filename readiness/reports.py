@@ -9,11 +9,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
 from readiness.errors import NotFound
-from readiness.models import EvaluationRun, PeakEvent, RuleResult, ScoreSnapshot, System
+from readiness.models import (
+    EvaluationRun,
+    Group,
+    PeakEvent,
+    RuleResult,
+    RuleSummary,
+    ScoreSnapshot,
+    System,
+    Team,
+)
 from readiness.rulebook import RuleSet
 from storage import session_scope
 
@@ -223,3 +232,37 @@ def _projected_date(points: list[dict], target: float) -> date | None:
 
 def as_of(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
+
+
+SUMMARY_FIELDS = ("domain", "rule_id", "status", "counted", "results", "possible", "earned", "short")
+
+
+def rule_summary(engine: Engine, run_id: int | None = None) -> list[dict]:
+    """Results of a run per domain, rule and status, with their points (latest run by default).
+
+    Rows: ``{"domain", "rule_id", "status", "counted", "results", "possible", "earned", "short"}``;
+    ``short`` counts counted results that earned less than their weight. Written
+    at evaluation; runs stored before that table existed are summed from their results.
+    """
+    run_id = _run_or_latest(engine, run_id)
+    summary = RuleSummary.__table__.c
+    stored = (select(summary.domain_key, summary.rule_id, summary.status, summary.counted, summary.results,
+                     summary.points_possible, summary.points_earned, summary.short)
+              .where(summary.run_id == run_id).order_by(summary.domain_key, summary.rule_id, summary.status))
+    with engine.connect() as connection:
+        rows = connection.execute(stored).all() or connection.execute(_summary_from_results(run_id)).all()
+    return [dict(zip(SUMMARY_FIELDS, row, strict=True)) for row in rows]
+
+
+def _summary_from_results(run_id: int):
+    result = RuleResult.__table__.c
+    return (select(Group.domain_key, result.rule_id, result.status, result.counted, func.count(),
+                   func.sum(result.weight), func.sum(result.earned),
+                   func.sum(case(((result.counted == True) & (result.earned < result.weight), 1),  # noqa: E712
+                                 else_=0)))
+            .join(System, System.system_id == result.system_id)
+            .join(Team, Team.key == System.team_key)
+            .join(Group, Group.key == Team.group_key)
+            .where(result.run_id == run_id)
+            .group_by(Group.domain_key, result.rule_id, result.status, result.counted)
+            .order_by(Group.domain_key, result.rule_id, result.status))

@@ -6,10 +6,19 @@ import textwrap
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from readiness import import_catalog_file, import_inventory_file, load_rules, run_evaluation, scores
-from readiness.models import EvaluationRun, RuleResult
+from readiness import (
+    active_systems,
+    import_catalog_file,
+    import_inventory_file,
+    load_rules,
+    rule_summary,
+    run_evaluation,
+    scores,
+)
+from readiness import engine as engine_module
+from readiness.models import EvaluationRun, RuleResult, RuleSummary
 from readiness.rulebook import RuleSet
 from readiness.scoring import BLOCKER_CAP, TIER_WEIGHTS
 from storage import session_scope
@@ -193,3 +202,59 @@ def test_answering_a_scheduled_check_early_does_not_lower_the_score(org, tmp_pat
     after = run_evaluation(org, ruleset=only(folder), now=datetime(2026, 9, 16))
     assert stored_results(org, after.run_id)[("SYS-1", "scheduled_check")].status == "pending_review"
     assert {r["key"]: r["score"] for r in scores(org, "system", run_id=after.run_id)}["SYS-1"] < 100.0
+
+
+def _summed_from_results(engine, run_id) -> dict[tuple[str, str, str], tuple]:
+    domains = {s.system_id: s.domain for s in active_systems(engine)}
+    sums: dict[tuple[str, str, str], list] = {}
+    for (system_id, rule_id), r in stored_results(engine, run_id).items():
+        cell = sums.setdefault((domains[system_id], rule_id, r.status), [0, 0.0, 0.0, 0])
+        cell[0] += 1
+        cell[1] += r.weight
+        cell[2] += r.earned
+        cell[3] += r.counted and r.earned < r.weight
+    return {key: (n, round(possible, 4), round(earned, 4), short) for key, (n, possible, earned, short) in sums.items()}
+
+
+def test_rule_summary_adds_up_the_runs_results_per_domain_rule_and_status(org, tmp_path):
+    folder = tmp_path / "extra"
+    write_rule(folder, "half_credit", body="failed('half', credit=0.5)")
+    (folder / "broken_module.py").write_text("raise RuntimeError('boom')\n")
+    report = run_evaluation(org, ruleset=load_rules([folder]))
+    summary = {(r["domain"], r["rule_id"], r["status"]): (r["results"], r["possible"], r["earned"], r["short"])
+               for r in rule_summary(org, report.run_id)}
+    assert summary == _summed_from_results(org, report.run_id)
+    assert sum(cell[0] for cell in summary.values()) == report.results
+    assert {status for (_, rule, status) in summary if rule == "broken_module"} == {"error"}
+    assert all(cell[3] == cell[0] for (_, rule, _), cell in summary.items() if rule == "half_credit")
+
+
+def test_runs_stored_before_the_summary_existed_are_summed_from_their_results(org):
+    report = run_evaluation(org)
+    written = rule_summary(org, report.run_id)
+    with session_scope(org) as session:
+        session.execute(delete(RuleSummary).where(RuleSummary.run_id == report.run_id))
+    recomputed = rule_summary(org, report.run_id)
+    assert [(r["domain"], r["rule_id"], r["status"], r["results"], r["short"]) for r in recomputed] == \
+        [(r["domain"], r["rule_id"], r["status"], r["results"], r["short"]) for r in written]
+    assert [r["earned"] for r in recomputed] == pytest.approx([r["earned"] for r in written])
+
+
+def test_evaluating_in_chunks_gives_the_same_run_as_all_at_once(org, tmp_path, monkeypatch):
+    import_inventory_file(org, write_inventory(tmp_path / "inv.json", [compute("SYS-1", "c-1"),
+                                                                        compute("SYS-2", "c-2", replicas=1)]))
+    whole = run_evaluation(org)
+    monkeypatch.setattr(engine_module, "CHUNK_SYSTEMS", 1)
+    chunked = run_evaluation(org)
+    runs = {r.id: r for r in _runs(org)}
+    assert runs[chunked.run_id].inputs_hash == runs[whole.run_id].inputs_hash
+    assert runs[chunked.run_id].fact_hashes == runs[whole.run_id].fact_hashes
+    assert {k: (r.status, r.earned) for k, r in stored_results(org, chunked.run_id).items()} == \
+        {k: (r.status, r.earned) for k, r in stored_results(org, whole.run_id).items()}
+    assert rule_summary(org, chunked.run_id) == rule_summary(org, whole.run_id)
+    assert chunked.company.score == whole.company.score
+
+
+def _runs(engine) -> list[EvaluationRun]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(EvaluationRun)).scalars())
