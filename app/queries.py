@@ -1,12 +1,11 @@
-"""Read-only aggregate queries the dashboard runs directly on readiness tables.
+"""Read-only aggregate queries the dashboard runs on readiness data.
 
 Everything else goes through the public functions of ``readiness``,
-``perftest``, ``kapacity`` and ``flashsales``. These few queries exist because
-no public function returns these aggregates and computing them from
-``readiness.changes``/``results`` would load every result of a run into the
-page (about 560,000 rows at 10,000 systems). Each one is a single grouped
-``SELECT`` over one run, never a write. If readiness grows public equivalents,
-replace the bodies with calls to them; the signatures are what the pages use.
+``perftest``, ``kapacity`` and ``flashsales``. Company-wide aggregates come
+from ``readiness.rule_summary`` (written at evaluation); the queries left here
+group one system's, one rule's or one domain's results, which no public read
+model returns, without loading a run's results into the page (about 600,000
+rows at 10,000 systems). Each is a single grouped ``SELECT``, never a write.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import case, func, inspect, select
 from sqlalchemy.engine import Engine
 
+import readiness
 from readiness.models import EvaluationRun, Group, RuleResult, ScoreSnapshot, System, Team
 
 FAILING = ("fail", "no_data", "expired", "pending_review", "error")
@@ -30,32 +30,43 @@ def category_points(engine: Engine, run_id: int, *, domain: str | None = None) -
 
     Rows: ``{"unit", "rule_id", "possible", "earned", "results", "short"}`` where
     ``short`` counts results that earned less than their weight. Only results
-    that count towards the score are included.
+    that count towards the score are included. Per domain it reads the run's
+    stored summary; per team it groups the one domain's results.
     """
-    unit = Team.key if domain else Group.domain_key
+    if domain is None:
+        cells: dict[tuple[str, str], dict] = {}
+        for row in readiness.rule_summary(engine, run_id):
+            if not row["counted"]:
+                continue
+            cell = cells.setdefault((row["domain"], row["rule_id"]), {
+                "unit": row["domain"], "rule_id": row["rule_id"], "possible": 0.0, "earned": 0.0,
+                "results": 0, "short": 0})
+            for name in ("possible", "earned", "results", "short"):
+                cell[name] += row[name]
+        return list(cells.values())
     query = (
-        select(unit.label("unit"), RuleResult.rule_id,
+        select(Team.key.label("unit"), RuleResult.rule_id,
                func.sum(RuleResult.weight).label("possible"), func.sum(RuleResult.earned).label("earned"),
                func.count().label("results"),
                func.sum(case((RuleResult.earned < RuleResult.weight, 1), else_=0)).label("short"))
         .join(System, System.system_id == RuleResult.system_id)
         .join(Team, Team.key == System.team_key)
         .join(Group, Group.key == Team.group_key)
-        .where(RuleResult.run_id == run_id, RuleResult.counted == True)  # noqa: E712
-        .group_by(unit, RuleResult.rule_id)
+        .where(RuleResult.run_id == run_id, RuleResult.counted == True, Group.domain_key == domain)  # noqa: E712
+        .group_by(Team.key, RuleResult.rule_id)
     )
-    if domain:
-        query = query.where(Group.domain_key == domain)
     with engine.connect() as connection:
         return [dict(row._mapping) for row in connection.execute(query)]
 
 
 def rule_status_counts(engine: Engine, run_id: int) -> list[dict]:
-    """How many systems got each status from each rule in a run."""
-    query = (select(RuleResult.rule_id, RuleResult.status, func.count().label("systems"))
-             .where(RuleResult.run_id == run_id).group_by(RuleResult.rule_id, RuleResult.status))
-    with engine.connect() as connection:
-        return [dict(row._mapping) for row in connection.execute(query)]
+    """How many systems got each status from each rule in a run (from the stored summary)."""
+    counted: dict[tuple[str, str], int] = {}
+    for row in readiness.rule_summary(engine, run_id):
+        key = (row["rule_id"], row["status"])
+        counted[key] = counted.get(key, 0) + row["results"]
+    return [{"rule_id": rule_id, "status": status, "systems": systems}
+            for (rule_id, status), systems in sorted(counted.items())]
 
 
 def system_results(engine: Engine, run_id: int, system_id: str) -> list[dict]:
