@@ -70,10 +70,12 @@ def scores(engine: Engine, level: str, *, run_id: int | None = None, parent: str
         query = query.where(s.parent_key == parent)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(s.score, s.key)).all()
-    return [{"level": r.level, "key": r.key, "name": r.name, "parent": r.parent_key, "score": round(r.score, 2),
-             "points_possible": round(r.points_possible, 2), "points_outstanding": round(r.points_outstanding, 2),
-             "systems": r.systems, "failing_rules": r.failing_rules, "confidence": r.confidence, "run_id": r.run_id}
-            for r in rows]
+    # Unpacked tuples: named access on 4,000 rows costs more than the query.
+    return [{"level": level, "key": key, "name": name, "parent": parent, "score": round(score, 2),
+             "points_possible": round(possible, 2), "points_outstanding": round(outstanding, 2),
+             "systems": systems, "failing_rules": failing, "confidence": confidence, "run_id": run}
+            for level, key, name, parent, score, possible, outstanding, systems, failing, confidence, run
+            in rows]
 
 
 def results(engine: Engine, *, run_id: int | None = None, system_id: str | None = None,
