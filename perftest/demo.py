@@ -135,7 +135,7 @@ def demo_systems(engine) -> list:
 def _is_demo_catalog(systems) -> bool:
     """The demo's ids (``SYS-0001``, ``team-001``) and enough systems for the scenarios."""
     return len(systems) >= len(SCENARIOS) and all(
-        re.fullmatch(r"SYS-\d{4}", s.system_id) and re.fullmatch(r"team-\d{3}", s.team) for s in systems)
+        re.fullmatch(r"SYS-\d{4,}", s.system_id) and re.fullmatch(r"team-\d{3,}", s.team) for s in systems)
 
 
 def write_plan(folder: Path, system, scenario: Scenario, target: StandIn, timing: Timing) -> Path:
