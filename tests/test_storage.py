@@ -31,3 +31,24 @@ def test_migrating_twice_changes_nothing(any_engine):
     migrate(any_engine)  # the fixture already migrated once
     with any_engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), SQLModel.metadata) == []
+
+
+def test_json_columns_round_trip_and_keep_str_forms(any_engine):
+    """JSON columns go through orjson: JSON types round-trip; anything else is stored as its str()."""
+    from datetime import datetime
+
+    from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select
+
+    table = Table("json_probe", MetaData(), Column("id", Integer, primary_key=True), Column("doc", JSON))
+    table.create(any_engine)
+    try:
+        doc = {"list": [1, 2.5, None, True], "nested": {"a": "ü"}, "at": datetime(2026, 11, 27, 8, 30),
+               "nan": float("nan")}
+        with any_engine.begin() as connection:
+            connection.execute(insert(table), [{"id": 1, "doc": doc}])
+        with any_engine.connect() as connection:
+            stored = connection.execute(select(table.c.doc)).scalar_one()
+        assert stored == {"list": [1, 2.5, None, True], "nested": {"a": "ü"}, "at": "2026-11-27 08:30:00",
+                          "nan": None}
+    finally:
+        table.drop(any_engine)
