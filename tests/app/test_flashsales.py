@@ -30,6 +30,14 @@ def _form(user: str):
     return at
 
 
+def _fill_known_merchant(at, merchant: dict, *, countries: list[str], peak_rpm: float) -> None:
+    at.selectbox(key="sale_known").set_value(merchant["merchant_id"]).run()
+    at.text_input(key="sale_kam").set_value("kam.ella")
+    at.text_input(key="sale_se").set_value("se.omar")
+    at.multiselect(key="sale_countries").set_value(countries)
+    at.number_input(key="sale_peak").set_value(peak_rpm)
+
+
 def _submit(at):
     next(b for b in at.button if b.label == "Submit request").click().run()
     no_exceptions(at)
@@ -53,11 +61,7 @@ def test_a_start_in_the_past_is_refused_under_its_field(sales):
     engine, _team = sales
     merchant = flashsales.list_merchants(engine)[0]
     at = _form("viewer")
-    at.selectbox(key="sale_known").set_value(merchant["merchant_id"]).run()
-    at.text_input(key="sale_kam").set_value("kam.ella")
-    at.text_input(key="sale_se").set_value("se.omar")
-    at.multiselect(key="sale_countries").set_value(["SE"])
-    at.number_input(key="sale_peak").set_value(5000.0)
+    _fill_known_merchant(at, merchant, countries=["SE"], peak_rpm=5000.0)
     at.date_input(key="sale_start_day").set_value(date.today() - timedelta(days=3))
     at = _submit(at)
     assert any("must be in the future" in e.value for e in at.error)
@@ -68,11 +72,7 @@ def test_a_valid_request_is_stored_reviewed_and_shown_in_the_queue(sales):
     engine, _team = sales
     merchant = flashsales.list_merchants(engine)[0]
     at = _form("viewer")
-    at.selectbox(key="sale_known").set_value(merchant["merchant_id"]).run()
-    at.text_input(key="sale_kam").set_value("kam.ella")
-    at.text_input(key="sale_se").set_value("se.omar")
-    at.multiselect(key="sale_countries").set_value(["SE", "NO"])
-    at.number_input(key="sale_peak").set_value(50000.0)
+    _fill_known_merchant(at, merchant, countries=["SE", "NO"], peak_rpm=50000.0)
     at = _submit(at)
     requests = flashsales.list_requests(engine)
     assert len(requests) == 1
