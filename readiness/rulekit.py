@@ -205,8 +205,9 @@ def no_data(message: str) -> Outcome:
 def each_asset(assets: list[dict], check, *, what: str) -> Outcome:
     """Pass when ``check(asset)`` returns None for every asset; else fail naming each offender.
 
-    ``check`` returns a short reason string for a failing asset. Credit is the
-    share of assets that pass, so fixing some of them shows progress.
+    ``check`` returns a short reason string for a failing asset. Credit is half
+    the share of assets that pass: fixing some of them shows progress, and one
+    offending asset still costs at least half the rule's points.
     """
     if not assets:
         return no_data(f"no {what} found in the facts")

@@ -30,7 +30,19 @@ STATUS_POLICY: dict[Status, tuple[bool, float | None]] = {
 }
 
 BLOCKER_CAP = 50.0
-BLOCKING_STATUSES = {Status.FAIL, Status.NO_DATA, Status.EXPIRED}
+BLOCKING_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED})
+
+# The status sets every other module asks for (Status is a StrEnum: "fail" in MET is False).
+# Met: nothing to do. Judged: counted in a pass rate (met or not, by the team's doing).
+# Losing: someone must act (chase lists, digests, metrics); error costs no points but
+# hides whether the system is ready, so it is chased too. Not yet met: losing, plus
+# scheduled rules failing before their due date (reminders), less our own errors.
+MET_STATUSES = frozenset({Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE})
+JUDGED_STATUSES = frozenset({Status.PASS, Status.FAIL, Status.NO_DATA, Status.WAIVED,
+                             Status.PENDING_REVIEW, Status.EXPIRED})
+LOSING_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED, Status.PENDING_REVIEW,
+                             Status.ERROR})
+NOT_YET_MET_STATUSES = (LOSING_STATUSES - {Status.ERROR}) | {Status.WARNING}
 TIER_WEIGHTS = {"critical": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0}
 BASES = ("automated", "attested", "pending", "unattested", "waiver", "stale")
 

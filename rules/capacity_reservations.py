@@ -19,8 +19,8 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
-    """Each compute service needs ``capacity_reservation: true``; partial credit is the
-    share that have it."""
+    """Each compute service needs ``capacity_reservation: true``; partial credit is
+    half the share that have it."""
     return each_asset(facts.assets("compute"),
                       lambda a: None if a.get("capacity_reservation") else "no capacity reservation",
                       what="compute services")

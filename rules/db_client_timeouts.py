@@ -21,7 +21,7 @@ MAX_CONNECT_MS = 5_000
 
 def evaluate(system: SystemView, facts: Facts):
     """Each database needs ``client.connect_timeout_ms`` set and at most 5000; not applicable
-    when the system owns no database. Partial credit is the share that comply."""
+    when the system owns no database. Partial credit is half the share that comply."""
     databases = facts.assets("databases")
     if not databases:
         return not_applicable("the system owns no databases")

@@ -22,7 +22,7 @@ GRADUAL = ("rolling", "canary", "blue_green")
 def evaluate(system: SystemView, facts: Facts):
     """Each compute service needs ``deployment.strategy`` rolling, canary or blue_green and
     ``deployment.auto_rollback`` (Kubernetes workloads when present, else the inventory);
-    partial credit is the share that comply."""
+    partial credit is half the share that comply."""
     def check(asset):
         deployment = asset.get("deployment") or {}
         strategy = deployment.get("strategy")

@@ -17,7 +17,7 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
-    """Each compute service needs a disruption_budget; credit is the share that have one."""
+    """Each compute service needs a disruption_budget; credit is half the share that have one."""
     return each_asset(facts.compute(),
                       lambda a: None if a.get("disruption_budget") else "no disruption budget",
                       what="compute services")

@@ -23,7 +23,7 @@ MAX_RTO_MINUTES = 30
 
 def evaluate(system: SystemView, facts: Facts):
     """Each compute service needs ``failover.mode`` active-active or active-passive and
-    ``failover.rto_minutes`` at most 30; partial credit is the share that comply."""
+    ``failover.rto_minutes`` at most 30; partial credit is half the share that comply."""
     def check(asset):
         failover = asset.get("failover") or {}
         if failover.get("mode") not in MODES:

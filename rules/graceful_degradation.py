@@ -22,7 +22,7 @@ def evaluate(system: SystemView, facts: Facts):
     """Every dependency client with ``essential: false`` must have ``fallback: true``.
 
     Not applicable when the system declares no non-essential dependencies.
-    Partial credit is the share of such clients with a fallback.
+    Partial credit is half the share of such clients with a fallback.
     """
     optional = [c for c in facts.assets("dependency_clients") if c.get("essential") is False]
     if not optional:

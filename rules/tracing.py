@@ -17,6 +17,6 @@ META = RuleMeta(
 
 
 def evaluate(system: SystemView, facts: Facts):
-    """Each compute service needs ``tracing: true``; partial credit is the share that have it."""
+    """Each compute service needs ``tracing: true``; partial credit is half the share that have it."""
     return each_asset(facts.assets("compute"), lambda a: None if a.get("tracing") else "no tracing",
                       what="compute services")
