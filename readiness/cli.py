@@ -20,9 +20,6 @@ import typer
 from readiness import reports
 from readiness.cli_collect import collect_app
 from readiness.cli_collect import register as register_collect_commands
-from readiness.cli_governance import register as register_governance_commands
-from readiness.cli_governance import review_app, waiver_app
-from readiness.cli_serve import register as register_serve_commands
 from readiness.errors import ReadinessError
 from readiness.export import export_run
 from readiness.rulebook import load_rules
@@ -40,12 +37,24 @@ app = typer.Typer(help="Peak-season readiness: catalog, facts, rules, scores.", 
                   pretty_exceptions_enable=False)
 rules_app = typer.Typer(help="The rule pack.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
-app.add_typer(review_app, name="review")
-app.add_typer(waiver_app, name="waiver")
 app.add_typer(collect_app, name="collect")
 register_collect_commands(app)
-register_serve_commands(app)
-register_governance_commands(app)
+
+# Other contexts add their commands (review, waiver, audit, collect kubernetes, serve, digest)
+# through this entry-point group, so the core imports none of them. Each entry point is a
+# function register(app, groups) where groups holds the core's sub-commands by name.
+CLI_PLUGINS = "peak_readiness.cli"
+
+
+def _register_plugins() -> None:
+    from importlib.metadata import entry_points
+
+    groups = {"rules": rules_app, "collect": collect_app}
+    for plugin in sorted(entry_points(group=CLI_PLUGINS), key=lambda ep: ep.name):
+        plugin.load()(app, groups)
+
+
+_register_plugins()
 
 GATE_FAILED = 3
 

@@ -272,6 +272,8 @@ def audit(system: Annotated[str | None, typer.Option(help="Only entries about th
           AUDIT_COLUMNS if fmt == Format.table else AUDIT_COLUMNS[:-1] + ["before", "after"])
 
 
-def register(app: typer.Typer) -> None:
-    """Add the top-level `audit` command to the main app."""
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add `review`, `waiver` and `audit` to the `readiness` command."""
+    app.add_typer(review_app, name="review")
+    app.add_typer(waiver_app, name="waiver")
     app.command("audit")(audit)

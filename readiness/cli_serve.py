@@ -159,7 +159,7 @@ def digest(
         raise typer.Exit(1)
 
 
-def register(app: typer.Typer) -> None:
-    """Add `serve` and `digest` to the main app."""
+def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
+    """Add `serve` and `digest` to the `readiness` command."""
     app.command("serve")(serve)
     app.command("digest")(digest)
