@@ -40,18 +40,27 @@ def collect(engine: Engine, sources: Sequence[FactSource], *, now: datetime | No
     return [collect_and_store(engine, source, now=now) for source in sources]
 
 
-def default_overlays(engine: Engine, now: datetime) -> list[Overlay]:
-    """Waivers that change outcomes after evaluation (see readiness.governance)."""
-    from readiness.governance import overlays_for
+# Hooks other contexts plug into the core through entry points, so it imports none of them:
+OVERLAYS = "peak_readiness.overlays"  # f(engine, now) -> overlays applied after evaluation (waivers)
+EVALUATION_SOURCES = "peak_readiness.evaluation_sources"  # f(engine, now) -> sources refreshed first
+DEMO_WEEK = "peak_readiness.demo_week"  # f(engine, out_dir, catalog, inventory, *, now): each demo week
+DEMO_SEED = "peak_readiness.demo_seed"  # f(engine, now, *, ruleset): once the demo history exists
 
-    return overlays_for(engine, now)
+
+def _hooks(group: str) -> list:
+    from importlib.metadata import entry_points
+
+    return [ep.load() for ep in sorted(entry_points(group=group), key=lambda ep: ep.name)]
+
+
+def default_overlays(engine: Engine, now: datetime) -> list[Overlay]:
+    """What changes outcomes after evaluation (waivers, from the governance context)."""
+    return [overlay for hook in _hooks(OVERLAYS) for overlay in hook(engine, now)]
 
 
 def internal_sources(engine: Engine, now: datetime) -> list[FactSource]:
     """Sources kept in our own tables, refreshed before every evaluation (review states)."""
-    from readiness.governance import sources_for
-
-    return sources_for(engine, now)
+    return [source for hook in _hooks(EVALUATION_SOURCES) for source in hook(engine, now)]
 
 
 def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: RuleSet | None = None,
@@ -83,7 +92,6 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
     """
     from readiness.demo import generate, peak_event_for
     from readiness.reports import upsert_peak_event
-    from readiness.sources.kubernetes import collect_demo as collect_demo_kubernetes
 
     now = now or utcnow()
     files = generate(out_dir, systems=systems, seed=seed, now=now)
@@ -97,13 +105,11 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
     for at, inventory in replay:
         at = now if has_runs else at
         import_inventory_file(engine, inventory, now=at)
-        # every third system also runs on Kubernetes: manifests mirroring this week's inventory
-        collect_demo_kubernetes(engine, out_dir / "kubernetes", files.catalog, inventory, now=at)
+        for hook in _hooks(DEMO_WEEK):  # e.g. Kubernetes manifests mirroring this week's inventory
+            hook(engine, out_dir, files.catalog, inventory, now=at)
         runs.append(run_evaluation(engine, ruleset=ruleset, now=at))
     if not has_runs:
-        # Reviews and waivers in every state; picked among the latest run's failures.
-        from readiness.governance import seed_demo_governance
-
-        seed_demo_governance(engine, now, ruleset=ruleset)
+        for hook in _hooks(DEMO_SEED):  # e.g. reviews and waivers among the latest run's failures
+            hook(engine, now, ruleset=ruleset)
         runs.append(run_evaluation(engine, ruleset=ruleset, now=now))
     return DemoReport(report, runs, out_dir)

@@ -881,3 +881,9 @@ def collect_demo(engine: Engine, out_dir: Path, catalog_path: Path, inventory_pa
     """Write the demo manifests into ``out_dir`` and collect them as `readiness collect kubernetes` does."""
     write_demo_manifests(out_dir, catalog_path, inventory_path)
     return collect_kubernetes(engine, [out_dir], now=now)
+
+
+def demo_week(engine: Engine, out_dir: Path, catalog_path: Path, inventory_path: Path, *,
+              now: datetime | None = None) -> None:
+    """The demo's hook: every third system also runs on Kubernetes, mirroring this week's inventory."""
+    collect_demo(engine, out_dir / "kubernetes", catalog_path, inventory_path, now=now)
