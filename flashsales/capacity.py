@@ -5,11 +5,11 @@ without autoscaling. A flash-sale request passes through every system in the
 purchase flow, so the platform takes what its weakest purchase-flow system
 takes: the platform capacity is the minimum over those systems. Per system:
 
-- Kapacity's ``flas_rps`` fact when Kapacity has run, else the inventory's
-  ``forecast_flas_rps`` summed over compute services (as the readiness rules
-  derive it, rules/_capacity.py);
-- capped by the provisioned capacity (running replicas x requests per replica)
-  when the inventory has it: only capacity already running absorbs a spike.
+- the FLAS forecast, by the one capacity policy the rules use too
+  (``readiness.capacity_figures``: Kapacity when it has run, else the inventory);
+- capped by the provisioned capacity (running replicas x requests per replica, from
+  Kubernetes workloads when collected, else the inventory): only capacity already
+  running absorbs a spike.
 
 Headroom for a window = platform capacity - the largest total that holding
 requests (proposed or granted increases) overlapping in time reserve at any
@@ -79,43 +79,19 @@ def purchase_flow_capacity(engine: Engine) -> PlatformCapacity:
 
 
 def _system_capacity(system_id: str, team: str, by_source: dict) -> SystemCapacity:
-    kapacity = _data(by_source.get("kapacity"))
-    inventory = _data(by_source.get("inventory"))
-    compute = [a for a in (inventory.get("compute") or []) if isinstance(a, dict)]
-    flas, source = None, "none"
-    if kapacity.get("flas_rps") is not None:
-        flas, source = float(kapacity["flas_rps"]), "kapacity"
-    else:
-        forecasts = [a["forecast_flas_rps"] for a in compute if a.get("forecast_flas_rps") is not None]
-        if forecasts:
-            flas, source = float(sum(forecasts)), "inventory"
-    provisioned = _provisioned_rps(compute)
-    if kapacity.get("baseline_rps") is not None:
-        baseline = float(kapacity["baseline_rps"])
-    else:
-        baselines = [a["forecast_baseline_rps"] for a in compute if a.get("forecast_baseline_rps") is not None]
-        baseline = float(sum(baselines)) if baselines else None
+    """The system's figures by the one capacity policy (readiness.capacity_figures)."""
+    import readiness
+
+    facts = readiness.Facts({name: dict(getattr(stored, "data", None) or {}) for name, stored in by_source.items()})
+    figures = readiness.capacity_figures(facts)
+    flas, provisioned, baseline = figures.flas_rps, figures.provisioned_rps, figures.baseline_rps
     if flas is None:
-        return SystemCapacity(system_id, team, None, provisioned, None, source, "unknown", baseline)
+        return SystemCapacity(system_id, team, None, provisioned, None, figures.forecast_source, "unknown", baseline)
     if provisioned is not None and provisioned < flas:
-        return SystemCapacity(system_id, team, flas, provisioned, provisioned, source, "provisioned", baseline)
-    return SystemCapacity(system_id, team, flas, provisioned, flas, source, "flas_forecast", baseline)
-
-
-def _data(stored) -> dict:
-    return dict(getattr(stored, "data", None) or {})
-
-
-def _provisioned_rps(compute: list[dict]) -> float | None:
-    """Requests/s the replicas running now serve; None unless every service has the figures."""
-    if not compute:
-        return None
-    total = 0.0
-    for asset in compute:
-        if asset.get("rps_per_replica") is None:
-            return None
-        total += float(asset["rps_per_replica"]) * float(asset.get("replicas", 1))
-    return total
+        return SystemCapacity(system_id, team, flas, provisioned, provisioned, figures.forecast_source,
+                              "provisioned", baseline)
+    return SystemCapacity(system_id, team, flas, provisioned, flas, figures.forecast_source, "flas_forecast",
+                          baseline)
 
 
 # ------------------------------------------------------------------ holds and the lock

@@ -4,12 +4,14 @@ Other packages import from here only (never from the private modules):
 - catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``
 - facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``latest_facts``
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
+- capacity policy: ``capacity_figures``, ``CapacityFigures`` (rules use ``readiness.capacity``)
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
   ``rule_summary``
 """
 
+from readiness.capacity import CapacityFigures, capacity_figures
 from readiness.catalog import (
     OrgUnit,
     TeamContacts,
@@ -50,7 +52,7 @@ from readiness.service import (
 )
 
 __all__ = [
-    "CollectedFacts", "FactSource", "Facts", "InputError", "NotFound", "OrgUnit", "Outcome",
+    "CapacityFigures", "capacity_figures", "CollectedFacts", "FactSource", "Facts", "InputError", "NotFound", "OrgUnit", "Outcome",
     "PermissionDenied", "ReadinessError", "RuleLoadError", "RuleMeta", "RuleSet", "Status", "SystemView",
     "active_systems", "changes", "collect", "collect_and_store", "explain", "get_run", "get_system",
     "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",

@@ -1,7 +1,7 @@
 """Autoscaling can reach the forecast Baseline capacity, with headroom."""
 
+from readiness.capacity import autoscaling_ceiling_rps, forecast
 from readiness.rulekit import Band, Facts, RuleMeta, SystemView, graded, no_data
-from rules._capacity import autoscaling_ceiling_rps, forecast
 
 META = RuleMeta(
     id="autoscaling_covers_baseline",

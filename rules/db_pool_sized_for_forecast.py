@@ -1,7 +1,7 @@
 """Connection pools hold enough connections for the forecast peak."""
 
+from readiness.capacity import peak_need
 from readiness.rulekit import Band, Facts, RuleMeta, SystemView, graded, no_data, not_applicable
-from rules._capacity import peak_need
 
 META = RuleMeta(
     id="db_pool_sized_for_forecast",

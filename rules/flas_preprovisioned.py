@@ -1,7 +1,7 @@
 """FLAS systems hold enough running capacity for a two-minute surge."""
 
+from readiness.capacity import forecast, provisioned_rps
 from readiness.rulekit import Applicability, Band, Facts, RuleMeta, SystemView, graded, no_data
-from rules._capacity import forecast, provisioned_rps
 
 META = RuleMeta(
     id="flas_preprovisioned",

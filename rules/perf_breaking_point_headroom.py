@@ -1,7 +1,7 @@
 """The breaking point lies well above the forecast peak."""
 
+from readiness.capacity import peak_need
 from readiness.rulekit import Band, Facts, RuleMeta, SystemView, graded, no_data
-from rules._capacity import peak_need
 from rules._perf import latest_test
 
 META = RuleMeta(

@@ -2,8 +2,8 @@
 
 from datetime import date
 
+from readiness.capacity import forecast
 from readiness.rulekit import Band, Facts, RuleMeta, SystemView, failed, graded, no_data
-from rules._capacity import forecast
 from rules._perf import fresh, latest_test
 
 META = RuleMeta(

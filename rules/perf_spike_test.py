@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from readiness.capacity import forecast
 from readiness.rulekit import (
     Applicability,
     Band,
@@ -12,7 +13,6 @@ from readiness.rulekit import (
     graded,
     no_data,
 )
-from rules._capacity import forecast
 from rules._perf import fresh, latest_test
 
 META = RuleMeta(

@@ -1,7 +1,7 @@
 """Third-party rate limits cover the forecast peak."""
 
+from readiness.capacity import peak_need
 from readiness.rulekit import Band, Facts, RuleMeta, SystemView, graded, no_data, not_applicable
-from rules._capacity import peak_need
 
 META = RuleMeta(
     id="third_party_quota",

@@ -1,8 +1,45 @@
-"""Capacity figures the capacity rules share: forecasts and provisioned rates."""
+"""The capacity policy, in one place: what a system is forecast to need, what it can
+absorb, and which source each figure comes from. The capacity rules, the flash-sale
+review and perftest's targets all ask here.
+
+- Forecast (Baseline and FLAS requests/s): Kapacity's figures when it has run for the
+  system, else the inventory's ``forecast_baseline_rps`` / ``forecast_flas_rps`` summed
+  over its compute services.
+- Compute services: the Kubernetes workloads when that source has any, else the
+  inventory's (``Facts.compute``): what runs is what the cluster says runs.
+- Provisioned: running replicas x requests per replica, no scaling: what absorbs a
+  surge within two minutes. Autoscaling ceiling: the same at autoscaling's maximum.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from readiness.rulekit import Facts, SystemView
+
+
+@dataclass(frozen=True)
+class CapacityFigures:
+    """One system's capacity figures and where each comes from ("none" when missing)."""
+
+    baseline_rps: float | None
+    flas_rps: float | None
+    forecast_source: str  # kapacity | inventory | none
+    provisioned_rps: float | None
+    autoscaling_ceiling_rps: float | None
+    compute_source: str  # kubernetes | inventory | none
+
+
+def capacity_figures(facts: Facts) -> CapacityFigures:
+    baseline, flas, origin = forecast(facts)
+    compute = facts.compute()
+    compute_source = "none" if not compute else ("kubernetes" if facts.assets("compute", "kubernetes")
+                                                 else "inventory")
+    return CapacityFigures(
+        baseline_rps=baseline, flas_rps=flas, forecast_source=origin if (baseline or flas) else "none",
+        provisioned_rps=provisioned_rps(compute) if compute else None,
+        autoscaling_ceiling_rps=autoscaling_ceiling_rps(compute) if compute else None,
+        compute_source=compute_source)
 
 
 def forecast(facts: Facts) -> tuple[float | None, float | None, str]:
