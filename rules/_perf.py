@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from readiness.rulekit import Facts
+from readiness.rulekit import Facts, Outcome, RuleMeta, failed, graded, no_data
 
 PERFTEST = "perftest"
 
@@ -85,6 +85,36 @@ def _from_drills(facts: Facts, kind: str) -> TestEvidence | None:
 
 def fresh(test: TestEvidence, max_age_days: float) -> bool:
     return test.age_days is not None and test.age_days <= max_age_days
+
+
+def recent_passing_test(facts: Facts, kind: str, max_age_days: float, *, label: str,
+                        missing: str | None = None) -> tuple[TestEvidence | None, Outcome | None]:
+    """The latest test of ``kind`` and, when it is missing, failed or older than
+    ``max_age_days``, the failure to report (named by ``label``, e.g. "load test")."""
+    test = latest_test(facts, kind)
+    if test is None:
+        return None, failed(missing or f"no {label} recorded")
+    if not test.passed:
+        return test, failed(f"the latest {label} ({test.ref}) failed", test.evidence())
+    if not fresh(test, max_age_days):
+        return test, failed(f"the latest {label} ({test.ref}) is {test.age_days} days old "
+                            f"(at most {max_age_days})", test.evidence())
+    return test, None
+
+
+def rate_against_forecast(meta: RuleMeta, test: TestEvidence, evidence: list[dict], forecast_rps: float | None,
+                          *, forecast: str, origin: str, verb: str) -> Outcome:
+    """The rate a test ``verb`` ("held", "reached") over the ``forecast`` ("Baseline", "FLAS"),
+    graded by the rule's bands."""
+    if forecast_rps is None:
+        return no_data(f"no {forecast} forecast to compare the {test.kind} test with")
+    if test.rps is None:
+        return failed(f"the {test.kind} test {test.ref} does not record the rate it {verb}", evidence)
+    ratio = test.rps / forecast_rps
+    evidence.append({f"{forecast.lower()}_rps": round(forecast_rps, 2), "forecast_from": origin,
+                     "ratio": round(ratio, 3)})
+    return graded(meta.credit_for(ratio), f"{test.kind} test {test.ref} {verb} {test.rps:.0f} rps, "
+                  f"{ratio:.2f}x the {forecast} forecast {forecast_rps:.0f} rps", evidence)
 
 
 def system_slo(facts: Facts) -> dict | None:

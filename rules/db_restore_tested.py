@@ -5,11 +5,10 @@ from readiness.rulekit import (
     Facts,
     RuleMeta,
     SystemView,
-    failed,
     not_applicable,
     passed,
 )
-from rules._perf import fresh, latest_test
+from rules._perf import recent_passing_test
 
 META = RuleMeta(
     id="db_restore_tested",
@@ -32,12 +31,7 @@ def evaluate(system: SystemView, facts: Facts):
     and be at most 365 days old."""
     if not facts.assets("databases"):
         return not_applicable("the system owns no databases")
-    test = latest_test(facts, "restore")
-    if test is None:
-        return failed("no restore test recorded")
-    if not test.passed:
-        return failed(f"the latest restore test ({test.ref}) failed", test.evidence())
-    if not fresh(test, MAX_AGE_DAYS):
-        return failed(f"the latest restore test ({test.ref}) is {test.age_days} days old (at most {MAX_AGE_DAYS})",
-                      test.evidence())
+    test, failure = recent_passing_test(facts, "restore", MAX_AGE_DAYS, label="restore test")
+    if failure:
+        return failure
     return passed(f"restore test {test.ref} passed {test.age_days} days ago", test.evidence())

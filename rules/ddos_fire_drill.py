@@ -2,8 +2,8 @@
 
 from datetime import date
 
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, failed, passed
-from rules._perf import fresh, latest_test
+from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, passed
+from rules._perf import recent_passing_test
 
 META = RuleMeta(
     id="ddos_fire_drill",
@@ -25,12 +25,8 @@ MAX_AGE_DAYS = 180
 
 def evaluate(system: SystemView, facts: Facts):
     """The latest drill of kind ``ddos`` must have passed and be at most 180 days old."""
-    drill = latest_test(facts, "ddos")
-    if drill is None:
-        return failed("no DDoS fire drill recorded")
-    if not drill.passed:
-        return failed(f"the latest DDoS drill ({drill.ref}) failed", drill.evidence())
-    if not fresh(drill, MAX_AGE_DAYS):
-        return failed(f"the latest DDoS drill ({drill.ref}) is {drill.age_days} days old (at most {MAX_AGE_DAYS})",
-                      drill.evidence())
+    drill, failure = recent_passing_test(facts, "ddos", MAX_AGE_DAYS, label="DDoS drill",
+                                         missing="no DDoS fire drill recorded")
+    if failure:
+        return failure
     return passed(f"DDoS drill {drill.ref} passed {drill.age_days} days ago", drill.evidence())

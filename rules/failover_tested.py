@@ -1,7 +1,7 @@
 """Failover was exercised and passed within the season."""
 
 from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, failed, passed
-from rules._perf import fresh, latest_test
+from rules._perf import recent_passing_test
 
 META = RuleMeta(
     id="failover_tested",
@@ -26,15 +26,11 @@ def evaluate(system: SystemView, facts: Facts):
     """The latest failover test (perftest ``failover`` run or inventory drill of kind
     ``failover``, whichever is newer) must have passed, be at most 180 days old and, when its
     recovery time is known, have recovered within 300 seconds."""
-    test = latest_test(facts, "failover")
-    if test is None:
-        return failed("no failover test or drill recorded")
+    test, failure = recent_passing_test(facts, "failover", MAX_AGE_DAYS, label="failover test",
+                                        missing="no failover test or drill recorded")
+    if failure:
+        return failure
     evidence = test.evidence()
-    if not test.passed:
-        return failed(f"the latest failover test ({test.ref}) failed", evidence)
-    if not fresh(test, MAX_AGE_DAYS):
-        return failed(f"the latest failover test ({test.ref}) is {test.age_days} days old "
-                      f"(at most {MAX_AGE_DAYS})", evidence)
     if test.time_to_recovery_s is not None and test.time_to_recovery_s > MAX_RECOVERY_S:
         return failed(f"recovery took {test.time_to_recovery_s:.0f} s (at most {MAX_RECOVERY_S} s)", evidence)
     return passed(f"failover test {test.ref} passed {test.age_days} days ago", evidence)

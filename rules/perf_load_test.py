@@ -3,8 +3,8 @@
 from datetime import date
 
 from readiness.capacity import forecast
-from readiness.rulekit import Band, Facts, RuleMeta, SystemView, failed, graded, no_data
-from rules._perf import fresh, latest_test
+from readiness.rulekit import Band, Facts, RuleMeta, SystemView
+from rules._perf import rate_against_forecast, recent_passing_test
 
 META = RuleMeta(
     id="perf_load_test",
@@ -30,22 +30,9 @@ def evaluate(system: SystemView, facts: Facts):
     whichever is newer) must have passed and be at most 90 days old; the rate it held,
     divided by the Baseline forecast, is graded by the bands (at least 1.0 full credit,
     0.8 half). Before the due date a failure is a warning."""
-    test = latest_test(facts, "load")
-    if test is None:
-        return failed("no load test recorded")
+    test, failure = recent_passing_test(facts, "load", MAX_AGE_DAYS, label="load test")
+    if failure:
+        return failure
     evidence = [test.evidence()]
-    if not test.passed:
-        return failed(f"the latest load test ({test.ref}) failed", evidence)
-    if not fresh(test, MAX_AGE_DAYS):
-        return failed(f"the latest load test ({test.ref}) is {test.age_days} days old (at most {MAX_AGE_DAYS})",
-                      evidence)
     baseline, _, origin = forecast(facts)
-    if baseline is None:
-        return no_data("no Baseline forecast to compare the load test with")
-    if test.rps is None:
-        return failed(f"the load test {test.ref} does not record the rate it held", evidence)
-    ratio = test.rps / baseline
-    evidence.append({"baseline_rps": round(baseline, 2), "forecast_from": origin, "ratio": round(ratio, 3)})
-    return graded(META.credit_for(ratio),
-                  f"load test {test.ref} held {test.rps:.0f} rps, {ratio:.2f}x the Baseline forecast "
-                  f"{baseline:.0f} rps", evidence)
+    return rate_against_forecast(META, test, evidence, baseline, forecast="Baseline", origin=origin, verb="held")

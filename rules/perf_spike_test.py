@@ -10,10 +10,8 @@ from readiness.rulekit import (
     RuleMeta,
     SystemView,
     failed,
-    graded,
-    no_data,
 )
-from rules._perf import fresh, latest_test
+from rules._perf import rate_against_forecast, recent_passing_test
 
 META = RuleMeta(
     id="perf_spike_test",
@@ -39,25 +37,12 @@ def evaluate(system: SystemView, facts: Facts):
     """The latest spike test (perftest ``spike`` run or inventory drill of kind ``spike``) must
     have passed, be at most 90 days old and, when its ramp is recorded, have reached its rate
     within 120 s; the rate reached divided by the FLAS forecast is graded by the bands."""
-    test = latest_test(facts, "spike")
-    if test is None:
-        return failed("no spike test recorded")
+    test, failure = recent_passing_test(facts, "spike", MAX_AGE_DAYS, label="spike test")
+    if failure:
+        return failure
     evidence = [test.evidence()]
-    if not test.passed:
-        return failed(f"the latest spike test ({test.ref}) failed", evidence)
-    if not fresh(test, MAX_AGE_DAYS):
-        return failed(f"the latest spike test ({test.ref}) is {test.age_days} days old (at most {MAX_AGE_DAYS})",
-                      evidence)
     if test.ramp_seconds is not None and test.ramp_seconds > MAX_RAMP_S:
         return failed(f"the spike test ramped over {test.ramp_seconds:.0f} s (a flash sale takes {MAX_RAMP_S} s)",
                       evidence)
     _, flas, origin = forecast(facts)
-    if flas is None:
-        return no_data("no FLAS forecast to compare the spike test with")
-    if test.rps is None:
-        return failed(f"the spike test {test.ref} does not record the rate it reached", evidence)
-    ratio = test.rps / flas
-    evidence.append({"flas_rps": round(flas, 2), "forecast_from": origin, "ratio": round(ratio, 3)})
-    return graded(META.credit_for(ratio),
-                  f"spike test {test.ref} reached {test.rps:.0f} rps, {ratio:.2f}x the FLAS forecast {flas:.0f} rps",
-                  evidence)
+    return rate_against_forecast(META, test, evidence, flas, forecast="FLAS", origin=origin, verb="reached")
