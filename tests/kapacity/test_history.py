@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,6 +102,26 @@ def test_parquet_with_timezone_aware_column(tmp_path):
     assert s.step == 3600 and s.observed == 96
     text = s.format_times(s.times())
     assert text[0].endswith("+01:00") and text[-1].endswith("+02:00")  # DST starts 31 March
+
+
+def test_gzip_compressed_csv_reads_like_the_plain_file(tmp_path):
+    rows = hourly_rows(72, suffix="-04:00")
+    del rows[30:35]
+    plain = write_csv(tmp_path / "h.csv", rows)
+    packed = tmp_path / "h.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    [a], [b] = read_history(plain), read_history(packed)
+    assert (b.start, b.step, b.n, b.tz) == (a.start, a.step, a.n, a.tz) == (a.start, 3600, 72, "-04:00")
+    np.testing.assert_array_equal(b.values, a.values)
+    assert b.format_times(b.times()).tolist() == a.format_times(a.times()).tolist()
+
+
+def test_gzip_compressed_csv_errors_name_the_file_and_line(tmp_path):
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(gzip.compress(b"timestamp,value\n2024-01-01T00:00:00,1\n2024-01-01T01:00:00,abc\n"))
+    with pytest.raises(HistoryError, match="line 3: value 'abc' is not a number") as raised:
+        read_history(path)
+    assert str(path) in str(raised.value)
 
 
 @pytest.mark.parametrize(("content", "expected"), [
