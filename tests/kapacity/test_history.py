@@ -43,7 +43,7 @@ def test_fixed_offset_history_keeps_its_offset(tmp_path):
 
 def test_dst_offsets_infer_a_zone_that_continues_the_convention(slice_of):
     # Melbourne leaves DST on 2015-04-05: +11:00 then +10:00 in the same file
-    [s] = read_history(slice_of("melbourne_pedestrians_bourke_st_mall_hourly.csv", 1100, 100))
+    [s] = read_history(slice_of("melbourne_pedestrians_bourke_st_mall_hourly.csv.gz", 1100, 100))
     assert s.tz is not None and "/" in s.tz
     text = s.format_times(s.times())
     assert text[0].endswith("+11:00") and text[-1].endswith("+10:00")
@@ -51,13 +51,13 @@ def test_dst_offsets_infer_a_zone_that_continues_the_convention(slice_of):
 
 
 def test_naive_history_stays_naive(slice_of):
-    [s] = read_history(slice_of("nab_nyc_taxi_passengers_30min.csv", 0, 200))
+    [s] = read_history(slice_of("nab_nyc_taxi_passengers_30min.csv.gz", 0, 200))
     assert s.tz is None and s.step == 1800
     assert s.format_times(s.times()[:1])[0] == "2014-07-01T00:00:00"
 
 
 def test_irregular_alignment_is_kept(slice_of):
-    [s] = read_history(slice_of("nab_twitter_volume_amzn_5min.csv", 0, 700))
+    [s] = read_history(slice_of("nab_twitter_volume_amzn_5min.csv.gz", 0, 700))
     assert s.step == 300
     assert s.format_times(s.times()[:2]).tolist() == ["2015-02-26T21:42:53", "2015-02-26T21:47:53"]
 
