@@ -1,4 +1,4 @@
-"""Load traffic history from CSV or Parquet onto a regular time grid.
+"""Load traffic history from CSV (plain or gzip-compressed) or Parquet onto a regular time grid.
 
 Input: ``timestamp,value`` with an optional ``series`` column; ``value`` is the
 count for the interval that starts at ``timestamp``. Real history is messy, so
@@ -203,7 +203,8 @@ def _zone_for(times: np.ndarray, offsets: np.ndarray) -> tuple[str, str | None]:
 # -- reading files ------------------------------------------------------------------------
 
 def read_history(path: str | Path, *, series: str | None = None) -> list[Series]:
-    """Read a CSV or Parquet history file into regular series (one per ``series`` value).
+    """Read a CSV (plain or compressed: ``.csv.gz``, ``.csv.bz2``, ``.csv.zip``, ``.csv.xz``)
+    or Parquet history file into regular series (one per ``series`` value).
 
     ``series`` selects one series by name from a multi-series file.
     """
@@ -229,9 +230,10 @@ def read_history(path: str | Path, *, series: str | None = None) -> list[Series]
 
 
 def _text_columns(path: Path) -> dict[str, type]:
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        header = handle.readline()
-    names = [name.strip().strip('"') for name in header.split(",")]
+    # pandas reads the header too, so a compressed file (.csv.gz, ...) works like a plain one
+    header = pd.read_csv(path, nrows=0, skip_blank_lines=False, skipinitialspace=True,
+                         encoding_errors="replace")
+    names = [str(name).strip() for name in header.columns]
     return {name: str for name in names if name.lower() in {"timestamp", "series"}}
 
 

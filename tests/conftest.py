@@ -1,4 +1,5 @@
-"""Shared fixtures: databases (SQLite file, real PostgreSQL), the repo's paths, the demo.
+"""Shared fixtures: databases (SQLite file, real PostgreSQL), the repo's paths, the demo,
+the real traffic series in tests/data (trimmed copies; see tests/data/SOURCES.md).
 
 PostgreSQL tests use a fresh database per test on the server at
 PEAK_TEST_POSTGRES_URL (default 127.0.0.1:5432, trust auth). Where it is
@@ -18,7 +19,7 @@ from sqlalchemy import create_engine, text
 from storage import get_engine, migrate
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+DATA = REPO / "tests" / "data"  # real public series, trimmed and gzipped
 POSTGRES_ADMIN_URL = os.environ.get("PEAK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -99,10 +100,9 @@ def demo_db(tmp_path_factory) -> str:
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"shared data folder not found at {SHARED_DATA}")
-    return SHARED_DATA
+def data_dir() -> Path:
+    """The folder of real series (``<name>.csv.gz``), part of the repository."""
+    return DATA
 
 
 @pytest.fixture(autouse=True)

@@ -27,8 +27,8 @@ def test_a_profile_gives_the_normal_daily_peak_the_busiest_interval_and_the_spik
     assert profile.busiest_hour == 20
 
 
-def test_real_minute_history_with_offsets_and_gaps_loads(shared_data):
-    profile = history.load_profile(shared_data / "nasa_http_requests_1min.csv")
+def test_real_minute_history_with_offsets_and_gaps_loads(data_dir):
+    profile = history.load_profile(data_dir / "nasa_http_requests_1min.csv.gz")
     assert profile.step_seconds == 60
     assert profile.peak_rpm == 405  # the STS-70 launch day's busiest minute (SOURCES.md)
     assert 50 < profile.normal_rpm < profile.peak_rpm

@@ -1,27 +1,21 @@
-"""Fixtures for Kapacity: the real data folder and short slices of its files."""
+"""Fixtures for Kapacity: short slices of the real series in tests/data (``data_dir``)."""
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@pytest.fixture(scope="session")
-def data_dir() -> Path:
-    if not DATA.is_dir():
-        pytest.fail(f"shared data folder not found at {DATA}")
-    return DATA
-
 
 @pytest.fixture
 def slice_of(data_dir, tmp_path):
-    """Write the first (or a range of) lines of a real file to tmp and return the path."""
+    """Write the first (or a range of) lines of a real file to tmp as plain CSV and return the path."""
     def make(name: str, start: int = 0, rows: int = 500) -> Path:
-        lines = (data_dir / name).read_text().splitlines()
-        out = tmp_path / f"slice-{start}-{rows}-{name}"
+        with gzip.open(data_dir / name, "rt", encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+        assert len(lines) > start + rows, f"{name} holds {len(lines) - 1} rows; see tests/data/trim.py"
+        out = tmp_path / f"slice-{start}-{rows}-{name.removesuffix('.gz')}"
         out.write_text("\n".join([lines[0], *lines[1 + start:1 + start + rows]]) + "\n")
         return out
     return make

@@ -13,11 +13,11 @@ from typer.testing import CliRunner
 
 from kapacity.cli import app
 from kapacity.history import read_history
-from tests.kapacity.conftest import DATA
+from tests.conftest import DATA
 from tests.kapacity.helpers import series_csv, synthetic
 
 runner = CliRunner()
-REAL_FILES = sorted(p.name for p in DATA.glob("*.csv"))
+REAL_FILES = sorted(p.name for p in DATA.glob("*.csv.gz"))
 
 
 def run(*args: str):
@@ -69,7 +69,7 @@ def test_forecast_with_series_column_adds_series(tmp_path):
 
 
 def test_forecast_to_stdout_is_byte_for_byte_reproducible(slice_of):
-    path = slice_of("nab_twitter_volume_goog_5min.csv", 0, 3000)
+    path = slice_of("nab_twitter_volume_goog_5min.csv.gz", 0, 3000)
     first = run("forecast", "--history", str(path), "--horizon", "3d", "-q")
     second = run("forecast", "--history", str(path), "--horizon", "3d", "-q")
     assert first.exit_code == 0 and first.stdout == second.stdout
@@ -90,7 +90,7 @@ def test_forecast_with_known_events_raises_the_window(tmp_path):
 
 
 def test_backtest_reports_the_metrics(slice_of):
-    path = slice_of("nab_nyc_taxi_passengers_30min.csv", 0, 48 * 30)
+    path = slice_of("nab_nyc_taxi_passengers_30min.csv.gz", 0, 48 * 30)
     result = run("backtest", "--history", str(path), "--horizon", "3d", "--origins", "2", "--format", "json", "-q")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
@@ -103,7 +103,7 @@ def test_backtest_reports_the_metrics(slice_of):
 
 
 def test_backtest_table_and_progress_on_stderr(slice_of):
-    path = slice_of("nab_nyc_taxi_passengers_30min.csv", 0, 48 * 30)
+    path = slice_of("nab_nyc_taxi_passengers_30min.csv.gz", 0, 48 * 30)
     result = runner.invoke(app, ["backtest", "--history", str(path), "--horizon", "1d", "--origins", "2"])
     assert result.exit_code == 0
     assert "rel_mae" in result.stdout.splitlines()[0]
@@ -111,7 +111,8 @@ def test_backtest_table_and_progress_on_stderr(slice_of):
 
 
 def test_growth_command(data_dir):
-    result = run("growth", "--history", str(data_dir / "capital_bikeshare_rentals_hourly.csv"), "--format", "json")
+    result = run("growth", "--history", str(data_dir / "capital_bikeshare_rentals_hourly.csv.gz"),
+                 "--format", "json")
     assert result.exit_code == 0
     [entry] = json.loads(result.stdout)["series"]
     assert entry["yoy"]["volume"] is not None
@@ -131,7 +132,7 @@ def test_bad_horizon_is_a_usage_error(data_dir):
 
 
 def test_horizon_shorter_than_resolution_is_refused(data_dir):
-    result = run("forecast", "--history", str(data_dir / "capital_bikeshare_rentals_hourly.csv"),
+    result = run("forecast", "--history", str(data_dir / "capital_bikeshare_rentals_hourly.csv.gz"),
                  "--horizon", "30min")
     assert result.exit_code == 1 and "shorter than the history's resolution" in result.stderr
 
@@ -150,18 +151,18 @@ def test_capacity_csv_format(tmp_path):
     assert np.isfinite(frame["flas_rps"]).all()
 
 
-def test_paths_are_relative_to_the_shared_folder():
-    assert Path(DATA).resolve().name == "data" and len(REAL_FILES) >= 8
+def test_the_real_series_ship_with_the_tests():
+    assert Path(DATA).resolve() == Path(__file__).resolve().parents[1] / "data" and len(REAL_FILES) >= 8
 
 
 @pytest.mark.parametrize("args", [["--country", "XX"], ["--model", "magic"]])
 def test_bad_settings_are_usage_errors(data_dir, args):
-    result = run("forecast", "--history", str(data_dir / "nab_elb_request_count_5min.csv"),
+    result = run("forecast", "--history", str(data_dir / "nab_elb_request_count_5min.csv.gz"),
                  "--horizon", "1d", *args)
     assert result.exit_code == 2
 
 
 def test_quantile_outside_its_range_is_a_usage_error(data_dir):
-    result = run("capacity", "--history", str(data_dir / "nab_elb_request_count_5min.csv"),
+    result = run("capacity", "--history", str(data_dir / "nab_elb_request_count_5min.csv.gz"),
                  "--horizon", "1d", "--quantile", "1.5")
     assert result.exit_code == 2

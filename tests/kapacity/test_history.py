@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -41,7 +43,7 @@ def test_fixed_offset_history_keeps_its_offset(tmp_path):
 
 def test_dst_offsets_infer_a_zone_that_continues_the_convention(slice_of):
     # Melbourne leaves DST on 2015-04-05: +11:00 then +10:00 in the same file
-    [s] = read_history(slice_of("melbourne_pedestrians_bourke_st_mall_hourly.csv", 1100, 100))
+    [s] = read_history(slice_of("melbourne_pedestrians_bourke_st_mall_hourly.csv.gz", 1100, 100))
     assert s.tz is not None and "/" in s.tz
     text = s.format_times(s.times())
     assert text[0].endswith("+11:00") and text[-1].endswith("+10:00")
@@ -49,13 +51,13 @@ def test_dst_offsets_infer_a_zone_that_continues_the_convention(slice_of):
 
 
 def test_naive_history_stays_naive(slice_of):
-    [s] = read_history(slice_of("nab_nyc_taxi_passengers_30min.csv", 0, 200))
+    [s] = read_history(slice_of("nab_nyc_taxi_passengers_30min.csv.gz", 0, 200))
     assert s.tz is None and s.step == 1800
     assert s.format_times(s.times()[:1])[0] == "2014-07-01T00:00:00"
 
 
 def test_irregular_alignment_is_kept(slice_of):
-    [s] = read_history(slice_of("nab_twitter_volume_amzn_5min.csv", 0, 700))
+    [s] = read_history(slice_of("nab_twitter_volume_amzn_5min.csv.gz", 0, 700))
     assert s.step == 300
     assert s.format_times(s.times()[:2]).tolist() == ["2015-02-26T21:42:53", "2015-02-26T21:47:53"]
 
@@ -100,6 +102,26 @@ def test_parquet_with_timezone_aware_column(tmp_path):
     assert s.step == 3600 and s.observed == 96
     text = s.format_times(s.times())
     assert text[0].endswith("+01:00") and text[-1].endswith("+02:00")  # DST starts 31 March
+
+
+def test_gzip_compressed_csv_reads_like_the_plain_file(tmp_path):
+    rows = hourly_rows(72, suffix="-04:00")
+    del rows[30:35]
+    plain = write_csv(tmp_path / "h.csv", rows)
+    packed = tmp_path / "h.csv.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    [a], [b] = read_history(plain), read_history(packed)
+    assert (b.start, b.step, b.n, b.tz) == (a.start, a.step, a.n, a.tz) == (a.start, 3600, 72, "-04:00")
+    np.testing.assert_array_equal(b.values, a.values)
+    assert b.format_times(b.times()).tolist() == a.format_times(a.times()).tolist()
+
+
+def test_gzip_compressed_csv_errors_name_the_file_and_line(tmp_path):
+    path = tmp_path / "bad.csv.gz"
+    path.write_bytes(gzip.compress(b"timestamp,value\n2024-01-01T00:00:00,1\n2024-01-01T01:00:00,abc\n"))
+    with pytest.raises(HistoryError, match="line 3: value 'abc' is not a number") as raised:
+        read_history(path)
+    assert str(path) in str(raised.value)
 
 
 @pytest.mark.parametrize(("content", "expected"), [

@@ -34,9 +34,9 @@ START, END = "1995-07-03T00:00:00-04:00", "1995-07-17T00:00:00-04:00"  # two wee
 METRIC = "nasa_http_requests_per_minute"
 
 
-def test_real_prometheus_feeds_kapacity_and_scrapes_readiness_serve(tmp_path, shared_data, demo_db):
+def test_real_prometheus_feeds_kapacity_and_scrapes_readiness_serve(tmp_path, data_dir, demo_db):
     require_prometheus()
-    csv = shared_data / "nasa_http_requests_1min.csv"
+    csv = data_dir / "nasa_http_requests_1min.csv.gz"
     om = tmp_path / "history.om"
     expected = write_openmetrics(csv, om, start=START, end=END, metric=METRIC, labels={"service": "nasa-www"})
     db = copy_sqlite(demo_db, tmp_path / "demo.db")
