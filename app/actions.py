@@ -7,9 +7,11 @@ written. The pages only decide which forms to show (``app.permissions``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+import flashsales
 import readiness
 from app import data
 from app.auth import User
@@ -97,18 +99,16 @@ class SaleOutcome(Outcome):
     fields: dict[str, list[str]] = field(default_factory=dict)  # messages per request field, for the form
 
 
-def _sale_call(user: User, function_name: str, *args, **kwargs) -> SaleOutcome:
-    fs = data.flashsales()
-    if fs is None:
-        return SaleOutcome(False, "Flash-sale intake is not available in this installation (flashsales)")
+def _sale_call(user: User, write: Callable, *args, **kwargs) -> SaleOutcome:
+    """Call one of flashsales' writes with the user as actor; its refusals become the outcome."""
     try:
-        record = getattr(fs, function_name)(data.engine(data.db_url()), *args, actor=user.username, **kwargs)
-    except fs.InputError as exc:
+        record = write(data.engine(data.db_url()), *args, actor=user.username, **kwargs)
+    except flashsales.InputError as exc:
         return SaleOutcome(False, "Not saved: fix the fields marked below; nothing was stored.",
                            [str(p) for p in exc.problems], fields=exc.fields)
-    except fs.PermissionDenied as exc:
+    except flashsales.PermissionDenied as exc:
         return SaleOutcome(False, f"Not allowed: {exc}")
-    except fs.FlashSalesError as exc:
+    except flashsales.FlashSalesError as exc:
         return SaleOutcome(False, str(exc))
     data.forget_flashsales()
     return SaleOutcome(True, "saved", record=record)
@@ -116,7 +116,7 @@ def _sale_call(user: User, function_name: str, *args, **kwargs) -> SaleOutcome:
 
 def submit_sale(user: User, raw: dict) -> SaleOutcome:
     """Validate (pydantic, via the service), store, review; the review's decision comes back."""
-    outcome = _sale_call(user, "submit", raw, origin="dashboard form")
+    outcome = _sale_call(user, flashsales.submit, raw, origin="dashboard form")
     if outcome.ok:
         result = outcome.record
         request, review = result.request, result.review
@@ -128,7 +128,7 @@ def submit_sale(user: User, raw: dict) -> SaleOutcome:
 
 
 def approve_sale(user: User, request_id: int, limit_rpm: int | None, comment: str) -> SaleOutcome:
-    outcome = _sale_call(user, "approve", request_id, limit_rpm=limit_rpm, comment=comment)
+    outcome = _sale_call(user, flashsales.approve, request_id, limit_rpm=limit_rpm, comment=comment)
     if outcome.ok:
         outcome.message = (f"Request #{request_id} approved at {outcome.record.granted_limit_rpm} rpm; "
                            "the override is in the rate-limit export for the sale's window.")
@@ -136,14 +136,14 @@ def approve_sale(user: User, request_id: int, limit_rpm: int | None, comment: st
 
 
 def reject_sale(user: User, request_id: int, reason: str) -> SaleOutcome:
-    outcome = _sale_call(user, "reject", request_id, reason=reason)
+    outcome = _sale_call(user, flashsales.reject, request_id, reason=reason)
     if outcome.ok:
         outcome.message = f"Request #{request_id} rejected; the reporter and impacted teams are notified."
     return outcome
 
 
 def cancel_sale(user: User, request_id: int, reason: str) -> SaleOutcome:
-    outcome = _sale_call(user, "cancel", request_id, reason=reason)
+    outcome = _sale_call(user, flashsales.cancel, request_id, reason=reason)
     if outcome.ok:
         outcome.message = f"Request #{request_id} cancelled; its capacity hold is released."
     return outcome

@@ -68,7 +68,7 @@ class User:
 
 def user_for(url: str, username: str, name: str | None = None) -> User:
     roles = set(data.people(url).get(username, [])) if data.schema_ready(url) else set()
-    if data.flashsales_ready(url) and username in data.ratelimit_team(url):
+    if username in data.ratelimit_team(url):
         roles.add("ratelimit_team")  # flashsales' own grant (flashsales roles grant USER)
     return User(username=username, name=name or display_name(username), roles=frozenset(roles))
 

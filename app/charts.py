@@ -7,7 +7,7 @@ from datetime import datetime
 import altair as alt
 import pandas as pd
 
-from app.ui import STATUS_COLORS
+from app.palette import STATUS_COLORS
 
 # Charts are built fresh on every run: skip Altair's JSON-schema validation while building them
 # (it costs most of a page's render time; the specs are fixed by this module and its tests).

@@ -21,8 +21,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+import flashsales
+import kapacity
+import perftest
 import readiness
-from app import queries
 from app.settings import AppSettings, load_settings
 from storage import get_engine
 
@@ -69,7 +71,7 @@ def has_api(module: ModuleType | None, *names: str) -> bool:
 
 @st.cache_data(ttl=10, show_spinner=False)
 def schema_ready(url: str) -> bool:
-    return queries.has_tables(engine(url), "readiness_run", "readiness_score", "readiness_system")
+    return readiness.schema_ready(engine(url))
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -91,7 +93,7 @@ def _run_stamps() -> dict:
 def _same_database(url: str, run_id: int) -> None:
     """Run-keyed results are kept an hour; if the database behind the URL was rebuilt (the
     same run id now started at another time), forget everything cached."""
-    stamp = queries.run_started(engine(url), run_id)
+    stamp = readiness.run_started(engine(url), run_id)
     seen = _run_stamps()
     if seen.get((url, run_id), stamp) != stamp:
         seen.clear()
@@ -140,8 +142,8 @@ def movers(url: str, run_id: int, since_run: int, limit: int = 15) -> pd.DataFra
     """Units whose score moved most between two runs, from the stored snapshots."""
     levels = LEVEL_ORDER[1:]
     columns = ["level", "key", "name", "score"]
-    now = pd.DataFrame(queries.score_rows(engine(url), run_id, levels)).reindex(columns=columns)
-    before = pd.DataFrame(queries.score_rows(engine(url), since_run, levels)).reindex(columns=columns)
+    now = pd.DataFrame(readiness.score_rows(engine(url), run_id, levels)).reindex(columns=columns)
+    before = pd.DataFrame(readiness.score_rows(engine(url), since_run, levels)).reindex(columns=columns)
     merged = now.merge(before[["level", "key", "score"]].rename(columns={"score": "before"}), on=["level", "key"])
     merged = merged.rename(columns={"score": "after"})
     merged["after"], merged["before"] = merged["after"].round(2), merged["before"].round(2)
@@ -155,7 +157,7 @@ def movers(url: str, run_id: int, since_run: int, limit: int = 15) -> pd.DataFra
 @st.cache_data(ttl=TTL, show_spinner=False)
 def systems(url: str) -> pd.DataFrame:
     """Systems in service with their team, domain, tier and traffic class."""
-    return pd.DataFrame(queries.system_catalog(engine(url)),
+    return pd.DataFrame(readiness.system_catalog(engine(url)),
                         columns=["system_id", "name", "tier", "traffic_class", "public", "purchase_flow", "team",
                                  "domain"])
 
@@ -207,7 +209,7 @@ def teams_under(url: str, level: str, key: str) -> set[str]:
 @st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def system_scores(url: str, run_id: int) -> pd.DataFrame:
     """Every system's score in a run joined with its catalog entry, worst first."""
-    scored = pd.DataFrame(queries.score_rows(engine(url), run_id, ("system",)),
+    scored = pd.DataFrame(readiness.score_rows(engine(url), run_id, ("system",)),
                           columns=["level", "key", "name", "parent_key", "score", "points_possible",
                                    "points_outstanding", "failing_rules"])
     scored = scored.rename(columns={"key": "system_id", "parent_key": "team_key"}).drop(columns=["level"])
@@ -250,7 +252,7 @@ def category_heatmap(url: str, run_id: int, domain: str | None = None) -> pd.Dat
     Computed in the database per (unit, rule) and summed here per category
     (categories are rule metadata, not stored with results).
     """
-    rows = queries.category_points(engine(url), run_id, domain=domain)
+    rows = readiness.rule_points(engine(url), run_id, domain=domain)
     frame = pd.DataFrame(rows, columns=["unit", "rule_id", "possible", "earned", "results", "short"])
     categories = {r.meta.id: r.meta.category for r in ruleset().rules}
     frame["category"] = frame["rule_id"].map(categories).fillna("other")
@@ -281,7 +283,7 @@ def explain(url: str, run_id: int, system_id: str) -> dict:
 
 @st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def results_of(url: str, run_id: int, system_id: str) -> pd.DataFrame:
-    frame = pd.DataFrame(queries.system_results(engine(url), run_id, system_id),
+    frame = pd.DataFrame(readiness.system_results(engine(url), run_id, system_id),
                          columns=["rule_id", "status", "credit", "weight", "earned", "counted", "message",
                                   "evidence", "basis", "rule_version"])
     catalog = rule_catalog()[["rule_id", "title", "category", "severity", "blocker"]]
@@ -293,21 +295,26 @@ def results_of(url: str, run_id: int, system_id: str) -> pd.DataFrame:
 @st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def rule_stats(url: str, run_id: int) -> pd.DataFrame:
     """Per rule: systems per status and the pass rate over results that count."""
-    counts = pd.DataFrame(queries.rule_status_counts(engine(url), run_id), columns=["rule_id", "status", "systems"])
+    counts = pd.DataFrame(readiness.rule_status_counts(engine(url), run_id), columns=["rule_id", "status", "systems"])
     table = counts.pivot_table(index="rule_id", columns="status", values="systems", fill_value=0, aggfunc="sum")
-    for status in ("pass", "fail", "no_data", "waived", "pending_review", "expired", "warning",
-                   "not_applicable", "error"):
-        if status not in table.columns:
-            table[status] = 0
-    judged = table[["pass", "fail", "no_data", "waived", "pending_review", "expired"]].sum(axis=1)
+    for status in readiness.Status:
+        if status.value not in table.columns:
+            table[status.value] = 0
+    judged = table[_values(readiness.JUDGED_STATUSES)].sum(axis=1)
+    met = table[_values(readiness.JUDGED_STATUSES & readiness.MET_STATUSES)].sum(axis=1)  # pass, waived
     table["applicable"] = judged
-    table["pass_rate"] = ((table["pass"] + table["waived"]) / judged.where(judged > 0)).round(3)
+    table["pass_rate"] = (met / judged.where(judged > 0)).round(3)
     return table.reset_index()
+
+
+def _values(statuses: frozenset) -> list[str]:
+    """A status set as column names, in a stable order."""
+    return sorted(status.value for status in statuses)
 
 
 @st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def failing_systems(url: str, run_id: int, rule_id: str) -> pd.DataFrame:
-    frame = pd.DataFrame(queries.rule_results(engine(url), run_id, rule_id),
+    frame = pd.DataFrame(readiness.rule_results(engine(url), run_id, rule_id),
                          columns=["system_id", "status", "message", "points_lost", "evidence"])
     names = systems(url).set_index("system_id")["name"].to_dict()
     frame.insert(1, "name", frame["system_id"].map(names))
@@ -339,9 +346,6 @@ def perf_runs(url: str, system_id: str | None = None, limit: int = 500) -> pd.Da
     columns = ["run_id", "system_id", "test_type", "verdict", "reasons", "started_at", "target_rps", "peak_rps",
                "achieved_rps", "p95_ms", "p99_ms", "error_rate", "dropped_share", "breaking_point_rps",
                "broke_at_rps", "time_to_recovery_s", "slo", "k6_version", "script_sha256"]
-    perftest = optional_module("perftest")
-    if not has_api(perftest, "list_runs") or not queries.has_tables(engine(url), "perftest_run"):
-        return pd.DataFrame(columns=columns)
     rows = perftest.list_runs(engine(url), system_id=system_id, limit=limit)
     frame = pd.DataFrame([r.as_dict() for r in rows], columns=columns)
     frame["started_at"] = pd.to_datetime(frame["started_at"])
@@ -390,27 +394,16 @@ def forget_governance() -> None:
 
 # ------------------------------------------------------------------ kapacity
 
-KAPACITY_API = ("system_capacity", "forecast_points", "latest_run_id", "list_runs")
-
-
-def kapacity() -> ModuleType | None:
-    module = optional_module("kapacity")
-    return module if has_api(module, *KAPACITY_API) else None
-
-
 @st.cache_data(ttl=5, show_spinner=False)
 def kapacity_run(url: str) -> int | None:
-    """The newest complete Kapacity run, or None (no package, no tables or no run yet)."""
-    kap = kapacity()
-    if kap is None or not queries.has_tables(engine(url), "kapacity_forecast"):
-        return None
-    return kap.latest_run_id(engine(url))
+    """The newest complete Kapacity run, or None (no run yet)."""
+    return kapacity.latest_run_id(engine(url))
 
 
 @st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def capacity_table(url: str, kap_run: int, services: bool = False) -> pd.DataFrame:
     """Forecast Baseline/FLAS capacity per system (and service), with week-over-week growth."""
-    rows = kapacity().system_capacity(engine(url), run_id=kap_run, services=services)
+    rows = kapacity.system_capacity(engine(url), run_id=kap_run, services=services)
     for row in rows:
         growth = row.pop("growth", None) or {}
         for period in ("wow", "mom", "yoy"):
@@ -433,8 +426,7 @@ def _to_times(values: pd.Series) -> pd.Series:
 @st.cache_data(ttl=RUN_TTL, show_spinner=False)
 def forecast(url: str, kap_run: int, system_id: str, service: str | None = None) -> pd.DataFrame:
     """A stored forecast in requests per second: timestamp, forecast, p90, p99."""
-    kap = kapacity()
-    frame = kap.forecast_points(engine(url), system_id, service, run_id=kap_run)
+    frame = kapacity.forecast_points(engine(url), system_id, service, run_id=kap_run)
     if frame.empty:
         return frame
     rows = capacity_table(url, kap_run, services=service is not None)
@@ -452,13 +444,12 @@ def traffic_history(url: str, system_id: str, service: str | None = None, days: 
     """Recent history in requests per second from Kapacity's history directory, when configured."""
     import os
 
-    kap = optional_module("kapacity")
     folder = os.environ.get("KAPACITY_HISTORY_DIR")
     empty = pd.DataFrame(columns=["timestamp", "value"])
-    if kap is None or not folder or not hasattr(kap, "DirectorySource") or not Path(folder).is_dir():
+    if not folder or not Path(folder).is_dir():
         return empty
     try:
-        history = kap.DirectorySource(Path(folder)).fetch(system_id, [service] if service else [])
+        history = kapacity.DirectorySource(Path(folder)).fetch(system_id, [service] if service else [])
     except Exception:  # noqa: BLE001 - a missing or broken file only hides the history line
         return empty
     series = history.services.get(service) if service else history.total
@@ -473,31 +464,14 @@ def traffic_history(url: str, system_id: str, service: str | None = None, days: 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sale_events(url: str) -> pd.DataFrame:
     """Announced flash sales going ahead (approved or needing no change), for forecast charts."""
-    fs = optional_module("flashsales")
     columns = ["name", "merchant_name", "starts_at", "ends_at", "multiplier", "systems"]
-    if fs is None or not hasattr(fs, "known_events") or not queries.has_tables(engine(url), "flashsales_request"):
-        return pd.DataFrame(columns=columns)
     rows = [{"name": e.name, "merchant_name": e.merchant_name, "starts_at": e.starts_at.replace(tzinfo=None),
              "ends_at": e.ends_at.replace(tzinfo=None), "multiplier": e.multiplier, "systems": ",".join(e.system_ids)}
-            for e in fs.known_events(engine(url))]
+            for e in flashsales.known_events(engine(url))]
     return pd.DataFrame(rows, columns=columns)
 
 
 # ------------------------------------------------------------------ flashsales
-
-FLASHSALES_API = ("list_requests", "get_request", "submit", "approve", "reject", "cancel", "list_categories",
-                  "list_merchants", "effective_limits", "purchase_flow_capacity", "unmanaged_report",
-                  "ratelimit_team", "load_settings", "iso_country_codes")
-
-
-def flashsales() -> ModuleType | None:
-    module = optional_module("flashsales")
-    return module if has_api(module, *FLASHSALES_API) else None
-
-
-def flashsales_ready(url: str) -> bool:
-    return flashsales() is not None and queries.has_tables(engine(url), "flashsales_request")
-
 
 def _plain(value):
     """Dataclasses (views) to dicts, so cached results are plain data."""
@@ -512,46 +486,44 @@ def sale_requests(url: str) -> pd.DataFrame:
                "solution_engineer", "countries", "starts_at", "ends_at", "utc_offset", "expected_peak_rpm",
                "expected_multiplier", "notes", "submitted_by", "submitted_at", "proposed_limit_rpm",
                "granted_limit_rpm", "reserved_rps"]
-    rows = [_plain(r) for r in flashsales().list_requests(engine(url))]
+    rows = [_plain(r) for r in flashsales.list_requests(engine(url))]
     return pd.DataFrame(rows, columns=columns)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sale_request(url: str, request_id: int) -> dict:
-    return _plain(flashsales().get_request(engine(url), request_id))
+    return _plain(flashsales.get_request(engine(url), request_id))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sale_categories(url: str) -> list[dict]:
-    return flashsales().list_categories(engine(url))
+    return flashsales.list_categories(engine(url))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sale_merchants(url: str) -> list[dict]:
-    return flashsales().list_merchants(engine(url))
+    return flashsales.list_merchants(engine(url))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sale_platform(url: str) -> dict:
-    return flashsales().purchase_flow_capacity(engine(url)).as_dict()
+    return flashsales.purchase_flow_capacity(engine(url)).as_dict()
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def sale_overrides(url: str, at: datetime) -> list[dict]:
     """Merchant overrides in force at ``at`` (the minute), as the rate-limit export has them."""
-    return [_plain(o) for o in flashsales().effective_limits(engine(url), at).overrides]
+    return [_plain(o) for o in flashsales.effective_limits(engine(url), at).overrides]
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def sale_unmanaged(url: str, at: datetime) -> dict:
-    fs = flashsales()
-    return _plain(fs.unmanaged_report(engine(url), at=at, settings=fs.load_settings()))
+    return _plain(flashsales.unmanaged_report(engine(url), at=at, settings=flashsales.load_settings()))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def ratelimit_team(url: str) -> set[str]:
-    fs = flashsales()
-    return set(fs.ratelimit_team(engine(url), fs.load_settings()))
+    return set(flashsales.ratelimit_team(engine(url), flashsales.load_settings()))
 
 
 def forget_flashsales() -> None:

@@ -5,6 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app.charts import spec
+from app.palette import (  # noqa: F401 - pages read the badge maps as ui.STATUS_LABELS etc.
+    STATUS_BADGES,
+    STATUS_LABELS,
+    TEXT_COLORS,
+    VERDICT_BADGES,
+)
+
 # Page files, relative to app/main.py (st.page_link and AppTest address pages by these).
 OVERVIEW = "views/overview.py"
 UNITS = "views/units.py"
@@ -14,19 +22,6 @@ REVIEWS = "views/reviews.py"
 CAPACITY = "views/capacity.py"
 PERFTESTS = "views/perftests.py"
 FLASHSALES = "views/flashsales.py"
-
-STATUS_COLORS = {
-    "pass": "#1a9850", "waived": "#4575b4", "warning": "#fdae61", "pending_review": "#f4a582",
-    "no_data": "#878787", "fail": "#d73027", "expired": "#a50026", "error": "#762a83",
-    "not_applicable": "#d9d9d9",
-}
-STATUS_BADGES = {
-    "pass": "green", "waived": "blue", "warning": "orange", "pending_review": "orange", "no_data": "gray",
-    "fail": "red", "expired": "red", "error": "violet", "not_applicable": "gray",
-}
-STATUS_LABELS = {"pending_review": "pending review", "no_data": "no data", "not_applicable": "not applicable"}
-VERDICT_BADGES = {"pass": "green", "fail": "red", "invalid": "orange", "error": "violet", "timeout": "orange",
-                  "interrupted": "gray"}
 
 
 def badge(text: str, color: str) -> str:
@@ -98,13 +93,7 @@ def score_column(label: str = "Score") -> st.column_config.ProgressColumn:
 
 def chart(figure, **kwargs):
     """Show an Altair chart through its Vega-Lite dict (no schema validation on every run)."""
-    from app.charts import spec
-
     return st.vega_lite_chart(spec(figure), **kwargs)
-
-
-TEXT_COLORS = {"green": "#1a7f37", "blue": "#1f5fbf", "orange": "#b35900", "red": "#c62828", "violet": "#6a3d9a",
-               "gray": "#6b6b6b"}
 
 
 def colour_column(frame: pd.DataFrame, column: str, badges: dict[str, str]):

@@ -23,6 +23,7 @@ import bcrypt
 import yaml
 from sqlalchemy.engine import Engine
 
+import flashsales
 import readiness
 from storage import get_engine, utcnow
 
@@ -74,12 +75,10 @@ def demo_users(engine: Engine) -> list[DemoUser]:
 
 
 def _ratelimit_member(engine: Engine) -> str | None:
-    """The first member of flashsales' central rate-limit team, when that package has one."""
+    """The first member of flashsales' central rate-limit team, when it has one."""
     try:
-        import flashsales
-
         members = flashsales.ratelimit_team(engine, flashsales.load_settings())
-    except Exception:  # noqa: BLE001 - no flashsales, no tables, or no settings: no such demo login
+    except Exception:  # noqa: BLE001 - no tables or no settings: no such demo login
         return None
     return sorted(members)[0] if members else None
 

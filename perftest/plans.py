@@ -21,6 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+import kapacity
 from perftest.errors import PlanError
 from perftest.spec import (
     SLO,
@@ -214,24 +215,14 @@ def resolve_targets(plan: Plan, engine=None) -> Targets:
 
 
 def _kapacity_targets(system_id: str, engine) -> Targets | None:
-    """Kapacity's public ``capacity_targets(engine, system_id)`` when that exists."""
+    """The system's Baseline and FLAS rates from Kapacity's newest run (None without a database)."""
     if engine is None:
         return None
-    try:
-        import kapacity
-    except ImportError:
+    found = kapacity.capacity_targets(engine, system_id)
+    if not found or not found.get("baseline_rps"):
         return None
-    lookup = getattr(kapacity, "capacity_targets", None)
-    if lookup is None:
-        return None
-    found = lookup(engine, system_id)
-    if not found:
-        return None
-    get = found.get if isinstance(found, dict) else lambda k, d=None: getattr(found, k, d)
-    baseline = get("baseline_rps")
-    if not baseline:
-        return None
-    return Targets(float(baseline), get("flas_rps"), f"kapacity:{get('reference', '') or 'latest'}")
+    return Targets(float(found["baseline_rps"]), found.get("flas_rps"),
+                   f"kapacity:{found.get('reference') or 'latest'}")
 
 
 def specs_from_plan(

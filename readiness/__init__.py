@@ -8,7 +8,11 @@ Other packages import from here only (never from the private modules):
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
-  ``rule_summary``
+  ``rule_summary``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
+  ``system_results``, ``rule_results``, ``score_rows``, ``system_catalog``, ``run_started``,
+  ``schema_ready``
+- status sets (from the scoring policy): ``MET_STATUSES``, ``JUDGED_STATUSES``, ``LOSING_STATUSES``,
+  ``NOT_YET_MET_STATUSES``, ``BLOCKING_STATUSES``
 """
 
 from readiness.capacity import CapacityFigures, capacity_figures
@@ -29,6 +33,16 @@ from readiness.facts import (
     latest_facts,
     source_statuses,
 )
+from readiness.reads import (
+    rule_points,
+    rule_results,
+    rule_status_counts,
+    run_started,
+    schema_ready,
+    score_rows,
+    system_catalog,
+    system_results,
+)
 from readiness.reports import (
     changes,
     explain,
@@ -42,6 +56,13 @@ from readiness.reports import (
 )
 from readiness.rulebook import RuleSet, load_rules
 from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
+from readiness.scoring import (
+    BLOCKING_STATUSES,
+    JUDGED_STATUSES,
+    LOSING_STATUSES,
+    MET_STATUSES,
+    NOT_YET_MET_STATUSES,
+)
 from readiness.service import (
     collect,
     import_catalog_file,
@@ -52,10 +73,24 @@ from readiness.service import (
 )
 
 __all__ = [
-    "CapacityFigures", "capacity_figures", "CollectedFacts", "FactSource", "Facts", "InputError", "NotFound", "OrgUnit", "Outcome",
-    "PermissionDenied", "ReadinessError", "RuleLoadError", "RuleMeta", "RuleSet", "Status", "SystemView",
-    "active_systems", "changes", "collect", "collect_and_store", "explain", "get_run", "get_system",
-    "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",
-    "list_runs", "load_rules", "open_database", "org_units", "people", "progress", "run_demo",
-    "rule_summary", "run_evaluation", "scores", "source_statuses", "TeamContacts", "team_contacts",
+    # capacity policy
+    "CapacityFigures", "capacity_figures",
+    # catalog
+    "OrgUnit", "TeamContacts", "active_systems", "get_system", "org_units", "people", "team_contacts",
+    # errors
+    "InputError", "NotFound", "PermissionDenied", "ReadinessError", "RuleLoadError",
+    # facts
+    "CollectedFacts", "FactSource", "collect_and_store", "latest_facts", "source_statuses",
+    # lean reads for dashboards
+    "rule_points", "rule_results", "rule_status_counts", "run_started", "schema_ready", "score_rows",
+    "system_catalog", "system_results",
+    # read models
+    "changes", "explain", "get_run", "history", "latest_run_id", "list_runs", "progress", "rule_summary",
+    "scores",
+    # rules and the authoring kit
+    "Facts", "Outcome", "RuleMeta", "RuleSet", "Status", "SystemView", "load_rules",
+    # status sets
+    "BLOCKING_STATUSES", "JUDGED_STATUSES", "LOSING_STATUSES", "MET_STATUSES", "NOT_YET_MET_STATUSES",
+    # use cases
+    "collect", "import_catalog_file", "import_inventory_file", "open_database", "run_demo", "run_evaluation",
 ]

@@ -8,15 +8,12 @@ from datetime import UTC, date, datetime, time, timedelta
 import pandas as pd
 import streamlit as st
 
+import flashsales
 from app import actions, auth, charts, data, governance_ui, permissions, ui
 
 url = data.db_url()
 user = auth.current()
 st.title("Flash sales")
-fs = data.flashsales()
-if fs is None or not data.flashsales_ready(url):
-    ui.empty("Flash-sale intake is not available yet", "flashsales --help")
-    st.stop()
 governance_ui.flash()
 
 requests = data.sale_requests(url)
@@ -158,7 +155,7 @@ if view == "New request":
             with c:
                 engineer = st.text_input("Solution engineer", key="sale_se")
                 field_errors("solution_engineer")
-            countries = st.multiselect("Countries", sorted(fs.iso_country_codes()), key="sale_countries")
+            countries = st.multiselect("Countries", sorted(flashsales.iso_country_codes()), key="sale_countries")
             field_errors("countries")
             a, b, c, d, e = st.columns([2, 1, 2, 1, 1])
             start_day = a.date_input("Starts on", value=date.today() + timedelta(days=14), key="sale_start_day")
