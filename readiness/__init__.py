@@ -2,7 +2,8 @@
 
 Other packages import from here only (never from the private modules):
 - catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``
-- facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``latest_facts``
+- facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``store_facts``, ``StoreReport``,
+  ``latest_facts``; the cloud inventory as a source: ``InventorySource``
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
@@ -23,10 +24,13 @@ from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessEr
 from readiness.facts import (
     CollectedFacts,
     FactSource,
+    StoreReport,
     collect_and_store,
     latest_facts,
     source_statuses,
+    store_facts,
 )
+from readiness.inventory import InventorySource
 from readiness.reports import (
     changes,
     explain,
@@ -50,10 +54,11 @@ from readiness.service import (
 )
 
 __all__ = [
-    "CollectedFacts", "FactSource", "Facts", "InputError", "NotFound", "OrgUnit", "Outcome",
-    "PermissionDenied", "ReadinessError", "RuleLoadError", "RuleMeta", "RuleSet", "Status", "SystemView",
+    "CollectedFacts", "FactSource", "Facts", "InputError", "InventorySource", "NotFound", "OrgUnit",
+    "Outcome", "PermissionDenied", "ReadinessError", "RuleLoadError", "RuleMeta", "RuleSet", "Status", "SystemView",
     "active_systems", "changes", "collect", "collect_and_store", "explain", "get_run", "get_system",
     "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",
     "list_runs", "load_rules", "open_database", "org_units", "people", "progress", "run_demo",
-    "rule_summary", "run_evaluation", "scores", "source_statuses", "TeamContacts", "team_contacts",
+    "rule_summary", "run_evaluation", "scores", "source_statuses", "store_facts", "StoreReport",
+    "TeamContacts", "team_contacts",
 ]
