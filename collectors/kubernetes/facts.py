@@ -76,6 +76,12 @@ def _spread(pod_spec: dict) -> tuple[bool, bool]:
     return bool(keys), any(k in ZONE_KEYS for k in keys)
 
 
+def pod_labels(obj: K8sObject) -> dict[str, str]:
+    """The labels of a workload's pod template, as strings (what selectors match against)."""
+    template = as_mapping(as_mapping(obj.data.get("spec")).get("template"))
+    return {str(k): str(v) for k, v in as_mapping(as_mapping(template.get("metadata")).get("labels")).items()}
+
+
 @dataclass
 class ObjectIndex:
     """HPAs, PDBs and Services by namespace, to match them to workloads."""
@@ -98,7 +104,7 @@ def workload_facts(obj: K8sObject, index: ObjectIndex, system_id: str | None) ->
     """(workload facts, compute asset, warnings) for one Deployment, StatefulSet or DaemonSet."""
     spec = as_mapping(obj.data.get("spec"))
     template = as_mapping(spec.get("template"))
-    pod_labels = {str(k): str(v) for k, v in as_mapping(as_mapping(template.get("metadata")).get("labels")).items()}
+    labels = pod_labels(obj)
     pod_spec = as_mapping(template.get("spec"))
     containers = _containers(pod_spec)
     images = [str(c.get("image") or "") for c in containers + _containers(pod_spec, "initContainers")]
@@ -118,13 +124,13 @@ def workload_facts(obj: K8sObject, index: ObjectIndex, system_id: str | None) ->
             warnings.append(f"{obj.kind} {obj.namespace}/{obj.name}: {len(hpas)} HorizontalPodAutoscalers target it "
                             f"({', '.join(h.name for h in hpas)}); the first is used")
     pdbs = [p for p in index.pdbs.get(obj.namespace, [])
-            if pod_labels and selector_matches(as_mapping(p.data.get("spec")).get("selector"), pod_labels)]
+            if labels and selector_matches(as_mapping(p.data.get("spec")).get("selector"), labels)]
     if len(pdbs) > 1:
         warnings.append(f"{obj.kind} {obj.namespace}/{obj.name}: {len(pdbs)} PodDisruptionBudgets select its pods "
                         f"({', '.join(p.name for p in pdbs)}); evictions fail with more than one")
     services = sorted(s.name for s in index.services.get(obj.namespace, [])
                       if as_mapping(as_mapping(s.data.get("spec")).get("selector"))
-                      and all(pod_labels.get(str(k)) == str(v)
+                      and all(labels.get(str(k)) == str(v)
                               for k, v in as_mapping(as_mapping(s.data.get("spec")).get("selector")).items()))
     spread, zone_spread = _spread(pod_spec)
     rps = as_mapping(obj.metadata.get("annotations")).get(RPS_ANNOTATION)

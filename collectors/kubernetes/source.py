@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from collectors.kubernetes.facts import ObjectIndex, selector_matches, workload_facts
+from collectors.kubernetes.facts import ObjectIndex, pod_labels, selector_matches, workload_facts
 from collectors.kubernetes.mapping import SystemMapper, mapper
 from collectors.kubernetes.parse import WORKLOAD_KINDS, K8sObject, as_mapping, parse_manifests
 from readiness import CollectedFacts, StoreReport, active_systems, store_facts
@@ -79,34 +79,40 @@ def scan(paths: Sequence[Path], system_mapper: SystemMapper) -> KubernetesScan:
                                  f"{seen[obj.ref].where()}; the first is used")
             continue
         seen[obj.ref] = obj
-        system_id, reason = system_mapper.resolve(obj)
-        facts, compute, warnings = workload_facts(obj, index, system_id)
-        result.workloads.append(facts)
-        if compute is not None:
-            result.compute[obj.ref] = compute
-        result.warnings += warnings
-        if system_id is None:
-            result.unmapped.append({"workload": f"{obj.kind} {obj.namespace}/{obj.name}", "reason": reason,
-                                    "source": obj.source})
-    for hpa in (h for hs in index.hpas.values() for h in hs):
-        target = as_mapping(as_mapping(hpa.data.get("spec")).get("scaleTargetRef"))
-        if f"{hpa.namespace}/{target.get('kind')}/{target.get('name')}" not in seen:
-            result.warnings.append(f"{hpa.where()}: HorizontalPodAutoscaler {hpa.namespace}/{hpa.name} targets "
-                                   f"{target.get('kind')} {target.get('name')}, which is not in the manifests read")
-    pod_labels: dict[str, list[dict]] = {}
-    for workload in seen.values():
-        pod_labels.setdefault(workload.namespace, []).append(_pod_labels(workload))
-    for pdb in (p for ps in index.pdbs.values() for p in ps):
-        selector = as_mapping(pdb.data.get("spec")).get("selector")
-        if not any(selector_matches(selector, labels) for labels in pod_labels.get(pdb.namespace, [])):
-            result.warnings.append(f"{pdb.where()}: PodDisruptionBudget {pdb.namespace}/{pdb.name} selects no "
-                                   f"workload's pods (selector {json.dumps(selector, sort_keys=True)})")
+        _add_workload(result, obj, index, system_mapper)
+    result.warnings += _orphan_warnings(index, seen)
     return result
 
 
-def _pod_labels(obj: K8sObject) -> dict:
-    labels = as_mapping(as_mapping(as_mapping(as_mapping(obj.data.get("spec")).get("template")).get("metadata")).get("labels"))
-    return {str(k): str(v) for k, v in labels.items()}
+def _add_workload(result: KubernetesScan, obj: K8sObject, index: ObjectIndex, system_mapper: SystemMapper) -> None:
+    system_id, reason = system_mapper.resolve(obj)
+    facts, compute, warnings = workload_facts(obj, index, system_id)
+    result.workloads.append(facts)
+    if compute is not None:
+        result.compute[obj.ref] = compute
+    result.warnings += warnings
+    if system_id is None:
+        result.unmapped.append({"workload": f"{obj.kind} {obj.namespace}/{obj.name}", "reason": reason,
+                                "source": obj.source})
+
+
+def _orphan_warnings(index: ObjectIndex, workloads: dict[str, K8sObject]) -> list[str]:
+    """Autoscalers whose target was not read, disruption budgets that select no workload's pods."""
+    warnings = []
+    for hpa in (h for hs in index.hpas.values() for h in hs):
+        target = as_mapping(as_mapping(hpa.data.get("spec")).get("scaleTargetRef"))
+        if f"{hpa.namespace}/{target.get('kind')}/{target.get('name')}" not in workloads:
+            warnings.append(f"{hpa.where()}: HorizontalPodAutoscaler {hpa.namespace}/{hpa.name} targets "
+                            f"{target.get('kind')} {target.get('name')}, which is not in the manifests read")
+    labels_by_namespace: dict[str, list[dict]] = {}
+    for workload in workloads.values():
+        labels_by_namespace.setdefault(workload.namespace, []).append(pod_labels(workload))
+    for pdb in (p for ps in index.pdbs.values() for p in ps):
+        selector = as_mapping(pdb.data.get("spec")).get("selector")
+        if not any(selector_matches(selector, labels) for labels in labels_by_namespace.get(pdb.namespace, [])):
+            warnings.append(f"{pdb.where()}: PodDisruptionBudget {pdb.namespace}/{pdb.name} selects no "
+                            f"workload's pods (selector {json.dumps(selector, sort_keys=True)})")
+    return warnings
 
 
 @dataclass
