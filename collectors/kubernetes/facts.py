@@ -103,9 +103,8 @@ class ObjectIndex:
 def workload_facts(obj: K8sObject, index: ObjectIndex, system_id: str | None) -> tuple[dict, dict, list[str]]:
     """(workload facts, compute asset, warnings) for one Deployment, StatefulSet or DaemonSet."""
     spec = as_mapping(obj.data.get("spec"))
-    template = as_mapping(spec.get("template"))
     labels = pod_labels(obj)
-    pod_spec = as_mapping(template.get("spec"))
+    pod_spec = as_mapping(as_mapping(spec.get("template")).get("spec"))
     containers = _containers(pod_spec)
     images = [str(c.get("image") or "") for c in containers + _containers(pod_spec, "initContainers")]
     warnings: list[str] = []
@@ -113,34 +112,9 @@ def workload_facts(obj: K8sObject, index: ObjectIndex, system_id: str | None) ->
     replicas = None if obj.kind == "DaemonSet" else spec.get("replicas")
     if replicas is None and obj.kind != "DaemonSet":
         replicas = 1  # the API server's default when spec.replicas is absent (or null)
-    hpas = [h for h in index.hpas.get(obj.namespace, [])
-            if as_mapping(as_mapping(h.data.get("spec")).get("scaleTargetRef")).get("kind") == obj.kind
-            and as_mapping(as_mapping(h.data.get("spec")).get("scaleTargetRef")).get("name") == obj.name]
-    hpa = None
-    if hpas:
-        hpa_spec = as_mapping(hpas[0].data.get("spec"))
-        hpa = {"min": hpa_spec.get("minReplicas", 1), "max": hpa_spec.get("maxReplicas")}
-        if len(hpas) > 1:
-            warnings.append(f"{obj.kind} {obj.namespace}/{obj.name}: {len(hpas)} HorizontalPodAutoscalers target it "
-                            f"({', '.join(h.name for h in hpas)}); the first is used")
-    pdbs = [p for p in index.pdbs.get(obj.namespace, [])
-            if labels and selector_matches(as_mapping(p.data.get("spec")).get("selector"), labels)]
-    if len(pdbs) > 1:
-        warnings.append(f"{obj.kind} {obj.namespace}/{obj.name}: {len(pdbs)} PodDisruptionBudgets select its pods "
-                        f"({', '.join(p.name for p in pdbs)}); evictions fail with more than one")
-    services = sorted(s.name for s in index.services.get(obj.namespace, [])
-                      if as_mapping(as_mapping(s.data.get("spec")).get("selector"))
-                      and all(labels.get(str(k)) == str(v)
-                              for k, v in as_mapping(as_mapping(s.data.get("spec")).get("selector")).items()))
+    hpa = _autoscaler(obj, index, warnings)
+    pdbs = _budgets(obj, index, labels, warnings)
     spread, zone_spread = _spread(pod_spec)
-    rps = as_mapping(obj.metadata.get("annotations")).get(RPS_ANNOTATION)
-    try:
-        rps_per_replica = float(rps) if rps is not None else None
-    except (TypeError, ValueError):
-        rps_per_replica = None
-        warnings.append(f"{obj.where()} ({obj.kind} {obj.name}): annotation {RPS_ANNOTATION}: "
-                        f"expected a number, got {rps!r}; ignored")
-
     facts = {
         "kind": obj.kind, "namespace": obj.namespace, "name": obj.name, "system_id": system_id,
         "replicas": replicas,
@@ -157,11 +131,53 @@ def workload_facts(obj: K8sObject, index: ObjectIndex, system_id: str | None) ->
         "source": obj.source,
         # extra keys (documented): what the compute shape needs and what a reviewer asks next
         "zone_spread": zone_spread,
-        "services": services,
-        "rps_per_replica": rps_per_replica,
+        "services": _services(obj, index, labels),
+        "rps_per_replica": _rps_per_replica(obj, warnings),
     }
     compute = None if obj.kind == "DaemonSet" else _compute(obj, facts, pdbs[0] if pdbs else None)
     return facts, compute, warnings
+
+
+def _autoscaler(obj: K8sObject, index: ObjectIndex, warnings: list[str]) -> dict | None:
+    """``{"min", "max"}`` of the HorizontalPodAutoscaler targeting the workload (the first, if several)."""
+    hpas = [h for h in index.hpas.get(obj.namespace, [])
+            if as_mapping(as_mapping(h.data.get("spec")).get("scaleTargetRef")).get("kind") == obj.kind
+            and as_mapping(as_mapping(h.data.get("spec")).get("scaleTargetRef")).get("name") == obj.name]
+    if not hpas:
+        return None
+    if len(hpas) > 1:
+        warnings.append(f"{obj.kind} {obj.namespace}/{obj.name}: {len(hpas)} HorizontalPodAutoscalers target it "
+                        f"({', '.join(h.name for h in hpas)}); the first is used")
+    hpa_spec = as_mapping(hpas[0].data.get("spec"))
+    return {"min": hpa_spec.get("minReplicas", 1), "max": hpa_spec.get("maxReplicas")}
+
+
+def _budgets(obj: K8sObject, index: ObjectIndex, labels: dict[str, str], warnings: list[str]) -> list[K8sObject]:
+    """The PodDisruptionBudgets selecting the workload's pods."""
+    pdbs = [p for p in index.pdbs.get(obj.namespace, [])
+            if labels and selector_matches(as_mapping(p.data.get("spec")).get("selector"), labels)]
+    if len(pdbs) > 1:
+        warnings.append(f"{obj.kind} {obj.namespace}/{obj.name}: {len(pdbs)} PodDisruptionBudgets select its pods "
+                        f"({', '.join(p.name for p in pdbs)}); evictions fail with more than one")
+    return pdbs
+
+
+def _services(obj: K8sObject, index: ObjectIndex, labels: dict[str, str]) -> list[str]:
+    """Names of the Services whose (non-empty) selector matches the workload's pods, sorted."""
+    return sorted(s.name for s in index.services.get(obj.namespace, [])
+                  if as_mapping(as_mapping(s.data.get("spec")).get("selector"))
+                  and all(labels.get(str(k)) == str(v)
+                          for k, v in as_mapping(as_mapping(s.data.get("spec")).get("selector")).items()))
+
+
+def _rps_per_replica(obj: K8sObject, warnings: list[str]) -> float | None:
+    rps = as_mapping(obj.metadata.get("annotations")).get(RPS_ANNOTATION)
+    try:
+        return float(rps) if rps is not None else None
+    except (TypeError, ValueError):
+        warnings.append(f"{obj.where()} ({obj.kind} {obj.name}): annotation {RPS_ANNOTATION}: "
+                        f"expected a number, got {rps!r}; ignored")
+        return None
 
 
 def _compute(obj: K8sObject, facts: dict, pdb: K8sObject | None) -> dict:
