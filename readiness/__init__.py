@@ -2,7 +2,8 @@
 
 Other packages import from here only (never from the private modules):
 - catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``
-- facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``latest_facts``
+- facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``store_facts``, ``StoreReport``,
+  ``latest_facts``; the cloud inventory as a source: ``InventorySource``
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
 - capacity policy: ``capacity_figures``, ``CapacityFigures`` (rules use ``readiness.capacity``)
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
@@ -29,9 +30,11 @@ from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessEr
 from readiness.facts import (
     CollectedFacts,
     FactSource,
+    StoreReport,
     collect_and_store,
     latest_facts,
     source_statuses,
+    store_facts,
 )
 from readiness.reads import (
     rule_points,
@@ -43,6 +46,7 @@ from readiness.reads import (
     system_catalog,
     system_results,
 )
+from readiness.inventory import InventorySource
 from readiness.reports import (
     changes,
     explain,
@@ -80,7 +84,8 @@ __all__ = [
     # errors
     "InputError", "NotFound", "PermissionDenied", "ReadinessError", "RuleLoadError",
     # facts
-    "CollectedFacts", "FactSource", "collect_and_store", "latest_facts", "source_statuses",
+    "CollectedFacts", "FactSource", "InventorySource", "StoreReport", "collect_and_store", "latest_facts",
+    "source_statuses", "store_facts",
     # lean reads for dashboards
     "rule_points", "rule_results", "rule_status_counts", "run_started", "schema_ready", "score_rows",
     "system_catalog", "system_results",

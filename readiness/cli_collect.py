@@ -1,7 +1,10 @@
-"""`readiness collect ...` (fact sources) and `readiness facts SYSTEM_ID`.
+"""`readiness collect sources` (the registered fact sources) and `readiness facts SYSTEM_ID`.
+
+Collectors in other packages add their own `collect` commands through the ``peak_readiness.cli``
+entry points (`collect kubernetes` comes from ``collectors``).
 
 Data goes to stdout, progress, warnings and errors to stderr. Exit codes: 0 ok, 1 error
-(for `collect`: some file or object could not be read; the others were still collected), 2 usage.
+(for `collect sources`: a source collected nothing because of errors), 2 usage.
 """
 
 from __future__ import annotations
@@ -10,12 +13,9 @@ import csv
 import io
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from readiness.errors import ReadinessError
 
 collect_app = typer.Typer(help="Collect facts from a source and store them.", no_args_is_help=True)
 
@@ -28,8 +28,6 @@ class Format(StrEnum):
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
 FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
-WORKLOAD_COLUMNS = ["kind", "namespace", "name", "system_id", "replicas", "readiness_probe", "liveness_probe",
-                    "requests_set", "memory_limit_set", "hpa", "pdb", "spread", "image_pinned", "source"]
 
 
 def _engine(db: str | None):
@@ -43,17 +41,7 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _fail(exc: ReadinessError) -> typer.Exit:
-    _say(f"error: {exc}")
-    return typer.Exit(1)
-
-
 def _cell(value, empty: str = "-") -> str:
-    if isinstance(value, dict) and set(value) == {"min", "max"}:
-        return f"{value['min']}-{value['max']}"
-    if isinstance(value, dict) and "file" in value:
-        item = f"#{value['item']}" if "item" in value else ""
-        return f"{value['file']}:{value['line']} (doc {value['document']}{item})"
     if value is None:
         return empty
     return str(value)
@@ -74,59 +62,6 @@ def _emit(rows: list[dict], fmt: Format, columns: list[str]) -> None:
     widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
     line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
     typer.echo("\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]))
-
-
-@collect_app.command("kubernetes")
-def kubernetes(
-    paths: Annotated[list[Path], typer.Argument(help="Manifest files or folders (read recursively: .yaml, .yml, .json).")],
-    system_label: Annotated[list[str] | None, typer.Option(
-        "--system-label", help="Label naming the system (repeatable, tried in order; default "
-                               "app.kubernetes.io/part-of, then app.kubernetes.io/name, then app).")] = None,
-    mapping: Annotated[Path | None, typer.Option(
-        help="YAML file mapping workloads, label values or namespaces to SystemIDs (see docs/kubernetes.md).")] = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the facts per workload; store nothing, no catalog needed.")] = False,
-    fmt: FormatOption = Format.table,
-    db: DbOption = None,
-):
-    """Collect workload facts from Kubernetes manifests (rendered Helm/kustomize output, kubectl exports)."""
-    from readiness.sources.kubernetes import FACT_KEYS, KubernetesSource, collect_kubernetes
-
-    try:
-        if dry_run:
-            result = KubernetesSource(paths, system_label, mapping).scan(None)
-            rows = [{key: w[key] for key in FACT_KEYS} | {k: v for k, v in w.items() if k not in FACT_KEYS}
-                    for w in result.workloads]
-            _emit(rows, fmt, WORKLOAD_COLUMNS)
-        else:
-            result, stored = collect_kubernetes(_engine(db), paths, system_labels=system_label, mapping=mapping)
-            summary = {"files": result.files, "workloads": len(result.workloads), "systems": stored.systems,
-                       "changed": stored.changed, "unmapped": result.unmapped, "skipped": result.skipped,
-                       "warnings": result.warnings, "errors": result.errors}
-            if fmt == Format.json:
-                typer.echo(json.dumps(summary, indent=2, default=str))
-            elif fmt == Format.csv:
-                _emit(result.workloads, fmt, WORKLOAD_COLUMNS)
-            else:
-                typer.echo(f"kubernetes: {len(result.workloads)} workload(s) in {result.files} file(s); "
-                           f"facts stored for {stored.systems} system(s) ({stored.changed} changed); "
-                           f"{len(result.unmapped)} unmapped")
-    except ReadinessError as exc:
-        raise _fail(exc) from None
-    if result.skipped:
-        _say(f"skipped {sum(result.skipped.values())} object(s) of other kinds: "
-             + ", ".join(f"{kind} x{count}" for kind, count in result.skipped.items()))
-    for item in result.unmapped:
-        source = item["source"]
-        _say(f"unmapped: {item['workload']} ({source['file']}:{source['line']}): {item['reason']}")
-    if not dry_run and result.workloads and len(result.unmapped) == len(result.workloads):
-        _say("hint: no workload maps to a system in the catalog: import the catalog first "
-             "(`readiness import --catalog FILE`), pass --system-label or --mapping, or look with --dry-run")
-    for warning in result.warnings:
-        _say(f"warning: {warning}")
-    for error in result.errors:
-        _say(f"error: {error}")
-    if result.errors:
-        raise typer.Exit(1)
 
 
 def facts(system_id: Annotated[str, typer.Argument(help="The SystemID.")],

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from readiness.catalog import ImportReport, import_catalog, load_catalog_file
 from readiness.engine import Overlay, RunReport, evaluate
 from readiness.facts import FactSource, StoreReport, collect_and_store, store_facts
+from readiness.inventory import InventorySource
 from readiness.models import EvaluationRun
 from readiness.rulebook import RuleSet, load_rules
-from readiness.sources.inventory import InventorySource
 from storage import migrate, utcnow
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from readiness.errors import InputError
-from readiness.sources.inventory import ASSET_TYPES, load_inventory
+from readiness.inventory import ASSET_TYPES, load_inventory
 
 REPO = Path(__file__).resolve().parents[2]
 

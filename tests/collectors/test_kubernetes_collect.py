@@ -228,8 +228,8 @@ spec: {updateStrategy: {type: OnDelete}}
 def test_demo_manifests_are_deterministic_and_cover_every_third_system(tmp_path):
     from datetime import datetime
 
+    from collectors import write_demo_manifests
     from readiness.demo import generate
-    from readiness.sources.kubernetes import write_demo_manifests
 
     files = generate(tmp_path / "demo", systems=12, seed=5, now=datetime(2026, 9, 1))
     inventory = files.inventories[-1][1]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from collectors import FACT_KEYS, image_pinned, selector_matches
 from readiness.cli import app
-from readiness.sources.kubernetes import FACT_KEYS, image_pinned, selector_matches
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "k8s"
 GOOD = FIXTURES / "good"
