@@ -7,16 +7,24 @@ Other packages import from here only (never from the private modules):
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
-  ``rule_summary``
+  ``rule_summary``, ``results``, ``current_peak_event``
+- for the governance context: ``central_roles``, ``system_people`` (who answers for a system),
+  ``domain_architects``,
+  ``RoleChange`` (what a catalog import's ``peak_readiness.role_changes`` hooks receive)
 """
 
 from readiness.catalog import (
     OrgUnit,
+    RoleChange,
+    SystemPeople,
     TeamContacts,
     active_systems,
+    central_roles,
+    domain_architects,
     get_system,
     org_units,
     people,
+    system_people,
     team_contacts,
 )
 from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
@@ -29,12 +37,14 @@ from readiness.facts import (
 )
 from readiness.reports import (
     changes,
+    current_peak_event,
     explain,
     get_run,
     history,
     latest_run_id,
     list_runs,
     progress,
+    results,
     rule_summary,
     scores,
 )
@@ -56,4 +66,7 @@ __all__ = [
     "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",
     "list_runs", "load_rules", "open_database", "org_units", "people", "progress", "run_demo",
     "rule_summary", "run_evaluation", "scores", "source_statuses", "TeamContacts", "team_contacts",
+    # for the governance context
+    "RoleChange", "SystemPeople", "central_roles", "current_peak_event", "domain_architects", "results",
+    "system_people",
 ]
