@@ -17,7 +17,7 @@ from governance.expiry import expire_due
 from governance.models import Review
 from governance.reviews import decisions_of, state_at
 from governance.times import iso, naive
-from readiness import CollectedFacts, active_systems
+from readiness import CollectedFacts, active_system_ids
 from readiness.rulekit import ATTESTATIONS
 from storage import session_scope
 
@@ -26,7 +26,7 @@ def attestation_facts(engine: Engine, now: datetime) -> dict[str, dict[str, dict
     """Per active system, the latest review of each team-managed check as of ``now``,
     in the shape ``rulekit.attestation_outcome`` reads."""
     now = naive(now)
-    out: dict[str, dict[str, dict]] = {system.system_id: {} for system in active_systems(engine)}
+    out: dict[str, dict[str, dict]] = {system_id: {} for system_id in active_system_ids(engine)}
     with session_scope(engine) as session:
         latest: dict[tuple[str, str], Review] = {}
         query = select(Review).where(Review.submitted_at <= now).order_by(Review.submitted_at, Review.id)

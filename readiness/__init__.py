@@ -9,8 +9,8 @@ Other packages import from here only (never from the private modules):
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
   ``rule_summary``, ``results``, ``current_peak_event``
 - for the governance context: ``central_roles``, ``system_people`` (who answers for a system),
-  ``domain_architects``,
-  ``RoleChange`` (what a catalog import's ``peak_readiness.role_changes`` hooks receive)
+  ``domain_architects``, ``active_system_ids``, ``RoleChange`` (what a catalog import's
+  ``peak_readiness.role_changes`` hooks receive)
 """
 
 from readiness.catalog import (
@@ -18,6 +18,7 @@ from readiness.catalog import (
     RoleChange,
     SystemPeople,
     TeamContacts,
+    active_system_ids,
     active_systems,
     central_roles,
     domain_architects,
@@ -67,6 +68,6 @@ __all__ = [
     "list_runs", "load_rules", "open_database", "org_units", "people", "progress", "run_demo",
     "rule_summary", "run_evaluation", "scores", "source_statuses", "TeamContacts", "team_contacts",
     # for the governance context
-    "RoleChange", "SystemPeople", "central_roles", "current_peak_event", "domain_architects", "results",
+    "RoleChange", "SystemPeople", "active_system_ids", "central_roles", "current_peak_event", "domain_architects", "results",
     "system_people",
 ]
