@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import flashsales
+import governance
 import readiness
 from app import data
 from app.auth import User
@@ -32,12 +33,10 @@ def _fail(exc: Exception) -> Outcome:
     return Outcome(False, str(exc).split("\n", 1)[0] if problems else str(exc), problems)
 
 
-def _call(user: User, function_name: str, *args, **kwargs) -> Outcome:
-    gov = data.governance()
-    if gov is None:
-        return Outcome(False, "Reviews and waivers are not available in this installation (readiness.governance)")
+def _call(user: User, write: Callable[..., dict], *args, **kwargs) -> Outcome:
+    """One governance write as the logged-in user; cached reviews, waivers and audit are dropped after it."""
     try:
-        record = getattr(gov, function_name)(data.engine(data.db_url()), *args, actor_name=user.username, **kwargs)
+        record = write(data.engine(data.db_url()), *args, actor_name=user.username, **kwargs)
     except readiness.ReadinessError as exc:
         return _fail(exc)
     data.forget_governance()
@@ -45,7 +44,7 @@ def _call(user: User, function_name: str, *args, **kwargs) -> Outcome:
 
 
 def submit_review(user: User, system_id: str, rule_id: str, answers: dict[str, str], evidence: list[str]) -> Outcome:
-    outcome = _call(user, "submit_review", system_id, rule_id, answers=answers, evidence=evidence,
+    outcome = _call(user, governance.submit_review, system_id, rule_id, answers=answers, evidence=evidence,
                     ruleset=data.ruleset())
     if outcome.ok:
         outcome.message = (f"Review {outcome.record['id']} submitted for {system_id} / {rule_id}; it now waits for "
@@ -55,21 +54,21 @@ def submit_review(user: User, system_id: str, rule_id: str, answers: dict[str, s
 
 
 def approve_review(user: User, review_id: int, comment: str) -> Outcome:
-    outcome = _call(user, "approve_review", review_id, comment=comment)
+    outcome = _call(user, governance.approve_review, review_id, comment=comment)
     if outcome.ok:
         outcome.message = f"Review {review_id} approved: now {outcome.record['state']}."
     return outcome
 
 
 def reject_review(user: User, review_id: int, comment: str) -> Outcome:
-    outcome = _call(user, "reject_review", review_id, comment=comment)
+    outcome = _call(user, governance.reject_review, review_id, comment=comment)
     if outcome.ok:
         outcome.message = f"Review {review_id} rejected; the owner can answer again."
     return outcome
 
 
 def request_waiver(user: User, system_id: str, rule_id: str, reason: str, expires: date) -> Outcome:
-    outcome = _call(user, "request_waiver", system_id, rule_id, reason=reason, expires=expires,
+    outcome = _call(user, governance.request_waiver, system_id, rule_id, reason=reason, expires=expires,
                     ruleset=data.ruleset())
     if outcome.ok:
         outcome.message = (f"Waiver {outcome.record['id']} requested for {system_id} / {rule_id} through "
@@ -78,14 +77,14 @@ def request_waiver(user: User, system_id: str, rule_id: str, reason: str, expire
 
 
 def approve_waiver(user: User, waiver_id: int, comment: str) -> Outcome:
-    outcome = _call(user, "approve_waiver", waiver_id, comment=comment, ruleset=data.ruleset())
+    outcome = _call(user, governance.approve_waiver, waiver_id, comment=comment, ruleset=data.ruleset())
     if outcome.ok:
         outcome.message = f"Waiver {waiver_id} approved; it applies from the next evaluation run."
     return outcome
 
 
 def revoke_waiver(user: User, waiver_id: int, reason: str) -> Outcome:
-    outcome = _call(user, "revoke_waiver", waiver_id, reason=reason)
+    outcome = _call(user, governance.revoke_waiver, waiver_id, reason=reason)
     if outcome.ok:
         outcome.message = f"Waiver {waiver_id} revoked; the rule counts again from the next evaluation run."
     return outcome

@@ -26,6 +26,7 @@ import kapacity
 import perftest
 import readiness
 from app.settings import AppSettings, load_settings
+from governance import audit_log, list_reviews, list_waivers
 from storage import get_engine
 
 TTL = load_settings().cache_ttl  # catalog, reviews, requests: may change at any moment
@@ -358,32 +359,20 @@ def today() -> date:
 
 # ------------------------------------------------------------------ governance (reviews, waivers, audit)
 
-GOVERNANCE_API = ("list_reviews", "list_waivers", "submit_review", "approve_review", "reject_review",
-                  "request_waiver", "approve_waiver", "revoke_waiver", "audit_log")
-
-
-def governance() -> ModuleType | None:
-    """readiness.governance when its service functions are there, else None (pages show an empty state)."""
-    module = optional_module("readiness.governance")
-    return module if has_api(module, *GOVERNANCE_API) else None
-
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def reviews(url: str, system_id: str | None = None, state: str | None = None) -> list[dict]:
-    gov = governance()
-    return gov.list_reviews(engine(url), system_id=system_id, state=state) if gov else []
+    return list_reviews(engine(url), system_id=system_id, state=state)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def waivers(url: str, system_id: str | None = None, state: str | None = None) -> list[dict]:
-    gov = governance()
-    return gov.list_waivers(engine(url), system_id=system_id, state=state) if gov else []
+    return list_waivers(engine(url), system_id=system_id, state=state)
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def audit(url: str, system_id: str | None = None, limit: int = 200) -> list[dict]:
-    gov = governance()
-    return gov.audit_log(engine(url), system_id=system_id, limit=limit) if gov else []
+    return audit_log(engine(url), system_id=system_id, limit=limit)
 
 
 def forget_governance() -> None:

@@ -1,6 +1,6 @@
 """Which writes a page offers to the logged-in user.
 
-These mirror the role checks of ``readiness.governance`` so the page never
+These mirror the role checks of the ``governance`` package so the page never
 offers a write the service would refuse; the service still checks every write
 (a refusal is shown as the service worded it). Keep them in step with
 governance's rules: owners answer checks and request waivers for their teams'

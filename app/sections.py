@@ -15,9 +15,6 @@ WAIVABLE = ("fail", "no_data", "expired")
 
 def governance_for_system(url: str, system_id: str, entry: pd.Series, user: User | None) -> None:
     st.subheader("Reviews and waivers")
-    if data.governance() is None:
-        ui.empty("Team-managed checks and waivers are not available yet (readiness.governance)")
-        return
     domain = entry["domain"]
     reviews = data.reviews(url, system_id)
     waivers = data.waivers(url, system_id)

@@ -53,12 +53,11 @@ def build_demo(size: int, folder: Path) -> str:
         if (REPO / package / "demo.py").exists():
             subprocess.run([sys.executable, "-m", f"{package}.demo", "--db", partial_url], cwd=files, env=env,
                            check=True, stdout=subprocess.DEVNULL)
-    import readiness.governance as governance
+    from governance import seed_demo_governance
     from storage import get_engine
 
-    if hasattr(governance, "seed_demo_governance"):
-        governance.seed_demo_governance(get_engine(partial_url))  # no-op when the demo already seeded it
-        get_engine(partial_url).dispose()
+    seed_demo_governance(get_engine(partial_url))  # no-op when the demo already seeded it
+    get_engine(partial_url).dispose()
     partial.replace(path)
     print(f"  built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return url

@@ -9,21 +9,30 @@ Other packages import from here only (never from the private modules):
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
-  ``rule_summary``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
+  ``rule_summary``, ``results``, ``current_peak_event``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
   ``system_results``, ``rule_results``, ``score_rows``, ``system_catalog``, ``run_started``,
   ``schema_ready``
 - status sets (from the scoring policy): ``MET_STATUSES``, ``JUDGED_STATUSES``, ``LOSING_STATUSES``,
   ``NOT_YET_MET_STATUSES``, ``BLOCKING_STATUSES``
+- for the governance context: ``central_roles``, ``system_people`` (who answers for a system),
+  ``domain_architects``, ``active_system_ids``, ``RoleChange`` (what a catalog import's
+  ``peak_readiness.role_changes`` hooks receive)
 """
 
 from readiness.capacity import CapacityFigures, capacity_figures
 from readiness.catalog import (
     OrgUnit,
+    RoleChange,
+    SystemPeople,
     TeamContacts,
+    active_system_ids,
     active_systems,
+    central_roles,
+    domain_architects,
     get_system,
     org_units,
     people,
+    system_people,
     team_contacts,
 )
 from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
@@ -49,12 +58,14 @@ from readiness.reads import (
 from readiness.inventory import InventorySource
 from readiness.reports import (
     changes,
+    current_peak_event,
     explain,
     get_run,
     history,
     latest_run_id,
     list_runs,
     progress,
+    results,
     rule_summary,
     scores,
 )
@@ -98,4 +109,7 @@ __all__ = [
     "BLOCKING_STATUSES", "JUDGED_STATUSES", "LOSING_STATUSES", "MET_STATUSES", "NOT_YET_MET_STATUSES",
     # use cases
     "collect", "import_catalog_file", "import_inventory_file", "open_database", "run_demo", "run_evaluation",
+    # for the governance context
+    "RoleChange", "SystemPeople", "active_system_ids", "central_roles", "current_peak_event",
+    "domain_architects", "results", "system_people",
 ]

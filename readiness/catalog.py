@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +24,7 @@ from sqlmodel import SQLModel
 from yaml.constructor import SafeConstructor
 
 from readiness.errors import InputError
-from readiness.models import AuditEntry, Dependency, Domain, Group, RoleGrant, System, Team
+from readiness.models import Dependency, Domain, Group, RoleGrant, System, Team
 from readiness.rulekit import SystemView
 from storage import session_scope, utcnow
 
@@ -389,11 +389,26 @@ def derive_traffic_classes(doc: CatalogIn) -> dict[str, str]:
 # ---------------------------------------------------------------- import
 
 
-def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog") -> ImportReport:
+@dataclass(frozen=True)
+class RoleChange:
+    """A central role the catalog import granted (``granted``) or removed."""
+
+    user: str
+    role: str
+    granted: bool
+
+
+# f(session, changes, *, now, actor): called in the import's transaction (the audit log records them).
+RoleHook = Callable[..., None]
+
+
+def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog",
+                   role_hooks: Sequence[RoleHook] = ()) -> ImportReport:
     """Write the whole catalog in one transaction; systems that disappeared are retired.
 
     Set-based: each table is read once, then new rows are inserted and changed
     rows updated in batches, so re-importing an unchanged catalog writes nothing.
+    Each of ``role_hooks`` sees the central role changes in the same transaction.
     """
     validate_catalog(doc, origin)
     classes = derive_traffic_classes(doc)
@@ -416,7 +431,9 @@ def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog") -
              "services": [svc.model_dump() for svc in s.services], "retired": False, "retired_at": None}
             for s in doc.systems], retire={"retired": True, "retired_at": now})
         dependencies = _sync_dependencies(connection, doc)
-        _sync_roles(session, doc, now, origin)
+        changes = _sync_roles(session, doc, now, origin)
+        for hook in role_hooks:
+            hook(session, changes, now=now, actor=f"catalog import {origin}")
     return ImportReport(domains=len(doc.domains), groups=len(doc.groups), teams=len(doc.teams),
                         systems=len(doc.systems), dependencies=dependencies, retired=retired,
                         created=sorted({s.id for s in doc.systems} - stored_systems))
@@ -481,8 +498,9 @@ def _sync_dependencies(connection: Connection, doc: CatalogIn) -> int:
     return len(wanted)
 
 
-def _sync_roles(session, doc: CatalogIn, now, origin: str) -> None:
-    """Make the stored central role grants match the document's lists, auditing each change."""
+def _sync_roles(session, doc: CatalogIn, now, origin: str) -> list[RoleChange]:
+    """Make the stored central role grants match the document's lists; returns the changes."""
+    changes = []
     for role, users in (("readiness_team", doc.readiness_team), ("admin", doc.admins)):
         if users is None:
             continue
@@ -490,12 +508,11 @@ def _sync_roles(session, doc: CatalogIn, now, origin: str) -> None:
         wanted = set(users)
         for user in sorted(wanted - stored.keys()):
             session.add(RoleGrant(user_name=user, role=role, granted_at=now, origin=origin))
-            session.add(AuditEntry(at=now, actor=f"catalog import {origin}"[:200], action="role.granted",
-                                   entity=f"role:{user}"[:150], after={"user": user, "role": role}))
+            changes.append(RoleChange(user, role, granted=True))
         for user in sorted(stored.keys() - wanted):
             session.delete(stored[user])
-            session.add(AuditEntry(at=now, actor=f"catalog import {origin}"[:200], action="role.removed",
-                                   entity=f"role:{user}"[:150], before={"user": user, "role": role}))
+            changes.append(RoleChange(user, role, granted=False))
+    return changes
 
 
 # ---------------------------------------------------------------- queries
@@ -533,6 +550,13 @@ def active_systems(engine: Engine) -> list[SystemView]:
         ]
 
 
+def active_system_ids(engine: Engine) -> list[str]:
+    """The ids of the systems in service, sorted: one column, for callers that need no more."""
+    with engine.connect() as connection:
+        return list(connection.execute(select(System.system_id).where(System.retired == False)  # noqa: E712
+                                       .order_by(System.system_id)).scalars())
+
+
 def org_units(engine: Engine) -> list[OrgUnit]:
     """Domains, groups and teams in service, each with its parent's key."""
     with session_scope(engine) as session:
@@ -543,6 +567,45 @@ def org_units(engine: Engine) -> list[OrgUnit]:
         units += [OrgUnit("team", t.key, t.name, t.group_key, "group")
                   for t in session.exec(select(Team).where(Team.retired == False)).scalars()]  # noqa: E712
     return units
+
+
+def central_roles(engine: Engine) -> dict[str, set[str]]:
+    """The central roles (``readiness_team``, ``admin``) by user name: a handful of rows."""
+    roles: dict[str, set[str]] = {}
+    with engine.connect() as connection:
+        for user, role in connection.execute(select(RoleGrant.user_name, RoleGrant.role)):
+            roles.setdefault(user, set()).add(role)
+    return roles
+
+
+@dataclass(frozen=True)
+class SystemPeople:
+    """One system (retired or not) and who answers for it: its team's owners, its domain's architects."""
+
+    system_id: str
+    team: str
+    domain: str
+    tier: str
+    retired: bool
+    owners: tuple[str, ...]  # members and leads of its team
+    architects: tuple[str, ...]
+
+
+def system_people(engine: Engine, system_id: str) -> SystemPeople | None:
+    with session_scope(engine) as session:
+        system = session.get(System, system_id)
+        if system is None:
+            return None
+        team = session.get(Team, system.team_key)
+        domain = session.get(Domain, session.get(Group, team.group_key).domain_key)
+        return SystemPeople(system.system_id, team.key, domain.key, system.tier, system.retired,
+                            tuple(dict.fromkeys([*team.members, *team.leads])), tuple(domain.architects))
+
+
+def domain_architects(engine: Engine) -> dict[str, tuple[str, ...]]:
+    """Each domain's architects, in the catalog's order."""
+    with session_scope(engine) as session:
+        return {d.key: tuple(d.architects) for d in session.exec(select(Domain)).scalars()}
 
 
 def get_system(engine: Engine, system_id: str) -> System | None:

@@ -26,7 +26,7 @@ def open_database(engine: Engine) -> Engine:
 
 
 def import_catalog_file(engine: Engine, path: Path) -> ImportReport:
-    return import_catalog(engine, load_catalog_file(path), origin=str(path))
+    return import_catalog(engine, load_catalog_file(path), origin=str(path), role_hooks=_hooks(ROLE_CHANGES))
 
 
 def import_inventory_file(engine: Engine, path: Path, *, now: datetime | None = None) -> StoreReport:
@@ -45,6 +45,7 @@ OVERLAYS = "peak_readiness.overlays"  # f(engine, now) -> overlays applied after
 EVALUATION_SOURCES = "peak_readiness.evaluation_sources"  # f(engine, now) -> sources refreshed first
 DEMO_WEEK = "peak_readiness.demo_week"  # f(engine, out_dir, catalog, inventory, *, now): each demo week
 DEMO_SEED = "peak_readiness.demo_seed"  # f(engine, now, *, ruleset): once the demo history exists
+ROLE_CHANGES = "peak_readiness.role_changes"  # f(session, changes, *, now, actor): in a catalog import
 
 
 def _hooks(group: str) -> list:

@@ -13,9 +13,6 @@ user = auth.current()
 run_id = data.latest_run(url)
 
 st.title("Reviews and waivers")
-if data.governance() is None:
-    ui.empty("Team-managed checks and waivers are not available yet (readiness.governance)")
-    st.stop()
 if not data.schema_ready(url):
     ui.empty("The database has no readiness tables yet", "readiness demo --db URL")
     st.stop()

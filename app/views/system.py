@@ -74,11 +74,9 @@ else:
     st.caption("Blockers first (each caps the score at 50%), then by points lost. Fix these and the score "
                "rises at the next evaluation run.")
 governance_ui.flash()
-writable = data.governance() is not None
-may_answer = writable and permissions.may_answer(user, team=entry["team"])
-may_waive = writable and permissions.may_request_waiver(user, team=entry["team"], domain=entry["domain"])
-covered = {w["rule_id"] for w in data.waivers(url, system_id) if w["state"] in ("requested", "approved")} \
-    if writable else set()
+may_answer = permissions.may_answer(user, team=entry["team"])
+may_waive = permissions.may_request_waiver(user, team=entry["team"], domain=entry["domain"])
+covered = {w["rule_id"] for w in data.waivers(url, system_id) if w["state"] in ("requested", "approved")}
 ICONS = {"fail": ":material/cancel:", "no_data": ":material/help:", "pending_review": ":material/hourglass_top:",
          "expired": ":material/event_busy:", "error": ":material/bug_report:", "warning": ":material/schedule:"}
 for index, finding in enumerate(findings):

@@ -3,6 +3,12 @@
 Revision ID: readiness_0002
 Revises: readiness_0001
 Create Date: 2026-11-27 04:03:39.636064
+
+The tables it creates (but readiness_role_grant) belong to the governance package now
+(governance/models.py). The revision stays in the readiness branch: databases already
+hold it in their history, readiness_0003 builds on it, and moving it to a governance
+branch would change the graph existing databases were migrated along. New governance
+tables go into a governance/migrations branch that depends on the readiness head.
 """
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-import readiness.governance as governance
+import governance
 from app import actions
 from app.auth import User
 from app.users import demo_users

@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from governance import approve_waiver, audit_log, list_waivers, request_waiver
 from readiness import latest_facts, load_rules
-from readiness.governance import approve_waiver, audit_log, list_waivers, request_waiver
 from readiness.models import FactRecord
 from readiness.reports import results
 from readiness.serve import Service, load_config

@@ -7,15 +7,15 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from readiness import changes, import_inventory_file, load_rules, run_evaluation
-from readiness.digests import Channel, build_digests, build_reminders
-from readiness.governance import (
+from governance import (
     approve_review,
     approve_waiver,
     list_reviews,
     request_waiver,
     submit_review,
 )
+from readiness import changes, import_inventory_file, load_rules, run_evaluation
+from readiness.digests import Channel, build_digests, build_reminders
 from readiness.reports import results
 from readiness.serve import NotifyConfig, ServeConfig, Service
 from storage import utcnow

@@ -8,9 +8,9 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
+from governance import list_reviews, list_waivers
 from readiness import CollectedFacts, active_systems, org_units, scores
 from readiness.facts import store_facts
-from readiness.governance import list_reviews, list_waivers
 from readiness.metrics import build_registry
 from readiness.models import RuleResult
 from readiness.reports import latest_run_id

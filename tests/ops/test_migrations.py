@@ -10,8 +10,8 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData, func, inspect, select, text
 
+from governance import list_waivers
 from readiness import latest_run_id, list_runs, run_evaluation, scores
-from readiness.governance import list_waivers
 from storage import get_engine, migrate
 from storage.migrate import alembic_config
 from tests.ops.support import copy_sqlite, env_for_tests

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from typer.testing import CliRunner
 
+import governance as gov
 from readiness import active_systems, people, run_evaluation
-from readiness import governance as gov
 from readiness.cli import app
 from readiness.reports import results
 from storage import get_engine, utcnow
-from tests.readiness.test_governance_support import write_rules
+from tests.governance.support import write_rules
 
 runner = CliRunner()
 

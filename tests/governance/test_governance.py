@@ -15,20 +15,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+import governance as gov
+from governance.models import AuditEntry, Review, Waiver
 from readiness import active_systems, import_catalog_file, people, run_evaluation
-from readiness import governance as gov
 from readiness.errors import InputError, NotFound, PermissionDenied
-from readiness.models import AuditEntry, Review, Waiver
 from readiness.reports import results, scores
 from readiness.rulekit import failed
 from storage import get_engine, migrate, session_scope
-from tests.readiness.helpers import write_yaml
-from tests.readiness.test_governance_support import (
+from tests.governance.support import (
     NOW,
     governed_catalog,
     governed_org,
     ruleset_for,
 )
+from tests.readiness.helpers import write_yaml
 
 ANSWERS = {"1": "yes, on the wiki", "2": "ada"}
 EVIDENCE = ["https://wiki.example.internal/peak/sys-2", "reviewed in the 1 August game day"]

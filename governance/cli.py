@@ -1,7 +1,7 @@
 """`readiness review ...`, `readiness waiver ...` and `readiness audit` (team-managed checks, waivers).
 
-Every write names its actor with ``--as USER``; the role check happens in
-``readiness.governance``. A refused write prints why on stderr and exits 1.
+Every write names its actor with ``--as USER``; the role check happens in the
+``governance`` service functions. A refused write prints why on stderr and exits 1.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Annotated
 
 import typer
 
-from readiness import governance
-from readiness.errors import PermissionDenied, ReadinessError
+import governance
+from readiness import PermissionDenied, ReadinessError
 
 review_app = typer.Typer(help="Team-managed checks: submit answers, approve, reject.", no_args_is_help=True)
 waiver_app = typer.Typer(help="Waivers: request, approve, revoke.", no_args_is_help=True)
@@ -43,14 +43,14 @@ AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "system_id", "rule_id"
 
 
 def _engine(db: str | None):
-    from readiness.service import open_database
+    from readiness import open_database
     from storage import database_url, get_engine
 
     return open_database(get_engine(database_url(db)))
 
 
 def _ruleset(rules_dir: list[Path] | None):
-    from readiness.rulebook import load_rules
+    from readiness import load_rules
 
     return load_rules(rules_dir or [])
 
