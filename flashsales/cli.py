@@ -6,13 +6,8 @@ Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 error
 
 from __future__ import annotations
 
-import csv
-import functools
 import getpass
-import io
-import json
 import os
-import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -20,12 +15,26 @@ from typing import Annotated
 
 import typer
 
+from clikit import (
+    EXIT_ERROR,
+    DbOption,
+    DocFormat,
+    DocFormatOption,
+    Format,
+    FormatOption,
+    cell_text,
+    emit,
+    emit_json,
+    open_engine,
+    reported,
+    say,
+)
+from clikit import run as run_app
 from flashsales import ratelimits as rl
 from flashsales import reports, service
 from flashsales.errors import FlashSalesError
 from flashsales.notify import retry_failed
 from flashsales.settings import load_settings
-from storage import database_url, get_engine, migrate
 
 app = typer.Typer(help="Managed flash sales: intake, review, temporary rate-limit increases, notifications.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -39,46 +48,18 @@ app.add_typer(roles_app, name="roles")
 app.add_typer(notes_app, name="notifications")
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-class ShowFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class ExportFormat(StrEnum):
     envoy = "envoy"
     json = "json"
 
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings YAML (default: PEAK_FLASHSALES_CONFIG).")]
 ActorOption = Annotated[str | None, typer.Option("--actor", help="Who acts (default: PEAK_USER, else the login name).")]
 AtOption = Annotated[str | None, typer.Option("--at", help="ISO 8601 moment (naive = UTC); default now.")]
 
 
-def _errors(func):
-    """Report the package's errors as one clear message on stderr and exit 1."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except FlashSalesError as exc:
-            _say(f"error: {exc}")
-            raise typer.Exit(1) from None
-
-    return wrapper
-
-
-def _engine(db: str | None):
-    engine = get_engine(database_url(db))
-    migrate(engine)
-    return engine
+# The package's errors (invalid request, refused action) as one line on stderr and exit 1.
+_errors = reported(FlashSalesError)
 
 
 def _actor(actor: str | None) -> str:
@@ -96,35 +77,13 @@ def _moment(text: str | None, option: str = "--at") -> datetime | None:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
 
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
 def _emit(rows: list[dict], fmt: Format, columns: list[str]) -> None:
-    rows = [service.to_jsonable(r) for r in rows]
-    if fmt == Format.json:
-        typer.echo(json.dumps(rows, indent=2))
-        return
-    if fmt == Format.csv:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in columns})
-        typer.echo(out.getvalue(), nl=False)
-        return
-    widths = {c: max([len(c)] + [len(_cell(r.get(c))) for r in rows]) for c in columns}
-    typer.echo("  ".join(c.ljust(widths[c]) for c in columns))
-    for row in rows:
-        typer.echo("  ".join(_cell(row.get(c)).ljust(widths[c]) for c in columns))
+    emit([service.to_jsonable(r) for r in rows], fmt, columns, cell=_joined, rule=False)
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    return str(value)
+def _joined(value) -> str:
+    """Lists (countries, system ids) as one cell."""
+    return ";".join(map(str, value)) if isinstance(value, list) else str(value)
 
 
 # ------------------------------------------------------------------ requests
@@ -133,23 +92,23 @@ def _cell(value) -> str:
 @app.command()
 @_errors
 def submit(file: Annotated[Path, typer.Option("--file", help="The request JSON file.")],
-           fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.table,
+           fmt: DocFormatOption = DocFormat.table,
            actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Validate, store and review a flash-sale request; print its id, status and the review."""
-    engine = _engine(db)
+    engine = open_engine(db)
     result = service.submit_file(engine, file, actor=actor, settings=load_settings(config))
     payload = {"id": result.request.id, "status": result.request.status,
                "review": service.to_jsonable(result.review) if result.review else None,
                "review_error": result.review_error, "notifications": result.notifications}
-    if fmt == ShowFormat.json:
-        typer.echo(json.dumps(payload, indent=2))
+    if fmt == DocFormat.json:
+        emit_json(payload)
     else:
         typer.echo(f"request #{result.request.id}: {result.request.status}")
         if result.review:
             _print_review(result.review)
     if result.review_error:
-        _say(f"error: request #{result.request.id} is stored but its review failed: {result.review_error}")
-        raise typer.Exit(1)
+        say(f"error: request #{result.request.id} is stored but its review failed: {result.review_error}")
+        raise typer.Exit(EXIT_ERROR)
 
 
 def _print_review(review) -> None:
@@ -168,35 +127,35 @@ def _print_review(review) -> None:
 @_errors
 def review_cmd(request_id: int, actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Review a request again (readiness team), e.g. after a limit or capacity change."""
-    view = service.review(_engine(db), request_id, actor=_actor(actor), settings=load_settings(config))
+    view = service.review(open_engine(db), request_id, actor=_actor(actor), settings=load_settings(config))
     _print_review(view)
 
 
 @app.command("list")
 @_errors
 def list_cmd(status: Annotated[str | None, typer.Option("--status")] = None,
-             fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
+             fmt: FormatOption = Format.table, db: DbOption = None) -> None:
     """Requests with their state, window and limits."""
-    rows = [r.__dict__ for r in service.list_requests(_engine(db), status=status)]
+    rows = [r.__dict__ for r in service.list_requests(open_engine(db), status=status)]
     _emit(rows, fmt, ["id", "status", "merchant_id", "category", "starts_at", "ends_at",
                       "proposed_limit_rpm", "granted_limit_rpm", "reserved_rps"])
 
 
 @app.command()
 @_errors
-def show(request_id: int, fmt: Annotated[ShowFormat, typer.Option("--format")] = ShowFormat.table,
+def show(request_id: int, fmt: DocFormatOption = DocFormat.table,
          db: DbOption = None) -> None:
     """One request: fields, reviews with figures and reasoning, audit trail, notifications."""
-    detail = service.get_request(_engine(db), request_id)
-    if fmt == ShowFormat.json:
-        typer.echo(json.dumps(service.to_jsonable(detail), indent=2))
+    detail = service.get_request(open_engine(db), request_id)
+    if fmt == DocFormat.json:
+        emit_json(service.to_jsonable(detail))
         return
     r = detail.request
     typer.echo(f"request #{r.id}: {r.status}")
     for key in ("merchant_id", "merchant_name", "category", "reporter", "key_account_manager", "solution_engineer",
                 "countries", "starts_at", "ends_at", "utc_offset", "expected_peak_rpm", "expected_multiplier",
                 "proposed_limit_rpm", "granted_limit_rpm", "reserved_rps", "notes"):
-        typer.echo(f"  {key}: {_cell(service.to_jsonable(getattr(r, key)))}")
+        typer.echo(f"  {key}: {cell_text(service.to_jsonable(getattr(r, key)), _joined)}")
     for review in detail.reviews:
         typer.echo(f"review #{review.id} at {service.to_jsonable(review.reviewed_at)}")
         _print_review(review)
@@ -217,7 +176,7 @@ def approve(request_id: int, actor: ActorOption = None,
             comment: Annotated[str, typer.Option("--comment")] = "",
             db: DbOption = None, config: ConfigOption = None) -> None:
     """Grant the requested temporary increase (central rate-limit team)."""
-    view = service.approve(_engine(db), request_id, actor=_actor(actor), limit_rpm=limit, comment=comment,
+    view = service.approve(open_engine(db), request_id, actor=_actor(actor), limit_rpm=limit, comment=comment,
                            settings=load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}, {view.merchant_id} limited to {view.granted_limit_rpm} rpm "
                f"from {service.to_jsonable(view.starts_at)} until {service.to_jsonable(view.ends_at)}")
@@ -228,7 +187,7 @@ def approve(request_id: int, actor: ActorOption = None,
 def reject(request_id: int, reason: Annotated[str, typer.Option("--reason")], actor: ActorOption = None,
            db: DbOption = None, config: ConfigOption = None) -> None:
     """Decline the requested increase (central rate-limit team)."""
-    view = service.reject(_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
+    view = service.reject(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}")
 
 
@@ -237,7 +196,7 @@ def reject(request_id: int, reason: Annotated[str, typer.Option("--reason")], ac
 def cancel(request_id: int, reason: Annotated[str, typer.Option("--reason")] = "", actor: ActorOption = None,
            db: DbOption = None, config: ConfigOption = None) -> None:
     """Withdraw a sale (its reporter, account manager, solution engineer, or the central teams)."""
-    view = service.cancel(_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
+    view = service.cancel(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}")
 
 
@@ -245,7 +204,7 @@ def cancel(request_id: int, reason: Annotated[str, typer.Option("--reason")] = "
 @_errors
 def advance(at: AtOption = None, db: DbOption = None) -> None:
     """Move decided sales along with the clock: scheduled, live, completed."""
-    for request_id, before, after in service.advance(_engine(db), now=_moment(at)):
+    for request_id, before, after in service.advance(open_engine(db), now=_moment(at)):
         typer.echo(f"request #{request_id}: {before} -> {after}")
 
 
@@ -254,17 +213,17 @@ def advance(at: AtOption = None, db: DbOption = None) -> None:
 
 @app.command()
 @_errors
-def unmanaged(at: AtOption = None, fmt: Annotated[Format, typer.Option("--format")] = Format.table,
+def unmanaged(at: AtOption = None, fmt: FormatOption = Format.table,
               db: DbOption = None, config: ConfigOption = None) -> None:
     """Categories whose historical spikes could exceed the FLAS capacity, with the headroom left."""
-    report = reports.unmanaged_report(_engine(db), at=_moment(at) or _now(), settings=load_settings(config))
+    report = reports.unmanaged_report(open_engine(db), at=_moment(at) or _now(), settings=load_settings(config))
     if fmt == Format.json:
-        typer.echo(json.dumps(service.to_jsonable(report), indent=2))
+        emit_json(service.to_jsonable(report))
         return
-    _say(f"FLAS capacity {report.capacity_rps} req/s (bottleneck {report.bottleneck}), reserved "
+    say(f"FLAS capacity {report.capacity_rps} req/s (bottleneck {report.bottleneck}), reserved "
          f"{report.reserved_rps:.1f}, headroom {report.headroom_rps}")
     for problem in report.problems:
-        _say(f"warning: {problem}")
+        say(f"warning: {problem}")
     _emit([c.__dict__ for c in report.categories], fmt,
           ["category", "rate_limit_rpm", "merchants", "spike_ratio", "spike_rpm", "admitted_rps", "headroom_rps",
            "headroom_left_rps", "could_exceed", "limit_could_exceed"])
@@ -274,13 +233,13 @@ def unmanaged(at: AtOption = None, fmt: Annotated[Format, typer.Option("--format
 @_errors
 def events(start: Annotated[str | None, typer.Option("--from")] = None,
            end: Annotated[str | None, typer.Option("--to")] = None,
-           fmt: Annotated[Format, typer.Option("--format")] = Format.json,
+           fmt: FormatOption = Format.json,
            kapacity: Annotated[bool, typer.Option("--kapacity", help="One row per purchase-flow system in "
                                                   "Kapacity's events format (name,start,end,multiplier,series), "
                                                   "for `kapacity forecast --events`.")] = False,
            db: DbOption = None, config: ConfigOption = None) -> None:
     """Approved flash sales as known events for Kapacity's forecasts."""
-    engine, settings = _engine(db), load_settings(config)
+    engine, settings = open_engine(db), load_settings(config)
     window = {"start": _moment(start, "--from"), "end": _moment(end, "--to"), "settings": settings}
     if kapacity:
         _emit(reports.kapacity_events(engine, **window), fmt, ["name", "start", "end", "multiplier", "series"])
@@ -304,15 +263,15 @@ def export_limits(fmt: Annotated[ExportFormat, typer.Option("--format")] = Expor
                   domain: Annotated[str, typer.Option("--domain", help="Envoy rate-limit domain.")] = rl.ENVOY_DOMAIN,
                   db: DbOption = None) -> None:
     """The configuration in force at a moment: category limits plus live overrides."""
-    limits = rl.effective_limits(_engine(db), _moment(at) or _now())
+    limits = rl.effective_limits(open_engine(db), _moment(at) or _now())
     typer.echo(rl.render_envoy(limits, domain=domain) if fmt == ExportFormat.envoy else rl.render_json(limits), nl=False)
 
 
 @limits_app.command("list")
 @_errors
-def list_limits(fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
+def list_limits(fmt: FormatOption = Format.table, db: DbOption = None) -> None:
     """Category limits (requests per minute per merchant)."""
-    _emit(service.list_categories(_engine(db)), fmt, ["category", "name", "rate_limit_rpm", "updated_at", "updated_by"])
+    _emit(service.list_categories(open_engine(db)), fmt, ["category", "name", "rate_limit_rpm", "updated_at", "updated_by"])
 
 
 @limits_app.command("set")
@@ -320,15 +279,15 @@ def list_limits(fmt: Annotated[Format, typer.Option("--format")] = Format.table,
 def set_limit(category: str, rpm: int, name: Annotated[str | None, typer.Option("--name")] = None,
               actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Create a category or change its limit (central rate-limit team)."""
-    service.set_category(_engine(db), category, rate_limit_rpm=rpm, name=name, actor=_actor(actor),
+    service.set_category(open_engine(db), category, rate_limit_rpm=rpm, name=name, actor=_actor(actor),
                          settings=load_settings(config))
     typer.echo(f"{category}: {rpm} rpm")
 
 
 @merchants_app.command("list")
 @_errors
-def list_merchants(fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
-    _emit(service.list_merchants(_engine(db)), fmt, ["merchant_id", "name", "category", "history_path"])
+def list_merchants(fmt: FormatOption = Format.table, db: DbOption = None) -> None:
+    _emit(service.list_merchants(open_engine(db)), fmt, ["merchant_id", "name", "category", "history_path"])
 
 
 @merchants_app.command("set")
@@ -338,7 +297,7 @@ def set_merchant(merchant_id: str, name: Annotated[str, typer.Option("--name")],
                  history: Annotated[Path | None, typer.Option("--history", help="timestamp,value CSV.")] = None,
                  db: DbOption = None) -> None:
     """Register a merchant, its category and its traffic history file."""
-    service.upsert_merchant(_engine(db), merchant_id, name=name, category=category,
+    service.upsert_merchant(open_engine(db), merchant_id, name=name, category=category,
                             history_path=history.resolve() if history else None)
     typer.echo(f"{merchant_id}: {category}")
 
@@ -346,7 +305,7 @@ def set_merchant(merchant_id: str, name: Annotated[str, typer.Option("--name")],
 @roles_app.command("list")
 @_errors
 def list_roles(db: DbOption = None, config: ConfigOption = None) -> None:
-    for user in sorted(service.ratelimit_team(_engine(db), load_settings(config))):
+    for user in sorted(service.ratelimit_team(open_engine(db), load_settings(config))):
         typer.echo(user)
 
 
@@ -354,22 +313,22 @@ def list_roles(db: DbOption = None, config: ConfigOption = None) -> None:
 @_errors
 def grant(user: str, actor: ActorOption = None, db: DbOption = None) -> None:
     """Add a catalog user to the rate-limit team (catalog admins)."""
-    service.grant_role(_engine(db), user, actor=_actor(actor))
+    service.grant_role(open_engine(db), user, actor=_actor(actor))
     typer.echo(f"{user}: {service.RATELIMIT_TEAM}")
 
 
 @roles_app.command("revoke")
 @_errors
 def revoke(user: str, actor: ActorOption = None, db: DbOption = None) -> None:
-    service.revoke_role(_engine(db), user, actor=_actor(actor))
+    service.revoke_role(open_engine(db), user, actor=_actor(actor))
     typer.echo(f"{user}: revoked")
 
 
 @notes_app.command("list")
 @_errors
 def list_notifications(status: Annotated[str | None, typer.Option("--status")] = None,
-                       fmt: Annotated[Format, typer.Option("--format")] = Format.table, db: DbOption = None) -> None:
-    engine = _engine(db)
+                       fmt: FormatOption = Format.table, db: DbOption = None) -> None:
+    engine = open_engine(db)
     rows = []
     for request in service.list_requests(engine):
         for note in service.get_request(engine, request.id).notifications:
@@ -382,18 +341,14 @@ def list_notifications(status: Annotated[str | None, typer.Option("--status")] =
 @_errors
 def retry(db: DbOption = None, config: ConfigOption = None) -> None:
     """Send again the notifications that failed."""
-    report = retry_failed(_engine(db), load_settings(config))
+    report = retry_failed(open_engine(db), load_settings(config))
     typer.echo(f"sent {report.sent}, failed {report.failed}, destination no longer configured {report.skipped}")
     if report.failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_ERROR)
 
 
 def main() -> None:
-    try:
-        app()
-    except FlashSalesError as exc:  # raised outside a command (settings, engine)
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    run_app(app, errors=(FlashSalesError,))  # raised outside a command (settings)
 
 
 if __name__ == "__main__":

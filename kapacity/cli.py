@@ -6,10 +6,8 @@ Data goes to stdout (or ``--out``), progress and errors to stderr. Exit codes:
 
 from __future__ import annotations
 
-import json
 import math
 import sys
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +15,8 @@ import numpy as np
 import pandas as pd
 import typer
 
+from clikit import EXIT_ERROR, DbOption, Format, FormatOption, emit, open_engine, say
+from clikit import run as run_app
 from kapacity.backtest import backtest as run_backtest
 from kapacity.capacity import CapacitySettings, capacity, growth
 from kapacity.errors import KapacityError, ParameterError
@@ -26,12 +26,6 @@ from kapacity.service import ForecastSettings, forecast_frame, forecast_series, 
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Kapacity: traffic forecasts, Baseline and FLAS capacity, backtests.")
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 HistoryOpt = Annotated[Path, typer.Option("--history", "-H", help="CSV or Parquet with "
@@ -48,7 +42,6 @@ ModelOpt = Annotated[str, typer.Option("--model", help="auto (chosen per series)
 EventsOpt = Annotated[Path | None, typer.Option("--events", help="Known future events "
                                                 "(flash sales): CSV/JSON/YAML with "
                                                 "name,start,end,multiplier[,series].")]
-FormatOpt = Annotated[Format, typer.Option("--format", help="Output format.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 
 
@@ -71,10 +64,10 @@ def _horizon(text: str) -> int:
 
 
 def _progress(quiet: bool):
-    def say(message: str) -> None:
+    def progress(message: str) -> None:
         if not quiet:
-            typer.echo(f"kapacity: {message}", err=True)
-    return say
+            say(f"kapacity: {message}")
+    return progress
 
 
 def _load(history: Path, series: str | None, events: Path | None) -> tuple[list[Series], list[KnownEvent]]:
@@ -84,8 +77,8 @@ def _load(history: Path, series: str | None, events: Path | None) -> tuple[list[
 
 
 def _fail(exc: Exception) -> None:
-    typer.echo(f"kapacity: error: {exc}", err=True)
-    raise typer.Exit(1)
+    say(f"kapacity: error: {exc}")
+    raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()
@@ -104,14 +97,14 @@ def forecast(
 ) -> None:
     """Forecast each series: timestamp,forecast,p90,p99 (+series) at the history's resolution."""
     seconds = _horizon(horizon)
-    say = _progress(quiet)
+    progress = _progress(quiet)
     settings = _settings(model, country, subdiv, peaks)
     try:
         loaded, known = _load(history, series, events)
         frames = []
         has_series = loaded[0].name is not None
         for i, s in enumerate(loaded, start=1):
-            say(f"forecasting {s.label} ({i}/{len(loaded)})")
+            progress(f"forecasting {s.label} ({i}/{len(loaded)})")
             f = forecast_series(s, horizon_intervals(s, seconds), settings, known)
             frames.append(forecast_frame(f, with_series=has_series))
         text = pd.concat(frames, ignore_index=True).to_csv(index=False, float_format="%.6g",
@@ -123,7 +116,7 @@ def forecast(
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
-        say(f"wrote {sum(len(f) for f in frames)} rows to {out}")
+        progress(f"wrote {sum(len(f) for f in frames)} rows to {out}")
 
 
 @app.command("capacity")
@@ -141,19 +134,19 @@ def capacity_cmd(
     country: CountryOpt = "US",
     subdiv: SubdivOpt = None,
     peaks: PeaksOpt = True,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOption = Format.table,
     quiet: QuietOpt = False,
 ) -> None:
     """Baseline and FLAS capacity per series, with the assumptions used."""
     seconds = _horizon(horizon)
-    say = _progress(quiet)
+    progress = _progress(quiet)
     cap_settings = CapacitySettings(quantile=quantile, safety_buffer=safety_buffer)
     settings = _settings(model, country, subdiv, peaks, (quantile,))
     try:
         loaded, known = _load(history, series, events)
         results = []
         for i, s in enumerate(loaded, start=1):
-            say(f"capacity for {s.label} ({i}/{len(loaded)})")
+            progress(f"capacity for {s.label} ({i}/{len(loaded)})")
             f = forecast_series(s, horizon_intervals(s, seconds), settings)
             results.append(capacity(s, f, cap_settings, known))
     except KapacityError as exc:
@@ -179,12 +172,12 @@ def backtest_cmd(
     country: CountryOpt = "US",
     subdiv: SubdivOpt = None,
     peaks: PeaksOpt = True,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOption = Format.table,
     quiet: QuietOpt = False,
 ) -> None:
     """Rolling-origin backtest: MAE vs weekly seasonal naive, MASE, coverage, capacity checks."""
     seconds = _horizon(horizon)
-    say = _progress(quiet)
+    progress = _progress(quiet)
     cap_settings = CapacitySettings(quantile=quantile)
     settings = _settings(model, country, subdiv, peaks, (quantile,))
     try:
@@ -194,7 +187,7 @@ def backtest_cmd(
             h = horizon_intervals(s, seconds)
             result = run_backtest(s, lambda hist, k: forecast_series(hist, k, settings), h=h,
                                   origins=origins, levels=settings.levels, settings=cap_settings,
-                                  progress=say)
+                                  progress=progress)
             summaries.append(result.summary())
     except KapacityError as exc:
         _fail(exc)
@@ -220,7 +213,7 @@ def backtest_cmd(
 def growth_cmd(
     history: HistoryOpt,
     series: SeriesOpt = None,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Week-over-week, month-over-month and year-over-year growth of volume and daily peaks."""
     try:
@@ -238,16 +231,12 @@ def growth_cmd(
     _emit({"history": str(history), "series": results}, rows, fmt)
 
 
-DbOpt = Annotated[str | None, typer.Option("--db", help="Database URL (default: "
-                                         "PEAK_DATABASE_URL, else sqlite:///peak.db).")]
-
-
 @app.command("run")
 def run_cmd(
     histories: Annotated[Path | None, typer.Option(
         "--histories", help="Directory of histories: <system>.csv|.parquet or "
         "<system>/<service>.csv|.parquet (default: KAPACITY_HISTORY_DIR).")] = None,
-    db: DbOpt = None,
+    db: DbOption = None,
     horizon: HorizonOpt = "7d",
     system: Annotated[list[str] | None, typer.Option("--system", help="Only these systems "
                                                      "(repeatable).")] = None,
@@ -259,7 +248,7 @@ def run_cmd(
     peaks: PeaksOpt = True,
     points: Annotated[bool, typer.Option("--points/--no-points", help="Store forecast points "
                                          "(not only capacity).")] = True,
-    fmt: FormatOpt = Format.table,
+    fmt: FormatOption = Format.table,
     quiet: QuietOpt = False,
 ) -> None:
     """Forecast every catalog system and service, learn dependencies, store the run."""
@@ -267,7 +256,6 @@ def run_cmd(
     from kapacity.settings import KapacityConfig
     from kapacity.sources import DirectorySource
     from kapacity.store import system_capacity
-    from storage import get_engine, migrate
 
     seconds = _horizon(horizon)
     folder = histories or KapacityConfig().history_dir
@@ -276,21 +264,20 @@ def run_cmd(
                                  param_hint="--histories")
     if not Path(folder).is_dir():
         _fail(KapacityError(f"{folder}: not a directory of histories"))
-    say = _progress(quiet)
+    progress = _progress(quiet)
     forecast_settings = _settings("auto", country, subdiv, peaks)
     try:
         settings = RunSettings(horizon_seconds=seconds, forecast=forecast_settings,
                                events=tuple(read_events(events)) if events else (),
                                store_points=points)
-        engine = get_engine(db)
-        migrate(engine)
+        engine = open_engine(db)
         report = run_catalog(engine, DirectorySource(Path(folder)), settings=settings,
-                             systems=system or None, executor=executor, progress=say)
+                             systems=system or None, executor=executor, progress=progress)
     except KapacityError as exc:
         _fail(exc)
-    say(str(report))
+    progress(str(report))
     for problem in report.errors[:20]:
-        say(f"problem: {problem}")
+        progress(f"problem: {problem}")
     rows = [{k: r[k] for k in ("system_id", "traffic_class", "baseline_rps", "flas_rps",
                                "peak_forecast_rps", "spike_ratio", "model")}
             for r in system_capacity(engine, run_id=report.run_id)]
@@ -302,7 +289,7 @@ def run_cmd(
 @app.command("synthesize")
 def synthesize_cmd(
     out: Annotated[Path, typer.Option("--out", help="Directory to write histories into.")],
-    db: DbOpt = None,
+    db: DbOption = None,
     weeks: Annotated[int, typer.Option("--weeks", min=2, max=104)] = 8,
     step: Annotated[int, typer.Option("--step", help="Resolution in seconds.")] = 60,
     seed: Annotated[int, typer.Option("--seed")] = 0,
@@ -312,51 +299,34 @@ def synthesize_cmd(
     from kapacity.runner import SystemSpec
     from kapacity.synthetic import synthesize
     from readiness import active_systems
-    from storage import get_engine
 
     if file_format not in {"parquet", "csv"}:
         raise typer.BadParameter("use parquet or csv", param_hint="--file-format")
-    catalog = active_systems(get_engine(db))
+    catalog = active_systems(open_engine(db))
     if not catalog:
         _fail(KapacityError("the catalog has no systems; import one first"))
     specs = [SystemSpec(s.system_id, tuple(sorted({str(x.get("name")) for x in s.services
                                                    if x.get("name")})),
                         bool(s.purchase_flow), tuple(s.dependencies)) for s in catalog]
     ratios = synthesize(specs, out, weeks=weeks, step=step, seed=seed, file_format=file_format)
-    typer.echo(f"kapacity: wrote histories for {len(specs)} systems to {out} "
-               f"({len(ratios)} dependencies)", err=True)
+    say(f"kapacity: wrote histories for {len(specs)} systems to {out} ({len(ratios)} dependencies)")
 
 
 def _emit(document: dict, rows: list[dict], fmt: Format) -> None:
-    if fmt is Format.json:
-        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False, default=str) + "\n")
-    elif fmt is Format.csv:
-        sys.stdout.write(pd.DataFrame(rows).to_csv(index=False, lineterminator="\n"))
-    else:
-        sys.stdout.write(_table(rows) + "\n")
+    """JSON prints the whole document (settings included); table and CSV its rows."""
+    if fmt is Format.table and not rows:
+        typer.echo("(no rows)")
+        return
+    emit(rows, fmt, list(rows[0]) if rows else [], document=document, rule=False,
+         cell=_short if fmt is Format.table else str)
 
 
-def _table(rows: list[dict]) -> str:
-    if not rows:
-        return "(no rows)"
-    columns = list(rows[0])
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(lines)
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+def _short(value) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def main() -> None:
-    app()
+    run_app(app, errors=(KapacityError,))
 
 
 if __name__ == "__main__":  # pragma: no cover

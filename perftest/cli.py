@@ -8,17 +8,27 @@ Data goes to stdout, progress and errors to stderr. Exit codes: 0 passed,
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
+from clikit import (
+    EXIT_ERROR,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    DbOption,
+    Format,
+    FormatOption,
+    emit,
+    emit_json,
+    fail,
+    open_engine,
+    say,
+)
+from clikit import run as run_app
 from perftest.errors import PerftestError, UsageError
 from perftest.plans import load_plan, resolve_targets, specs_from_plan
 from perftest.runner import FAIL, PASS, RunResult, run_test
@@ -34,7 +44,6 @@ from perftest.spec import (
 )
 from perftest.store import list_runs, trends
 from perftest.target import DEFAULT_BASE_LATENCY_S, DEFAULT_MAX_QUEUE_S, serve
-from storage import database_url, get_engine, migrate
 
 app = typer.Typer(
     help="Load, spike, overload and failover tests with k6, judged against SLOs.",
@@ -43,27 +52,6 @@ app = typer.Typer(
 )
 plan_app = typer.Typer(help="Test plans (YAML, one per system).", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
-
-GATE_FAILED = 3
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
-
-
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _fail(exc: PerftestError) -> typer.Exit:
-    _say(f"error: {exc}")
-    return typer.Exit(exc.exit_code)
 
 
 def parse_duration(text: str) -> float:
@@ -76,17 +64,6 @@ def parse_duration(text: str) -> float:
         raise typer.BadParameter(f"{text!r} is not a duration; use e.g. 30s, 2m, 1h30m or seconds")
     scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
     return sum(float(n) * scale[u] for n, u in parts)
-
-
-def _engine(db: str | None):
-    url = database_url(db)
-    try:
-        engine = get_engine(url)
-        migrate(engine)
-    except (SQLAlchemyError, OSError) as exc:
-        _say(f"error: cannot open the database {url.split('@')[-1]!r}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
-        raise typer.Exit(1) from exc
-    return engine
 
 
 # --- target -------------------------------------------------------------------
@@ -109,7 +86,7 @@ def target(
 
     def ready(h: str, p: int) -> None:
         typer.echo(f"http://{h}:{p}")
-        _say(f"target: capacity {capacity_rps:g} rps, base latency {base_latency_ms:g} ms, sheds past {max_queue_ms:g} ms of queue")
+        say(f"target: capacity {capacity_rps:g} rps, base latency {base_latency_ms:g} ms, sheds past {max_queue_ms:g} ms of queue")
 
     serve(
         capacity_rps, port=port, host=host, base_latency_s=base_latency_ms / 1000,
@@ -157,7 +134,7 @@ def run(
     settings = PerftestSettings()
     try:
         if plan is not None:
-            engine = None if no_store else _engine(db)
+            engine = None if no_store else open_engine(db)
             specs, plan_obj = _plan_specs(plan, system, test_type, engine)
             ref = {"source": "plan", "plan_path": str(plan), "plan_sha256": plan_obj.sha256}
         else:
@@ -187,19 +164,18 @@ def run(
             )
             specs = [spec]
             ref = {"source": "cli"}
-            engine = None if no_store else _engine(db)
+            engine = None if no_store else open_engine(db)
     except PerftestError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc, code=exc.exit_code) from exc
     except ValueError as exc:  # pydantic validation of the arguments
-        _say(f"error: {_validation_text(exc)}")
-        raise typer.Exit(2) from exc
+        raise fail(_validation_text(exc), code=EXIT_USAGE) from exc
 
     results: list[RunResult] = []
     for spec in specs:
         try:
-            results.append(run_test(spec, settings=settings, engine=engine, artifacts_dir=artifacts, log=_say, **ref))
+            results.append(run_test(spec, settings=settings, engine=engine, artifacts_dir=artifacts, log=say, **ref))
         except PerftestError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc, code=exc.exit_code) from exc
     _print_results(results, fmt, single=plan is None)
     raise typer.Exit(_exit_code(results))
 
@@ -234,10 +210,10 @@ def _catalog_class(engine, system_id: str) -> str | None:
 def _exit_code(results: list[RunResult]) -> int:
     verdicts = {r.verdict for r in results}
     if verdicts <= {PASS}:
-        return 0
+        return EXIT_OK
     if verdicts <= {PASS, FAIL}:
-        return GATE_FAILED
-    return 1
+        return EXIT_GATE_FAILED
+    return EXIT_ERROR
 
 
 _OPTION_FOR = {
@@ -266,7 +242,7 @@ def _validation_text(exc: ValueError) -> str:
 def _print_results(results: list[RunResult], fmt: Format, *, single: bool) -> None:
     docs = [r.as_dict() for r in results]
     if fmt == Format.json:
-        typer.echo(json.dumps(docs[0] if single and docs else docs, indent=2, default=str))
+        emit_json(docs[0] if single and docs else docs)
         return
     rows = [_flat(d) for d in docs]
     _emit(rows, fmt, ["run_id", "system_id", "test_type", "verdict", "target_rps", "achieved_rps", "p95_ms", "p99_ms", "error_rate", "breaking_point_rps", "reasons"])
@@ -294,12 +270,12 @@ def plan_check(
     """Validate a plan; list the tests it requires and their target rates."""
     try:
         plan_obj = load_plan(file)
-        engine = _engine(db) if db else None
+        engine = open_engine(db) if db else None
         catalog_class = _catalog_class(engine, plan_obj.system_id)
         targets = resolve_targets(plan_obj, engine) if (plan_obj.doc.targets is not None or engine is not None) else None
         specs = specs_from_plan(plan_obj, targets, catalog_class=catalog_class) if targets else []
     except PerftestError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc, code=exc.exit_code) from exc
     required = [t.value for t in plan_obj.required_tests(catalog_class)]
     rows = [
         {"system_id": s.system_id, "test_type": s.test_type.value, "target_rps": round(s.rps, 3),
@@ -307,19 +283,19 @@ def plan_check(
         for s in specs
     ]
     if fmt == Format.json:
-        typer.echo(json.dumps({
+        emit_json({
             "file": str(file), "valid": True, "system_id": plan_obj.system_id, "sha256": plan_obj.sha256,
             "traffic_class": plan_obj.traffic_class(catalog_class),
             "required_tests": required,
             "targets_from": targets.source if targets else "kapacity (at run time)",
             "tests": rows,
-        }, indent=2))
+        })
         return
-    _say(f"{file}: valid plan for {plan_obj.system_id} ({plan_obj.traffic_class(catalog_class)}); requires {', '.join(required)}")
+    say(f"{file}: valid plan for {plan_obj.system_id} ({plan_obj.traffic_class(catalog_class)}); requires {', '.join(required)}")
     if rows:
         _emit(rows, fmt, ["system_id", "test_type", "target_rps", "peak_rps", "duration_s"])
     else:
-        _say("targets come from Kapacity at run time")
+        say("targets come from Kapacity at run time")
 
 
 # --- results ------------------------------------------------------------------
@@ -334,10 +310,10 @@ def results(
     db: DbOption = None,
 ) -> None:
     """Stored runs, newest first."""
-    engine = _engine(db)
+    engine = open_engine(db)
     rows = [r.as_dict() for r in list_runs(engine, system_id=system, test_type=test_type.value if test_type else None, limit=limit)]
     if fmt == Format.json:
-        typer.echo(json.dumps(rows, indent=2, default=str))
+        emit_json(rows)
         return
     for r in rows:
         r["reasons"] = "; ".join(r["reasons"])
@@ -351,11 +327,8 @@ def trends_cmd(
     db: DbOption = None,
 ) -> None:
     """Per system and test type: the headline figure across runs (first, last, change)."""
-    engine = _engine(db)
+    engine = open_engine(db)
     rows = trends(engine, system_id=system)
-    if fmt == Format.json:
-        typer.echo(json.dumps(rows, indent=2, default=str))
-        return
     _emit(rows, fmt, ["system_id", "test_type", "metric", "runs", "judged_runs", "passes", "first", "last", "change"])
 
 
@@ -363,33 +336,18 @@ def trends_cmd(
 
 
 def _emit(rows: list[dict], fmt: Format, columns: list[str]) -> None:
-    if fmt == Format.csv:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        typer.echo(out.getvalue(), nl=False)
-        return
-    if fmt == Format.json:
-        typer.echo(json.dumps(rows, indent=2, default=str))
-        return
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    typer.echo("\n".join(line.rstrip() for line in lines))
+    emit(rows, fmt, columns, rule=False, cell=_short if fmt == Format.table else str)
 
 
-def _cell(value) -> str:
-    if value is None:
-        return "-"
+def _short(value) -> str:
+    """Tables show at most three decimals."""
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".")
     return str(value)
 
 
 def main() -> None:
-    app()
+    run_app(app, errors=(PerftestError,))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""The command-line plumbing every CLI shares: formats, ``--db``, engine opening, output, errors.
+
+A kernel package: it imports typer and ``storage``, nothing else of ours. The rules it
+applies everywhere (so the CLIs cannot drift apart again):
+
+- data goes to stdout (``emit``, ``emit_json``), progress and errors to stderr (``say``, ``fail``);
+- exit codes: 0 ok, 1 error, 2 usage (typer's own), 3 a gate failed;
+- ``--format table|json|csv``: CSV with LF line endings; a missing value (None, or a NaN
+  number) is an empty cell in tables and CSV and ``null`` in JSON;
+- a ``--db`` that cannot be opened (bad URL, no driver, unreachable server, missing folder)
+  ends the command with one line ``error: cannot open the database ...`` and exit 1.
+"""
+
+from clikit.console import (
+    EXIT_ERROR,
+    EXIT_GATE_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    fail,
+    reported,
+    run,
+    say,
+)
+from clikit.database import DbOption, open_engine
+from clikit.output import (
+    DocFormat,
+    DocFormatOption,
+    Format,
+    FormatOption,
+    cell_text,
+    emit,
+    emit_json,
+)
+
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_GATE_FAILED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "DbOption",
+    "DocFormat",
+    "DocFormatOption",
+    "Format",
+    "FormatOption",
+    "cell_text",
+    "emit",
+    "emit_json",
+    "fail",
+    "open_engine",
+    "reported",
+    "run",
+    "say",
+]

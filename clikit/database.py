@@ -1,0 +1,49 @@
+"""``--db`` and opening the database it names, with a clean error when that fails."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+import typer
+from alembic.util import CommandError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from clikit.console import fail
+from storage import database_url, get_engine, migrate
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
+
+# What a wrong --db raises: a URL that does not parse (ArgumentError, ValueError), a driver
+# that is not installed (ImportError), a server or file that cannot be reached
+# (OperationalError, OSError), a schema from another version (alembic's CommandError).
+_CANNOT_OPEN = (SQLAlchemyError, OSError, ImportError, ValueError, CommandError)
+
+
+def open_engine(db: str | None) -> Engine:
+    """The engine for ``--db`` (else PEAK_DATABASE_URL, else sqlite:///peak.db), migrated
+    to the latest schema (cheap when it already is).
+
+    When the database cannot be opened, the command ends here: one line
+    ``error: cannot open the database 'URL': Reason: detail`` on stderr and exit 1.
+    """
+    url = database_url(db)
+    try:
+        engine = get_engine(url)
+        migrate(engine)
+    except _CANNOT_OPEN as exc:
+        raise fail(f"cannot open the database {_without_password(url)!r}: {_reason(exc)}") from None
+    return engine
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"(//[^:/@]*:)[^@/]*@", r"\1***@", url)
+
+
+def _reason(exc: Exception) -> str:
+    """The driver's own error when SQLAlchemy wraps one, on one line."""
+    cause = getattr(exc, "orig", None) or exc
+    lines = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {lines[0].strip()}" if lines else type(cause).__name__
