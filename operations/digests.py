@@ -12,35 +12,42 @@ and the team's leads. Windows are stateless: a job firing at ``until`` whose
 previous fire time was ``since`` reminds about what reaches a reminder point in
 ``(since, until]``, so a schedule that keeps firing sends each reminder once.
 
-Messages go through the flash-sale notification channel: apprise URLs from
-``PEAK_NOTIFY_URLS`` (or ``notify.urls`` in the serve config) and user names
-turned into addresses with ``PEAK_NOTIFY_EMAIL_DOMAIN``; ``mailto://`` URLs get
-the recipients as ``to=``, chat webhooks list them in the body.
+Messages go through the notification channel flash sales use too (``notifications``):
+apprise URLs from ``PEAK_NOTIFY_URLS`` (or ``notify.urls`` in the serve config) and
+user names turned into addresses with ``PEAK_NOTIFY_EMAIL_DOMAIN``; ``mailto://`` URLs
+get the recipients as ``to=``, chat webhooks list them in the body. Destinations are
+shown and logged masked (apprise's privacy mode): no token, webhook path or password.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from storage import session_scope
+import notifications
+from readiness import (
+    LOSING_STATUSES,
+    MET_STATUSES,
+    NOT_YET_MET_STATUSES,
+    changes,
+    current_peak_event,
+    load_rules,
+    ownership,
+    results,
+    run_current_at,
+    scores,
+)
 
-log = logging.getLogger("readiness.digests")
+log = logging.getLogger("readiness.digests")  # the logger name operators filter on: kept
 
-LOSING = ("fail", "no_data", "expired", "pending_review", "error")
-MET = ("pass", "waived", "not_applicable")
-NOT_YET_MET = ("warning", "fail", "no_data", "pending_review", "expired")
 MAX_LINES = 25  # per section; the rest is counted
 
 
@@ -62,35 +69,18 @@ class Message:
 
 def _run_at(engine: Engine, moment: datetime) -> tuple[int, datetime] | None:
     """The latest complete run that started at or before ``moment``."""
-    from readiness.models import EvaluationRun
-
-    with session_scope(engine) as session:
-        row = session.execute(select(EvaluationRun.id, EvaluationRun.started_at).where(
-            EvaluationRun.status == "complete", EvaluationRun.started_at <= moment)
-            .order_by(EvaluationRun.started_at.desc(), EvaluationRun.id.desc()).limit(1)).first()
-    return (row[0], row[1]) if row else None
+    run = run_current_at(engine, moment)
+    return (run.id, run.started_at) if run is not None else None
 
 
 def _owners(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict, dict]:
     """system -> (team, domain); team key -> row data; domain key -> row data."""
-    from readiness.models import Domain, Group, System, Team
-
-    with session_scope(engine) as session:
-        groups = {g.key: g.domain_key for g in session.execute(select(Group)).scalars()}
-        teams = {t.key: {"name": t.name, "domain": groups.get(t.group_key), "members": list(t.members),
-                         "leads": list(t.leads), "retired": t.retired}
-                 for t in session.execute(select(Team)).scalars()}
-        domains = {d.key: {"name": d.name, "architects": list(d.architects), "leads": list(d.leads),
-                           "retired": d.retired} for d in session.execute(select(Domain)).scalars()}
-        systems = {s.system_id: (s.team_key, teams[s.team_key]["domain"])
-                   for s in session.execute(select(System)).scalars()}
-    return systems, teams, domains
+    owners = ownership(engine)
+    return owners.systems, owners.teams, owners.domains
 
 
 def _milestone(engine: Engine, ruleset, today: date) -> tuple[date | None, str]:
     """Everything due by the peak target date, and at least the next rule due date."""
-    from readiness.reports import current_peak_event
-
     upcoming = sorted({r.meta.due for r in ruleset.rules if r.meta.due and r.meta.due >= today})
     event = current_peak_event(engine, today)
     target = event.target_date if event is not None and event.target_date >= today else None
@@ -106,8 +96,6 @@ def build_digests(engine: Engine, *, now: datetime, since: datetime, rules_dirs:
                   ruleset=None, levels: Sequence[str] = ("team", "domain")) -> list[Message]:
     """One digest per team and per domain in service (both by default), from stored runs only."""
     from readiness.governance import list_reviews, list_waivers
-    from readiness.reports import changes, results, scores
-    from readiness.rulebook import load_rules
 
     latest = _run_at(engine, now)
     if latest is None:
@@ -136,7 +124,7 @@ def build_digests(engine: Engine, *, now: datetime, since: datetime, rules_dirs:
                  if r.meta.due and milestone and now.date() <= r.meta.due <= milestone}
     due: dict[tuple[str, str], list[dict]] = {}
     if due_rules:
-        for result in results(engine, run_id=run_id, statuses=NOT_YET_MET):
+        for result in results(engine, run_id=run_id, statuses=tuple(sorted(NOT_YET_MET_STATUSES))):
             if result.rule_id in due_rules:
                 for unit in units_of(result.system_id):
                     due.setdefault(unit, []).append({"rule_id": result.rule_id, "due": due_rules[result.rule_id],
@@ -190,8 +178,8 @@ def _digest_body(data: dict, titles: Mapping[str, str], now: datetime) -> str:
     if data["previous_run_id"] is None:
         lines += ["What changed: no earlier run to compare with (this is the first digest).", ""]
     else:
-        open_ = set(LOSING) | {"warning"}
-        fixed = [c for c in data["changed"] if c["before"] in open_ and c["after"] in MET]
+        open_ = LOSING_STATUSES | {"warning"}
+        fixed = [c for c in data["changed"] if c["before"] in open_ and c["after"] in MET_STATUSES]
         worse = [c for c in data["changed"] if c["after"] in open_ and c["before"] not in open_]
         other = len(data["changed"]) - len(fixed) - len(worse)
         lines.append(f"What changed since run {data['previous_run_id']}: {len(fixed)} fixed, "
@@ -309,51 +297,15 @@ class Delivery:
     error: str | None = None
 
 
-def apprise_send(url: str, subject: str, body: str) -> str | None:
-    """Send one message to one apprise URL; an error text, or None when it went out."""
-    import apprise
-
-    client = apprise.Apprise()
-    if not client.add(url):
-        return "apprise does not accept this URL (unknown scheme or bad syntax)"
-    with apprise.LogCapture(level=apprise.logging.WARNING) as captured:
-        # TEXT: e-mail keeps the line breaks (apprise would otherwise read the body as HTML)
-        ok = client.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
-        text = captured.getvalue().strip()
-    if ok:
-        return None
-    return text.splitlines()[-1] if text else "apprise reported a failed delivery"
-
-
-def masked(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":****@")))
-    return url
-
-
-def with_recipients(url: str, recipients: Iterable[str]) -> str:
-    """``mailto://`` URLs get the recipients as ``to=``; other URLs are left as they are."""
-    recipients = sorted(set(recipients))
-    parts = urlsplit(url)
-    if parts.scheme not in ("mailto", "mailtos") or not recipients:
-        return url
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    existing = [v for k, v in query if k == "to"]
-    wanted = sorted((set(",".join(existing).split(",")) | set(recipients)) - {""})
-    query = [(k, v) for k, v in query if k != "to"] + [("to", ",".join(wanted))]
-    return urlunsplit(parts._replace(query=urlencode(query, safe=",@")))
-
-
 @dataclass
 class Channel:
-    """apprise URLs, the e-mail domain for user names, and retries."""
+    """The shared notification channel (``notifications``) with the serve config's URLs."""
 
     urls: Sequence[str]
     email_domain: str = "example.com"
     attempts: int = 3
     backoff_seconds: float = 1.0
-    send_one: Callable[[str, str, str], str | None] = apprise_send
+    sender: notifications.Sender | None = None  # apprise; tests pass their own
     sleep: Callable[[float], None] = time.sleep
 
     @classmethod
@@ -361,13 +313,12 @@ class Channel:
         """``notify.urls`` / ``notify.email_domain`` from the serve config, else the flash-sale
         channel's environment: ``PEAK_NOTIFY_URLS``, ``PEAK_NOTIFY_EMAIL_DOMAIN``."""
         env = os.environ if env is None else env
-        urls = list(getattr(notify, "urls", None) or [u for u in re.split(r"[\s,]+", env.get("PEAK_NOTIFY_URLS", ""))
-                                                       if u])
+        urls = list(getattr(notify, "urls", None) or notifications.split_urls(env.get("PEAK_NOTIFY_URLS", "")))
         domain = getattr(notify, "email_domain", None) or env.get("PEAK_NOTIFY_EMAIL_DOMAIN") or "example.com"
         return cls(urls, domain)
 
     def address(self, user: str) -> str:
-        return user if "@" in user else f"{user}@{self.email_domain}"
+        return notifications.address(user, self.email_domain)
 
     def send(self, messages: Sequence[Message]) -> list[Delivery]:
         deliveries = []
@@ -375,25 +326,16 @@ class Channel:
             log.warning("%d message(s) not sent: no notification URLs (set PEAK_NOTIFY_URLS)", len(messages))
             return [Delivery(m.unit, "", "skipped", "no notification URLs configured (PEAK_NOTIFY_URLS)")
                     for m in messages]
+        destinations = {url: notifications.masked(url) for url in self.urls}
         for message in messages:
             recipients = [self.address(r) for r in message.recipients]
             body = message.body + ("\n\nTo: " + ", ".join(recipients) if recipients else "")
-            for url in self.urls:
-                error = self._send_with_retries(with_recipients(url, recipients), message.subject, body)
-                deliveries.append(Delivery(message.unit, masked(url), "sent" if error is None else "failed", error))
-                if error:
-                    log.warning("%s to %s failed: %s", message.unit, masked(url), error)
+            for url, destination in destinations.items():
+                outcome = notifications.send(url, message.subject, body, recipients=recipients,
+                                             sender=self.sender, attempts=self.attempts,
+                                             backoff_seconds=self.backoff_seconds, sleep=self.sleep)
+                deliveries.append(Delivery(message.unit, destination, "sent" if outcome.sent else "failed",
+                                           outcome.error))
+                if outcome.error:
+                    log.warning("%s to %s failed: %s", message.unit, destination, outcome.error)
         return deliveries
-
-    def _send_with_retries(self, url: str, subject: str, body: str) -> str | None:
-        error = None
-        for attempt in range(self.attempts):
-            if attempt:
-                self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-            try:
-                error = self.send_one(url, subject, body)
-            except Exception as exc:  # a broken plugin must not stop the other messages
-                error = f"{type(exc).__name__}: {exc}"
-            if error is None:
-                return None
-        return error

@@ -7,12 +7,12 @@ On a cron schedule (UTC) one *cycle* does, in order:
    rate-limit overrides whose time is up, Kapacity refreshes its forecasts;
 3. collects facts from the configured sources (a failing source is recorded and
    its facts go stale; the rules say so, the others are still collected);
-4. evaluates and stores a run (``readiness.service.run_evaluation``).
+4. evaluates and stores a run (``readiness.run_evaluation``).
 
 A step that fails is logged and counted; later steps still run. Only the
 evaluation decides whether the cycle succeeded.
 
-Two evaluations never overlap: a cycle runs under :func:`evaluation_lock` (a
+Two evaluations never overlap: a cycle runs under ``readiness.evaluation_lock`` (a
 PostgreSQL session advisory lock, or an exclusive file lock beside an SQLite
 database), so any number of ``serve`` processes may share one database; the one
 that finds the lock taken skips its cycle.
@@ -27,14 +27,11 @@ the schedule continues.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,19 +48,26 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from readiness.errors import InputError
-from readiness.facts import FactSource, StoreReport
-from storage import session_scope, utcnow
+from readiness import (
+    FactSource,
+    InputError,
+    InventorySource,
+    StoreReport,
+    collect,
+    evaluation_lock,
+    get_run,
+    latest_run_id,
+    load_rules,
+    registered_sources,
+    run_evaluation,
+)
+from storage import utcnow
 
-log = logging.getLogger("readiness.serve")
+log = logging.getLogger("readiness.serve")  # the logger name operators filter on: kept
 
 DEFAULT_SCHEDULE = "*/15 * * * *"
-LOCK_NAME = "readiness.serve.evaluation"
-# pg advisory locks take a bigint; derive ours from a name so it cannot clash by accident
-LOCK_KEY = int.from_bytes(hashlib.sha256(LOCK_NAME.encode()).digest()[:8], "big", signed=True)
 
 
 # ---------------------------------------------------------------- configuration
@@ -111,7 +115,7 @@ def _check_cron(value: str | None) -> str | None:
 
 
 class NotifyConfig(_Strict):
-    """Digests and reminders. URLs default to PEAK_NOTIFY_URLS, the flash-sale channel."""
+    """Digests and reminders. URLs default to PEAK_NOTIFY_URLS, as for flash sales (one channel)."""
 
     digest_schedule: str | None = "0 7 * * MON"  # weekly digests per team and domain; null: none
     reminder_schedule: str | None = "0 7 * * *"  # reminders before waivers and approvals expire
@@ -203,8 +207,6 @@ def cycle_hooks() -> list[tuple[str, Callable]]:
 
 def build_sources(config: ServeConfig) -> list[FactSource]:
     """The fact sources the config names; an unknown one raises InputError at start."""
-    from readiness.facts import registered_sources
-    from readiness.sources.inventory import InventorySource
     from readiness.sources.kubernetes import KubernetesSource
 
     sources: list[FactSource] = []
@@ -224,54 +226,6 @@ def build_sources(config: ServeConfig) -> list[FactSource]:
             except TypeError as exc:
                 raise InputError(f"sources[{i}].options: {exc}") from None
     return sources
-
-
-# ---------------------------------------------------------------- the lock
-
-
-_local_locks: dict[str, threading.Lock] = {}
-_local_guard = threading.Lock()
-
-
-@contextlib.contextmanager
-def evaluation_lock(engine: Engine) -> Iterator[bool]:
-    """Try to take the one-evaluation-at-a-time lock; yields whether it was taken (never waits).
-
-    PostgreSQL: ``pg_try_advisory_lock`` on a connection held for the duration (the
-    server releases it if the process dies). SQLite: an exclusive ``flock`` on
-    ``<database>.lock`` (SQLite is one host, so a file lock covers every process); an
-    in-memory database uses a lock within the process.
-    """
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar())
-            try:
-                yield taken
-            finally:
-                if taken:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-        return
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
-        with open(f"{database}.lock", "a+b") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        return
-    with _local_guard:
-        lock = _local_locks.setdefault(str(engine.url), threading.Lock())
-    taken = lock.acquire(blocking=False)
-    try:
-        yield taken
-    finally:
-        if taken:
-            lock.release()
 
 
 # ---------------------------------------------------------------- one cycle
@@ -343,8 +297,6 @@ class Service:
 
     def _steps(self, report: CycleReport, now: datetime) -> None:
         from readiness.governance import expire_due
-        from readiness.rulebook import load_rules
-        from readiness.service import collect, run_evaluation
 
         expiry = self._step(report, "expiry", lambda: expire_due(self.engine, now))
         if expiry is not None:
@@ -383,7 +335,7 @@ class Service:
     # -------------------------------------------------- digests and reminders
 
     def send_digests(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
-        from readiness.digests import Channel, build_digests
+        from operations.digests import Channel, build_digests
 
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.digest_schedule, now) or now - timedelta(days=7)
@@ -391,7 +343,7 @@ class Service:
         return Channel.from_config(self.config.notify).send(messages)
 
     def send_reminders(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
-        from readiness.digests import Channel, build_reminders
+        from operations.digests import Channel, build_reminders
 
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.reminder_schedule, now) or now - timedelta(days=1)
@@ -415,13 +367,9 @@ def _previous_fire(schedule: str | None, at: datetime) -> datetime | None:
 
 def missed_run(engine: Engine, schedule: str, now: datetime) -> bool:
     """True when no complete run started at or after the previous fire time."""
-    from readiness.models import EvaluationRun
-
     previous = croniter(schedule, now).get_prev(datetime)
-    with session_scope(engine) as session:
-        latest = session.execute(select(EvaluationRun.started_at).where(EvaluationRun.status == "complete")
-                                 .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
-    return latest is None or latest < previous
+    run_id = latest_run_id(engine)
+    return run_id is None or get_run(engine, run_id).started_at < previous
 
 
 @dataclass
