@@ -6,23 +6,23 @@ reminders, and their commands (``readiness serve``, ``readiness digest``, added 
 ``readiness`` command through the ``peak_readiness.cli`` entry point).
 
 Public surface:
-- service: ``ServeConfig``, ``NotifyConfig``, ``load_config``, ``Service``, ``CycleReport``,
-  ``Stopper``, ``serve_forever``, ``build_sources``, ``cycle_hooks``, ``next_fire``, ``missed_run``
+- configuration: ``ServeConfig``, ``NotifyConfig``, ``load_config``, ``build_sources``
+- service: ``Service``, ``CycleReport``, ``Stopper``, ``serve_forever``, ``cycle_hooks``,
+  ``next_fire``, ``missed_run``
 - metrics: ``build_registry``, ``start_server``, ``ReadinessCollector``, ``ServeMetrics``
 - digests: ``build_digests``, ``build_reminders``, ``Channel``, ``Message``, ``Delivery``
 """
 
-from operations.digests import Channel, Delivery, Message, build_digests, build_reminders
+from operations.channel import Channel, Delivery
+from operations.config import NotifyConfig, ServeConfig, build_sources, load_config
+from operations.digests import Message, build_digests
 from operations.metrics import ReadinessCollector, ServeMetrics, build_registry, start_server
+from operations.reminders import build_reminders
 from operations.serve import (
     CycleReport,
-    NotifyConfig,
-    ServeConfig,
     Service,
     Stopper,
-    build_sources,
     cycle_hooks,
-    load_config,
     missed_run,
     next_fire,
     serve_forever,

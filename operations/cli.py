@@ -51,7 +51,7 @@ def _engine(db: str | None):
 
 
 def _config(config: Path | None, schedule: str | None):
-    from operations.serve import load_config
+    from operations.config import load_config
 
     loaded = load_config(config)
     if schedule is not None:
@@ -128,7 +128,7 @@ def digest(
     config: ConfigOption = None,
 ):
     """Build this week's digests (or today's reminders); print them, or send them with --send."""
-    from operations.digests import Channel, build_digests, build_reminders
+    from operations import Channel, build_digests, build_reminders
     from storage import utcnow
 
     try:

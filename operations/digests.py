@@ -1,38 +1,22 @@
-"""Weekly digests per team and domain, and reminders before waivers and approvals expire.
+"""Weekly digests per team and domain (reminders: ``operations.reminders``; sending: ``operations.channel``).
 
 A digest tells a team (members and leads) or a domain (architects and leads):
 its score and how it moved since the last digest, which results changed
 (``readiness.changes`` between the run current at the last digest and the
 latest run), what is due before the next milestone (rules with a ``due`` date
 not yet met by its systems), and what waits for a review decision.
-
-A reminder goes out ``reminder_days`` before an approved waiver or an approval
-of a team-managed check expires, to the requester (or submitter), the approver
-and the team's leads. Windows are stateless: a job firing at ``until`` whose
-previous fire time was ``since`` reminds about what reaches a reminder point in
-``(since, until]``, so a schedule that keeps firing sends each reminder once.
-
-Messages go through the notification channel flash sales use too (``notifications``):
-apprise URLs from ``PEAK_NOTIFY_URLS`` (or ``notify.urls`` in the serve config) and
-user names turned into addresses with ``PEAK_NOTIFY_EMAIL_DOMAIN``; ``mailto://`` URLs
-get the recipients as ``to=``, chat webhooks list them in the body. Destinations are
-shown and logged masked (apprise's privacy mode): no token, webhook path or password.
 """
 
 from __future__ import annotations
 
-import logging
-import os
-import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-import notifications
 from readiness import (
     LOSING_STATUSES,
     MET_STATUSES,
@@ -45,8 +29,6 @@ from readiness import (
     run_current_at,
     scores,
 )
-
-log = logging.getLogger("readiness.digests")  # the logger name operators filter on: kept
 
 MAX_LINES = 25  # per section; the rest is counted
 
@@ -62,9 +44,6 @@ class Message:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-# ---------------------------------------------------------------- digests
 
 
 def _run_at(engine: Engine, moment: datetime) -> tuple[int, datetime] | None:
@@ -223,119 +202,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, date | datetime):
         return value.isoformat()
     return value
-
-
-# ---------------------------------------------------------------- reminders
-
-
-def _reached(expires_at: str | None, days: Iterable[int], since: datetime, until: datetime) -> int | None:
-    """The reminder point (days before expiry) that falls in ``(since, until]``, if any."""
-    if not expires_at:
-        return None
-    expiry = datetime.fromisoformat(expires_at)
-    for day in sorted(days):
-        if since < expiry - timedelta(days=day) <= until:
-            return day
-    return None
-
-
-def build_reminders(engine: Engine, *, since: datetime, until: datetime,
-                    days: Sequence[int] = (14, 3)) -> list[Message]:
-    """Reminders for approved waivers and approvals reaching a reminder point in ``(since, until]``."""
-    from readiness.governance import list_reviews, list_waivers
-
-    systems, teams, domains = _owners(engine)
-
-    def team_leads(system_id: str) -> list[str]:
-        team = systems.get(system_id, (None, None))[0]
-        return list(teams.get(team, {}).get("leads", []))
-
-    messages = []
-    for waiver in list_waivers(engine, state="approved", now=until):
-        day = _reached(waiver["expires_at"], days, since, until)
-        if day is None:
-            continue
-        subject = (f"Waiver {waiver['id']} for {waiver['system_id']} {waiver['rule_id']} ends after "
-                   f"{waiver['expires']} ({day} days)")
-        body = (f"Waiver {waiver['id']} ({waiver['system_id']}, rule {waiver['rule_id']}) is in force through "
-                f"{waiver['expires']}: {day} days from now. From then on the rule counts again.\n\n"
-                f"Reason given: {waiver['reason']}\nRequested by {waiver['requested_by']}, approved by "
-                f"{waiver['approved_by']}.\n\nFix the finding before then (readiness explain "
-                f"{waiver['system_id']}), or request a new waiver (readiness waiver request).")
-        recipients = {waiver["requested_by"], waiver["approved_by"], *team_leads(waiver["system_id"])} - {None}
-        messages.append(Message("reminder", f"waiver:{waiver['id']}", subject, body, tuple(sorted(recipients)),
-                                {"waiver_id": waiver["id"], "days": day, "expires_at": waiver["expires_at"],
-                                 "system_id": waiver["system_id"], "rule_id": waiver["rule_id"]}))
-    for review in list_reviews(engine, state="approved", now=until):
-        day = _reached(review["expires_at"], days, since, until)
-        if day is None:
-            continue
-        expires = review["expires_at"][:16].replace("T", " ")
-        subject = (f"Approval of {review['rule_id']} for {review['system_id']} expires {expires} UTC "
-                   f"({day} days)")
-        approvers = [a["by"] for a in review["approvals"]]
-        body = (f"The approval of review {review['id']} ({review['system_id']}, check {review['rule_id']}) "
-                f"expires at {expires} UTC: {day} days from now. After that the check counts as expired "
-                f"and loses its points.\n\nApproved by {', '.join(approvers) or '-'}; submitted by "
-                f"{review['submitted_by']}.\n\nSubmit the check again for review (readiness review submit) "
-                "so it is approved before it expires.")
-        recipients = {review["submitted_by"], *approvers, *team_leads(review["system_id"])}
-        messages.append(Message("reminder", f"review:{review['id']}", subject, body, tuple(sorted(recipients)),
-                                {"review_id": review["id"], "days": day, "expires_at": review["expires_at"],
-                                 "system_id": review["system_id"], "rule_id": review["rule_id"]}))
-    return messages
-
-
-# ---------------------------------------------------------------- the channel
-
-
-@dataclass(frozen=True)
-class Delivery:
-    unit: str
-    destination: str  # the URL with secrets masked
-    status: str  # sent | failed | skipped
-    error: str | None = None
-
-
-@dataclass
-class Channel:
-    """The shared notification channel (``notifications``) with the serve config's URLs."""
-
-    urls: Sequence[str]
-    email_domain: str = "example.com"
-    attempts: int = 3
-    backoff_seconds: float = 1.0
-    sender: notifications.Sender | None = None  # apprise; tests pass their own
-    sleep: Callable[[float], None] = time.sleep
-
-    @classmethod
-    def from_config(cls, notify: Any = None, env: Mapping[str, str] | None = None) -> Channel:
-        """``notify.urls`` / ``notify.email_domain`` from the serve config, else the flash-sale
-        channel's environment: ``PEAK_NOTIFY_URLS``, ``PEAK_NOTIFY_EMAIL_DOMAIN``."""
-        env = os.environ if env is None else env
-        urls = list(getattr(notify, "urls", None) or notifications.split_urls(env.get("PEAK_NOTIFY_URLS", "")))
-        domain = getattr(notify, "email_domain", None) or env.get("PEAK_NOTIFY_EMAIL_DOMAIN") or "example.com"
-        return cls(urls, domain)
-
-    def address(self, user: str) -> str:
-        return notifications.address(user, self.email_domain)
-
-    def send(self, messages: Sequence[Message]) -> list[Delivery]:
-        deliveries = []
-        if messages and not self.urls:
-            log.warning("%d message(s) not sent: no notification URLs (set PEAK_NOTIFY_URLS)", len(messages))
-            return [Delivery(m.unit, "", "skipped", "no notification URLs configured (PEAK_NOTIFY_URLS)")
-                    for m in messages]
-        destinations = {url: notifications.masked(url) for url in self.urls}
-        for message in messages:
-            recipients = [self.address(r) for r in message.recipients]
-            body = message.body + ("\n\nTo: " + ", ".join(recipients) if recipients else "")
-            for url, destination in destinations.items():
-                outcome = notifications.send(url, message.subject, body, recipients=recipients,
-                                             sender=self.sender, attempts=self.attempts,
-                                             backoff_seconds=self.backoff_seconds, sleep=self.sleep)
-                deliveries.append(Delivery(message.unit, destination, "sent" if outcome.sent else "failed",
-                                           outcome.error))
-                if outcome.error:
-                    log.warning("%s to %s failed: %s", message.unit, destination, outcome.error)
-        return deliveries

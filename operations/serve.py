@@ -1,6 +1,6 @@
 """`readiness serve`: the platform as a long-lived process.
 
-On a cron schedule (UTC) one *cycle* does, in order:
+Configured by a YAML file (:mod:`operations.config`). On a cron schedule (UTC) one *cycle* does, in order:
 
 1. records expiries of approvals and waivers (``readiness.governance.expire_due``);
 2. runs the other contexts' cycle hooks (:func:`cycle_hooks`): flash sales end the
@@ -34,160 +34,26 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import yaml
 from croniter import croniter
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationError,
-    field_validator,
-)
 from sqlalchemy.engine import Engine
 
+from operations.config import ServeConfig, build_sources
 from readiness import (
     FactSource,
-    InputError,
-    InventorySource,
     StoreReport,
     collect,
     evaluation_lock,
     get_run,
     latest_run_id,
     load_rules,
-    registered_sources,
     run_evaluation,
 )
 from storage import utcnow
 
 log = logging.getLogger("readiness.serve")  # the logger name operators filter on: kept
 
-DEFAULT_SCHEDULE = "*/15 * * * *"
-
-
-# ---------------------------------------------------------------- configuration
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class InventorySourceConfig(_Strict):
-    type: Literal["inventory"]
-    path: Path
-
-
-class KubernetesSourceConfig(_Strict):
-    type: Literal["kubernetes"]
-    paths: list[Path] = Field(min_length=1)
-    system_labels: list[str] | None = None
-    mapping: Path | None = None
-
-
-class RegisteredSourceConfig(_Strict):
-    """A fact source another context registers (entry points ``peak_readiness.fact_sources``):
-    ``kapacity``, ``perftest``, ... ``options`` go to its factory."""
-
-    type: str
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-def _source_kind(raw: Any) -> str:
-    kind = raw.get("type") if isinstance(raw, dict) else getattr(raw, "type", None)
-    return kind if kind in ("inventory", "kubernetes") else "registered"
-
-
-SourceConfig = Annotated[
-    Annotated[InventorySourceConfig, Tag("inventory")] | Annotated[KubernetesSourceConfig, Tag("kubernetes")]
-    | Annotated[RegisteredSourceConfig, Tag("registered")], Discriminator(_source_kind)]
-
-
-def _check_cron(value: str | None) -> str | None:
-    if value is not None and not croniter.is_valid(value):
-        raise ValueError(f"{value!r} is not a cron expression; accepted: five fields like '*/15 * * * *' "
-                         "(minute hour day month weekday, UTC), or six with seconds last")
-    return value
-
-
-class NotifyConfig(_Strict):
-    """Digests and reminders. URLs default to PEAK_NOTIFY_URLS, as for flash sales (one channel)."""
-
-    digest_schedule: str | None = "0 7 * * MON"  # weekly digests per team and domain; null: none
-    reminder_schedule: str | None = "0 7 * * *"  # reminders before waivers and approvals expire
-    reminder_days: list[int] = Field(default_factory=lambda: [14, 3])
-    urls: list[str] | None = None
-    email_domain: str | None = None
-
-    _cron = field_validator("digest_schedule", "reminder_schedule")(_check_cron)
-
-    @field_validator("reminder_days")
-    @classmethod
-    def _positive(cls, days: list[int]) -> list[int]:
-        if any(d <= 0 for d in days):
-            raise ValueError("reminder days must be positive numbers of days before expiry")
-        return sorted(set(days), reverse=True)
-
-
-class ServeConfig(_Strict):
-    schedule: str = DEFAULT_SCHEDULE
-    rules_dirs: list[Path] = Field(default_factory=list)
-    sources: list[SourceConfig] = Field(default_factory=list)
-    notify: NotifyConfig = Field(default_factory=NotifyConfig)
-
-    _cron = field_validator("schedule")(_check_cron)
-
-
-def load_config(path: Path | None) -> ServeConfig:
-    """Read the YAML config; relative paths are relative to the file. Errors name the field."""
-    if path is None:
-        return ServeConfig()
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"config file not found: {path}", origin=str(path))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", origin=str(path)) from None
-    if not isinstance(raw, dict):
-        raise InputError("expected a mapping with schedule, sources, rules_dirs, notify", origin=str(path))
-    try:
-        config = ServeConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError([f"{_loc(err['loc'], raw)}: {err['msg']}" for err in exc.errors()],
-                         origin=str(path)) from None
-    return _resolve_paths(config, path.parent)
-
-
-def _loc(loc: tuple, raw: dict) -> str:
-    parts = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
-        elif item in ("inventory", "kubernetes", "registered"):
-            continue  # the discriminator pydantic puts in the path
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "config"
-
-
-def _resolve_paths(config: ServeConfig, base: Path) -> ServeConfig:
-    def fix(p: Path | None) -> Path | None:
-        return None if p is None else (p if p.is_absolute() else base / p)
-
-    sources = []
-    for source in config.sources:
-        if isinstance(source, InventorySourceConfig):
-            source = source.model_copy(update={"path": fix(source.path)})
-        elif isinstance(source, KubernetesSourceConfig):
-            source = source.model_copy(update={"paths": [fix(p) for p in source.paths],
-                                               "mapping": fix(source.mapping)})
-        sources.append(source)
-    return config.model_copy(update={"sources": sources, "rules_dirs": [fix(p) for p in config.rules_dirs]})
 
 
 CYCLE_HOOKS = "peak_readiness.cycle_hooks"
@@ -203,29 +69,6 @@ def cycle_hooks() -> list[tuple[str, Callable]]:
     from importlib.metadata import entry_points
 
     return [(ep.name, ep.load()) for ep in sorted(entry_points(group=CYCLE_HOOKS), key=lambda e: e.name)]
-
-
-def build_sources(config: ServeConfig) -> list[FactSource]:
-    """The fact sources the config names; an unknown one raises InputError at start."""
-    from readiness.sources.kubernetes import KubernetesSource
-
-    sources: list[FactSource] = []
-    plugins = None
-    for i, item in enumerate(config.sources):
-        if isinstance(item, InventorySourceConfig):
-            sources.append(InventorySource(item.path))
-        elif isinstance(item, KubernetesSourceConfig):
-            sources.append(KubernetesSource(list(item.paths), item.system_labels, item.mapping))
-        else:
-            plugins = plugins if plugins is not None else registered_sources()
-            if item.type not in plugins:
-                accepted = ", ".join(["inventory", "kubernetes", *plugins])
-                raise InputError(f"sources[{i}].type: unknown source {item.type!r}; accepted: {accepted}")
-            try:
-                sources.append(plugins[item.type].load()(**item.options))
-            except TypeError as exc:
-                raise InputError(f"sources[{i}].options: {exc}") from None
-    return sources
 
 
 # ---------------------------------------------------------------- one cycle
@@ -335,7 +178,8 @@ class Service:
     # -------------------------------------------------- digests and reminders
 
     def send_digests(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
-        from operations.digests import Channel, build_digests
+        from operations.channel import Channel
+        from operations.digests import build_digests
 
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.digest_schedule, now) or now - timedelta(days=7)
@@ -343,7 +187,8 @@ class Service:
         return Channel.from_config(self.config.notify).send(messages)
 
     def send_reminders(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
-        from operations.digests import Channel, build_reminders
+        from operations.channel import Channel
+        from operations.reminders import build_reminders
 
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.reminder_schedule, now) or now - timedelta(days=1)

@@ -25,7 +25,7 @@ def _loopback_only(host, *args, **kwargs):
 
 
 def _without_backoff() -> None:
-    from operations.digests import Channel
+    from operations import Channel
 
     configured = Channel.from_config.__func__
 
