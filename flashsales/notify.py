@@ -6,25 +6,30 @@ the outcome (sent, or failed with apprise's error) is recorded. A request's
 state never depends on a notification: they go out after the state change is
 committed, and ``flashsales notifications retry`` sends what failed.
 
-Recipients are user names or addresses; names become ``name@email_domain``.
-For ``mailto://`` URLs they are added to the URL's ``to=``; other services
-(Slack, Teams, JSON webhooks) post to a channel, and the body lists them.
+Sending, retries, recipients and masking are the shared channel's (``notifications``):
+recipients are user names or addresses, names become ``name@email_domain``; for
+``mailto://`` URLs they are added to the URL's ``to=``, other services (Slack, Teams,
+JSON webhooks) post to a channel, and the body lists them. The outbox stores each
+destination masked (apprise's privacy mode), never its secrets.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+import notifications
 from flashsales.models import Notification
 from flashsales.settings import Settings
+from notifications import Sender, address, masked
 from storage import session_scope, utcnow
+
+__all__ = ["DeliveryReport", "Message", "Sender", "address", "deliver", "masked", "retry_failed"]
 
 
 @dataclass(frozen=True)
@@ -40,55 +45,6 @@ class DeliveryReport:
     sent: int
     failed: int
     skipped: int
-
-
-def address(user: str, domain: str) -> str:
-    return user if "@" in user else f"{user}@{domain}"
-
-
-def masked(url: str) -> str:
-    """The URL as apprise prints it with secrets hidden (what the outbox stores)."""
-    import apprise
-
-    instance = apprise.Apprise.instantiate(url)
-    return instance.url(privacy=True) if instance else _strip_password(url)
-
-
-def _strip_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
-
-
-def _with_recipients(url: str, recipients: Iterable[str]) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("mailto", "mailtos") or not recipients:
-        return url
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    existing = [v for k, v in query if k == "to"]
-    wanted = sorted((set(",".join(existing).split(",")) | set(recipients)) - {""})
-    query = [(k, v) for k, v in query if k != "to"] + [("to", ",".join(wanted))]
-    return urlunsplit(parts._replace(query=urlencode(query, safe=",@")))
-
-
-class Sender:
-    """Sends one message to one URL through apprise; returns an error text or None."""
-
-    def send(self, url: str, subject: str, body: str) -> str | None:
-        import apprise  # imported on first use: the CLI starts faster without it
-
-        client = apprise.Apprise()
-        if not client.add(url):
-            return "apprise does not accept this URL (unknown scheme or bad syntax)"
-        with apprise.LogCapture(level=apprise.logging.WARNING) as log:
-            # Plain text: messages are line-based figures, and e-mail would otherwise join the lines.
-            ok = client.notify(title=subject, body=body, body_format=apprise.NotifyFormat.TEXT)
-            captured = log.getvalue().strip()
-        if ok:
-            return None
-        return captured.splitlines()[-1] if captured else "apprise reported a failed delivery"
 
 
 def deliver(engine: Engine, request_id: int, message: Message, settings: Settings, *,
@@ -126,28 +82,18 @@ def _attempt(engine: Engine, row_id: int, url: str, settings: Settings, sender: 
     with session_scope(engine) as session:
         row = session.get(Notification, row_id)
         subject, body, recipients = row.subject, row.body, list(row.recipients)
-    target = _with_recipients(url, recipients)
-    error = None
-    attempts = 0
-    for attempt in range(settings.notify_attempts):
-        if attempt:
-            sleep(settings.notify_backoff_seconds * 2 ** (attempt - 1))
-        attempts += 1
-        try:
-            error = sender.send(target, subject, body)
-        except Exception as exc:  # a broken plugin must not lose the request
-            error = f"{type(exc).__name__}: {exc}"
-        if error is None:
-            break
+    outcome = notifications.send(url, subject, body, recipients=recipients, sender=sender,
+                                 attempts=settings.notify_attempts,
+                                 backoff_seconds=settings.notify_backoff_seconds, sleep=sleep)
     with session_scope(engine) as session:
         row = session.get(Notification, row_id)
-        row.attempts += attempts
+        row.attempts += outcome.attempts
         row.last_attempt_at = utcnow()
-        row.last_error = error
-        row.status = "sent" if error is None else "failed"
-        if error is None:
+        row.last_error = outcome.error
+        row.status = "sent" if outcome.sent else "failed"
+        if outcome.sent:
             row.sent_at = row.last_attempt_at
-    return error is None
+    return outcome.sent
 
 
 def retry_failed(engine: Engine, settings: Settings, *, sender: Sender | None = None,

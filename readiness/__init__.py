@@ -1,17 +1,19 @@
 """The readiness core: organisation catalog, facts, rules engine, scores and their history.
 
 Other packages import from here only (never from the private modules):
-- catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``
+- catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``, ``ownership``
 - facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``store_facts``, ``StoreReport``,
-  ``latest_facts``; the cloud inventory as a source: ``InventorySource``
+  ``latest_facts``, ``latest_facts_of``, ``freshness``, ``registered_sources``; the cloud inventory
+  as a source: ``InventorySource``
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
 - capacity policy: ``capacity_figures``, ``CapacityFigures`` (rules use ``readiness.capacity``)
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
-  ``rule_summary``, ``results``, ``current_peak_event``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
+  ``rule_summary``, ``results``, ``current_peak_event``, ``run_current_at``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
   ``system_results``, ``rule_results``, ``score_rows``, ``system_catalog``, ``run_started``,
   ``schema_ready``
+- one evaluation at a time: ``evaluation_lock``
 - status sets (from the scoring policy): ``MET_STATUSES``, ``JUDGED_STATUSES``, ``LOSING_STATUSES``,
   ``NOT_YET_MET_STATUSES``, ``BLOCKING_STATUSES``
 - for the governance context: ``central_roles``, ``system_people`` (who answers for a system),
@@ -24,6 +26,7 @@ from readiness.catalog import (
     OrgUnit,
     RoleChange,
     SystemPeople,
+    Ownership,
     TeamContacts,
     active_system_ids,
     active_systems,
@@ -31,10 +34,12 @@ from readiness.catalog import (
     domain_architects,
     get_system,
     org_units,
+    ownership,
     people,
     system_people,
     team_contacts,
 )
+from readiness.engine import freshness
 from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
 from readiness.facts import (
     CollectedFacts,
@@ -42,6 +47,8 @@ from readiness.facts import (
     StoreReport,
     collect_and_store,
     latest_facts,
+    latest_facts_of,
+    registered_sources,
     source_statuses,
     store_facts,
 )
@@ -56,6 +63,7 @@ from readiness.reads import (
     system_results,
 )
 from readiness.inventory import InventorySource
+from readiness.locking import evaluation_lock
 from readiness.reports import (
     changes,
     current_peak_event,
@@ -67,6 +75,7 @@ from readiness.reports import (
     progress,
     results,
     rule_summary,
+    run_current_at,
     scores,
 )
 from readiness.rulebook import RuleSet, load_rules
@@ -91,18 +100,18 @@ __all__ = [
     # capacity policy
     "CapacityFigures", "capacity_figures",
     # catalog
-    "OrgUnit", "TeamContacts", "active_systems", "get_system", "org_units", "people", "team_contacts",
+    "OrgUnit", "Ownership", "TeamContacts", "active_systems", "get_system", "org_units", "ownership", "people", "team_contacts",
     # errors
     "InputError", "NotFound", "PermissionDenied", "ReadinessError", "RuleLoadError",
     # facts
     "CollectedFacts", "FactSource", "InventorySource", "StoreReport", "collect_and_store", "latest_facts",
-    "source_statuses", "store_facts",
+    "source_statuses", "store_facts", "latest_facts_of", "freshness", "registered_sources",
     # lean reads for dashboards
     "rule_points", "rule_results", "rule_status_counts", "run_started", "schema_ready", "score_rows",
     "system_catalog", "system_results",
     # read models
     "changes", "explain", "get_run", "history", "latest_run_id", "list_runs", "progress", "rule_summary",
-    "scores",
+    "run_current_at", "scores", "evaluation_lock",
     # rules and the authoring kit
     "Facts", "Outcome", "RuleMeta", "RuleSet", "Status", "SystemView", "load_rules",
     # status sets

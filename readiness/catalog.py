@@ -630,6 +630,29 @@ def team_contacts(engine: Engine) -> dict[str, TeamContacts]:
                 for t in teams}
 
 
+@dataclass(frozen=True)
+class Ownership:
+    """Who answers for what, retired units included (flagged): system -> (team, domain),
+    and per team (members, leads) and per domain (architects, leads)."""
+
+    systems: dict[str, tuple[str, str | None]]
+    teams: dict[str, dict]  # key -> name, domain, members, leads, retired
+    domains: dict[str, dict]  # key -> name, architects, leads, retired
+
+
+def ownership(engine: Engine) -> Ownership:
+    with session_scope(engine) as session:
+        groups = {g.key: g.domain_key for g in session.execute(select(Group)).scalars()}
+        teams = {t.key: {"name": t.name, "domain": groups.get(t.group_key), "members": list(t.members),
+                         "leads": list(t.leads), "retired": t.retired}
+                 for t in session.execute(select(Team)).scalars()}
+        domains = {d.key: {"name": d.name, "architects": list(d.architects), "leads": list(d.leads),
+                           "retired": d.retired} for d in session.execute(select(Domain)).scalars()}
+        systems = {s.system_id: (s.team_key, teams[s.team_key]["domain"])
+                   for s in session.execute(select(System)).scalars()}
+    return Ownership(systems, teams, domains)
+
+
 def people(engine: Engine) -> dict[str, set[str]]:
     """Roles by user name from the catalog: ``owner:<team>`` (members and leads),
     ``architect:<domain>``, and the central ``readiness_team`` and ``admin`` roles."""

@@ -124,7 +124,7 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
 def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: FailUnder = None,
               fmt: FormatOption = Format.table):
     """Evaluate every system against the rule pack and store the run."""
-    from readiness.serve import evaluation_lock
+    from readiness.locking import evaluation_lock
 
     engine = open_engine(db)
     with evaluation_lock(engine) as taken:

@@ -36,6 +36,11 @@ DEFAULT_FRESHNESS = {
 FALLBACK_FRESHNESS = timedelta(days=7)
 
 
+def freshness(source: str) -> timedelta:
+    """How old a source's facts may get before the rules call them stale."""
+    return DEFAULT_FRESHNESS.get(source, FALLBACK_FRESHNESS)
+
+
 class Overlay(Protocol):
     """Turns an outcome into another after evaluation (waivers, reviews); None leaves it."""
 

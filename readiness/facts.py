@@ -188,6 +188,13 @@ def latest_facts(engine: Engine, system_ids: Iterable[str] | None = None) -> dic
         return latest_facts_on(connection, system_ids)
 
 
+def latest_facts_of(engine: Engine, source: str) -> dict[str, StoredFacts]:
+    """The newest facts of one source per system: ``{system_id: StoredFacts}``."""
+    with engine.connect() as connection:
+        return {system_id: by_source[source] for system_id, by_source
+                in _newest_facts(connection, None, source).items()}
+
+
 def latest_facts_on(connection: Connection,
                     system_ids: Iterable[str] | None = None) -> dict[str, dict[str, StoredFacts]]:
     """``latest_facts`` on an open connection: the evaluation reads facts a chunk of
@@ -201,11 +208,14 @@ def latest_facts_on(connection: Connection,
     return out
 
 
-def _newest_facts(connection: Connection, ids: list[str] | None) -> dict[str, dict[str, StoredFacts]]:
+def _newest_facts(connection: Connection, ids: list[str] | None,
+                  source: str | None = None) -> dict[str, dict[str, StoredFacts]]:
     fact = FactRecord.__table__
     newest = select(fact.c.system_id, fact.c.source, func.max(fact.c.last_seen_at).label("seen"))
     if ids is not None:
         newest = newest.where(fact.c.system_id.in_(ids))
+    if source is not None:
+        newest = newest.where(fact.c.source == source)
     newest = newest.group_by(fact.c.system_id, fact.c.source).subquery()
     query = (select(fact.c.system_id, fact.c.source, fact.c.data, fact.c.content_hash, fact.c.collected_at,
                     fact.c.last_seen_at, fact.c.origin)

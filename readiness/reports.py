@@ -51,6 +51,14 @@ def get_run(engine: Engine, run_id: int | None = None) -> EvaluationRun:
         return run
 
 
+def run_current_at(engine: Engine, moment: datetime) -> EvaluationRun | None:
+    """The latest complete run that started at or before ``moment`` (the one a reader saw then)."""
+    with session_scope(engine) as session:
+        return session.execute(select(EvaluationRun).where(
+            EvaluationRun.status == "complete", EvaluationRun.started_at <= moment)
+            .order_by(EvaluationRun.started_at.desc(), EvaluationRun.id.desc()).limit(1)).scalar()
+
+
 def list_runs(engine: Engine, limit: int = 50) -> list[EvaluationRun]:
     with session_scope(engine) as session:
         return list(session.exec(select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(limit)).scalars())

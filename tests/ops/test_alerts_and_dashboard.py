@@ -9,7 +9,7 @@ import subprocess
 import pytest
 from prometheus_client import generate_latest
 
-from readiness.metrics import build_registry
+from operations import build_registry
 from storage import get_engine
 from tests.ops.support import REPO, require_prometheus
 

@@ -13,10 +13,10 @@ from datetime import timedelta
 from sqlalchemy import func, select
 
 from governance import approve_waiver, audit_log, list_waivers, request_waiver
+from operations import Service, load_config
 from readiness import latest_facts, load_rules
 from readiness.models import FactRecord
 from readiness.reports import results
-from readiness.serve import Service, load_config
 from storage import session_scope, utcnow
 from tests.ops.support import READINESS, REPO, Proc, env_for_tests, wait_for
 from tests.ops.test_serve import HOOKED, cycles, state

@@ -7,6 +7,8 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
+from operations import Channel, NotifyConfig, ServeConfig, Service, build_digests, build_reminders
+from readiness import changes, import_inventory_file, load_rules, run_evaluation
 from governance import (
     approve_review,
     approve_waiver,
@@ -14,10 +16,7 @@ from governance import (
     request_waiver,
     submit_review,
 )
-from readiness import changes, import_inventory_file, load_rules, run_evaluation
-from readiness.digests import Channel, build_digests, build_reminders
 from readiness.reports import results
-from readiness.serve import NotifyConfig, ServeConfig, Service
 from storage import utcnow
 from tests.ops.support import READINESS, REPO, env_for_tests, free_port
 from tests.readiness.helpers import compute, write_inventory

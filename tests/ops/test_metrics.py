@@ -9,13 +9,19 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
 from governance import list_reviews, list_waivers
-from readiness import CollectedFacts, active_systems, org_units, scores
+from operations import Service, build_registry, load_config
+from readiness import (
+    LOSING_STATUSES,
+    CollectedFacts,
+    active_systems,
+    evaluation_lock,
+    org_units,
+    scores,
+)
 from readiness.facts import store_facts
-from readiness.metrics import build_registry
 from readiness.models import RuleResult
 from readiness.reports import latest_run_id
 from readiness.rulekit import CATEGORIES
-from readiness.serve import Service, evaluation_lock, load_config
 from storage import get_engine, session_scope, utcnow
 from tests.ops.support import copy_sqlite, http_get, serve_process
 from tests.readiness.helpers import write_yaml
@@ -61,9 +67,10 @@ def test_rule_failures_waivers_and_reviews_match_the_database(demo_db, tmp_path)
     got = scrape(engine)
     run_id = latest_run_id(engine)
     with session_scope(engine) as session:
+        # the losing statuses of readiness.scoring: results that lose points, and error results
         losing = dict(session.execute(select(RuleResult.rule_id, func.count()).where(
-            RuleResult.run_id == run_id, RuleResult.counted == True,  # noqa: E712
-            RuleResult.earned < RuleResult.weight).group_by(RuleResult.rule_id)).all())
+            RuleResult.run_id == run_id, RuleResult.status.in_(sorted(LOSING_STATUSES)))
+            .group_by(RuleResult.rule_id)).all())
     failures = {s.labels["rule_id"]: s.value for s in got["readiness_rule_failures"]}
     assert failures == losing and losing
     assert {s.labels["category"] for s in got["readiness_rule_failures"]} <= set(CATEGORIES)

@@ -15,18 +15,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from readiness import run_evaluation, source_statuses
+from operations import Service, build_sources, load_config, missed_run, next_fire
+from readiness import evaluation_lock, run_evaluation, source_statuses
 from readiness.errors import InputError
 from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
 from readiness.reports import results
-from readiness.serve import (
-    Service,
-    build_sources,
-    evaluation_lock,
-    load_config,
-    missed_run,
-    next_fire,
-)
 from storage import get_engine, session_scope, utcnow
 from tests.ops.support import READINESS, REPO, Proc, env_for_tests, wait_for
 from tests.readiness.helpers import write_yaml
@@ -71,7 +64,7 @@ def test_a_failing_step_is_reported_and_the_evaluation_still_runs(org, monkeypat
     def broken(engine, *, now):
         raise RuntimeError("flash-sale store unreachable")
 
-    monkeypatch.setattr("readiness.serve.cycle_hooks", lambda: [("flashsales", broken)])
+    monkeypatch.setattr("operations.serve.cycle_hooks", lambda: [("flashsales", broken)])
     report = Service(engine, load_config(None), sources=[]).run_cycle()
     assert report.outcome == "complete" and report.run_id
     assert report.errors == ["flashsales: RuntimeError: flash-sale store unreachable"]

@@ -151,7 +151,7 @@ def test_bad_catalog_exits_1_naming_the_place_and_writes_nothing(tmp_path):
 def test_evaluate_refuses_while_another_evaluation_holds_the_lock(demo_db, tmp_path):
     import shutil
 
-    from readiness.serve import evaluation_lock
+    from readiness import evaluation_lock
     from storage import get_engine
 
     db = f"sqlite:///{tmp_path / 'copy.db'}"

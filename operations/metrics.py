@@ -26,13 +26,24 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
-from storage import session_scope, utcnow
+from readiness import (
+    LOSING_STATUSES,
+    active_systems,
+    current_peak_event,
+    freshness,
+    get_run,
+    latest_facts_of,
+    latest_run_id,
+    load_rules,
+    rule_summary,
+    scores,
+    source_statuses,
+)
+from storage import utcnow
 
 SCORE_LEVELS = ("company", "domain", "group", "team")  # not systems: one series per system is too many
-LOSING = ("fail", "no_data", "expired", "pending_review")
 STAGES = ("expiry", "flashsales", "forecasts", "collect", "evaluate", "digests", "reminders")
 
 
@@ -57,56 +68,22 @@ class Snapshot:
 
 
 def read_snapshot(engine: Engine, now: datetime, categories: dict[str, str]) -> Snapshot:
-    from readiness.engine import DEFAULT_FRESHNESS, FALLBACK_FRESHNESS
-    from readiness.governance import REVIEW_STATES, WAIVER_STATES, list_reviews, list_waivers
-    from readiness.models import (
-        EvaluationRun,
-        FactRecord,
-        RuleResult,
-        ScoreSnapshot,
-        SourceStatus,
-        System,
-    )
-    from readiness.reports import current_peak_event
+    from governance import REVIEW_STATES, WAIVER_STATES, list_reviews, list_waivers
 
     snap = Snapshot()
-    with session_scope(engine) as session:
-        run = session.execute(select(EvaluationRun).where(EvaluationRun.status == "complete")
-                              .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
-        if run is not None:
-            snap.run = {"id": run.id, "started_at": run.started_at, "finished_at": run.finished_at,
-                        "systems": run.systems, "results": run.results, "errors": run.errors,
-                        "load_errors": len(run.load_errors or [])}
-            snap.units = [{"level": s.level, "key": s.key, "name": s.name, "score": s.score,
-                           "outstanding": s.points_outstanding, "failing": s.failing_rules,
-                           "systems": s.systems, "confidence": dict(s.confidence or {})}
-                          for s in session.execute(select(ScoreSnapshot).where(
-                              ScoreSnapshot.run_id == run.id, ScoreSnapshot.level.in_(SCORE_LEVELS))).scalars()]
-            losing = session.execute(
-                select(RuleResult.rule_id, func.count()).where(
-                    RuleResult.run_id == run.id, RuleResult.counted == True,  # noqa: E712
-                    RuleResult.earned < RuleResult.weight).group_by(RuleResult.rule_id)).all()
-            snap.rule_failures = sorted((rule_id, categories.get(rule_id, "unknown"), count)
-                                        for rule_id, count in losing)
-            snap.statuses = dict(session.execute(select(RuleResult.status, func.count()).where(
-                RuleResult.run_id == run.id).group_by(RuleResult.status)).all())
-        for status in session.execute(select(SourceStatus)).scalars():
-            freshness = DEFAULT_FRESHNESS.get(status.source, FALLBACK_FRESHNESS)
-            snap.sources.append({"source": status.source, "last_success": status.last_success_at,
-                                 "last_attempt": status.last_attempt_at, "ok": status.last_error is None,
-                                 "systems": status.systems, "freshness": freshness.total_seconds()})
-        newest = (select(FactRecord.system_id, func.max(FactRecord.last_seen_at).label("seen"))
-                  .where(FactRecord.source == "kapacity").group_by(FactRecord.system_id).subquery())
-        rows = session.execute(
-            select(FactRecord.system_id, FactRecord.data, System.traffic_class)
-            .join(newest, and_(FactRecord.system_id == newest.c.system_id, FactRecord.last_seen_at == newest.c.seen))
-            .join(System, System.system_id == FactRecord.system_id)
-            .where(FactRecord.source == "kapacity", System.retired == False)).all()  # noqa: E712
-        for system_id, data, traffic_class in sorted(rows):
-            for kind, key in (("baseline", "baseline_rps"), ("flas", "flas_rps")):
-                value = (data or {}).get(key)
-                if isinstance(value, int | float):
-                    snap.capacity.append((system_id, traffic_class, kind, float(value)))
+    run_id = latest_run_id(engine)
+    if run_id is not None:
+        _read_run(snap, engine, run_id, categories)
+    snap.sources = [{"source": s.source, "last_success": s.last_success_at, "last_attempt": s.last_attempt_at,
+                     "ok": s.last_error is None, "systems": s.systems,
+                     "freshness": freshness(s.source).total_seconds()} for s in source_statuses(engine)]
+    capacity = latest_facts_of(engine, "kapacity")
+    for system in active_systems(engine):
+        stored = capacity.get(system.system_id)
+        for kind, key in (("baseline", "baseline_rps"), ("flas", "flas_rps")):
+            value = (stored.data or {}).get(key) if stored else None
+            if isinstance(value, int | float):
+                snap.capacity.append((system.system_id, system.traffic_class, kind, float(value)))
     snap.waivers = dict.fromkeys(WAIVER_STATES, 0)
     for waiver in list_waivers(engine, now=now):
         snap.waivers[waiver["state"]] = snap.waivers.get(waiver["state"], 0) + 1
@@ -118,6 +95,25 @@ def read_snapshot(engine: Engine, now: datetime, categories: dict[str, str]) -> 
         snap.peak = {"key": event.key, "active": event.starts_on <= now.date() <= event.ends_on,
                      "target_score": event.target_score, "days_left": (event.target_date - now.date()).days}
     return snap
+
+
+def _read_run(snap: Snapshot, engine: Engine, run_id: int, categories: dict[str, str]) -> None:
+    """The latest complete run: its figures, unit scores, and results by rule and status."""
+    run = get_run(engine, run_id)
+    snap.run = {"id": run.id, "started_at": run.started_at, "finished_at": run.finished_at,
+                "systems": run.systems, "results": run.results, "errors": run.errors,
+                "load_errors": len(run.load_errors or [])}
+    snap.units = [{"level": u["level"], "key": u["key"], "name": u["name"], "score": u["score"],
+                   "outstanding": u["points_outstanding"], "failing": u["failing_rules"],
+                   "systems": u["systems"], "confidence": dict(u["confidence"] or {})}
+                  for level in SCORE_LEVELS for u in scores(engine, level, run_id=run_id)]
+    losing: dict[str, int] = {}
+    for row in rule_summary(engine, run_id):
+        snap.statuses[row["status"]] = snap.statuses.get(row["status"], 0) + row["results"]
+        if row["status"] in LOSING_STATUSES:
+            losing[row["rule_id"]] = losing.get(row["rule_id"], 0) + row["results"]
+    snap.rule_failures = sorted((rule_id, categories.get(rule_id, "unknown"), count)
+                                for rule_id, count in losing.items())
 
 
 class ReadinessCollector(Collector):
@@ -134,8 +130,6 @@ class ReadinessCollector(Collector):
 
     def categories(self) -> dict[str, str]:
         if self._categories is None:
-            from readiness.rulebook import load_rules
-
             self._categories = {rule.meta.id: rule.meta.category for rule in load_rules().rules}
         return self._categories
 
@@ -183,7 +177,9 @@ def _families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
     company = next((u for u in units if u["level"] == "company"), None)
     yield _gauge("readiness_confidence_ratio", "Share of the company's possible points by evidence basis",
                  ["basis"], (([basis], share) for basis, share in sorted((company or {}).get("confidence", {}).items())))
-    yield _gauge("readiness_rule_failures", "Systems a rule loses points on in the latest run",
+    yield _gauge("readiness_rule_failures",
+                 "Systems a rule needs action on in the latest run (fail, no_data, expired, pending_review, "
+                 "error: the losing statuses of readiness.scoring)",
                  ["rule_id", "category"], (([rule_id, category], count)
                                            for rule_id, category, count in snap.rule_failures))
     yield _gauge("readiness_results", "Results of the latest run by status", ["status"],

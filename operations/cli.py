@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from readiness.errors import ReadinessError
+from readiness import ReadinessError
 
 DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
 ConfigOption = Annotated[Path | None, typer.Option(
@@ -44,14 +44,14 @@ def _setup_logging(level: str) -> None:
 
 
 def _engine(db: str | None):
-    from readiness.service import open_database
+    from readiness import open_database
     from storage import database_url, get_engine
 
     return open_database(get_engine(database_url(db)))  # alembic upgrade heads: cheap when up to date
 
 
 def _config(config: Path | None, schedule: str | None):
-    from readiness.serve import load_config
+    from operations.config import load_config
 
     loaded = load_config(config)
     if schedule is not None:
@@ -76,8 +76,8 @@ def serve(
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ):
     """Collect, evaluate and store a run on a schedule; expose /metrics; send digests and reminders."""
-    from readiness.metrics import build_registry, start_server
-    from readiness.serve import Service, Stopper, serve_forever
+    from operations.metrics import build_registry, start_server
+    from operations.serve import Service, Stopper, serve_forever
 
     _setup_logging(log_level)
     try:
@@ -128,7 +128,7 @@ def digest(
     config: ConfigOption = None,
 ):
     """Build this week's digests (or today's reminders); print them, or send them with --send."""
-    from readiness.digests import Channel, build_digests, build_reminders
+    from operations import Channel, build_digests, build_reminders
     from storage import utcnow
 
     try:

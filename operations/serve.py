@@ -1,18 +1,18 @@
 """`readiness serve`: the platform as a long-lived process.
 
-On a cron schedule (UTC) one *cycle* does, in order:
+Configured by a YAML file (:mod:`operations.config`). On a cron schedule (UTC) one *cycle* does, in order:
 
-1. records expiries of approvals and waivers (``readiness.governance.expire_due``);
+1. records expiries of approvals and waivers (``governance.expire_due``);
 2. runs the other contexts' cycle hooks (:func:`cycle_hooks`): flash sales end the
    rate-limit overrides whose time is up, Kapacity refreshes its forecasts;
 3. collects facts from the configured sources (a failing source is recorded and
    its facts go stale; the rules say so, the others are still collected);
-4. evaluates and stores a run (``readiness.service.run_evaluation``).
+4. evaluates and stores a run (``readiness.run_evaluation``).
 
 A step that fails is logged and counted; later steps still run. Only the
 evaluation decides whether the cycle succeeded.
 
-Two evaluations never overlap: a cycle runs under :func:`evaluation_lock` (a
+Two evaluations never overlap: a cycle runs under ``readiness.evaluation_lock`` (a
 PostgreSQL session advisory lock, or an exclusive file lock beside an SQLite
 database), so any number of ``serve`` processes may share one database; the one
 that finds the lock taken skips its cycle.
@@ -27,163 +27,33 @@ the schedule continues.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import hashlib
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import yaml
 from croniter import croniter
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationError,
-    field_validator,
-)
-from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 
-from readiness.errors import InputError
-from readiness.facts import FactSource, StoreReport
-from storage import session_scope, utcnow
+from operations.config import ServeConfig, build_sources
+from readiness import (
+    FactSource,
+    StoreReport,
+    collect,
+    evaluation_lock,
+    get_run,
+    latest_run_id,
+    load_rules,
+    run_evaluation,
+)
+from storage import utcnow
 
-log = logging.getLogger("readiness.serve")
+log = logging.getLogger("readiness.serve")  # the logger name operators filter on: kept
 
-DEFAULT_SCHEDULE = "*/15 * * * *"
-LOCK_NAME = "readiness.serve.evaluation"
-# pg advisory locks take a bigint; derive ours from a name so it cannot clash by accident
-LOCK_KEY = int.from_bytes(hashlib.sha256(LOCK_NAME.encode()).digest()[:8], "big", signed=True)
-
-
-# ---------------------------------------------------------------- configuration
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class InventorySourceConfig(_Strict):
-    type: Literal["inventory"]
-    path: Path
-
-
-class KubernetesSourceConfig(_Strict):
-    type: Literal["kubernetes"]
-    paths: list[Path] = Field(min_length=1)
-    system_labels: list[str] | None = None
-    mapping: Path | None = None
-
-
-class RegisteredSourceConfig(_Strict):
-    """A fact source another context registers (entry points ``peak_readiness.fact_sources``):
-    ``kapacity``, ``perftest``, ... ``options`` go to its factory."""
-
-    type: str
-    options: dict[str, Any] = Field(default_factory=dict)
-
-
-def _source_kind(raw: Any) -> str:
-    kind = raw.get("type") if isinstance(raw, dict) else getattr(raw, "type", None)
-    return kind if kind in ("inventory", "kubernetes") else "registered"
-
-
-SourceConfig = Annotated[
-    Annotated[InventorySourceConfig, Tag("inventory")] | Annotated[KubernetesSourceConfig, Tag("kubernetes")]
-    | Annotated[RegisteredSourceConfig, Tag("registered")], Discriminator(_source_kind)]
-
-
-def _check_cron(value: str | None) -> str | None:
-    if value is not None and not croniter.is_valid(value):
-        raise ValueError(f"{value!r} is not a cron expression; accepted: five fields like '*/15 * * * *' "
-                         "(minute hour day month weekday, UTC), or six with seconds last")
-    return value
-
-
-class NotifyConfig(_Strict):
-    """Digests and reminders. URLs default to PEAK_NOTIFY_URLS, the flash-sale channel."""
-
-    digest_schedule: str | None = "0 7 * * MON"  # weekly digests per team and domain; null: none
-    reminder_schedule: str | None = "0 7 * * *"  # reminders before waivers and approvals expire
-    reminder_days: list[int] = Field(default_factory=lambda: [14, 3])
-    urls: list[str] | None = None
-    email_domain: str | None = None
-
-    _cron = field_validator("digest_schedule", "reminder_schedule")(_check_cron)
-
-    @field_validator("reminder_days")
-    @classmethod
-    def _positive(cls, days: list[int]) -> list[int]:
-        if any(d <= 0 for d in days):
-            raise ValueError("reminder days must be positive numbers of days before expiry")
-        return sorted(set(days), reverse=True)
-
-
-class ServeConfig(_Strict):
-    schedule: str = DEFAULT_SCHEDULE
-    rules_dirs: list[Path] = Field(default_factory=list)
-    sources: list[SourceConfig] = Field(default_factory=list)
-    notify: NotifyConfig = Field(default_factory=NotifyConfig)
-
-    _cron = field_validator("schedule")(_check_cron)
-
-
-def load_config(path: Path | None) -> ServeConfig:
-    """Read the YAML config; relative paths are relative to the file. Errors name the field."""
-    if path is None:
-        return ServeConfig()
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"config file not found: {path}", origin=str(path))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", origin=str(path)) from None
-    if not isinstance(raw, dict):
-        raise InputError("expected a mapping with schedule, sources, rules_dirs, notify", origin=str(path))
-    try:
-        config = ServeConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError([f"{_loc(err['loc'], raw)}: {err['msg']}" for err in exc.errors()],
-                         origin=str(path)) from None
-    return _resolve_paths(config, path.parent)
-
-
-def _loc(loc: tuple, raw: dict) -> str:
-    parts = []
-    for item in loc:
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1]}[{item}]" if parts else f"[{item}]"]
-        elif item in ("inventory", "kubernetes", "registered"):
-            continue  # the discriminator pydantic puts in the path
-        else:
-            parts.append(str(item))
-    return ".".join(parts) or "config"
-
-
-def _resolve_paths(config: ServeConfig, base: Path) -> ServeConfig:
-    def fix(p: Path | None) -> Path | None:
-        return None if p is None else (p if p.is_absolute() else base / p)
-
-    sources = []
-    for source in config.sources:
-        if isinstance(source, InventorySourceConfig):
-            source = source.model_copy(update={"path": fix(source.path)})
-        elif isinstance(source, KubernetesSourceConfig):
-            source = source.model_copy(update={"paths": [fix(p) for p in source.paths],
-                                               "mapping": fix(source.mapping)})
-        sources.append(source)
-    return config.model_copy(update={"sources": sources, "rules_dirs": [fix(p) for p in config.rules_dirs]})
 
 
 CYCLE_HOOKS = "peak_readiness.cycle_hooks"
@@ -199,79 +69,6 @@ def cycle_hooks() -> list[tuple[str, Callable]]:
     from importlib.metadata import entry_points
 
     return [(ep.name, ep.load()) for ep in sorted(entry_points(group=CYCLE_HOOKS), key=lambda e: e.name)]
-
-
-def build_sources(config: ServeConfig) -> list[FactSource]:
-    """The fact sources the config names; an unknown one raises InputError at start."""
-    from readiness.facts import registered_sources
-    from readiness.sources.inventory import InventorySource
-    from readiness.sources.kubernetes import KubernetesSource
-
-    sources: list[FactSource] = []
-    plugins = None
-    for i, item in enumerate(config.sources):
-        if isinstance(item, InventorySourceConfig):
-            sources.append(InventorySource(item.path))
-        elif isinstance(item, KubernetesSourceConfig):
-            sources.append(KubernetesSource(list(item.paths), item.system_labels, item.mapping))
-        else:
-            plugins = plugins if plugins is not None else registered_sources()
-            if item.type not in plugins:
-                accepted = ", ".join(["inventory", "kubernetes", *plugins])
-                raise InputError(f"sources[{i}].type: unknown source {item.type!r}; accepted: {accepted}")
-            try:
-                sources.append(plugins[item.type].load()(**item.options))
-            except TypeError as exc:
-                raise InputError(f"sources[{i}].options: {exc}") from None
-    return sources
-
-
-# ---------------------------------------------------------------- the lock
-
-
-_local_locks: dict[str, threading.Lock] = {}
-_local_guard = threading.Lock()
-
-
-@contextlib.contextmanager
-def evaluation_lock(engine: Engine) -> Iterator[bool]:
-    """Try to take the one-evaluation-at-a-time lock; yields whether it was taken (never waits).
-
-    PostgreSQL: ``pg_try_advisory_lock`` on a connection held for the duration (the
-    server releases it if the process dies). SQLite: an exclusive ``flock`` on
-    ``<database>.lock`` (SQLite is one host, so a file lock covers every process); an
-    in-memory database uses a lock within the process.
-    """
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            taken = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY}).scalar())
-            try:
-                yield taken
-            finally:
-                if taken:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-        return
-    database = engine.url.database
-    if engine.dialect.name == "sqlite" and database and database != ":memory:" and not database.startswith("file:"):
-        with open(f"{database}.lock", "a+b") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
-        return
-    with _local_guard:
-        lock = _local_locks.setdefault(str(engine.url), threading.Lock())
-    taken = lock.acquire(blocking=False)
-    try:
-        yield taken
-    finally:
-        if taken:
-            lock.release()
 
 
 # ---------------------------------------------------------------- one cycle
@@ -342,9 +139,7 @@ class Service:
         return report
 
     def _steps(self, report: CycleReport, now: datetime) -> None:
-        from readiness.governance import expire_due
-        from readiness.rulebook import load_rules
-        from readiness.service import collect, run_evaluation
+        from governance import expire_due
 
         expiry = self._step(report, "expiry", lambda: expire_due(self.engine, now))
         if expiry is not None:
@@ -383,7 +178,8 @@ class Service:
     # -------------------------------------------------- digests and reminders
 
     def send_digests(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
-        from readiness.digests import Channel, build_digests
+        from operations.channel import Channel
+        from operations.digests import build_digests
 
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.digest_schedule, now) or now - timedelta(days=7)
@@ -391,7 +187,8 @@ class Service:
         return Channel.from_config(self.config.notify).send(messages)
 
     def send_reminders(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
-        from readiness.digests import Channel, build_reminders
+        from operations.channel import Channel
+        from operations.reminders import build_reminders
 
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.reminder_schedule, now) or now - timedelta(days=1)
@@ -415,13 +212,9 @@ def _previous_fire(schedule: str | None, at: datetime) -> datetime | None:
 
 def missed_run(engine: Engine, schedule: str, now: datetime) -> bool:
     """True when no complete run started at or after the previous fire time."""
-    from readiness.models import EvaluationRun
-
     previous = croniter(schedule, now).get_prev(datetime)
-    with session_scope(engine) as session:
-        latest = session.execute(select(EvaluationRun.started_at).where(EvaluationRun.status == "complete")
-                                 .order_by(EvaluationRun.id.desc()).limit(1)).scalar()
-    return latest is None or latest < previous
+    run_id = latest_run_id(engine)
+    return run_id is None or get_run(engine, run_id).started_at < previous
 
 
 @dataclass
