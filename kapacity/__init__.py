@@ -21,7 +21,7 @@ from kapacity.backtest import backtest
 from kapacity.capacity import CapacitySettings, capacity, growth
 from kapacity.errors import EventError, HistoryError, KapacityError, ParameterError
 from kapacity.events import KnownEvent, read_events
-from kapacity.forecasting import AutoProfile, Forecast, SeasonalNaive, SeasonalProfile
+from kapacity.forecast import AutoProfile, Forecast, SeasonalNaive, SeasonalProfile
 from kapacity.history import Series, read_history
 from kapacity.service import ForecastSettings, forecast_series
 

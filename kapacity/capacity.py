@@ -27,7 +27,7 @@ import numpy as np
 
 from kapacity.errors import ParameterError
 from kapacity.events import KnownEvent, apply_events, event_multipliers
-from kapacity.forecasting import Forecast, _circular_mean, _col_median, week_slots
+from kapacity.forecast import Forecast, circular_mean, col_median, week_slots
 from kapacity.history import DAY, Series
 
 RAMP_NEXT_SECONDS = 120
@@ -136,12 +136,12 @@ def _expected(series: Series, lo: int) -> np.ndarray:
     M = np.full((weeks, P), np.nan)
     rows = (y.size - 1 - np.arange(y.size)) // P
     M[rows, slots] = y
-    profile = _col_median(M)
+    profile = col_median(M)
     fill = np.nanmean(profile) if np.isfinite(profile).any() else 1.0
     profile = np.where(np.isnan(profile), fill, profile)
     width = max(1, round(1800 / series.step)) if series.step < 1800 else 1
     if width > 1:
-        profile = _circular_mean(profile, width)
+        profile = circular_mean(profile, width)
     return np.maximum(profile, 1e-9)[slots]
 
 

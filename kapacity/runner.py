@@ -34,7 +34,7 @@ from kapacity.dependencies import (
 )
 from kapacity.errors import KapacityError, ParameterError
 from kapacity.events import KnownEvent, apply_events
-from kapacity.forecasting import Forecast
+from kapacity.forecast import Forecast
 from kapacity.history import DAY, Series
 from kapacity.service import ForecastSettings, forecast_series, horizon_intervals, inputs_hash
 from kapacity.sources import HistorySource

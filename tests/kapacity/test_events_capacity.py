@@ -10,7 +10,7 @@ import pytest
 from kapacity.capacity import CapacitySettings, baseline_rps, capacity, growth, largest_ramps
 from kapacity.errors import EventError, ParameterError
 from kapacity.events import KnownEvent, apply_events, read_events
-from kapacity.forecasting import Forecast
+from kapacity.forecast import Forecast
 from kapacity.history import Series, format_timestamps
 from kapacity.service import forecast_series
 from tests.kapacity.helpers import synthetic
