@@ -192,8 +192,72 @@ def _ratio(now: float, then: float) -> float | None:
     return None if then <= 0 else round(float(now / then - 1), 4)
 
 
+@dataclass(frozen=True)
+class RampSeen:
+    """One of the largest historical surges, as reported: when, how steep, at what rate."""
+
+    at: str          # local time the surge started
+    ratio: float     # seasonally adjusted next/previous ratio
+    rps: float       # mean rate over the next window
+
+
+@dataclass(frozen=True)
+class CapacityAssumptions:
+    """How the figures were derived, reported with them (``assumptions`` in JSON)."""
+
+    baseline: str
+    quantile: float
+    peak_forecast_at: str
+    peak_factor: float
+    expected_peak_interval_rps: float
+    flas: str
+    flas_driver: str                       # the candidate FLAS was taken from
+    flas_candidates_rps: dict[str, float]
+    safety_buffer: float
+    ramp: dict                             # how ramps were measured (windows, floor, notes)
+    largest_ramps: list[RampSeen]
+    declared_multiplier_max: float
+    declared_events: list[dict]
+    model: str
+    model_params: dict
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """Baseline and FLAS capacity of one series, with the assumptions that produced them."""
+
+    series: str | None
+    resolution_seconds: int
+    start: str                             # first forecast interval (JSON ``from``)
+    end: str                               # last forecast interval (JSON ``to``)
+    baseline_rps: float
+    flas_rps: float
+    peak_forecast_rps: float
+    spike_ratio: float
+    assumptions: CapacityAssumptions
+    growth: dict
+
+    def as_dict(self) -> dict:
+        """The JSON form: ``kapacity capacity --format json`` and the stored run rows."""
+        return {_JSON_NAMES.get(k, k): v for k, v in asdict(self).items()}
+
+
+_JSON_NAMES = {"start": "from", "end": "to"}
+
+BASELINE_TEXT = "highest p{pct} forecast of regular traffic over the horizon (known flash sales excluded)"
+FLAS_TEXT = ("largest of: historical surge ratio x forecast peak, forecast with declared "
+             "flash sales, Baseline; times (1 + safety_buffer)")
+
+
 def capacity(series: Series, forecast: Forecast, settings: CapacitySettings,
              events: Sequence[KnownEvent] = ()) -> dict:
+    """:func:`capacity_result` in its JSON form (what the CLI prints)."""
+    return capacity_result(series, forecast, settings, events).as_dict()
+
+
+def capacity_result(series: Series, forecast: Forecast, settings: CapacitySettings,
+                    events: Sequence[KnownEvent] = ()) -> CapacityResult:
     """Baseline and FLAS capacity for one series, with the assumptions that produced them."""
     step = forecast.step
     peak_i = int(np.argmax(forecast.mean))
@@ -201,10 +265,7 @@ def capacity(series: Series, forecast: Forecast, settings: CapacitySettings,
     base = baseline_rps(forecast, settings)
     ramps, how = largest_ramps(series, settings)
     spike = max([1.0, *[r.ratio for r in ramps]])
-    with_events = apply_events(forecast, events)
-    factor, used = event_multipliers(forecast, events)
-    declared_rps = float(np.max(with_events.mean)) / step if used else 0.0
-    declared_max = max([1.0, *[e["multiplier"] for e in used]])
+    declared_rps, used = _declared(forecast, events)
     candidates = {
         "historical_surge_at_peak": spike * peak_rps,
         "declared_flash_sales": declared_rps,
@@ -213,38 +274,31 @@ def capacity(series: Series, forecast: Forecast, settings: CapacitySettings,
     driver = max(candidates, key=lambda k: (candidates[k], k))
     flas = (1 + settings.safety_buffer) * candidates[driver]
     fmt = series.format_times
-    return {
-        "series": series.name,
-        "resolution_seconds": step,
-        "from": fmt(np.array([forecast.start]))[0],
-        "to": fmt(np.array([forecast.times()[-1]]))[0],
-        "baseline_rps": _r(base),
-        "flas_rps": _r(flas),
-        "peak_forecast_rps": _r(peak_rps),
-        "spike_ratio": _r(spike),
-        "assumptions": {
-            "baseline": f"highest p{_pct(settings.quantile)} forecast of regular traffic over the "
-                        "horizon (known flash sales excluded)",
-            "quantile": settings.quantile,
-            "peak_forecast_at": fmt(np.array([forecast.start + peak_i * step]))[0],
-            "peak_factor": forecast.peak_factor,
-            "expected_peak_interval_rps": _r(peak_rps * forecast.peak_factor),
-            "flas": "largest of: historical surge ratio x forecast peak, forecast with declared "
-                    "flash sales, Baseline; times (1 + safety_buffer)",
-            "flas_driver": driver,
-            "flas_candidates_rps": {k: _r(v) for k, v in candidates.items()},
-            "safety_buffer": settings.safety_buffer,
-            "ramp": how,
-            "largest_ramps": [{"at": fmt(np.array([r.at]))[0], "ratio": r.ratio, "rps": r.rps}
-                              for r in ramps],
-            "declared_multiplier_max": declared_max,
-            "declared_events": used,
-            "model": forecast.model,
-            "model_params": forecast.params,
-            "notes": list(forecast.notes) + list(series.notes),
-        },
-        "growth": growth(series),
-    }
+    assumptions = CapacityAssumptions(
+        baseline=BASELINE_TEXT.format(pct=_pct(settings.quantile)),
+        quantile=settings.quantile,
+        peak_forecast_at=fmt(np.array([forecast.start + peak_i * step]))[0],
+        peak_factor=forecast.peak_factor,
+        expected_peak_interval_rps=_r(peak_rps * forecast.peak_factor),
+        flas=FLAS_TEXT, flas_driver=driver,
+        flas_candidates_rps={k: _r(v) for k, v in candidates.items()},
+        safety_buffer=settings.safety_buffer, ramp=how,
+        largest_ramps=[RampSeen(fmt(np.array([r.at]))[0], r.ratio, r.rps) for r in ramps],
+        declared_multiplier_max=max([1.0, *[e["multiplier"] for e in used]]),
+        declared_events=used, model=forecast.model, model_params=forecast.params,
+        notes=list(forecast.notes) + list(series.notes))
+    return CapacityResult(
+        series.name, step, fmt(np.array([forecast.start]))[0],
+        fmt(np.array([forecast.times()[-1]]))[0], _r(base), _r(flas), _r(peak_rps), _r(spike),
+        assumptions, growth(series))
+
+
+def _declared(forecast: Forecast, events: Sequence[KnownEvent]) -> tuple[float, list[dict]]:
+    """Peak rate of the forecast with the declared events added (0 when none touches it),
+    and those events."""
+    with_events = apply_events(forecast, events)
+    _, used = event_multipliers(forecast, events)
+    return (float(np.max(with_events.mean)) / forecast.step if used else 0.0), used
 
 
 def _pct(q: float) -> str:
