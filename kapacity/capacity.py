@@ -76,23 +76,42 @@ class Ramp:
 
 
 def largest_ramps(series: Series, settings: CapacitySettings, top: int = 3) -> tuple[list[Ramp], dict]:
-    """The ``top`` largest surges (at least an hour apart) in the last ``ramp_weeks`` weeks."""
+    """The ``top`` largest surges (at least an hour apart) in the last ``ramp_weeks`` weeks,
+    and how they were measured."""
     step = series.step
     n_next = max(1, round(RAMP_NEXT_SECONDS / step))
     n_prev = max(1, round(RAMP_PREVIOUS_SECONDS / step))
     lo = max(0, series.n - settings.ramp_weeks * series.per_week)
     y = series.values[lo:]
+    how = _ramp_method(step, n_next, n_prev)
+    if y.size < n_prev + n_next + 1:
+        return [], how
+    ok = ~np.isnan(y)
+    median = float(np.nanmedian(y)) if ok.any() else 0.0
+    floor = max(settings.min_base_share * median, 1e-9)
+    surges = _surge_ratios(y, _expected(series, lo), n_next, n_prev, floor)
+    if surges is None:
+        return [], how
+    how["min_previous_rps"] = round(floor / step, 6)
+    return _largest_apart(series, lo, *surges, top), how
+
+
+def _ramp_method(step: int, n_next: int, n_prev: int) -> dict:
     how = {"next_seconds": n_next * step, "previous_seconds": n_prev * step,
            "window": f"mean of the next {n_next * step} s over the previous {n_prev * step} s"}
     if step > RAMP_NEXT_SECONDS:
         how["note"] = (f"resolution {step} s is coarser than the {RAMP_NEXT_SECONDS} s ramp "
                        "window: surges shorter than an interval are invisible")
-    if y.size < n_prev + n_next + 1:
-        return [], how
-    expected = _expected(series, lo)
+    return how
+
+
+def _surge_ratios(y: np.ndarray, expected: np.ndarray, n_next: int, n_prev: int,
+                  floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """At each point ``t``: the next window's mean over the previous window's, over the same
+    ratio of the ``expected`` profile (-inf where a window has gaps or the previous mean is
+    below ``floor``); as (t, ratio, next window's mean). None when no point qualifies."""
     ok = ~np.isnan(y)
-    filled = np.where(ok, y, 0.0)
-    csum = np.concatenate([[0.0], np.cumsum(filled)])
+    csum = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
     ccount = np.concatenate([[0], np.cumsum(ok)])
     esum = np.concatenate([[0.0], np.cumsum(expected)])
     t = np.arange(n_prev, y.size - n_next + 1)
@@ -101,13 +120,18 @@ def largest_ramps(series: Series, settings: CapacitySettings, top: int = 3) -> t
     full = ((ccount[t + n_next] - ccount[t]) == n_next) & ((ccount[t] - ccount[t - n_prev]) == n_prev)
     e_next = (esum[t + n_next] - esum[t]) / n_next
     e_prev = (esum[t] - esum[t - n_prev]) / n_prev
-    median = float(np.nanmedian(y)) if ok.any() else 0.0
-    floor = max(settings.min_base_share * median, 1e-9)
     valid = full & (prv >= floor) & (e_next > 0) & (e_prev > 0)
     if not valid.any():
-        return [], how
+        return None
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(valid, (nxt / prv) / (e_next / e_prev), -np.inf)
+    return t, ratio, nxt
+
+
+def _largest_apart(series: Series, lo: int, t: np.ndarray, ratio: np.ndarray, nxt: np.ndarray,
+                   top: int) -> list[Ramp]:
+    """The ``top`` largest ratios at least an hour apart, largest first (ties: earlier first)."""
+    step = series.step
     # the top candidates only (a full sort of every minute is wasted work); ties keep time order
     top_n = min(ratio.size, 2000)
     candidates = np.argpartition(-ratio, top_n - 1)[:top_n] if top_n < ratio.size else np.arange(ratio.size)
@@ -122,8 +146,7 @@ def largest_ramps(series: Series, settings: CapacitySettings, top: int = 3) -> t
             continue
         picked.append(Ramp(series.start + start * step, round(float(ratio[i]), 4),
                            round(float(nxt[i]) / step, 6)))
-    how["min_previous_rps"] = round(floor / step, 6)
-    return picked, how
+    return picked
 
 
 def _expected(series: Series, lo: int) -> np.ndarray:
