@@ -29,10 +29,10 @@ from kapacity.service import ForecastSettings, forecast_series
 from kapacity.sources import DirectorySource, HistorySource
 
 # Why some names load on first use: they need the database layer (SQLModel and
-# SQLAlchemy, about 1.5 s and 40 MB to import) or pydantic-settings, and most
-# users of this package need neither: `kapacity forecast` and `kapacity capacity`,
-# the forecast workers of `kapacity run`, and the readiness core, which imports
-# the package for its fact source entry point.
+# SQLAlchemy, about 1.5 s and 40 MB to import) or pydantic-settings, and many
+# users of this package need neither: the file commands (`kapacity forecast`,
+# `capacity`, `backtest`, `growth`), each forecast worker of `kapacity run`, and
+# flash sales reading histories and events.
 _STORE_READS = ("call_ratios", "capacity_targets", "forecast_points", "latest_run_id",
                 "list_runs", "system_capacity")
 
