@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from kapacity.backtest import backtest  # noqa: E402
-from kapacity.forecasting import Forecast, SeasonalNaive  # noqa: E402
+from kapacity.forecast import Forecast, SeasonalNaive  # noqa: E402
 from kapacity.history import DAY, WEEK, Series, read_history  # noqa: E402
 from kapacity.service import ForecastSettings, forecast_series  # noqa: E402
 

@@ -3,12 +3,13 @@
 Public surface (import from here only):
 
 - files, no database: ``read_history``, ``Series``, ``forecast_series``,
-  ``ForecastSettings``, ``capacity``, ``CapacitySettings``, ``growth``,
-  ``backtest``, ``KnownEvent``, ``read_events``, the models ``AutoProfile``,
-  ``SeasonalProfile``, ``SeasonalNaive``, and the errors;
-- with a database (imported on first use, so the core never needs one):
-  ``run_catalog``, ``RunSettings``, ``DirectorySource``, ``HistorySource``,
-  ``KapacityFactSource``, ``refresh_forecasts``, ``capacity_targets``,
+  ``ForecastSettings``, ``capacity`` (its JSON form) and ``capacity_result``
+  (a typed ``CapacityResult``), ``CapacitySettings``, ``growth``, ``backtest``,
+  ``KnownEvent``, ``read_events``, the models ``AutoProfile``,
+  ``SeasonalProfile``, ``SeasonalNaive`` and their ``Forecast``, and the errors;
+- runs: ``run_catalog``, ``RunSettings``, ``DirectorySource``, ``HistorySource``;
+- with a database (imported on first use, see below): ``KapacityFactSource``,
+  ``refresh_forecasts``, and the read functions ``capacity_targets``,
   ``system_capacity``, ``forecast_points``, ``list_runs``, ``latest_run_id``,
   ``call_ratios``.
 """
@@ -18,29 +19,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kapacity.backtest import backtest
-from kapacity.capacity import CapacitySettings, capacity, growth
+from kapacity.capacity import CapacityResult, CapacitySettings, capacity, capacity_result, growth
 from kapacity.errors import EventError, HistoryError, KapacityError, ParameterError
 from kapacity.events import KnownEvent, read_events
-from kapacity.forecasting import AutoProfile, Forecast, SeasonalNaive, SeasonalProfile
+from kapacity.forecast import AutoProfile, Forecast, SeasonalNaive, SeasonalProfile
 from kapacity.history import Series, read_history
+from kapacity.runner import RunSettings, run_catalog
 from kapacity.service import ForecastSettings, forecast_series
+from kapacity.sources import DirectorySource, HistorySource
 
-_LAZY = {
-    "run_catalog": "kapacity.runner", "RunSettings": "kapacity.runner",
-    "DirectorySource": "kapacity.sources", "HistorySource": "kapacity.sources",
-    "KapacityFactSource": "kapacity.facts",
-    "capacity_targets": "kapacity.store", "system_capacity": "kapacity.store",
-    "forecast_points": "kapacity.store", "list_runs": "kapacity.store",
-    "latest_run_id": "kapacity.store", "call_ratios": "kapacity.store",
-    "refresh_forecasts": "kapacity.refresh",
-}
+# Why some names load on first use: they need the database layer (SQLModel and
+# SQLAlchemy, about 1.5 s and 40 MB to import) or pydantic-settings, and many
+# users of this package need neither: the file commands (`kapacity forecast`,
+# `capacity`, `backtest`, `growth`), each forecast worker of `kapacity run`, and
+# flash sales reading histories and events.
+_STORE_READS = ("call_ratios", "capacity_targets", "forecast_points", "latest_run_id",
+                "list_runs", "system_capacity")
 
-if TYPE_CHECKING:  # pragma: no cover
-    from kapacity.facts import KapacityFactSource  # noqa: F401
-    from kapacity.refresh import refresh_forecasts  # noqa: F401
-    from kapacity.runner import RunSettings, run_catalog  # noqa: F401
-    from kapacity.sources import DirectorySource, HistorySource  # noqa: F401
-    from kapacity.store import (  # noqa: F401
+if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and editors
+    from kapacity.facts import KapacityFactSource
+    from kapacity.refresh import refresh_forecasts
+    from kapacity.store import (
         call_ratios,
         capacity_targets,
         forecast_points,
@@ -51,17 +50,29 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'kapacity' has no attribute {name!r}")
-    import importlib
+    """The database-backed names, imported when first asked for."""
+    if name in _STORE_READS:
+        from kapacity import store
 
-    return getattr(importlib.import_module(module), name)
+        return getattr(store, name)
+    if name == "KapacityFactSource":
+        from kapacity.facts import KapacityFactSource
+
+        return KapacityFactSource
+    if name == "refresh_forecasts":
+        from kapacity.refresh import refresh_forecasts
+
+        return refresh_forecasts
+    raise AttributeError(f"module 'kapacity' has no attribute {name!r}")
 
 
 __all__ = [
-    "AutoProfile", "CapacitySettings", "EventError", "Forecast", "ForecastSettings",
-    "HistoryError", "KapacityError", "KnownEvent", "ParameterError", "SeasonalNaive",
-    "SeasonalProfile", "Series", "backtest", "capacity", "forecast_series", "growth",
-    "read_events", "read_history", *sorted(_LAZY),
+    "AutoProfile", "CapacityResult", "CapacitySettings", "DirectorySource", "EventError",
+    "Forecast", "ForecastSettings", "HistoryError", "HistorySource", "KapacityError",
+    "KapacityFactSource", "KnownEvent", "ParameterError", "RunSettings", "SeasonalNaive",
+    "SeasonalProfile", "Series", "backtest", "capacity", "capacity_result", "forecast_series",
+    "growth", "read_events", "read_history", "refresh_forecasts", "run_catalog",
+    # read functions
+    "call_ratios", "capacity_targets", "forecast_points", "latest_run_id", "list_runs",
+    "system_capacity",
 ]

@@ -28,7 +28,7 @@ import numpy as np
 
 from kapacity.capacity import CapacitySettings, baseline_rps
 from kapacity.errors import ParameterError
-from kapacity.forecasting import DEFAULT_LEVELS, Forecast, seasonal_naive_values, week_slots
+from kapacity.forecast import DEFAULT_LEVELS, Forecast, seasonal_naive_values, week_slots
 from kapacity.history import DAY, Series, sorted_unique
 
 Model = Callable[[Series, int], Forecast]

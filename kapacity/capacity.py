@@ -27,7 +27,7 @@ import numpy as np
 
 from kapacity.errors import ParameterError
 from kapacity.events import KnownEvent, apply_events, event_multipliers
-from kapacity.forecasting import Forecast, _circular_mean, _col_median, week_slots
+from kapacity.forecast import Forecast, circular_mean, col_median, week_slots
 from kapacity.history import DAY, Series
 
 RAMP_NEXT_SECONDS = 120
@@ -76,23 +76,42 @@ class Ramp:
 
 
 def largest_ramps(series: Series, settings: CapacitySettings, top: int = 3) -> tuple[list[Ramp], dict]:
-    """The ``top`` largest surges (at least an hour apart) in the last ``ramp_weeks`` weeks."""
+    """The ``top`` largest surges (at least an hour apart) in the last ``ramp_weeks`` weeks,
+    and how they were measured."""
     step = series.step
     n_next = max(1, round(RAMP_NEXT_SECONDS / step))
     n_prev = max(1, round(RAMP_PREVIOUS_SECONDS / step))
     lo = max(0, series.n - settings.ramp_weeks * series.per_week)
     y = series.values[lo:]
+    how = _ramp_method(step, n_next, n_prev)
+    if y.size < n_prev + n_next + 1:
+        return [], how
+    ok = ~np.isnan(y)
+    median = float(np.nanmedian(y)) if ok.any() else 0.0
+    floor = max(settings.min_base_share * median, 1e-9)
+    surges = _surge_ratios(y, _expected(series, lo), n_next, n_prev, floor)
+    if surges is None:
+        return [], how
+    how["min_previous_rps"] = round(floor / step, 6)
+    return _largest_apart(series, lo, *surges, top), how
+
+
+def _ramp_method(step: int, n_next: int, n_prev: int) -> dict:
     how = {"next_seconds": n_next * step, "previous_seconds": n_prev * step,
            "window": f"mean of the next {n_next * step} s over the previous {n_prev * step} s"}
     if step > RAMP_NEXT_SECONDS:
         how["note"] = (f"resolution {step} s is coarser than the {RAMP_NEXT_SECONDS} s ramp "
                        "window: surges shorter than an interval are invisible")
-    if y.size < n_prev + n_next + 1:
-        return [], how
-    expected = _expected(series, lo)
+    return how
+
+
+def _surge_ratios(y: np.ndarray, expected: np.ndarray, n_next: int, n_prev: int,
+                  floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """At each point ``t``: the next window's mean over the previous window's, over the same
+    ratio of the ``expected`` profile (-inf where a window has gaps or the previous mean is
+    below ``floor``); as (t, ratio, next window's mean). None when no point qualifies."""
     ok = ~np.isnan(y)
-    filled = np.where(ok, y, 0.0)
-    csum = np.concatenate([[0.0], np.cumsum(filled)])
+    csum = np.concatenate([[0.0], np.cumsum(np.where(ok, y, 0.0))])
     ccount = np.concatenate([[0], np.cumsum(ok)])
     esum = np.concatenate([[0.0], np.cumsum(expected)])
     t = np.arange(n_prev, y.size - n_next + 1)
@@ -101,13 +120,18 @@ def largest_ramps(series: Series, settings: CapacitySettings, top: int = 3) -> t
     full = ((ccount[t + n_next] - ccount[t]) == n_next) & ((ccount[t] - ccount[t - n_prev]) == n_prev)
     e_next = (esum[t + n_next] - esum[t]) / n_next
     e_prev = (esum[t] - esum[t - n_prev]) / n_prev
-    median = float(np.nanmedian(y)) if ok.any() else 0.0
-    floor = max(settings.min_base_share * median, 1e-9)
     valid = full & (prv >= floor) & (e_next > 0) & (e_prev > 0)
     if not valid.any():
-        return [], how
+        return None
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(valid, (nxt / prv) / (e_next / e_prev), -np.inf)
+    return t, ratio, nxt
+
+
+def _largest_apart(series: Series, lo: int, t: np.ndarray, ratio: np.ndarray, nxt: np.ndarray,
+                   top: int) -> list[Ramp]:
+    """The ``top`` largest ratios at least an hour apart, largest first (ties: earlier first)."""
+    step = series.step
     # the top candidates only (a full sort of every minute is wasted work); ties keep time order
     top_n = min(ratio.size, 2000)
     candidates = np.argpartition(-ratio, top_n - 1)[:top_n] if top_n < ratio.size else np.arange(ratio.size)
@@ -122,8 +146,7 @@ def largest_ramps(series: Series, settings: CapacitySettings, top: int = 3) -> t
             continue
         picked.append(Ramp(series.start + start * step, round(float(ratio[i]), 4),
                            round(float(nxt[i]) / step, 6)))
-    how["min_previous_rps"] = round(floor / step, 6)
-    return picked, how
+    return picked
 
 
 def _expected(series: Series, lo: int) -> np.ndarray:
@@ -136,12 +159,12 @@ def _expected(series: Series, lo: int) -> np.ndarray:
     M = np.full((weeks, P), np.nan)
     rows = (y.size - 1 - np.arange(y.size)) // P
     M[rows, slots] = y
-    profile = _col_median(M)
+    profile = col_median(M)
     fill = np.nanmean(profile) if np.isfinite(profile).any() else 1.0
     profile = np.where(np.isnan(profile), fill, profile)
     width = max(1, round(1800 / series.step)) if series.step < 1800 else 1
     if width > 1:
-        profile = _circular_mean(profile, width)
+        profile = circular_mean(profile, width)
     return np.maximum(profile, 1e-9)[slots]
 
 
@@ -192,8 +215,72 @@ def _ratio(now: float, then: float) -> float | None:
     return None if then <= 0 else round(float(now / then - 1), 4)
 
 
+@dataclass(frozen=True)
+class RampSeen:
+    """One of the largest historical surges, as reported: when, how steep, at what rate."""
+
+    at: str          # local time the surge started
+    ratio: float     # seasonally adjusted next/previous ratio
+    rps: float       # mean rate over the next window
+
+
+@dataclass(frozen=True)
+class CapacityAssumptions:
+    """How the figures were derived, reported with them (``assumptions`` in JSON)."""
+
+    baseline: str
+    quantile: float
+    peak_forecast_at: str
+    peak_factor: float
+    expected_peak_interval_rps: float
+    flas: str
+    flas_driver: str                       # the candidate FLAS was taken from
+    flas_candidates_rps: dict[str, float]
+    safety_buffer: float
+    ramp: dict                             # how ramps were measured (windows, floor, notes)
+    largest_ramps: list[RampSeen]
+    declared_multiplier_max: float
+    declared_events: list[dict]
+    model: str
+    model_params: dict
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class CapacityResult:
+    """Baseline and FLAS capacity of one series, with the assumptions that produced them."""
+
+    series: str | None
+    resolution_seconds: int
+    start: str                             # first forecast interval (JSON ``from``)
+    end: str                               # last forecast interval (JSON ``to``)
+    baseline_rps: float
+    flas_rps: float
+    peak_forecast_rps: float
+    spike_ratio: float
+    assumptions: CapacityAssumptions
+    growth: dict
+
+    def as_dict(self) -> dict:
+        """The JSON form: ``kapacity capacity --format json`` and the stored run rows."""
+        return {_JSON_NAMES.get(k, k): v for k, v in asdict(self).items()}
+
+
+_JSON_NAMES = {"start": "from", "end": "to"}
+
+BASELINE_TEXT = "highest p{pct} forecast of regular traffic over the horizon (known flash sales excluded)"
+FLAS_TEXT = ("largest of: historical surge ratio x forecast peak, forecast with declared "
+             "flash sales, Baseline; times (1 + safety_buffer)")
+
+
 def capacity(series: Series, forecast: Forecast, settings: CapacitySettings,
              events: Sequence[KnownEvent] = ()) -> dict:
+    """:func:`capacity_result` in its JSON form (what the CLI prints)."""
+    return capacity_result(series, forecast, settings, events).as_dict()
+
+
+def capacity_result(series: Series, forecast: Forecast, settings: CapacitySettings,
+                    events: Sequence[KnownEvent] = ()) -> CapacityResult:
     """Baseline and FLAS capacity for one series, with the assumptions that produced them."""
     step = forecast.step
     peak_i = int(np.argmax(forecast.mean))
@@ -201,10 +288,7 @@ def capacity(series: Series, forecast: Forecast, settings: CapacitySettings,
     base = baseline_rps(forecast, settings)
     ramps, how = largest_ramps(series, settings)
     spike = max([1.0, *[r.ratio for r in ramps]])
-    with_events = apply_events(forecast, events)
-    factor, used = event_multipliers(forecast, events)
-    declared_rps = float(np.max(with_events.mean)) / step if used else 0.0
-    declared_max = max([1.0, *[e["multiplier"] for e in used]])
+    declared_rps, used = _declared(forecast, events)
     candidates = {
         "historical_surge_at_peak": spike * peak_rps,
         "declared_flash_sales": declared_rps,
@@ -213,38 +297,31 @@ def capacity(series: Series, forecast: Forecast, settings: CapacitySettings,
     driver = max(candidates, key=lambda k: (candidates[k], k))
     flas = (1 + settings.safety_buffer) * candidates[driver]
     fmt = series.format_times
-    return {
-        "series": series.name,
-        "resolution_seconds": step,
-        "from": fmt(np.array([forecast.start]))[0],
-        "to": fmt(np.array([forecast.times()[-1]]))[0],
-        "baseline_rps": _r(base),
-        "flas_rps": _r(flas),
-        "peak_forecast_rps": _r(peak_rps),
-        "spike_ratio": _r(spike),
-        "assumptions": {
-            "baseline": f"highest p{_pct(settings.quantile)} forecast of regular traffic over the "
-                        "horizon (known flash sales excluded)",
-            "quantile": settings.quantile,
-            "peak_forecast_at": fmt(np.array([forecast.start + peak_i * step]))[0],
-            "peak_factor": forecast.peak_factor,
-            "expected_peak_interval_rps": _r(peak_rps * forecast.peak_factor),
-            "flas": "largest of: historical surge ratio x forecast peak, forecast with declared "
-                    "flash sales, Baseline; times (1 + safety_buffer)",
-            "flas_driver": driver,
-            "flas_candidates_rps": {k: _r(v) for k, v in candidates.items()},
-            "safety_buffer": settings.safety_buffer,
-            "ramp": how,
-            "largest_ramps": [{"at": fmt(np.array([r.at]))[0], "ratio": r.ratio, "rps": r.rps}
-                              for r in ramps],
-            "declared_multiplier_max": declared_max,
-            "declared_events": used,
-            "model": forecast.model,
-            "model_params": forecast.params,
-            "notes": list(forecast.notes) + list(series.notes),
-        },
-        "growth": growth(series),
-    }
+    assumptions = CapacityAssumptions(
+        baseline=BASELINE_TEXT.format(pct=_pct(settings.quantile)),
+        quantile=settings.quantile,
+        peak_forecast_at=fmt(np.array([forecast.start + peak_i * step]))[0],
+        peak_factor=forecast.peak_factor,
+        expected_peak_interval_rps=_r(peak_rps * forecast.peak_factor),
+        flas=FLAS_TEXT, flas_driver=driver,
+        flas_candidates_rps={k: _r(v) for k, v in candidates.items()},
+        safety_buffer=settings.safety_buffer, ramp=how,
+        largest_ramps=[RampSeen(fmt(np.array([r.at]))[0], r.ratio, r.rps) for r in ramps],
+        declared_multiplier_max=max([1.0, *[e["multiplier"] for e in used]]),
+        declared_events=used, model=forecast.model, model_params=forecast.params,
+        notes=list(forecast.notes) + list(series.notes))
+    return CapacityResult(
+        series.name, step, fmt(np.array([forecast.start]))[0],
+        fmt(np.array([forecast.times()[-1]]))[0], _r(base), _r(flas), _r(peak_rps), _r(spike),
+        assumptions, growth(series))
+
+
+def _declared(forecast: Forecast, events: Sequence[KnownEvent]) -> tuple[float, list[dict]]:
+    """Peak rate of the forecast with the declared events added (0 when none touches it),
+    and those events."""
+    with_events = apply_events(forecast, events)
+    _, used = event_multipliers(forecast, events)
+    return (float(np.max(with_events.mean)) / forecast.step if used else 0.0), used
 
 
 def _pct(q: float) -> str:

@@ -27,7 +27,7 @@ import pandas as pd
 import yaml
 
 from kapacity.errors import EventError
-from kapacity.forecasting import Forecast
+from kapacity.forecast import Forecast
 from kapacity.history import utc_offsets
 
 MAX_MULTIPLIER = 1000.0

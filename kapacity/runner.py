@@ -14,15 +14,14 @@ each system total gets its traffic class and propagated FLAS need.
 from __future__ import annotations
 
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import numpy as np
 
-from kapacity.capacity import CapacitySettings, capacity
+from kapacity.capacity import CapacityResult, CapacitySettings, capacity_result
 from kapacity.dependencies import (
     CallRatio,
     Edge,
@@ -34,8 +33,8 @@ from kapacity.dependencies import (
 )
 from kapacity.errors import KapacityError, ParameterError
 from kapacity.events import KnownEvent, apply_events
-from kapacity.forecasting import Forecast
 from kapacity.history import DAY, Series
+from kapacity.points import encode_points, points_rows
 from kapacity.service import ForecastSettings, forecast_series, horizon_intervals, inputs_hash
 from kapacity.sources import HistorySource
 
@@ -83,9 +82,16 @@ class SeriesResult:
     step: int
     intervals: int
     tz: str | None
-    capacity: dict
+    capacity: CapacityResult
     points: bytes
     surge_rps: float
+    points_rows: list[str]   # what each encoded row of ``points`` holds
+
+    def stored_capacity(self) -> dict:
+        """The capacity as stored with the forecast: its JSON form, with the points' rows."""
+        stored = self.capacity.as_dict()
+        stored["assumptions"]["points_rows"] = self.points_rows
+        return stored
 
 
 @dataclass
@@ -96,19 +102,6 @@ class SystemResult:
     problems: list[str] = field(default_factory=list)
     worker_peak_mb: float = 0.0  # peak resident memory of the process that computed it
     cpu_seconds: float = 0.0     # CPU time the forecast took in that process
-
-
-def encode_points(forecast: Forecast, levels: Sequence[float]) -> bytes:
-    """forecast and quantile rows as little-endian float32, zlib level 1 (deterministic)."""
-    rows = np.stack([forecast.mean, *[forecast.quantiles[q] for q in levels]]).astype("<f4")
-    return zlib.compress(rows.tobytes(), 1)
-
-
-def decode_points(blob: bytes, intervals: int) -> np.ndarray:
-    """Back to a (rows, intervals) float array; row 0 is the forecast, then the quantiles."""
-    if not blob:
-        return np.zeros((0, intervals))
-    return np.frombuffer(zlib.decompress(blob), dtype="<f4").reshape(-1, intervals).astype(float)
 
 
 def forecast_system(spec: SystemSpec, source: HistorySource, settings: RunSettings) -> SystemResult:
@@ -139,20 +132,18 @@ def _forecast_system(spec: SystemSpec, source: HistorySource, settings: RunSetti
         try:
             h = horizon_intervals(series, settings.horizon_seconds)
             regular = forecast_series(series, h, settings.forecast)
-            cap = capacity(series, regular, settings.capacity, settings.events)
+            cap = capacity_result(series, regular, settings.capacity, settings.events)
         except KapacityError as exc:
             result.problems.append(f"{key}: {exc}")
             result.series = []  # bad input stores nothing for the system
             return result
         shown = apply_events(regular, settings.events)
-        candidates = cap["assumptions"]["flas_candidates_rps"]
-        raw_flas = max(candidates.values())
-        cap["assumptions"]["points_rows"] = ["forecast", *[f"q{q}" for q in levels]]
+        raw_flas = max(cap.assumptions.flas_candidates_rps.values())
         result.series.append(SeriesResult(
             service, key, inputs_hash(series, settings.forecast, h, settings.events),
             shown.model, shown.params, regular.start, regular.step, h, regular.tz, cap,
             encode_points(shown, levels) if settings.store_points else b"",
-            max(0.0, raw_flas - cap["peak_forecast_rps"])))
+            max(0.0, raw_flas - cap.peak_forecast_rps), points_rows(levels)))
     result.volume = binned_volume(history.total)
     return result
 
@@ -330,8 +321,8 @@ def dependency_step(specs: Sequence[SystemSpec], results: Sequence[SystemResult]
     per_system = {}
     for system_id, total in totals.items():
         extra = propagation.extra_rps.get(system_id, 0.0)
-        own = total.capacity["flas_rps"]
-        need = (total.capacity["peak_forecast_rps"] + extra) * (1 + buffer)
+        own = total.capacity.flas_rps
+        need = (total.capacity.peak_forecast_rps + extra) * (1 + buffer)
         entry = system_id in surges
         propagated = round(need, 6) if extra > 0 and not entry else None
         per_system[system_id] = {
@@ -350,15 +341,12 @@ def dependency_step(specs: Sequence[SystemSpec], results: Sequence[SystemResult]
             "dropped_edges": [list(e) for e in propagation.dropped_edges]}
 
 
-def utc_naive(epoch: int) -> datetime:
-    return datetime.fromtimestamp(int(epoch), UTC).replace(tzinfo=None)
-
-
 def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None = None,
                 systems: Sequence[str] | None = None, executor: str = "serial",
                 now: datetime | None = None,
                 progress: Callable[[str], None] | None = None) -> RunReport:
     """Forecast every active catalog system (or ``systems``) from ``source`` and store a run."""
+    # here, not at the top: forecast workers import this module, and need no database layer
     from kapacity import store
     from readiness import active_systems
 

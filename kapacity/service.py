@@ -17,7 +17,7 @@ import pandas as pd
 from kapacity.calendar import EventCalendar
 from kapacity.errors import ParameterError
 from kapacity.events import KnownEvent, apply_events
-from kapacity.forecasting import (
+from kapacity.forecast import (
     DEFAULT_LEVELS,
     AutoProfile,
     Forecast,

@@ -7,7 +7,7 @@ each; a run row is ``running`` until :func:`finish_run` marks it ``complete``
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from kapacity.history import format_timestamps
 from kapacity.models import KapacityCallRatio, KapacityForecast, KapacityRun
+from kapacity.points import decode_points
 from storage import session_scope, utcnow
 
 BATCH_SYSTEMS = 50
@@ -36,11 +37,8 @@ class RunWriter:
     """Buffers forecast rows and writes them ``BATCH_SYSTEMS`` systems at a time."""
 
     def __init__(self, engine: Engine, run_id: int, settings, *, now: datetime | None = None) -> None:
-        from kapacity.runner import utc_naive
-
         self.engine, self.run_id, self.settings = engine, run_id, settings
         self.now = now or utcnow()
-        self._to_dt = utc_naive
         self._rows: list[KapacityForecast] = []
         self._systems = 0
         self.series = 0
@@ -53,10 +51,11 @@ class RunWriter:
                 run_id=self.run_id, system_id=result.system_id, service=s.service,
                 series_key=s.series_key, inputs_hash=s.inputs_hash, model=s.model,
                 params=s.params, settings=settings, resolution_seconds=s.step,
-                start=self._to_dt(s.start), intervals=s.intervals, tz=s.tz,
-                baseline_rps=cap["baseline_rps"], flas_rps=cap["flas_rps"],
-                peak_forecast_rps=cap["peak_forecast_rps"], spike_ratio=cap["spike_ratio"],
-                traffic_class=None, capacity=cap, points=s.points, created_at=self.now))
+                start=utc_naive(s.start), intervals=s.intervals, tz=s.tz,
+                baseline_rps=cap.baseline_rps, flas_rps=cap.flas_rps,
+                peak_forecast_rps=cap.peak_forecast_rps, spike_ratio=cap.spike_ratio,
+                traffic_class=None, capacity=s.stored_capacity(), points=s.points,
+                created_at=self.now))
             s.points = b""  # the row holds the bytes now; the result keeps only summaries
             self.series += 1
         self._systems += 1
@@ -70,6 +69,11 @@ class RunWriter:
         with session_scope(self.engine) as session:
             session.add_all(self._rows)
         self._rows, self._systems = [], 0
+
+
+def utc_naive(epoch: int) -> datetime:
+    """Epoch seconds as the naive UTC datetime the tables store (SQLite drops zones)."""
+    return datetime.fromtimestamp(int(epoch), UTC).replace(tzinfo=None)
 
 
 def finish_run(engine: Engine, run_id: int, deps: dict, *, errors: list[str], systems: int,
@@ -153,8 +157,6 @@ def _summary(row: KapacityForecast) -> dict:
 def forecast_points(engine: Engine, system_id: str, service: str | None = None, *,
                     run_id: int | None = None) -> pd.DataFrame:
     """A stored forecast as ``timestamp,forecast,p90,p99`` rows (empty when none)."""
-    from kapacity.runner import decode_points
-
     run_id = run_id if run_id is not None else latest_run_id(engine, system_id)
     columns = ["timestamp", "forecast", "p90", "p99"]
     if run_id is None:

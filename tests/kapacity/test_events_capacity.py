@@ -7,10 +7,18 @@ import json
 import numpy as np
 import pytest
 
-from kapacity.capacity import CapacitySettings, baseline_rps, capacity, growth, largest_ramps
+from kapacity.capacity import (
+    CapacityResult,
+    CapacitySettings,
+    baseline_rps,
+    capacity,
+    capacity_result,
+    growth,
+    largest_ramps,
+)
 from kapacity.errors import EventError, ParameterError
 from kapacity.events import KnownEvent, apply_events, read_events
-from kapacity.forecasting import Forecast
+from kapacity.forecast import Forecast
 from kapacity.history import Series, format_timestamps
 from kapacity.service import forecast_series
 from tests.kapacity.helpers import synthetic
@@ -115,6 +123,22 @@ def test_flas_takes_the_historical_surge_at_the_forecast_peak():
                                                rel=1e-4)
     assert result["assumptions"]["flas_driver"] == "historical_surge_at_peak"
     assert result["baseline_rps"] >= result["peak_forecast_rps"]
+
+
+def test_the_typed_capacity_result_is_what_the_json_form_says():
+    series = surge_series(6.0)
+    f = forecast_series(series, 1440)
+    result = capacity_result(series, f, CapacitySettings())
+    assert isinstance(result, CapacityResult)
+    document = capacity(series, f, CapacitySettings())
+    assert document == result.as_dict()
+    assert list(document)[:4] == ["series", "resolution_seconds", "from", "to"]
+    assert (document["from"], document["to"]) == (result.start, result.end)
+    assert document["flas_rps"] == result.flas_rps
+    assert document["assumptions"]["flas_driver"] == result.assumptions.flas_driver
+    assert document["assumptions"]["largest_ramps"][0] == {
+        "at": result.assumptions.largest_ramps[0].at, "ratio": result.assumptions.largest_ramps[0].ratio,
+        "rps": result.assumptions.largest_ramps[0].rps}
 
 
 def test_declared_flash_sale_bigger_than_history_drives_flas():

@@ -9,7 +9,7 @@ import pytest
 from kapacity.backtest import backtest
 from kapacity.calendar import EventCalendar, thanksgiving
 from kapacity.errors import ParameterError
-from kapacity.forecasting import AutoProfile, ProfileParams, SeasonalNaive, SeasonalProfile
+from kapacity.forecast import AutoProfile, ProfileParams, SeasonalNaive, SeasonalProfile
 from kapacity.history import Series
 from kapacity.service import ForecastSettings, forecast_series
 from tests.kapacity.helpers import DAY, synthetic, weekly_pattern
