@@ -20,8 +20,9 @@ from typing import Annotated
 
 import typer
 
+import flashsales as service  # the use cases, through the public surface
 from flashsales import ratelimits as rl
-from flashsales import reports, service
+from flashsales import reports
 from flashsales.errors import FlashSalesError
 from flashsales.notify import retry_failed
 from flashsales.settings import load_settings
