@@ -7,7 +7,8 @@
     any state before completed -> cancelled
 
 A request under an increase or a "no change" decision may be reviewed again
-(back to under_review), e.g. after a category limit changed.
+(back to under_review), e.g. after a category limit changed. Every status
+change goes through :func:`transition`, which audits it.
 """
 
 from __future__ import annotations
