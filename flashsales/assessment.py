@@ -106,13 +106,7 @@ def _increase(row: SaleRequest, limit_rpm: int, projected: float, platform: cap.
         reasons.append("FLAS capacity of the purchase flow unknown: " + "; ".join(platform.problems)
                        + "; an increase cannot be granted without it")
         return Decision("refuse", projected, None, extra, None, figures, reasons)
-    reserved, room = headroom(platform, holds, row.starts_at, row.ends_at)
-    figures.update(reserved_rps=round(reserved, 3), headroom_rps=round(room, 3),
-                   overlapping=[{"request_id": h.request_id, "merchant_id": h.merchant_id,
-                                 "reserved_rps": round(h.reserved_rps, 3)} for h in holds])
-    reasons.append(f"FLAS capacity {platform.capacity_rps:.1f} requests/s (bottleneck {platform.bottleneck})"
-                   f" minus {reserved:.1f} reserved by {len(holds)} overlapping sale(s) leaves "
-                   f"{room:.1f} requests/s")
+    room = _note_headroom(row, platform, holds, figures, reasons)
     if extra <= room + EPSILON:
         reasons.append(f"{extra:.2f} <= {room:.2f}: propose {proposed} rpm to the rate-limit team")
         return Decision("increase", projected, proposed, extra, round(room, 3), figures, reasons)
@@ -121,3 +115,16 @@ def _increase(row: SaleRequest, limit_rpm: int, projected: float, platform: cap.
     reasons.append(f"{extra:.2f} > {room:.2f}: refused, the platform cannot take it; the most it could "
                    f"grant in this window is {grantable} rpm")
     return Decision("refuse", projected, None, extra, round(room, 3), figures, reasons)
+
+
+def _note_headroom(row: SaleRequest, platform: cap.PlatformCapacity, holds: list[cap.Hold], figures: dict,
+                   reasons: list[str]) -> float:
+    """The headroom overlapping sales leave in the window, with the figures and reason that explain it."""
+    reserved, room = headroom(platform, holds, row.starts_at, row.ends_at)
+    figures.update(reserved_rps=round(reserved, 3), headroom_rps=round(room, 3),
+                   overlapping=[{"request_id": h.request_id, "merchant_id": h.merchant_id,
+                                 "reserved_rps": round(h.reserved_rps, 3)} for h in holds])
+    reasons.append(f"FLAS capacity {platform.capacity_rps:.1f} requests/s (bottleneck {platform.bottleneck})"
+                   f" minus {reserved:.1f} reserved by {len(holds)} overlapping sale(s) leaves "
+                   f"{room:.1f} requests/s")
+    return room
