@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+import flashsales as service  # the use cases, through the public surface
 from clikit import (
     EXIT_ERROR,
     DbOption,
@@ -31,7 +32,7 @@ from clikit import (
 )
 from clikit import run as run_app
 from flashsales import ratelimits as rl
-from flashsales import reports, service
+from flashsales import reports
 from flashsales.errors import FlashSalesError
 from flashsales.notify import retry_failed
 from flashsales.settings import load_settings

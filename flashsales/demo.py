@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from flashsales import service
+from flashsales.catalogue import set_category, upsert_merchant
+from flashsales.roles import catalog_people, grant_role
 from storage import database_url, get_engine, migrate
 
 HISTORY_START = datetime(2026, 10, 5)  # a Monday; wall-clock time at +01:00
@@ -106,11 +107,11 @@ def run(engine, out: Path, *, now: datetime | None = None) -> dict:
     now = now or datetime.now(UTC).replace(tzinfo=None)
     folder = out / "flashsales"
     for key, (name, rpm) in CATEGORIES.items():
-        service.set_category(engine, key, rate_limit_rpm=rpm, name=name, now=now)  # as the system
+        set_category(engine, key, rate_limit_rpm=rpm, name=name, now=now)  # as the system
     for merchant in MERCHANTS:
         path = write_history(folder / "history", merchant)
-        service.upsert_merchant(engine, merchant.merchant_id, name=merchant.name, category=merchant.category,
-                                history_path=path.resolve(), now=now)
+        upsert_merchant(engine, merchant.merchant_id, name=merchant.name, category=merchant.category,
+                        history_path=path.resolve(), now=now)
     team = _grant_demo_team(engine, now)
     example = folder / "request-example.json"
     example.write_text(json.dumps(example_request(now), indent=2) + "\n")
@@ -120,12 +121,12 @@ def run(engine, out: Path, *, now: datetime | None = None) -> dict:
 
 def _grant_demo_team(engine, now: datetime) -> list[str]:
     """Two catalog users (alphabetically first without a central role) form the rate-limit team."""
-    people = service._catalog_people(engine)
+    people = catalog_people(engine)
     admins = sorted(u for u, roles in people.items() if "admin" in roles)
     candidates = sorted(u for u, roles in people.items() if not roles & {"admin", "readiness_team"})
     team = candidates[:2] if candidates else ["ratelimit.anna", "ratelimit.omar"]
     for user in team:
-        service.grant_role(engine, user, actor=admins[0] if admins else "demo", now=now)
+        grant_role(engine, user, actor=admins[0] if admins else "demo", now=now)
     return team
 
 

@@ -1,9 +1,9 @@
 """A merchant's traffic profile from its history: normal level, peak, spike ratio.
 
 History files hold ``timestamp,value`` (requests in the interval starting at
-``timestamp``), the format Kapacity reads. When the ``kapacity`` package exports
-``read_history`` it is used (gaps, DST, duplicates handled there); otherwise a
-small reader here does the same for regular files. Either way the review sees
+``timestamp``), the format Kapacity reads, so ``kapacity.read_history`` reads
+them (gaps, DST, duplicates handled there). A small reader here does the same
+for regular files; the tests check that both agree. Either way the review sees
 only :class:`TrafficProfile` via :func:`load_profile`, the one switch point.
 
 Definitions (per minute, so they compare with rate limits):
@@ -18,7 +18,7 @@ Definitions (per minute, so they compare with rate limits):
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,21 +66,18 @@ def load_profile(path: str | Path) -> TrafficProfile:
     return _profile(str(path), name, wall, values, step)
 
 
-def _kapacity_reader():
-    try:
-        kapacity = importlib.import_module("kapacity")
-    except ImportError:  # pragma: no cover - kapacity ships in the same repo
-        return None
-    read_history = getattr(kapacity, "read_history", None)
-    if read_history is None:
-        return None
+def _kapacity_reader() -> Callable[[Path], tuple[np.ndarray, np.ndarray, int]] | None:
+    """The reader for history files: Kapacity's (tests swap in None to check the reader here agrees)."""
+    return _read_with_kapacity
 
-    def read(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
-        series = read_history(path)[0]
-        times = series.times()
-        return np.asarray(series.wall_seconds(times)), np.asarray(series.values, float), int(series.step)
 
-    return read
+def _read_with_kapacity(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
+    """Wall-clock epoch seconds, values and the step, as ``kapacity.read_history`` reads them."""
+    import kapacity  # imported on first use, like pandas: the CLI starts faster without it
+
+    series = kapacity.read_history(path)[0]
+    times = series.times()
+    return np.asarray(series.wall_seconds(times)), np.asarray(series.values, float), int(series.step)
 
 
 def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:

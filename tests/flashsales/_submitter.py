@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from flashsales import capacity, service
+import flashsales
+from flashsales import capacity
 from storage import get_engine
 from tests.flashsales.helpers import NOW, settings
 
@@ -40,7 +41,7 @@ def main(url: str, go: str, files: list[str]) -> None:
         time.sleep(0.005)
     results = []
     for path in files:
-        result = service.submit_file(engine, path, now=NOW, settings=settings())
+        result = flashsales.submit_file(engine, path, now=NOW, settings=settings())
         results.append({"id": result.request.id, "status": result.request.status, "error": result.review_error})
     print(json.dumps(results))
 

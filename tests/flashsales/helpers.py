@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
+import flashsales
 import readiness
-from flashsales import service
 from flashsales.settings import Settings
 
 NOW = datetime(2026, 11, 2, 12, 0)  # naive UTC: the injected clock of service tests
@@ -64,16 +64,16 @@ def build_org(engine, folder: Path, **capacity) -> None:
     catalog.write_text(yaml.safe_dump(catalog_doc(), sort_keys=False))
     readiness.import_catalog_file(engine, catalog)
     set_inventory(engine, folder, **capacity)
-    service.set_category(engine, "fashion", rate_limit_rpm=600)
-    service.set_category(engine, "ticketing", rate_limit_rpm=300)
-    service.set_category(engine, "groceries", rate_limit_rpm=240)
-    service.upsert_merchant(engine, "M-1", name="Threads", category="fashion",
+    flashsales.set_category(engine, "fashion", rate_limit_rpm=600)
+    flashsales.set_category(engine, "ticketing", rate_limit_rpm=300)
+    flashsales.set_category(engine, "groceries", rate_limit_rpm=240)
+    flashsales.upsert_merchant(engine, "M-1", name="Threads", category="fashion",
                             history_path=write_history(folder / "M-1.csv", normal_rpm=200, spike=3.0))
-    service.upsert_merchant(engine, "M-2", name="Soles", category="fashion",
+    flashsales.upsert_merchant(engine, "M-2", name="Soles", category="fashion",
                             history_path=write_history(folder / "M-2.csv", normal_rpm=100, spike=2.0))
-    service.upsert_merchant(engine, "T-1", name="Tickets", category="ticketing",
+    flashsales.upsert_merchant(engine, "T-1", name="Tickets", category="ticketing",
                             history_path=write_history(folder / "T-1.csv", normal_rpm=50, spike=20.0))
-    service.upsert_merchant(engine, "G-1", name="Groceries", category="groceries")  # no history
+    flashsales.upsert_merchant(engine, "G-1", name="Groceries", category="groceries")  # no history
 
 
 def set_inventory(engine, folder: Path, **capacity) -> None:

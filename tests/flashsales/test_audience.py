@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import readiness
-from flashsales.service import impacted_people
+from flashsales.audiences import impacted_people
 from storage import get_engine
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from flashsales import service
+import flashsales
 from flashsales.models import SaleRequest
 from storage import get_engine, migrate, session_scope
 from tests.conftest import REPO
@@ -54,7 +54,7 @@ def test_two_processes_submitting_overlapping_sales_never_over_grant(db_url, tmp
     held = sum(r.reserved_rps for r in rows)
     assert held <= PLATFORM_RPS + 1e-6
     for row in rows:  # every refusal saw the holds of the ones before it
-        review = service.get_request(engine, row.id).latest_review
+        review = flashsales.get_request(engine, row.id).latest_review
         assert review.extra_rps == EXTRA_RPS
         if row.status == "rejected":
             assert review.headroom_rps < EXTRA_RPS
@@ -62,5 +62,5 @@ def test_two_processes_submitting_overlapping_sales_never_over_grant(db_url, tmp
     # Approving everything proposed, from the same two processes' point of view, still fits.
     for row in rows:
         if row.status == "increase_requested":
-            service.approve(engine, row.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
-    assert sum(v.reserved_rps for v in service.list_requests(engine, status="approved")) <= PLATFORM_RPS
+            flashsales.approve(engine, row.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
+    assert sum(v.reserved_rps for v in flashsales.list_requests(engine, status="approved")) <= PLATFORM_RPS

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from flashsales import demo, service
+import flashsales
+from flashsales import demo
 from flashsales.cli import app
 from flashsales.errors import InputError
 from flashsales.models import AuditEntry, Category, Merchant, RoleGrant
@@ -34,14 +35,14 @@ def test_the_demo_is_idempotent_and_deterministic(org_engine, tmp_path):
     assert first["ratelimit_team"] == again["ratelimit_team"] and len(first["ratelimit_team"]) == 2
     demo.run(org_engine, tmp_path / "b")
     assert {p.name: p.read_bytes() for p in (tmp_path / "b" / "flashsales" / "history").iterdir()} == files
-    assert {c["category"] for c in service.list_categories(org_engine)} >= set(demo.CATEGORIES)
-    assert len([m for m in service.list_merchants(org_engine) if m["history_path"]]) >= len(demo.MERCHANTS)
+    assert {c["category"] for c in flashsales.list_categories(org_engine)} >= set(demo.CATEGORIES)
+    assert len([m for m in flashsales.list_merchants(org_engine) if m["history_path"]]) >= len(demo.MERCHANTS)
 
 
 def test_the_demo_example_request_is_valid(org_engine, tmp_path):
     demo.run(org_engine, tmp_path)
     raw = json.loads((tmp_path / "flashsales" / "request-example.json").read_text())
-    assert service.check_request(org_engine, raw).merchant_id == "M-1001"
+    assert flashsales.check_request(org_engine, raw).merchant_id == "M-1001"
 
 
 def test_settings_come_from_a_file_and_the_environment_wins(tmp_path):
@@ -77,7 +78,7 @@ def test_a_bad_time_is_a_usage_error(org_engine):
 def test_refusals_exit_1_with_the_reason(org_engine):
     url = str(org_engine.url)
     env = {"PEAK_FLASHSALES_RATELIMIT_TEAM": RATELIMIT_USER}
-    sale = service.submit(org_engine, request(), now=NOW, settings=load_settings(env={})).request
+    sale = flashsales.submit(org_engine, request(), now=NOW, settings=load_settings(env={})).request
     missing = CliRunner().invoke(app, ["show", "42", "--db", url])
     assert missing.exit_code == 1 and "no flash-sale request #42" in missing.stderr
     denied = CliRunner().invoke(app, ["approve", str(sale.id), "--actor", ADMIN, "--db", url], env=env)

@@ -6,7 +6,8 @@ from datetime import UTC, timedelta
 
 import pytest
 
-from flashsales import history, reports, service
+import flashsales
+from flashsales import history, reports
 from flashsales.errors import HistoryUnavailable
 from tests.flashsales.helpers import (
     NOW,
@@ -49,10 +50,10 @@ def test_an_unusable_history_names_the_file(tmp_path, content, words):
 
 
 def test_a_missing_history_file_is_reported_in_the_review_not_fatal(org_engine, tmp_path):
-    service.upsert_merchant(org_engine, "M-1", name="Threads", category="fashion",
+    flashsales.upsert_merchant(org_engine, "M-1", name="Threads", category="fashion",
                             history_path=tmp_path / "gone.csv")
     raw = request(expected_peak_rpm=900)
-    result = service.submit(org_engine, raw, now=NOW, settings=settings())
+    result = flashsales.submit(org_engine, raw, now=NOW, settings=settings())
     assert result.review.projected_peak_rpm == 900
     assert any("history" in r and "not found" in r for r in result.review.reasoning)
 
@@ -68,9 +69,9 @@ def test_the_unmanaged_report_flags_categories_whose_spikes_exceed_the_headroom_
     assert rows["groceries"].merchants_with_history == 0 and rows["groceries"].could_exceed is None
     assert not any(r.could_exceed for r in report.categories)
     # An approved sale holding 95 req/s during its window leaves 5: the fashion spike no longer fits.
-    sale = service.submit(org_engine, request(expected_multiplier=None, expected_peak_rpm=600 + 95 * 60),
+    sale = flashsales.submit(org_engine, request(expected_multiplier=None, expected_peak_rpm=600 + 95 * 60),
                           now=NOW, settings=settings()).request
-    service.approve(org_engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
+    flashsales.approve(org_engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
     during = reports.unmanaged_report(org_engine, at=sale.starts_at + timedelta(hours=1), settings=settings())
     rows = {r.category: r for r in during.categories}
     assert during.reserved_rps == pytest.approx(95) and during.headroom_rps == pytest.approx(5)
@@ -82,12 +83,12 @@ def test_the_unmanaged_report_flags_categories_whose_spikes_exceed_the_headroom_
 
 
 def test_known_events_list_sales_going_ahead_with_systems_window_and_multiplier(org_engine):
-    approved = service.submit(org_engine, request(), now=NOW, settings=settings()).request
-    service.approve(org_engine, approved.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
-    small = service.submit(org_engine, request(expected_multiplier=2, start=NOW + timedelta(days=3)),
+    approved = flashsales.submit(org_engine, request(), now=NOW, settings=settings()).request
+    flashsales.approve(org_engine, approved.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
+    small = flashsales.submit(org_engine, request(expected_multiplier=2, start=NOW + timedelta(days=3)),
                            now=NOW, settings=settings()).request
-    pending = service.submit(org_engine, request(), now=NOW, settings=settings()).request
-    refused = service.submit(org_engine, request(expected_multiplier=None, expected_peak_rpm=99_000),
+    pending = flashsales.submit(org_engine, request(), now=NOW, settings=settings()).request
+    refused = flashsales.submit(org_engine, request(expected_multiplier=None, expected_peak_rpm=99_000),
                              now=NOW, settings=settings()).request
     assert (pending.status, refused.status) == ("increase_requested", "rejected")
     events = reports.known_events(org_engine, settings=settings())
@@ -103,8 +104,8 @@ def test_known_events_list_sales_going_ahead_with_systems_window_and_multiplier(
 
 def test_kapacity_reads_the_events_export_with_one_multiplier_per_system(org_engine, tmp_path):
     kapacity = pytest.importorskip("kapacity")
-    sale = service.submit(org_engine, request(), now=NOW, settings=settings()).request
-    service.approve(org_engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
+    sale = flashsales.submit(org_engine, request(), now=NOW, settings=settings()).request
+    flashsales.approve(org_engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
     rows = reports.kapacity_events(org_engine, settings=settings())
     # Admitted 1600 rpm against a normal 200 rpm: 1400 rpm = 23.3 req/s more at each system.
     assert {r["series"]: r["multiplier"] for r in rows} == {

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from flashsales import service
+import flashsales
 from flashsales.cli import app
 from flashsales.errors import InputError
 from flashsales.models import AuditEntry, Merchant, Notification, SaleRequest
@@ -24,7 +24,7 @@ def _counts(engine) -> tuple[int, ...]:
 
 
 def test_a_valid_request_is_stored_and_reviewed(org_engine):
-    result = service.submit(org_engine, request(), now=NOW, settings=settings())
+    result = flashsales.submit(org_engine, request(), now=NOW, settings=settings())
     assert result.request.id == 1
     assert result.request.countries == ["SE", "DE"]
     assert result.request.starts_at == NOW + timedelta(days=1)
@@ -70,7 +70,7 @@ def test_an_invalid_request_names_the_field_and_stores_nothing(org_engine, chang
     raw.update({k: v for k, v in change.items()})
     raw = {k: v for k, v in raw.items() if v is not None}
     with pytest.raises(InputError) as caught:
-        service.submit(org_engine, raw, now=NOW, settings=settings())
+        flashsales.submit(org_engine, raw, now=NOW, settings=settings())
     messages = caught.value.fields.get(field, [])
     assert any(words in m for m in messages), caught.value.fields
     assert _counts(org_engine) == before
@@ -79,13 +79,13 @@ def test_an_invalid_request_names_the_field_and_stores_nothing(org_engine, chang
 def test_all_problems_are_reported_at_once(org_engine):
     raw = request(countries=["ZZ"], merchant_category="toys", starts_at="soon", reporter="")
     with pytest.raises(InputError) as caught:
-        service.check_request(org_engine, raw, now=NOW)
+        flashsales.check_request(org_engine, raw, now=NOW)
     assert set(caught.value.fields) == {"countries.0", "merchant_category", "starts_at", "reporter"}
 
 
 def test_a_declared_peak_lets_a_merchant_without_history_in(org_engine):
     raw = request(merchant_id="NEW-1", merchant_name="New", expected_multiplier=None, expected_peak_rpm=900)
-    result = service.submit(org_engine, raw, now=NOW, settings=settings())
+    result = flashsales.submit(org_engine, raw, now=NOW, settings=settings())
     assert result.request.merchant_id == "NEW-1"
     assert result.review.projected_peak_rpm == 900
 

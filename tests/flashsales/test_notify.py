@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flashsales import notify, service
+import flashsales
+from flashsales import notify
 from tests.flashsales.conftest import free_port
 from tests.flashsales.helpers import NOW, OWNERS, RATELIMIT_USER, READINESS_USER, request, settings
 
 
 def test_a_decision_reaches_everyone_involved_by_email(org_engine, smtp_sink):
     config = settings(notify_urls=(smtp_sink.url(),))
-    sale = service.submit(org_engine, request(), now=NOW, settings=config).request
-    service.approve(org_engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=config)
+    sale = flashsales.submit(org_engine, request(), now=NOW, settings=config).request
+    flashsales.approve(org_engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=config)
     mails = smtp_sink.wait_for(1)
     by_event: dict[str, set[str]] = {}
     for mail in mails:
@@ -29,7 +30,7 @@ def test_a_decision_reaches_everyone_involved_by_email(org_engine, smtp_sink):
     assert "Rate limit: 1600 rpm (temporary, until 2026-11-03 16:00 +00:00)" in approved.body
     assert "busiest hour is usually 20:00" in approved.body
     assert all(m.sender == "peak@example.com" for m in mails)
-    notes = service.get_request(org_engine, sale.id).notifications
+    notes = flashsales.get_request(org_engine, sale.id).notifications
     assert [(n.event, n.status) for n in notes] == [
         ("submitted", "sent"), ("increase_requested", "sent"), ("approved", "sent")]
 
@@ -38,7 +39,7 @@ def test_times_are_shown_in_the_offset_the_reporter_wrote(org_engine, smtp_sink)
     config = settings(notify_urls=(smtp_sink.url(),))
     raw = request(starts_at="2026-11-03T10:00:00+01:00", ends_at="2026-11-03T14:30:00+01:00",
                   expected_multiplier=2)
-    service.submit(org_engine, raw, now=NOW, settings=config)
+    flashsales.submit(org_engine, raw, now=NOW, settings=config)
     decision = next(m for m in smtp_sink.wait_for(2) if "no rate-limit change" in m.subject)
     assert "2026-11-03 10:00 +01:00 to 2026-11-03 14:30 +01:00" in decision.body
     assert "(UTC 2026-11-03 09:00 to 2026-11-03 13:30)" in decision.body
@@ -47,8 +48,8 @@ def test_times_are_shown_in_the_offset_the_reporter_wrote(org_engine, smtp_sink)
 def test_a_webhook_gets_the_message_and_a_failed_post_is_retried(org_engine, webhook):
     webhook.fail_next = 2
     config = settings(notify_urls=(webhook.url,), notify_attempts=3)
-    sale = service.submit(org_engine, request(expected_multiplier=2), now=NOW, settings=config).request
-    notes = service.get_request(org_engine, sale.id).notifications
+    sale = flashsales.submit(org_engine, request(expected_multiplier=2), now=NOW, settings=config).request
+    notes = flashsales.get_request(org_engine, sale.id).notifications
     assert [(n.event, n.status, n.attempts) for n in notes] == [
         ("submitted", "sent", 3), ("no_change_needed", "sent", 1)]
     assert len(webhook.posts) == 2
@@ -60,9 +61,9 @@ def test_an_unreachable_destination_is_recorded_and_the_request_kept(org_engine,
     dead = f"json://127.0.0.1:{free_port()}/nobody"
     sleeps = []
     config = settings(notify_urls=(dead, smtp_sink.url()), notify_attempts=2, notify_backoff_seconds=1.5)
-    result = service.submit(org_engine, request(), now=NOW, settings=config, sleep=sleeps.append)
+    result = flashsales.submit(org_engine, request(), now=NOW, settings=config, sleep=sleeps.append)
     assert result.request.status == "increase_requested"
-    notes = service.get_request(org_engine, result.request.id).notifications
+    notes = flashsales.get_request(org_engine, result.request.id).notifications
     failed = [n for n in notes if n.status == "failed"]
     assert len(failed) == 2 and all(n.attempts == 2 and n.last_error for n in failed)
     assert sleeps == [1.5, 1.5]  # one backoff per failed message before its second attempt
@@ -73,19 +74,19 @@ def test_an_unreachable_destination_is_recorded_and_the_request_kept(org_engine,
 def test_failed_notifications_are_sent_later_by_retry(org_engine, webhook):
     webhook.fail_next = 100
     config = settings(notify_urls=(webhook.url,), notify_attempts=1)
-    sale = service.submit(org_engine, request(expected_multiplier=2), now=NOW, settings=config).request
-    assert {n.status for n in service.get_request(org_engine, sale.id).notifications} == {"failed"}
+    sale = flashsales.submit(org_engine, request(expected_multiplier=2), now=NOW, settings=config).request
+    assert {n.status for n in flashsales.get_request(org_engine, sale.id).notifications} == {"failed"}
     webhook.fail_next = 0
     report = notify.retry_failed(org_engine, config, sleep=lambda _: None)
     assert (report.sent, report.failed) == (2, 0)
-    notes = service.get_request(org_engine, sale.id).notifications
+    notes = flashsales.get_request(org_engine, sale.id).notifications
     assert {(n.status, n.attempts) for n in notes} == {("sent", 2)}
     assert len(webhook.posts) == 2
 
 
 def test_without_configured_urls_the_message_is_kept_as_skipped(org_engine):
-    sale = service.submit(org_engine, request(), now=NOW, settings=settings()).request
-    notes = service.get_request(org_engine, sale.id).notifications
+    sale = flashsales.submit(org_engine, request(), now=NOW, settings=settings()).request
+    notes = flashsales.get_request(org_engine, sale.id).notifications
     assert {n.status for n in notes} == {"skipped"}
     assert all("PEAK_NOTIFY_URLS" in n.last_error for n in notes)
 
@@ -93,6 +94,6 @@ def test_without_configured_urls_the_message_is_kept_as_skipped(org_engine):
 def test_secrets_in_urls_are_not_stored(org_engine, smtp_sink):
     url = f"mailto://user:s3cret@{smtp_sink.host}:{smtp_sink.port}?from=peak@example.com&mode=insecure"
     assert "s3cret" not in notify.masked(url)
-    sale = service.submit(org_engine, request(), now=NOW + timedelta(seconds=1),
+    sale = flashsales.submit(org_engine, request(), now=NOW + timedelta(seconds=1),
                           settings=settings(notify_urls=(url,), notify_attempts=1)).request
-    assert all("s3cret" not in n.destination for n in service.get_request(org_engine, sale.id).notifications)
+    assert all("s3cret" not in n.destination for n in flashsales.get_request(org_engine, sale.id).notifications)

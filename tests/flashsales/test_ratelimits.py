@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import yaml
 
-from flashsales import ratelimits, service
+import flashsales
+from flashsales import ratelimits
 from tests.flashsales.helpers import NOW, RATELIMIT_USER, request, settings
 
 START = NOW + timedelta(days=1)
@@ -17,8 +18,8 @@ ENVOY_KEYS = {"domain", "key", "value", "descriptors", "rate_limit", "unit", "re
 
 
 def _approved(engine, **overrides):
-    sale = service.submit(engine, request(**overrides), now=NOW, settings=settings()).request
-    return service.approve(engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
+    sale = flashsales.submit(engine, request(**overrides), now=NOW, settings=settings()).request
+    return flashsales.approve(engine, sale.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
 
 
 def _check_envoy(doc: dict) -> None:
@@ -81,7 +82,7 @@ def test_the_json_export_lists_categories_and_live_overrides(org_engine):
 
 def test_a_cancelled_sale_loses_its_override_from_the_cancellation_on(org_engine):
     sale = _approved(org_engine)
-    service.cancel(org_engine, sale.id, actor="bd.bea", now=START + timedelta(hours=1), settings=settings())
+    flashsales.cancel(org_engine, sale.id, actor="bd.bea", now=START + timedelta(hours=1), settings=settings())
     before = ratelimits.effective_limits(org_engine, START + timedelta(minutes=30))
     after = ratelimits.effective_limits(org_engine, START + timedelta(hours=2))
     assert [o.merchant_id for o in before.overrides] == ["M-1"]
@@ -109,13 +110,13 @@ def test_the_flow_round_trips_on_sqlite_and_postgresql(db_url, tmp_path):
     sale = _approved(engine)
     during = ratelimits.effective_limits(engine, START + timedelta(hours=1))
     assert [o.requests_per_minute for o in during.overrides] == [1600]
-    assert service.advance(engine, now=START + timedelta(hours=1)) == [
+    assert flashsales.advance(engine, now=START + timedelta(hours=1)) == [
         (sale.id, "approved", "scheduled"), (sale.id, "scheduled", "live")]
     assert [e.request_id for e in reports.known_events(engine)] == [sale.id]
     assert reports.unmanaged_report(engine, at=START + timedelta(hours=1), settings=settings()).reserved_rps > 0
-    service.cancel(engine, sale.id, actor="kam.kai", reason="stock ran out", now=START + timedelta(hours=2),
+    flashsales.cancel(engine, sale.id, actor="kam.kai", reason="stock ran out", now=START + timedelta(hours=2),
                    settings=settings())
     assert ratelimits.effective_limits(engine, START + timedelta(hours=3)).overrides == ()
-    detail = service.get_request(engine, sale.id)
+    detail = flashsales.get_request(engine, sale.id)
     assert detail.request.status == "cancelled" and detail.override["revoked_at"] == START + timedelta(hours=2)
     assert detail.reviews[0].figures["platform"]["bottleneck"] == "CHK"

@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+import flashsales
 import readiness
-from flashsales import capacity, service
+from flashsales import capacity
 from flashsales.errors import CapacityExceeded
 from readiness import CollectedFacts
 from tests.flashsales.helpers import (
@@ -23,7 +24,7 @@ START = NOW + timedelta(days=1)
 
 
 def _submit(engine, **overrides):
-    return service.submit(engine, request(**overrides), now=NOW, settings=settings())
+    return flashsales.submit(engine, request(**overrides), now=NOW, settings=settings())
 
 
 def _peak_for(rps: float, limit: int = 600) -> float:
@@ -111,7 +112,7 @@ def test_sales_that_do_not_overlap_each_other_share_the_headroom_at_each_instant
 
 def test_cancelling_a_sale_releases_its_hold(org_engine):
     first = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(80))
-    service.cancel(org_engine, first.request.id, actor="bd.bea", now=NOW, settings=settings())
+    flashsales.cancel(org_engine, first.request.id, actor="bd.bea", now=NOW, settings=settings())
     second = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(80))
     assert second.request.status == "increase_requested"
 
@@ -120,9 +121,9 @@ def test_approval_checks_the_headroom_again(org_engine, tmp_path):
     result = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60))
     set_inventory(org_engine, tmp_path, chk_replicas=2)  # CHK now runs 2 x 25 = 50 req/s
     with pytest.raises(CapacityExceeded, match="only 50.00 are left"):
-        service.approve(org_engine, result.request.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
-    assert service.get_request(org_engine, result.request.id).request.status == "increase_requested"
-    approved = service.approve(org_engine, result.request.id, actor=RATELIMIT_USER, limit_rpm=600 + 50 * 60,
+        flashsales.approve(org_engine, result.request.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
+    assert flashsales.get_request(org_engine, result.request.id).request.status == "increase_requested"
+    approved = flashsales.approve(org_engine, result.request.id, actor=RATELIMIT_USER, limit_rpm=600 + 50 * 60,
                                now=NOW, settings=settings())
     assert approved.status == "approved" and approved.granted_limit_rpm == 3600
     assert approved.reserved_rps == pytest.approx(50)
@@ -150,8 +151,8 @@ def test_without_known_capacity_an_increase_is_refused_and_says_why(engine, tmp_
     path = tmp_path / "catalog.yaml"
     path.write_text(yaml.safe_dump(catalog_doc()))
     readiness.import_catalog_file(engine, path)
-    service.set_category(engine, "fashion", rate_limit_rpm=600)
-    result = service.submit(engine, request(expected_multiplier=None, expected_peak_rpm=900), now=NOW,
+    flashsales.set_category(engine, "fashion", rate_limit_rpm=600)
+    result = flashsales.submit(engine, request(expected_multiplier=None, expected_peak_rpm=900), now=NOW,
                             settings=settings())
     assert result.request.status == "rejected"
     assert any("FLAS capacity of the purchase flow unknown" in r and "CHK" in r for r in result.review.reasoning)

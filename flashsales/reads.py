@@ -1,0 +1,52 @@
+"""Reading requests back: the list, and one request with its reviews, audit and notifications."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from flashsales.errors import NotFound
+from flashsales.models import AuditEntry, Notification, Override, Review, SaleRequest
+from flashsales.views import (
+    RequestDetail,
+    RequestView,
+    audit_view,
+    notification_view,
+    override_view,
+    request_view,
+    review_view,
+)
+from storage import session_scope
+
+
+def get_row(session: Session, request_id: int) -> SaleRequest:
+    """The stored request; :class:`NotFound` names the id."""
+    row = session.get(SaleRequest, request_id)
+    if row is None:
+        raise NotFound(f"no flash-sale request #{request_id}")
+    return row
+
+
+def list_requests(engine: Engine, *, status: str | None = None) -> list[RequestView]:
+    with session_scope(engine) as session:
+        query = select(SaleRequest).order_by(SaleRequest.id)
+        if status:
+            query = query.where(SaleRequest.status == status)
+        return [request_view(r) for r in session.exec(query).scalars()]
+
+
+def get_request(engine: Engine, request_id: int) -> RequestDetail:
+    with session_scope(engine) as session:
+        row = get_row(session, request_id)
+        reviews = [review_view(r) for r in _of_request(session, Review, request_id)]
+        audit = [audit_view(a) for a in _of_request(session, AuditEntry, request_id)]
+        notes = [notification_view(n) for n in _of_request(session, Notification, request_id)]
+        override = session.exec(select(Override).where(Override.request_id == request_id)).scalars().first()
+        return RequestDetail(request_view(row), reviews, audit, notes, override_view(override))
+
+
+def _of_request(session: Session, table: type, request_id: int) -> list:
+    """Rows of ``table`` belonging to one request, in the order they were written."""
+    query = select(table).where(table.request_id == request_id).order_by(table.id)
+    return list(session.exec(query).scalars())
