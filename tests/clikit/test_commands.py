@@ -20,6 +20,10 @@ from tests.kapacity.helpers import series_csv, synthetic
 BAD_URLS = ["postgresql://nouser@127.0.0.1:1/none", "sqlite:////nonexistent/dir/x.db"]
 OPENING = {  # a command of each CLI that opens --db (kapacity's take a folder: filled in per test)
     "readiness": (readiness_app, ["score"]),
+    "readiness review list": (readiness_app, ["review", "list"]),
+    "readiness collect sources": (readiness_app, ["collect", "sources"]),
+    "readiness facts": (readiness_app, ["facts", "pay-api"]),
+    "readiness digest": (readiness_app, ["digest"]),
     "kapacity run": (kapacity_app, ["run", "--histories", "{tmp}"]),
     "kapacity synthesize": (kapacity_app, ["synthesize", "--out", "{tmp}"]),
     "perftest": (perftest_app, ["results"]),
