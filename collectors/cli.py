@@ -7,28 +7,15 @@ or object could not be read; the others were still collected), 2 usage.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from clikit import DbOption, Format, FormatOption, emit, emit_json, fail, open_engine, say
 from collectors import FACT_KEYS, KubernetesScan, KubernetesSource, collect_kubernetes
-from readiness import ReadinessError, open_database
-from storage import database_url, get_engine
+from readiness import ReadinessError
 
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 WORKLOAD_COLUMNS = ["kind", "namespace", "name", "system_id", "replicas", "readiness_probe", "liveness_probe",
                     "requests_set", "memory_limit_set", "hpa", "pdb", "spread", "image_pinned", "source"]
 
@@ -38,41 +25,14 @@ def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
     groups["collect"].command("kubernetes")(kubernetes)
 
 
-def _engine(db: str | None):
-    return open_database(get_engine(database_url(db)))
-
-
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
-def _cell(value, empty: str = "-") -> str:
+def _cell(value: object) -> str:
     """A workload fact as one cell: an HPA as ``min-max``, a source as ``file:line (doc N#item)``."""
     if isinstance(value, dict) and set(value) == {"min", "max"}:
         return f"{value['min']}-{value['max']}"
     if isinstance(value, dict) and "file" in value:
         item = f"#{value['item']}" if "item" in value else ""
         return f"{value['file']}:{value['line']} (doc {value['document']}{item})"
-    if value is None:
-        return empty
     return str(value)
-
-
-def _emit(rows: list[dict], fmt: Format, columns: list[str]) -> None:
-    if fmt == Format.json:
-        typer.echo(json.dumps(rows, indent=2, default=str))
-        return
-    cells = [[_cell(row.get(c), "" if fmt == Format.csv else "-") for c in columns] for row in rows]
-    if fmt == Format.csv:
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(cells)
-        typer.echo(out.getvalue(), nl=False)
-        return
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    line = lambda values: "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()  # noqa: E731
-    typer.echo("\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]))
 
 
 def kubernetes(
@@ -93,8 +53,7 @@ def kubernetes(
         else:
             result = _collect(paths, system_label, mapping, fmt, db)
     except ReadinessError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     _report(result, dry_run)
     if result.errors:
         raise typer.Exit(1)
@@ -105,20 +64,20 @@ def _dry_run(paths: list[Path], system_label: list[str] | None, mapping: Path | 
     result = KubernetesSource(paths, system_label, mapping).scan(None)
     rows = [{key: w[key] for key in FACT_KEYS} | {k: v for k, v in w.items() if k not in FACT_KEYS}
             for w in result.workloads]
-    _emit(rows, fmt, WORKLOAD_COLUMNS)
+    emit(rows, fmt, WORKLOAD_COLUMNS, cell=_cell)
     return result
 
 
 def _collect(paths: list[Path], system_label: list[str] | None, mapping: Path | None, fmt: Format,
              db: str | None) -> KubernetesScan:
-    result, stored = collect_kubernetes(_engine(db), paths, system_labels=system_label, mapping=mapping)
+    result, stored = collect_kubernetes(open_engine(db), paths, system_labels=system_label, mapping=mapping)
     if fmt == Format.json:
         summary = {"files": result.files, "workloads": len(result.workloads), "systems": stored.systems,
                    "changed": stored.changed, "unmapped": result.unmapped, "skipped": result.skipped,
                    "warnings": result.warnings, "errors": result.errors}
-        typer.echo(json.dumps(summary, indent=2, default=str))
+        emit_json(summary)
     elif fmt == Format.csv:
-        _emit(result.workloads, fmt, WORKLOAD_COLUMNS)
+        emit(result.workloads, fmt, WORKLOAD_COLUMNS, cell=_cell)
     else:
         typer.echo(f"kubernetes: {len(result.workloads)} workload(s) in {result.files} file(s); "
                    f"facts stored for {stored.systems} system(s) ({stored.changed} changed); "
@@ -129,15 +88,15 @@ def _collect(paths: list[Path], system_label: list[str] | None, mapping: Path | 
 def _report(result: KubernetesScan, dry_run: bool) -> None:
     """What was skipped, unmapped, warned about or failed, on stderr."""
     if result.skipped:
-        _say(f"skipped {sum(result.skipped.values())} object(s) of other kinds: "
-             + ", ".join(f"{kind} x{count}" for kind, count in result.skipped.items()))
+        say(f"skipped {sum(result.skipped.values())} object(s) of other kinds: "
+            + ", ".join(f"{kind} x{count}" for kind, count in result.skipped.items()))
     for item in result.unmapped:
         source = item["source"]
-        _say(f"unmapped: {item['workload']} ({source['file']}:{source['line']}): {item['reason']}")
+        say(f"unmapped: {item['workload']} ({source['file']}:{source['line']}): {item['reason']}")
     if not dry_run and result.workloads and len(result.unmapped) == len(result.workloads):
-        _say("hint: no workload maps to a system in the catalog: import the catalog first "
-             "(`readiness import --catalog FILE`), pass --system-label or --mapping, or look with --dry-run")
+        say("hint: no workload maps to a system in the catalog: import the catalog first "
+            "(`readiness import --catalog FILE`), pass --system-label or --mapping, or look with --dry-run")
     for warning in result.warnings:
-        _say(f"warning: {warning}")
+        say(f"warning: {warning}")
     for error in result.errors:
-        _say(f"error: {error}")
+        say(f"error: {error}")

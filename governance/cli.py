@@ -6,33 +6,21 @@ Every write names its actor with ``--as USER``; the role check happens in the
 
 from __future__ import annotations
 
-import csv
-import functools
-import io
 import json
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 import governance
+from clikit import DbOption, Format, FormatOption, emit, emit_json, open_engine, reported
 from readiness import PermissionDenied, ReadinessError
 
 review_app = typer.Typer(help="Team-managed checks: submit answers, approve, reject.", no_args_is_help=True)
 waiver_app = typer.Typer(help="Waivers: request, approve, revoke.", no_args_is_help=True)
 
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
-
-
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
 AsOption = Annotated[str, typer.Option("--as", help="The user acting (roles come from the catalog).")]
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 RulesDirs = Annotated[list[Path] | None, typer.Option("--rules-dir", help="Extra folder of rule modules (repeatable).")]
 
 REVIEW_COLUMNS = ["id", "system_id", "rule_id", "state", "submitted_by", "submitted_at", "approved_by",
@@ -42,59 +30,14 @@ WAIVER_COLUMNS = ["id", "system_id", "rule_id", "state", "expires", "requested_b
 AUDIT_COLUMNS = ["id", "at", "actor", "action", "entity", "system_id", "rule_id", "change"]
 
 
-def _engine(db: str | None):
-    from readiness import open_database
-    from storage import database_url, get_engine
-
-    return open_database(get_engine(database_url(db)))
-
-
 def _ruleset(rules_dir: list[Path] | None):
     from readiness import load_rules
 
     return load_rules(rules_dir or [])
 
 
-def _reported(command):
-    """Print readiness errors (refusals included) on stderr and exit 1, under CliRunner too."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except PermissionDenied as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(1) from None
-        except ReadinessError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return run
-
-
-def _emit(rows: list[dict], fmt: Format, columns: list[str]) -> None:
-    if fmt == Format.json:
-        typer.echo(json.dumps(rows, indent=2, default=str))
-        return
-    if fmt == Format.csv:
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows([{c: _cell(r.get(c)) for c in columns} for r in rows])
-        typer.echo(out.getvalue(), nl=False)
-        return
-    cells = [[_cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-
-    def line(values):
-        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
-
-    typer.echo("\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]))
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
+def _json_cell(value: object) -> str:
+    """Answers, evidence and before/after states as JSON in a table or CSV cell."""
     if isinstance(value, dict | list):
         return json.dumps(value, default=str, sort_keys=True)
     return str(value)
@@ -102,7 +45,7 @@ def _cell(value) -> str:
 
 def _one(row: dict, fmt: Format, summary: str) -> None:
     if fmt == Format.json:
-        typer.echo(json.dumps(row, indent=2, default=str))
+        emit_json(row)
     else:
         typer.echo(summary)
 
@@ -123,7 +66,8 @@ def _review_summary(row: dict) -> str:
 
 
 @review_app.command("submit")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def review_submit(system_id: Annotated[str, typer.Argument(help="SystemID.")],
                   rule_id: Annotated[str, typer.Argument(help="Id of a team-managed rule.")],
                   actor: AsOption,
@@ -133,53 +77,57 @@ def review_submit(system_id: Annotated[str, typer.Argument(help="SystemID.")],
                       "--evidence", help="A link or text backing the answers (repeatable).")],
                   db: DbOption = None, rules_dir: RulesDirs = None, fmt: FormatOption = Format.table):
     """The system owner answers a team-managed check; it waits for review."""
-    row = governance.submit_review(_engine(db), system_id, rule_id, actor_name=actor,
+    row = governance.submit_review(open_engine(db), system_id, rule_id, actor_name=actor,
                                    answers=governance.parse_answers(answer), evidence=evidence,
                                    ruleset=_ruleset(rules_dir))
     _one(row, fmt, _review_summary(row))
 
 
 @review_app.command("approve")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def review_approve(review_id: Annotated[int, typer.Argument(help="Review id (see `review list`).")],
                    actor: AsOption,
                    comment: Annotated[str, typer.Option("--comment", help="Why it is approved.")] = "",
                    db: DbOption = None, fmt: FormatOption = Format.table):
     """A domain architect (and, for critical systems, the readiness team) approves."""
-    row = governance.approve_review(_engine(db), review_id, actor_name=actor, comment=comment)
+    row = governance.approve_review(open_engine(db), review_id, actor_name=actor, comment=comment)
     _one(row, fmt, _review_summary(row))
 
 
 @review_app.command("reject")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def review_reject(review_id: Annotated[int, typer.Argument(help="Review id (see `review list`).")],
                   actor: AsOption,
                   comment: Annotated[str, typer.Option("--comment", help="What is missing or wrong (required).")] = "",
                   db: DbOption = None, fmt: FormatOption = Format.table):
     """Reject with a comment; the owner answers again to start a new review."""
-    row = governance.reject_review(_engine(db), review_id, actor_name=actor, comment=comment)
+    row = governance.reject_review(open_engine(db), review_id, actor_name=actor, comment=comment)
     _one(row, fmt, _review_summary(row))
 
 
 @review_app.command("list")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def review_list(system: Annotated[str | None, typer.Option(help="Only this SystemID.")] = None,
                 rule: Annotated[str | None, typer.Option(help="Only this rule id.")] = None,
                 state: Annotated[str | None, typer.Option(
                     help="pending, approved, rejected, expired or superseded.")] = None,
                 db: DbOption = None, fmt: FormatOption = Format.table):
     """Reviews, newest first, with their state now."""
-    rows = governance.list_reviews(_engine(db), system_id=system, rule_id=rule, state=state)
-    _emit([_review_row(r) for r in rows], fmt, REVIEW_COLUMNS)
+    rows = governance.list_reviews(open_engine(db), system_id=system, rule_id=rule, state=state)
+    emit([_review_row(r) for r in rows], fmt, REVIEW_COLUMNS, cell=_json_cell)
 
 
 @review_app.command("show")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def review_show(review_id: int, db: DbOption = None, fmt: FormatOption = Format.json):
     """One review with its answers, evidence and decisions."""
-    row = governance.get_review(_engine(db), review_id)
+    row = governance.get_review(open_engine(db), review_id)
     if fmt == Format.json:
-        typer.echo(json.dumps(row, indent=2, default=str))
+        emit_json(row)
         return
     typer.echo(_review_summary(row))
     for question, text in row["answers"].items():
@@ -205,7 +153,8 @@ def _waiver_summary(row: dict) -> str:
 
 
 @waiver_app.command("request")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def waiver_request(system_id: Annotated[str, typer.Argument(help="SystemID.")],
                    rule_id: Annotated[str, typer.Argument(help="The rule to waive.")],
                    actor: AsOption,
@@ -213,41 +162,45 @@ def waiver_request(system_id: Annotated[str, typer.Argument(help="SystemID.")],
                    expires: Annotated[str, typer.Option("--expires", help="Last day the waiver applies (YYYY-MM-DD).")],
                    db: DbOption = None, rules_dir: RulesDirs = None, fmt: FormatOption = Format.table):
     """Ask for an exception to one rule on one system until a date."""
-    row = governance.request_waiver(_engine(db), system_id, rule_id, actor_name=actor, reason=reason,
+    row = governance.request_waiver(open_engine(db), system_id, rule_id, actor_name=actor, reason=reason,
                                     expires=_date(expires), ruleset=_ruleset(rules_dir))
     _one(row, fmt, _waiver_summary(row))
 
 
 @waiver_app.command("approve")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def waiver_approve(waiver_id: Annotated[int, typer.Argument(help="Waiver id (see `waiver list`).")],
                    actor: AsOption,
                    comment: Annotated[str, typer.Option("--comment", "--reason", help="Note on the approval.")] = "",
                    db: DbOption = None, rules_dir: RulesDirs = None, fmt: FormatOption = Format.table):
     """A domain architect of the system's domain approves (never the requester)."""
-    row = governance.approve_waiver(_engine(db), waiver_id, actor_name=actor, comment=comment,
+    row = governance.approve_waiver(open_engine(db), waiver_id, actor_name=actor, comment=comment,
                                     ruleset=_ruleset(rules_dir))
     _one(row, fmt, _waiver_summary(row))
 
 
 @waiver_app.command("revoke")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def waiver_revoke(waiver_id: Annotated[int, typer.Argument(help="Waiver id (see `waiver list`).")],
                   actor: AsOption,
                   reason: Annotated[str, typer.Option("--reason", help="Why it ends now (required).")] = "",
                   db: DbOption = None, fmt: FormatOption = Format.table):
     """End a waiver early; the rule counts again at the next evaluation."""
-    row = governance.revoke_waiver(_engine(db), waiver_id, actor_name=actor, reason=reason)
+    row = governance.revoke_waiver(open_engine(db), waiver_id, actor_name=actor, reason=reason)
     _one(row, fmt, _waiver_summary(row))
 
 
 @waiver_app.command("list")
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def waiver_list(system: Annotated[str | None, typer.Option(help="Only this SystemID.")] = None,
                 state: Annotated[str | None, typer.Option(help="requested, approved, revoked or expired.")] = None,
                 db: DbOption = None, fmt: FormatOption = Format.table):
     """Waivers, newest first, with their state now."""
-    _emit(governance.list_waivers(_engine(db), system_id=system, state=state), fmt, WAIVER_COLUMNS)
+    emit(governance.list_waivers(open_engine(db), system_id=system, state=state), fmt, WAIVER_COLUMNS,
+         cell=_json_cell)
 
 
 # ---------------------------------------------------------------- audit
@@ -260,16 +213,17 @@ def _change(entry: dict) -> str:
     return "granted" if entry["action"] == "role.granted" else ("removed" if entry["action"] == "role.removed" else "")
 
 
-@_reported
+@reported(ReadinessError)
+@reported(PermissionDenied, label="refused")
 def audit(system: Annotated[str | None, typer.Option(help="Only entries about this SystemID.")] = None,
           entity: Annotated[str | None, typer.Option(help="Only this entity, e.g. review:12 or waiver:3.")] = None,
           action: Annotated[str | None, typer.Option(help="Only this action, e.g. waiver.expired.")] = None,
           limit: Annotated[int | None, typer.Option(min=1, help="Only the last N entries.")] = None,
           db: DbOption = None, fmt: FormatOption = Format.table):
     """The append-only audit log: who did what when, with the entity before and after."""
-    rows = governance.audit_log(_engine(db), system_id=system, entity=entity, action=action, limit=limit)
-    _emit([{**r, "change": _change(r)} for r in rows], fmt,
-          AUDIT_COLUMNS if fmt == Format.table else AUDIT_COLUMNS[:-1] + ["before", "after"])
+    rows = governance.audit_log(open_engine(db), system_id=system, entity=entity, action=action, limit=limit)
+    emit([{**r, "change": _change(r)} for r in rows], fmt,
+         AUDIT_COLUMNS if fmt == Format.table else AUDIT_COLUMNS[:-1] + ["before", "after"], cell=_json_cell)
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:

@@ -17,16 +17,11 @@ from typing import Annotated
 
 import typer
 
+from clikit import DbOption, DocFormat, DocFormatOption, emit_json, fail, open_engine, say
 from readiness import ReadinessError
 
-DbOption = Annotated[str | None, typer.Option("--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", help="YAML: schedule, sources, rules_dirs, notify (see docs/operations.md).")]
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class Kind(StrEnum):
@@ -34,20 +29,9 @@ class Kind(StrEnum):
     reminders = "reminders"
 
 
-def _say(message: str) -> None:
-    typer.echo(message, err=True)
-
-
 def _setup_logging(level: str) -> None:
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, level.upper(), logging.INFO),
                         format="%(asctime)s %(name)s %(levelname)s %(message)s", force=True)
-
-
-def _engine(db: str | None):
-    from readiness import open_database
-    from storage import database_url, get_engine
-
-    return open_database(get_engine(database_url(db)))  # alembic upgrade heads: cheap when up to date
 
 
 def _config(config: Path | None, schedule: str | None):
@@ -82,11 +66,10 @@ def serve(
     _setup_logging(log_level)
     try:
         cfg = _config(config, schedule)
-        engine = _engine(db)
+        engine = open_engine(db)
         service = Service(engine, cfg)
     except ReadinessError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     if once:
         report = service.run_cycle()
         typer.echo(json.dumps(report.as_dict(), default=str))
@@ -96,10 +79,10 @@ def serve(
     try:
         server, bound = start_server(registry, host, port)
     except OSError as exc:
-        _say(f"error: cannot listen on {host}:{port} for /metrics: {exc.strerror or exc}; "
-             "choose another --port (0 picks a free one)")
+        say(f"error: cannot listen on {host}:{port} for /metrics: {exc.strerror or exc}; "
+            "choose another --port (0 picks a free one)")
         raise typer.Exit(1) from None
-    _say(f"readiness serve: metrics on http://{host}:{bound}/metrics; schedule {cfg.schedule!r} (UTC)")
+    say(f"readiness serve: metrics on http://{host}:{bound}/metrics; schedule {cfg.schedule!r} (UTC)")
     stopper = Stopper()
     stopper.install()
 
@@ -110,7 +93,7 @@ def serve(
     try:
         serve_forever(service, stopper=stopper, catch_up=catch_up, on_cycle=emit)
     except KeyboardInterrupt:
-        _say("interrupted: the run in progress was rolled back")
+        say("interrupted: the run in progress was rolled back")
         raise typer.Exit(130) from None
     finally:
         server.shutdown()
@@ -123,7 +106,7 @@ def digest(
                                                         "1 day ago for reminders).")] = None,
     send: Annotated[bool, typer.Option("--send", help="Send through the notification channel "
                                                       "(PEAK_NOTIFY_URLS); without it, print only.")] = False,
-    fmt: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    fmt: DocFormatOption = DocFormat.table,
     db: DbOption = None,
     config: ConfigOption = None,
 ):
@@ -133,10 +116,9 @@ def digest(
 
     try:
         cfg = _config(config, None)
-        engine = _engine(db)
+        engine = open_engine(db)
     except ReadinessError as exc:
-        _say(f"error: {exc}")
-        raise typer.Exit(1) from None
+        raise fail(exc) from None
     now = utcnow()
     if kind == Kind.weekly:
         messages = build_digests(engine, now=now, since=since or now - timedelta(days=7), rules_dirs=cfg.rules_dirs)
@@ -144,17 +126,16 @@ def digest(
         messages = build_reminders(engine, since=since or now - timedelta(days=1), until=now,
                                    days=cfg.notify.reminder_days)
     deliveries = Channel.from_config(cfg.notify).send(messages) if send else []
-    if fmt == Format.json:
-        typer.echo(json.dumps({"messages": [m.as_dict() for m in messages],
-                               "deliveries": [d.__dict__ for d in deliveries]}, indent=2, default=str))
+    if fmt == DocFormat.json:
+        emit_json({"messages": [m.as_dict() for m in messages], "deliveries": [d.__dict__ for d in deliveries]})
     else:
         for message in messages:
             typer.echo(f"== {message.unit} to {', '.join(message.recipients) or '-'}\n"
                        f"Subject: {message.subject}\n\n{message.body}\n")
         for delivery in deliveries:
-            _say(f"{delivery.unit} -> {delivery.destination or '-'}: {delivery.status}"
-                 + (f" ({delivery.error})" if delivery.error else ""))
-    _say(f"{len(messages)} message(s)" + (f", {sum(d.status == 'sent' for d in deliveries)} delivered" if send else ""))
+            say(f"{delivery.unit} -> {delivery.destination or '-'}: {delivery.status}"
+                + (f" ({delivery.error})" if delivery.error else ""))
+    say(f"{len(messages)} message(s)" + (f", {sum(d.status == 'sent' for d in deliveries)} delivered" if send else ""))
     if any(d.status == "failed" for d in deliveries):
         raise typer.Exit(1)
 

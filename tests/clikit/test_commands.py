@@ -6,6 +6,7 @@ Through the public commands (typer's runner), one case per CLI.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -20,6 +21,10 @@ from tests.kapacity.helpers import series_csv, synthetic
 BAD_URLS = ["postgresql://nouser@127.0.0.1:1/none", "sqlite:////nonexistent/dir/x.db"]
 OPENING = {  # a command of each CLI that opens --db (kapacity's take a folder: filled in per test)
     "readiness": (readiness_app, ["score"]),
+    "readiness review list": (readiness_app, ["review", "list"]),
+    "readiness collect sources": (readiness_app, ["collect", "sources"]),
+    "readiness facts": (readiness_app, ["facts", "pay-api"]),
+    "readiness digest": (readiness_app, ["digest"]),
     "kapacity run": (kapacity_app, ["run", "--histories", "{tmp}"]),
     "kapacity synthesize": (kapacity_app, ["synthesize", "--out", "{tmp}"]),
     "perftest": (perftest_app, ["results"]),
@@ -119,3 +124,16 @@ def test_flashsales_csv_has_lf_line_endings_and_an_empty_cell_for_no_history(sql
     assert table == ["merchant_id  name  category  history_path", "M-1          Shop  fashion"]
     assert '"history_path": null' in invoke(flashsales_app, "merchants", "list", "--format", "json",
                                             "--db", sqlite_url).stdout
+
+
+def test_kubernetes_dry_run_leaves_a_workload_without_hpa_empty():
+    payments = Path(__file__).parents[1] / "collectors" / "fixtures" / "k8s" / "good" / "payments"
+    table = invoke(readiness_app, "collect", "kubernetes", payments, "--dry-run").stdout.splitlines()
+    [ledger] = [line for line in table if "ledger-store" in line]
+    hpa = table[0].index("hpa")
+    assert ledger[hpa:hpa + 3] == "   "  # was "-" before the kit's rule
+    assert "None" not in ledger and " - " not in ledger
+    header, *rows = _lines(invoke(readiness_app, "collect", "kubernetes", payments, "--dry-run",
+                                  "--format", "csv").stdout)
+    cells = dict(zip(header.split(","), next(r for r in rows if "ledger-store" in r).split(","), strict=True))
+    assert cells["hpa"] == "" and cells["source"].endswith("ledger.yaml:3 (doc 0)")
