@@ -1,7 +1,8 @@
 """The readiness core: organisation catalog, facts, rules engine, scores and their history.
 
 Other packages import from here only (never from the private modules):
-- catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``
+- catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``; Backstage catalogs:
+  ``read_backstage``, ``import_backstage``, ``BackstageReport``
 - facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``store_facts``, ``StoreReport``,
   ``latest_facts``; the cloud inventory as a source: ``InventorySource``
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
@@ -16,6 +17,7 @@ Other packages import from here only (never from the private modules):
   ``NOT_YET_MET_STATUSES``, ``BLOCKING_STATUSES``
 """
 
+from readiness.backstage import BackstageReport, import_backstage, read_backstage
 from readiness.capacity import CapacityFigures, capacity_figures
 from readiness.catalog import (
     OrgUnit,
@@ -36,6 +38,7 @@ from readiness.facts import (
     source_statuses,
     store_facts,
 )
+from readiness.inventory import InventorySource
 from readiness.reads import (
     rule_points,
     rule_results,
@@ -46,7 +49,6 @@ from readiness.reads import (
     system_catalog,
     system_results,
 )
-from readiness.inventory import InventorySource
 from readiness.reports import (
     changes,
     explain,
@@ -81,6 +83,7 @@ __all__ = [
     "CapacityFigures", "capacity_figures",
     # catalog
     "OrgUnit", "TeamContacts", "active_systems", "get_system", "org_units", "people", "team_contacts",
+    "BackstageReport", "import_backstage", "read_backstage",
     # errors
     "InputError", "NotFound", "PermissionDenied", "ReadinessError", "RuleLoadError",
     # facts

@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import re
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
@@ -674,8 +674,9 @@ def summary_text(report: BackstageReport) -> str:
     cat = report.catalog
     lines = [f"read {sum(cat.entities.values())} entities from {len(cat.files)} file(s)"]
     lines += [f"  {kind}: {count}" for kind, count in cat.entities.items()]
-    levels = Counter(b.level for b in cat.became)
-    lines.append("became: " + ", ".join(f"{levels[level]} {level}(s)" for level in ("domain", "group", "team", "system")))
+    doc = cat.document
+    lines.append(f"became: {len(doc.domains)} domain(s), {len(doc.groups)} group(s), {len(doc.teams)} team(s), "
+                 f"{len(doc.systems)} system(s), {sum(len(s.dependencies) for s in doc.systems)} dependencies")
     lines += [f"  {b.ref} -> {b.level} {b.key}" + (f" (in {b.parent})" if b.parent else "") for b in cat.became]
     lines += [f"note: {note}" for note in cat.notes]
     lines += [f"external (not fetched): {e['target']} ({e['file']}#{e['document']} {e['ref']})" for e in cat.external]

@@ -145,10 +145,10 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
             backstage_system_kind: BackstageSystemKind = "component", strict: StrictOption = False,
             fmt: FormatOption = Format.table):
     """Import a catalog and/or an inventory; each in one transaction, nothing written on error."""
-    if catalog is None and inventory is None and not backstage:
-        raise typer.BadParameter("give --catalog, --inventory, --backstage PATH... or a combination")
     if paths and not backstage:
         raise typer.BadParameter("file arguments are read only with --backstage")
+    if catalog is None and inventory is None and not backstage:
+        raise typer.BadParameter("give --catalog, --inventory, --backstage PATH... or a combination")
     engine = _engine(db)
     if backstage:
         _import_backstage(engine, paths or [], backstage_system_kind, strict, fmt)
