@@ -56,9 +56,15 @@ REF_FIELDS: dict[str, dict[str, str | None]] = {
     "resource": {"owner": "group", "system": "system", "dependsOn": None, "dependencyOf": None},
     "system": {"owner": "group", "domain": "domain"},
     "domain": {"owner": "group"},
-    "group": {"parent": "group", "children": "group", "members": "user"},
-    "user": {"memberOf": "group"},
+    "group": {"parent": "group", "children": "group", "members": "user", "leader": "user"},
+    "user": {"memberOf": "group", "leaderOf": "group"},
 }
+
+# What Backstage's kind schemas (catalog-model src/schema/kinds) require; it refuses an entity without them.
+API_VERSIONS = ("backstage.io/v1alpha1", "backstage.io/v1beta1")
+REQUIRED_SPEC = {"component": ("type", "lifecycle", "owner"), "api": ("type", "lifecycle", "owner", "definition"),
+                 "resource": ("type", "owner"), "system": ("owner",), "domain": ("owner",),
+                 "group": ("type", "children"), "user": ("memberOf",), "location": ()}
 
 # Backstage's FieldFormatEntityPolicy: names and namespaces.
 _NAME = re.compile(r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$")
@@ -192,8 +198,10 @@ class _Reader:
 
     def add(self, path: Path) -> None:
         if path.is_dir():
-            for found in sorted(p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml")):
-                self._read_file(found)
+            for found in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") or part == "node_modules" for part in found.relative_to(path).parts)
+                if found.suffix.lower() in (".yaml", ".yml") and found.is_file() and not hidden:
+                    self._read_file(found)
         elif path.exists():
             self._read_file(path)
         else:
@@ -264,7 +272,26 @@ class _Reader:
         if kind.lower() not in _KNOWN:
             problem(ref, "kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)}); the entity is ignored")
             return None
+        if not self._valid_envelope(doc, kind.lower(), lambda field, message: problem(ref, field, message)):
+            return None
         return Entity(kind.lower(), namespace, name, doc, file, index)
+
+    @staticmethod
+    def _valid_envelope(doc: dict, kind: str, problem) -> bool:
+        """Backstage's schema checks for the kinds we map: apiVersion, and the spec fields it requires."""
+        if kind not in REQUIRED_SPEC:
+            return True
+        if doc.get("apiVersion") not in API_VERSIONS:
+            problem("apiVersion", f"{doc.get('apiVersion')!r} is not one of {', '.join(API_VERSIONS)}; "
+                                  f"Backstage refuses the entity, so it is ignored")
+            return False
+        spec = doc.get("spec")
+        missing = [f for f in REQUIRED_SPEC[kind] if not isinstance(spec, dict) or spec.get(f) in (None, "")]
+        if not isinstance(spec, dict) or missing:
+            problem("spec", f"missing {', '.join(f'spec.{f}' for f in missing) or 'spec'}; Backstage refuses "
+                            f"the entity, so it is ignored")
+            return False
+        return True
 
     def _follow(self, location: Entity, path: Path) -> None:
         spec = location.spec
@@ -273,7 +300,7 @@ class _Reader:
             if not isinstance(target, str):
                 self.problems.append(Problem(location.file, location.document, location.ref, "spec.targets",
                                              f"{target!r} is not a path or URL"))
-            elif spec.get("type") == "url" or _URL.match(target):
+            elif _URL.match(target):
                 self.external.append({"target": target, "file": location.file, "document": location.document,
                                       "ref": location.ref})
             else:
@@ -444,9 +471,6 @@ class _Mapping:
 
     def _owner(self, system: Entity) -> str | None:
         """The group that owns a system (a User owner: the user's first group); None: unowned."""
-        if system.spec.get("owner") is None:
-            self.r.problem(system, "spec.owner", "no owner; the system goes to the unowned team")
-            return None
         owner = self.r.first(system, "owner")
         if owner is None:  # the dangling ref is already a problem
             self.notes.append(f"{system.ref}: owner not found, placed in the unowned team")
@@ -469,10 +493,11 @@ class _Mapping:
         groups += [g for g in self.r.of("group") if user in self.r.get(g, "members") and g not in groups]
         return groups
 
-    def _members(self, group_ref: str) -> list[str]:
+    def _people(self, group_ref: str, group_field: str, user_field: str) -> list[str]:
+        """Users a group names (members, leader) and users naming the group (memberOf, leaderOf)."""
         group = self.r.entities[group_ref]
-        users = list(self.r.get(group, "members"))
-        users += [u for u in self.r.of("user") if group in self.r.get(u, "memberOf")]
+        users = list(self.r.get(group, group_field))
+        users += [u for u in self.r.of("user") if group in self.r.get(u, user_field)]
         return sorted({u.key.replace(":", "/", 1) for u in users})
 
     def _team_group(self, team_ref: str, parents: dict[str, str | None]) -> str:
@@ -541,7 +566,9 @@ class _Mapping:
         rows = []
         for ref in teams:
             entity, group_key = self.r.entities[ref], self.r.entities[team_group[ref]].key
-            rows.append(TeamIn(key=entity.key, name=entity.title, group=group_key, members=self._members(ref)))
+            rows.append(TeamIn(key=entity.key, name=entity.title, group=group_key,
+                               members=self._people(ref, "members", "memberOf"),
+                               leads=self._people(ref, "leader", "leaderOf")))
             self.became.append(Became(ref, "team", entity.key, group_key))
         return rows
 

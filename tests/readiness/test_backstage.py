@@ -80,7 +80,8 @@ def test_every_kind_and_default_kind_rule_maps_onto_the_organisation():
         {"key": "commerce", "name": "Commerce", "domain": "payments", "parent": "acme"},
     ]
     assert doc["teams"] == [
-        {"key": "checkout", "name": "Checkout squad", "group": "commerce", "members": ["cy", "dee"]},
+        {"key": "checkout", "name": "Checkout squad", "group": "commerce", "members": ["cy", "dee"],
+         "leads": ["cy"]},
         {"key": "risk:fraud", "name": "fraud", "group": "risk:fraud", "members": ["risk/eve"]},
     ]
     assert doc["systems"] == [
@@ -154,8 +155,13 @@ def test_every_problem_in_a_messy_catalog_is_named_by_file_document_ref_and_fiel
         ("messy/more.yaml", 4, "group:default/ops-two", "spec.parent",
          "cycle in the group hierarchy (group:default/ops -> group:default/ops-two -> group:default/ops); "
          "group:default/ops-two is made a top-level group"),
-        ("messy/more.yaml", 5, "-", "-",
-         "invalid YAML at line 35: did not find expected ',' or '}'; the rest of the file is skipped"),
+        ("messy/more.yaml", 5, "component:default/half-done", "spec",
+         "missing spec.type, spec.lifecycle; Backstage refuses the entity, so it is ignored"),
+        ("messy/more.yaml", 6, "group:default/no-api-version", "apiVersion",
+         "None is not one of backstage.io/v1alpha1, backstage.io/v1beta1; Backstage refuses the entity, "
+         "so it is ignored"),
+        ("messy/more.yaml", 8, "-", "-",
+         "invalid YAML at line 56: did not find expected ',' or '}'; the rest of the file is skipped"),
     ]
     assert str(catalog.problems[3]) == (f"{MESSY / 'catalog.yaml'}#3 component:default/ledger spec.owner: "
                                         "'ghosts' -> group:default/ghosts: no such entity")
@@ -165,7 +171,7 @@ def test_a_messy_catalog_still_maps_with_the_documented_policy():
     catalog = read_backstage([MESSY / "catalog.yaml"])
     # The duplicate Location's target is never read; entities refused are not counted.
     assert _names(catalog.files) == ["messy/catalog.yaml", "messy/more.yaml"]
-    assert catalog.entities == {"Component": 4, "Group": 3, "Location": 2, "User": 1}
+    assert catalog.entities == {"Component": 4, "Group": 4, "Location": 2, "User": 1}
     doc = catalog.document.model_dump(exclude_defaults=True)
     assert doc["domains"] == [{"key": "backstage--unassigned", "name": "Unassigned (no Backstage domain)"}]
     assert doc["groups"] == [{"key": "platform", "name": "platform", "domain": "backstage--unassigned"},
@@ -180,10 +186,14 @@ def test_a_messy_catalog_still_maps_with_the_documented_policy():
 
 
 def test_a_duplicate_system_id_annotation_falls_back_to_the_entity_key(tmp_path):
+    envelope = "apiVersion: backstage.io/v1alpha1\n"
     (tmp_path / "c.yaml").write_text("\n---\n".join(
-        f"kind: Component\nmetadata:\n  name: {name}\n  annotations:\n    peak.example.com/system-id: SYS-1\n"
-        f"spec:\n  owner: team\n" for name in ("a", "b")) + "\n---\nkind: Group\nmetadata: {name: team}\n"
-        "spec: {parent: org}\n---\nkind: Group\nmetadata: {name: org}\n", encoding="utf-8")
+        [f"{envelope}kind: Component\nmetadata:\n  name: {name}\n  annotations:\n"
+         f"    peak.example.com/system-id: SYS-1\nspec: {{type: service, lifecycle: production, owner: team}}\n"
+         for name in ("a", "b")]
+        + [f"{envelope}kind: Group\nmetadata: {{name: team}}\nspec: {{type: team, parent: org, children: []}}\n",
+           f"{envelope}kind: Group\nmetadata: {{name: org}}\nspec: {{type: org, children: []}}\n"]),
+        encoding="utf-8")
     catalog = read_backstage([tmp_path])
     assert [s.id for s in catalog.document.systems] == ["SYS-1", "b"]
     assert [(p.ref, p.field, p.message) for p in catalog.problems] == [
@@ -229,7 +239,7 @@ def test_reimport_is_an_upsert_and_a_vanished_component_is_retired_with_its_hist
 def test_strict_refuses_a_messy_catalog_and_keeps_what_is_stored(engine):
     import_backstage(engine, [CLEAN])
     report = import_backstage(engine, [MESSY / "catalog.yaml"], strict=True)
-    assert report.refused and report.imported is None and len(report.catalog.problems) == 18
+    assert report.refused and report.imported is None and len(report.catalog.problems) == 20
     assert [s.system_id for s in active_systems(engine)] == ["SYS-0001", "receipts", "risk:fraud-scoring"]
 
 
@@ -245,11 +255,11 @@ def test_the_command_prints_counts_mapping_problems_and_the_import(tmp_path):
     result = _cli("--backstage", str(MESSY / "catalog.yaml"), "--db", db)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:5] == ["read 10 entities from 2 file(s)", "  Component: 4", "  Group: 3", "  Location: 2",
+    assert lines[:5] == ["read 11 entities from 2 file(s)", "  Component: 4", "  Group: 4", "  Location: 2",
                          "  User: 1"]
     assert "became: 1 domain(s), 2 group(s), 2 team(s), 4 system(s), 0 dependencies" in lines
     assert "  component:shop/search -> system shop:search (in backstage--unowned)" in lines
-    assert "18 problem(s)" in lines
+    assert "20 problem(s)" in lines
     assert f"  {MESSY / 'catalog.yaml'}#3 component:default/ledger spec.owner: 'ghosts' -> group:default/ghosts: " \
            "no such entity" in lines
     assert lines[-1] == "catalog: 4 systems (4 new, 0 retired), 2 teams, 2 groups, 1 domains, 0 dependencies"
