@@ -269,6 +269,9 @@ class _Reader:
             problem(ref, "metadata.name", f"{name!r} is not a valid entity name (letters and digits, single "
                                           f"- _ . between them, at most 63); the entity is ignored")
             return None
+        if len(namespace) + len(name) > 99:  # our keys are namespace:name, at most 100 characters
+            problem(ref, "metadata.name", "namespace and name together exceed 99 characters; the entity is ignored")
+            return None
         if kind.lower() not in _KNOWN:
             problem(ref, "kind", f"unknown kind {kind!r} (known: {', '.join(KINDS)}); the entity is ignored")
             return None
@@ -295,7 +298,8 @@ class _Reader:
 
     def _follow(self, location: Entity, path: Path) -> None:
         spec = location.spec
-        targets = ([spec["target"]] if spec.get("target") else []) + list(spec.get("targets") or [])
+        listed = spec.get("targets") or []
+        targets = ([spec["target"]] if spec.get("target") else []) + (listed if isinstance(listed, list) else [listed])
         for target in targets:
             if not isinstance(target, str):
                 self.problems.append(Problem(location.file, location.document, location.ref, "spec.targets",

@@ -301,3 +301,43 @@ def asdict_problem(problem: Problem) -> dict:
 def test_paths_without_backstage_are_a_usage_error(tmp_path):
     result = _cli(str(CLEAN), "--db", f"sqlite:///{tmp_path / 'peak.db'}")
     assert result.exit_code == 2 and "only with --backstage" in result.output
+
+
+def test_the_worked_example_in_the_docs_prints_what_the_docs_show(tmp_path, monkeypatch):
+    page = (Path(__file__).parents[2] / "docs" / "catalog-backstage.md").read_text(encoding="utf-8")
+    for name in ("catalog-info.yaml", "org.yaml", "payments/checkout.yaml"):
+        block = page.split(f"`shop/{name}`:\n\n```yaml\n", 1)[1].split("```", 1)[0]
+        (tmp_path / "shop" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "shop" / name).write_text(block, encoding="utf-8")
+    command = "$ readiness import --backstage shop/catalog-info.yaml\n"
+    shown = page.split(command, 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    result = _cli("--backstage", "shop/catalog-info.yaml", "--db", f"sqlite:///{tmp_path / 'peak.db'}")
+    assert result.exit_code == 0 and result.stdout == shown
+
+
+def test_folder_scans_skip_hidden_folders_and_relative_url_location_targets_are_read_as_files(tmp_path):
+    shutil.copytree(CLEAN, tmp_path / "repo")
+    (tmp_path / "repo" / ".github").mkdir()
+    (tmp_path / "repo" / ".github" / "ci.yml").write_text("on: push\n", encoding="utf-8")
+    assert read_backstage([tmp_path / "repo"]).problems == []
+    root = tmp_path / "repo" / "catalog-info.yaml"
+    root.write_text(root.read_text(encoding="utf-8").replace("type: file", "type: url"), encoding="utf-8")
+    assert len(read_backstage([root]).files) == 4
+
+
+def test_a_group_listed_as_a_child_by_another_than_its_parent_keeps_its_parent(tmp_path):
+    groups = [("org", "{type: org, children: [team]}"), ("other", "{type: org, children: [team]}"),
+              ("team", "{type: team, parent: org, children: []}")]
+    docs = [f"apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata: {{name: {name}}}\nspec: {spec}\n"
+            for name, spec in groups]
+    docs.append("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: app}\n"
+                "spec: {type: service, lifecycle: production, owner: team}\n")
+    (tmp_path / "org.yaml").write_text("---\n".join(docs), encoding="utf-8")
+    catalog = read_backstage([tmp_path / "org.yaml"])
+    assert [(t.key, t.group) for t in catalog.document.teams] == [("team", "org")]
+    assert [(p.ref, p.field, p.message) for p in catalog.problems] == [
+        ("group:default/org", "domain", "none of its systems is in a domain; placed in domain "
+                                        "'backstage--unassigned'"),
+        ("group:default/other", "spec.children", "lists group:default/team, whose parent is group:default/org; "
+                                                 "that parent is kept")]
