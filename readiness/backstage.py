@@ -14,7 +14,7 @@ from __future__ import annotations
 import glob
 import re
 from collections import Counter, defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import yaml
@@ -93,10 +93,10 @@ class Entity:
     raw: dict
     file: str
     document: int
+    ref: str = field(init=False)  # kind:namespace/name in lower case: how entities are compared
 
-    @property
-    def ref(self) -> str:
-        return _ref_text(self.kind, self.namespace, self.name)
+    def __post_init__(self) -> None:
+        self.ref = _ref_text(self.kind, self.namespace, self.name)
 
     @property
     def spec(self) -> dict:
@@ -367,12 +367,15 @@ class _Resolver:
         for entity in entities.values():
             self._by_kind_name[(entity.kind, entity.name.lower())].append(entity.ref)
         self._resolved: dict[tuple[str, str], list[Entity]] = {}
+        self._of: dict[str, list[Entity]] = {}
         for entity in entities.values():
             for name, default_kind in REF_FIELDS.get(entity.kind, {}).items():
                 self._resolved[(entity.ref, name)] = self._resolve_field(entity, name, default_kind)
 
     def of(self, kind: str) -> list[Entity]:
-        return sorted((e for e in self.entities.values() if e.kind == kind), key=lambda e: e.ref)
+        if kind not in self._of:
+            self._of[kind] = sorted((e for e in self.entities.values() if e.kind == kind), key=lambda e: e.ref)
+        return self._of[kind]
 
     def get(self, entity: Entity, name: str) -> list[Entity]:
         return self._resolved.get((entity.ref, name), [])
@@ -427,6 +430,16 @@ class _Mapping:
         self.system_kind = system_kind
         self.became: list[Became] = []
         self.notes: list[str] = []
+        # Who names whom, from both sides: (group ref, field) -> users; user ref -> groups listing it.
+        self._named_by: dict[tuple[str, str], list[Entity]] = defaultdict(list)
+        for user in resolver.of("user"):
+            for name in ("memberOf", "leaderOf"):
+                for group in resolver.get(user, name):
+                    self._named_by[(group.ref, name)].append(user)
+        self._listed_in: dict[str, list[Entity]] = defaultdict(list)
+        for group in resolver.of("group"):
+            for user in resolver.get(group, "members"):
+                self._listed_in[user.ref].append(group)
 
     def build(self) -> CatalogIn:
         systems = self.r.of(self.system_kind)
@@ -494,14 +507,12 @@ class _Mapping:
 
     def _groups_of_user(self, user: Entity) -> list[Entity]:
         groups = list(self.r.get(user, "memberOf"))
-        groups += [g for g in self.r.of("group") if user in self.r.get(g, "members") and g not in groups]
-        return groups
+        return groups + [g for g in self._listed_in[user.ref] if g not in groups]
 
     def _people(self, group_ref: str, group_field: str, user_field: str) -> list[str]:
         """Users a group names (members, leader) and users naming the group (memberOf, leaderOf)."""
         group = self.r.entities[group_ref]
-        users = list(self.r.get(group, group_field))
-        users += [u for u in self.r.of("user") if group in self.r.get(u, user_field)]
+        users = self.r.get(group, group_field) + self._named_by[(group_ref, user_field)]
         return sorted({u.key.replace(":", "/", 1) for u in users})
 
     def _team_group(self, team_ref: str, parents: dict[str, str | None]) -> str:
@@ -517,7 +528,10 @@ class _Mapping:
         in). A team whose systems are mostly in another domain than its group gets a group of its own."""
         parents = dict(parents)
         team_group = {t: self._team_group(t, parents) for t in teams}
-        team_domain = {t: _majority(domain_of[s.ref] for s in systems if owner_of[s.ref] == t) for t in teams}
+        domains_of_team: dict[str, list] = defaultdict(list)
+        for system in systems:
+            domains_of_team[owner_of[system.ref]].append(domain_of[system.ref])
+        team_domain = {t: _majority(domains_of_team[t]) for t in teams}
         while True:
             group_domains = _group_domains(systems, owner_of, domain_of, team_group, parents)
             moved = [t for t in teams if team_domain[t] and team_group[t] != t
