@@ -60,6 +60,12 @@ REF_FIELDS: dict[str, dict[str, str | None]] = {
     "user": {"memberOf": "group", "leaderOf": "group"},
 }
 
+# The kinds a field may name for the mapping to use the link (dependsOn / dependencyOf: any).
+EXPECTED_KINDS = {"owner": ("group", "user"), "system": ("system",), "domain": ("domain",),
+                  "subcomponentOf": ("component",), "providesApis": ("api",), "consumesApis": ("api",),
+                  "parent": ("group",), "children": ("group",), "memberOf": ("group",), "leaderOf": ("group",),
+                  "members": ("user",), "leader": ("user",)}
+
 # What Backstage's kind schemas (catalog-model src/schema/kinds) require; it refuses an entity without them.
 API_VERSIONS = ("backstage.io/v1alpha1", "backstage.io/v1beta1")
 REQUIRED_SPEC = {"component": ("type", "lifecycle", "owner"), "api": ("type", "lifecycle", "owner", "definition"),
@@ -394,6 +400,11 @@ class _Resolver:
         found = []
         for ref in value if isinstance(value, list) else [value]:
             target = self._resolve_one(entity, f"spec.{name}", ref, default_kind)
+            expected = EXPECTED_KINDS.get(name)
+            if target is not None and expected and target.kind not in expected:
+                self.problem(entity, f"spec.{name}", f"{ref!r} -> {target.ref} is a {_KNOWN[target.kind]}, not "
+                                                     f"a {' or '.join(_KNOWN[k] for k in expected)}; ignored")
+                continue
             if target is not None and target not in found:
                 found.append(target)
         return found
@@ -494,15 +505,11 @@ class _Mapping:
             return None
         if owner.kind == "group":
             return owner.ref
-        if owner.kind == "user":
-            groups = sorted(g.ref for g in self._groups_of_user(owner))
-            if groups:
-                return groups[0]
-            self.r.problem(system, "spec.owner", f"owner {owner.ref} is in no group; the system goes to the "
-                                                 f"unowned team")
-            return None
-        self.r.problem(system, "spec.owner", f"owner {owner.ref} is a {owner.kind}, not a group or user; "
-                                             f"the system goes to the unowned team")
+        groups = sorted(g.ref for g in self._groups_of_user(owner))  # a User
+        if groups:
+            return groups[0]
+        self.r.problem(system, "spec.owner", f"owner {owner.ref} is in no group; the system goes to the "
+                                             f"unowned team")
         return None
 
     def _groups_of_user(self, user: Entity) -> list[Entity]:

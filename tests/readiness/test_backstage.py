@@ -341,3 +341,35 @@ def test_a_group_listed_as_a_child_by_another_than_its_parent_keeps_its_parent(t
                                         "'backstage--unassigned'"),
         ("group:default/other", "spec.children", "lists group:default/team, whose parent is group:default/org; "
                                                  "that parent is kept")]
+
+
+def test_refs_naming_an_entity_of_the_wrong_kind_are_dropped_and_a_lone_user_owner_is_unowned(tmp_path):
+    envelope = "apiVersion: backstage.io/v1alpha1\n"
+    docs = [
+        "kind: Domain\nmetadata: {name: d}\nspec: {owner: team}\n",
+        "kind: System\nmetadata: {name: s}\nspec: {owner: team, domain: d}\n",
+        "kind: User\nmetadata: {name: ann}\nspec: {memberOf: []}\n",
+        "kind: Group\nmetadata: {name: team}\nspec: {type: team, parent: user:ann, children: []}\n",
+        "kind: Component\nmetadata: {name: a}\nspec: {type: service, lifecycle: production, owner: system:s, "
+        "system: domain:d}\n",
+        "kind: Component\nmetadata: {name: b}\nspec: {type: service, lifecycle: production, owner: user:ann, "
+        "system: s}\n",
+        "kind: Component\nmetadata: {name: c}\nspec: {type: service, lifecycle: production, owner: team, system: s}\n",
+    ]
+    (tmp_path / "c.yaml").write_text("---\n".join(envelope + d for d in docs), encoding="utf-8")
+    catalog = read_backstage([tmp_path / "c.yaml"])
+    assert [(p.document, p.ref, p.field, p.message) for p in catalog.problems] == [
+        (4, "group:default/team", "spec.parent", "'user:ann' -> user:default/ann is a User, not a Group; ignored"),
+        (4, "group:default/team", "spec.parent", "owns systems but has no parent group; its team is placed in a "
+                                                 "group of its own"),
+        (5, "component:default/a", "spec.owner", "'system:s' -> system:default/s is a System, not a Group or "
+                                                 "User; ignored"),
+        (5, "component:default/a", "spec.system", "'domain:d' -> domain:default/d is a Domain, not a System; "
+                                                  "ignored"),
+        (6, "component:default/b", "spec.owner", "owner user:default/ann is in no group; the system goes to the "
+                                                 "unowned team"),
+    ]
+    assert [(s.id, s.team) for s in catalog.document.systems] == [
+        ("a", "backstage--unowned"), ("b", "backstage--unowned"), ("c", "team")]
+    assert [(g.key, g.domain) for g in catalog.document.groups] == [
+        ("team", "d"), ("backstage--unowned", "backstage--unassigned")]
