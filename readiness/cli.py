@@ -147,6 +147,8 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
     """Import a catalog and/or an inventory; each in one transaction, nothing written on error."""
     if paths and not backstage:
         raise typer.BadParameter("file arguments are read only with --backstage")
+    if catalog and backstage:
+        raise typer.BadParameter("--catalog and --backstage each replace the whole catalog: give one")
     if catalog is None and inventory is None and not backstage:
         raise typer.BadParameter("give --catalog, --inventory, --backstage PATH... or a combination")
     engine = _engine(db)

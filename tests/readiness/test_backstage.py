@@ -250,6 +250,11 @@ def _cli(*args: str):
     return CliRunner().invoke(app, ["import", *args])
 
 
+def _plain(output: str) -> str:
+    """The text of a usage error, without the frame and line breaks it is drawn with."""
+    return " ".join(output.replace("│", " ").split())
+
+
 def test_the_command_prints_counts_mapping_problems_and_the_import(tmp_path):
     db = f"sqlite:///{tmp_path / 'peak.db'}"
     result = _cli("--backstage", str(MESSY / "catalog.yaml"), "--db", db)
@@ -300,7 +305,7 @@ def asdict_problem(problem: Problem) -> dict:
 
 def test_paths_without_backstage_are_a_usage_error(tmp_path):
     result = _cli(str(CLEAN), "--db", f"sqlite:///{tmp_path / 'peak.db'}")
-    assert result.exit_code == 2 and "only with --backstage" in result.output
+    assert result.exit_code == 2 and "only with --backstage" in _plain(result.output)
 
 
 def test_the_worked_example_in_the_docs_prints_what_the_docs_show(tmp_path, monkeypatch):
@@ -373,3 +378,10 @@ def test_refs_naming_an_entity_of_the_wrong_kind_are_dropped_and_a_lone_user_own
         ("a", "backstage--unowned"), ("b", "backstage--unowned"), ("c", "team")]
     assert [(g.key, g.domain) for g in catalog.document.groups] == [
         ("team", "d"), ("backstage--unowned", "backstage--unassigned")]
+
+
+def test_catalog_and_backstage_together_are_a_usage_error(tmp_path):
+    yaml_catalog = tmp_path / "c.yaml"
+    yaml_catalog.write_text("domains: []\n", encoding="utf-8")
+    result = _cli("--catalog", str(yaml_catalog), "--backstage", str(CLEAN), "--db", f"sqlite:///{tmp_path / 'p.db'}")
+    assert result.exit_code == 2 and "each replace the whole catalog: give one" in _plain(result.output)
