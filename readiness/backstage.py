@@ -136,7 +136,7 @@ class Became:
 class BackstageCatalog:
     """What a set of Backstage files says and what it becomes, before anything is stored."""
     files: list[str]
-    entities: dict[str, int]  # count per kind as written
+    entities: dict[str, int]  # per kind, the entities kept (those Backstage would keep)
     external: list[dict]
     problems: list[Problem]
     became: list[Became]
