@@ -1,7 +1,8 @@
 """The readiness core: organisation catalog, facts, rules engine, scores and their history.
 
 Other packages import from here only (never from the private modules):
-- catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``, ``ownership``
+- catalog: ``active_systems``, ``org_units``, ``people``, ``team_contacts``, ``ownership``; Backstage catalogs:
+  ``read_backstage``, ``import_backstage``, ``BackstageReport``
 - facts: ``FactSource``, ``CollectedFacts``, ``collect_and_store``, ``store_facts``, ``StoreReport``,
   ``latest_facts``, ``latest_facts_of``, ``freshness``, ``registered_sources``; the cloud inventory
   as a source: ``InventorySource``
@@ -21,12 +22,13 @@ Other packages import from here only (never from the private modules):
   ``peak_readiness.role_changes`` hooks receive)
 """
 
+from readiness.backstage import BackstageReport, import_backstage, read_backstage
 from readiness.capacity import CapacityFigures, capacity_figures
 from readiness.catalog import (
     OrgUnit,
+    Ownership,
     RoleChange,
     SystemPeople,
-    Ownership,
     TeamContacts,
     active_system_ids,
     active_systems,
@@ -52,6 +54,8 @@ from readiness.facts import (
     source_statuses,
     store_facts,
 )
+from readiness.inventory import InventorySource
+from readiness.locking import evaluation_lock
 from readiness.reads import (
     rule_points,
     rule_results,
@@ -62,8 +66,6 @@ from readiness.reads import (
     system_catalog,
     system_results,
 )
-from readiness.inventory import InventorySource
-from readiness.locking import evaluation_lock
 from readiness.reports import (
     changes,
     current_peak_event,
@@ -101,6 +103,7 @@ __all__ = [
     "CapacityFigures", "capacity_figures",
     # catalog
     "OrgUnit", "Ownership", "TeamContacts", "active_systems", "get_system", "org_units", "ownership", "people", "team_contacts",
+    "BackstageReport", "import_backstage", "read_backstage",
     # errors
     "InputError", "NotFound", "PermissionDenied", "ReadinessError", "RuleLoadError",
     # facts

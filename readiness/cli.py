@@ -75,6 +75,14 @@ class Level(StrEnum):
 
 RulesDirs = Annotated[list[Path] | None, typer.Option("--rules-dir", help="Extra folder of rule modules (repeatable).")]
 FailUnder = Annotated[float | None, typer.Option("--fail-under", help="Exit 3 when the company score is below this.")]
+BackstageOption = Annotated[bool, typer.Option("--backstage", help="Read the PATHS as Backstage entity YAML "
+                                                "(files or folders; Location targets followed). See docs/catalog-backstage.md.")]
+BackstagePaths = Annotated[list[Path] | None, typer.Argument(help="With --backstage: entity files or folders.",
+                                                             show_default=False)]
+BackstageSystemKind = Annotated[str, typer.Option(help="With --backstage: the kind scored as a system "
+                                                  "(component, system or resource).")]
+StrictOption = Annotated[bool, typer.Option("--strict", help="With --backstage: refuse the import on any problem, "
+                                            "writing nothing.")]
 
 
 def _gate(score: float, fail_under: float | None) -> None:
@@ -103,11 +111,19 @@ def demo(db: DbOption = None,
 @app.command("import")
 def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry export (.yaml or .csv).")] = None,
             inventory: Annotated[Path | None, typer.Option(help="Cloud-inventory export (.json or .yaml).")] = None,
-            db: DbOption = None):
+            db: DbOption = None, backstage: BackstageOption = False, paths: BackstagePaths = None,
+            backstage_system_kind: BackstageSystemKind = "component", strict: StrictOption = False,
+            fmt: FormatOption = Format.table):
     """Import a catalog and/or an inventory; each in one transaction, nothing written on error."""
-    if catalog is None and inventory is None:
-        raise typer.BadParameter("give --catalog, --inventory or both")
+    if paths and not backstage:
+        raise typer.BadParameter("file arguments are read only with --backstage")
+    if catalog and backstage:
+        raise typer.BadParameter("--catalog and --backstage each replace the whole catalog: give one")
+    if catalog is None and inventory is None and not backstage:
+        raise typer.BadParameter("give --catalog, --inventory, --backstage PATH... or a combination")
     engine = open_engine(db)
+    if backstage:
+        _import_backstage(engine, paths or [], backstage_system_kind, strict, fmt)
     if catalog:
         report = import_catalog_file(engine, catalog)
         typer.echo(f"catalog: {report.systems} systems ({len(report.created)} new, {len(report.retired)} retired), "
@@ -118,6 +134,19 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
         if stored.unknown_systems:
             say(f"warning: {len(stored.unknown_systems)} SystemID(s) not in the catalog, ignored: "
                  f"{', '.join(stored.unknown_systems[:10])}")
+
+
+def _import_backstage(engine, paths: list[Path], system_kind: str, strict: bool, fmt: Format) -> None:
+    from readiness.backstage import import_backstage, summary_text
+
+    if not paths:
+        raise typer.BadParameter("--backstage needs at least one file or folder")
+    report = import_backstage(engine, paths, system_kind=system_kind, strict=strict)
+    typer.echo(json.dumps(report.as_dict(), indent=2) if fmt == Format.json else summary_text(report))
+    if report.refused:
+        count = len(report.catalog.problems)
+        raise fail(f"--strict: the Backstage catalog has {count} problem{'' if count == 1 else 's'}; "
+                   "nothing was written")
 
 
 @app.command("evaluate")
