@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -277,21 +278,29 @@ def _who_may(engine: Engine, ctx: SystemPeople, capacity: str) -> str:
     return f"the central readiness team ({names(central_role_members(engine, READINESS_TEAM))})"
 
 
-def approve_review(engine: Engine, review_id: int, *, actor_name: str, comment: str = "",
-                   now: datetime | None = None, validity: timedelta = APPROVAL_VALIDITY) -> dict:
-    """Approve in the capacity the actor holds; approved once every required capacity has approved."""
-    now = naive(now)
-    name = acting_user(actor_name)
-    expires_at = approval_expiry(engine, now, validity=validity)
+@contextmanager
+def _deciding(engine: Engine, review_id: int, actor_name: str, now: datetime, *, verb: str):
+    """Open a decision on a review: the actor in the system's context, the review and its
+    decisions in one transaction; refused when it is not decidable or the actor submitted it."""
+    who_name = acting_user(actor_name)
     ctx = row_context(engine, Review, review_id, _unknown_review(review_id))
-    who = scoped_actor(engine, name, ctx)
+    who = scoped_actor(engine, who_name, ctx)
     with session_scope(engine) as session:
         review = _load_review(session, review_id)
         decisions = decisions_of(session, [review.id])[review.id]
         _decidable(review, decisions, now)
         if who.name == review.submitted_by:
-            raise PermissionDenied(f"{who.name} submitted review {review.id} and cannot approve it; "
+            raise PermissionDenied(f"{who.name} submitted review {review.id} and cannot {verb} it; "
                                    f"it needs {_who_may(engine, ctx, ARCHITECT)}")
+        yield session, who, ctx, review, decisions
+
+
+def approve_review(engine: Engine, review_id: int, *, actor_name: str, comment: str = "",
+                   now: datetime | None = None, validity: timedelta = APPROVAL_VALIDITY) -> dict:
+    """Approve in the capacity the actor holds; approved once every required capacity has approved."""
+    now = naive(now)
+    expires_at = approval_expiry(engine, now, validity=validity)
+    with _deciding(engine, review_id, actor_name, now, verb="approve") as (session, who, ctx, review, decisions):
         approved = {d.capacity: d.actor for d in decisions if d.decision == "approve"}
         if who.name in approved.values():
             cap = next(c for c, a in approved.items() if a == who.name)
@@ -332,16 +341,7 @@ def reject_review(engine: Engine, review_id: int, *, actor_name: str, comment: s
     now = naive(now)
     if len((comment or "").strip()) < MIN_COMMENT:
         raise InputError(f"--comment: say why the review is rejected (at least {MIN_COMMENT} characters)")
-    name = acting_user(actor_name)
-    ctx = row_context(engine, Review, review_id, _unknown_review(review_id))
-    who = scoped_actor(engine, name, ctx)
-    with session_scope(engine) as session:
-        review = _load_review(session, review_id)
-        decisions = decisions_of(session, [review.id])[review.id]
-        _decidable(review, decisions, now)
-        if who.name == review.submitted_by:
-            raise PermissionDenied(f"{who.name} submitted review {review.id} and cannot decide it; "
-                                   f"it needs {_who_may(engine, ctx, ARCHITECT)}")
+    with _deciding(engine, review_id, actor_name, now, verb="decide") as (session, who, ctx, review, decisions):
         approved_by = {d.actor for d in decisions if d.decision == "approve"}
         if who.name in approved_by:
             raise PermissionDenied(f"{who.name} already approved review {review.id}; another approver must reject it")

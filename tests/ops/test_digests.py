@@ -7,8 +7,6 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from operations import Channel, NotifyConfig, ServeConfig, Service, build_digests, build_reminders
-from readiness import changes, import_inventory_file, load_rules, run_evaluation
 from governance import (
     approve_review,
     approve_waiver,
@@ -16,6 +14,8 @@ from governance import (
     request_waiver,
     submit_review,
 )
+from operations import Channel, NotifyConfig, ServeConfig, Service, build_digests, build_reminders
+from readiness import changes, import_inventory_file, load_rules, run_evaluation
 from readiness.reports import results
 from storage import utcnow
 from tests.ops.support import READINESS, REPO, env_for_tests, free_port
