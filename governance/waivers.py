@@ -133,13 +133,9 @@ def approve_waiver(engine: Engine, waiver_id: int, *, actor_name: str, comment: 
         rules = ruleset_or_default(ruleset).by_id()
         if waiver.rule_id in rules:
             _check_waivable(rules[waiver.rule_id].meta)
-        before = waiver_dict(waiver, now)
-        waiver.state, waiver.approved_by, waiver.approved_at = "approved", who.name, now
-        waiver.approval_comment = comment.strip()
-        after = waiver_dict(waiver, now)
-        record_audit(session, now=now, actor=who.name, action="waiver.approved", entity=f"waiver:{waiver.id}",
-                     system_id=waiver.system_id, rule_id=waiver.rule_id, before=before, after=after)
-    return after
+        return _audited_change(session, waiver, actor=who.name, now=now, action="waiver.approved",
+                               state="approved", approved_by=who.name, approved_at=now,
+                               approval_comment=comment.strip())
 
 
 def revoke_waiver(engine: Engine, waiver_id: int, *, actor_name: str, reason: str,
@@ -163,12 +159,18 @@ def revoke_waiver(engine: Engine, waiver_id: int, *, actor_name: str, reason: st
                                    f"({names(ctx.architects)}), the readiness team or an admin can"
                                    f"{' (or its requester before approval)' if state == 'requested' else ''}; "
                                    f"{describe(engine, who.name)}")
-        before = waiver_dict(waiver, now)
-        waiver.state, waiver.revoked_by, waiver.revoked_at = "revoked", who.name, now
-        waiver.revoke_reason = reason.strip()
-        after = waiver_dict(waiver, now)
-        record_audit(session, now=now, actor=who.name, action="waiver.revoked", entity=f"waiver:{waiver.id}",
-                     system_id=waiver.system_id, rule_id=waiver.rule_id, before=before, after=after)
+        return _audited_change(session, waiver, actor=who.name, now=now, action="waiver.revoked",
+                               state="revoked", revoked_by=who.name, revoked_at=now, revoke_reason=reason.strip())
+
+
+def _audited_change(session, waiver: Waiver, *, actor: str, now: datetime, action: str, **fields) -> dict:
+    """Set ``fields`` on the waiver and record the change, before and after, in the audit log."""
+    before = waiver_dict(waiver, now)
+    for name, value in fields.items():
+        setattr(waiver, name, value)
+    after = waiver_dict(waiver, now)
+    record_audit(session, now=now, actor=actor, action=action, entity=f"waiver:{waiver.id}",
+                 system_id=waiver.system_id, rule_id=waiver.rule_id, before=before, after=after)
     return after
 
 
