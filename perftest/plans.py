@@ -22,6 +22,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 import kapacity
+import readiness
 from perftest.errors import PlanError
 from perftest.spec import (
     SLO,
@@ -204,25 +205,31 @@ def resolve_targets(plan: Plan, engine=None) -> Targets:
     if plan.doc.targets is not None:
         t = plan.doc.targets
         return Targets(t.baseline_rps, t.flas_rps, "plan")
-    found = _kapacity_targets(plan.system_id, engine)
+    found = _forecast_targets(plan.system_id, engine)
     if found is None:
         raise PlanError(
             str(plan.path),
-            [("targets", f"missing, and Kapacity has no capacity for system {plan.system_id!r}; "
+            [("targets", f"missing, and there is no forecast for system {plan.system_id!r} (Kapacity has "
+                         "not run for it and the inventory records no forecast_baseline_rps); "
                          "set targets.baseline_rps (and flas_rps for FLAS systems) in the plan")],
         )
     return found
 
 
-def _kapacity_targets(system_id: str, engine) -> Targets | None:
-    """The system's Baseline and FLAS rates from Kapacity's newest run (None without a database)."""
+def _forecast_targets(system_id: str, engine) -> Targets | None:
+    """The system's Baseline and FLAS rates by the one capacity policy: Kapacity's newest run
+    (read directly: fresher than its collected facts), else the inventory's forecasts.
+    None without a database or a forecast."""
     if engine is None:
         return None
     found = kapacity.capacity_targets(engine, system_id)
-    if not found or not found.get("baseline_rps"):
+    if found and found.get("baseline_rps"):
+        return Targets(float(found["baseline_rps"]), found.get("flas_rps"),
+                       f"kapacity:{found.get('reference') or 'latest'}")
+    figures = readiness.stored_capacity_figures(engine, [system_id])[system_id]
+    if not figures.baseline_rps:
         return None
-    return Targets(float(found["baseline_rps"]), found.get("flas_rps"),
-                   f"kapacity:{found.get('reference') or 'latest'}")
+    return Targets(float(figures.baseline_rps), figures.flas_rps, figures.forecast_source)
 
 
 def specs_from_plan(

@@ -7,7 +7,7 @@ Other packages import from here only (never from the private modules):
   ``latest_facts``, ``latest_facts_of``, ``freshness``, ``registered_sources``; the cloud inventory
   as a source: ``InventorySource``
 - rules: ``load_rules``, ``RuleSet`` and the authoring kit in ``readiness.rulekit``
-- capacity policy: ``capacity_figures``, ``CapacityFigures`` (rules use ``readiness.capacity``)
+- capacity policy: ``capacity_figures``, ``stored_capacity_figures``, ``CapacityFigures`` (rules use ``readiness.capacity``)
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
@@ -23,7 +23,7 @@ Other packages import from here only (never from the private modules):
 """
 
 from readiness.backstage import BackstageReport, import_backstage, read_backstage
-from readiness.capacity import CapacityFigures, capacity_figures
+from readiness.capacity import CapacityFigures, capacity_figures, stored_capacity_figures
 from readiness.catalog import (
     OrgUnit,
     Ownership,
@@ -100,7 +100,7 @@ from readiness.service import (
 
 __all__ = [
     # capacity policy
-    "CapacityFigures", "capacity_figures",
+    "CapacityFigures", "capacity_figures", "stored_capacity_figures",
     # catalog
     "OrgUnit", "Ownership", "TeamContacts", "active_systems", "get_system", "org_units", "ownership", "people", "team_contacts",
     "BackstageReport", "import_backstage", "read_backstage",

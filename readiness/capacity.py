@@ -13,7 +13,10 @@ review and perftest's targets all ask here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
 
 from readiness.rulekit import Facts, SystemView
 
@@ -40,6 +43,17 @@ def capacity_figures(facts: Facts) -> CapacityFigures:
         provisioned_rps=provisioned_rps(compute) if compute else None,
         autoscaling_ceiling_rps=autoscaling_ceiling_rps(compute) if compute else None,
         compute_source=compute_source)
+
+
+def stored_capacity_figures(engine: Engine, system_ids: Iterable[str]) -> dict[str, CapacityFigures]:
+    """The policy's figures for systems, from their latest stored facts (every id gets an entry)."""
+    from readiness.facts import latest_facts
+
+    ids = list(system_ids)
+    stored = latest_facts(engine, ids)
+    return {system_id: capacity_figures(Facts({source: dict(fact.data or {})
+                                               for source, fact in stored.get(system_id, {}).items()}))
+            for system_id in ids}
 
 
 def forecast(facts: Facts) -> tuple[float | None, float | None, str]:

@@ -126,3 +126,21 @@ def test_without_plan_targets_kapacity_capacity_is_used_when_offered(tmp_path, m
     assert (targets.baseline_rps, targets.flas_rps, targets.source) == (30.0, 90.0, "kapacity:forecast 7")
     load = specs_from_plan(plan, targets, only=[TestType.LOAD])[0]
     assert load.rps == 37.5
+
+
+def test_without_plan_targets_or_a_kapacity_run_the_inventory_forecast_is_used(tmp_path, engine):
+    """The one capacity policy: Kapacity when it has run, else the inventory's forecasts."""
+    import yaml
+
+    import readiness
+    from tests.flashsales.helpers import catalog_doc
+
+    (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(catalog_doc(), sort_keys=False))
+    readiness.import_catalog_file(engine, tmp_path / "catalog.yaml")
+    readiness.store_facts(engine, readiness.CollectedFacts("inventory", {"CHK": {"compute": [
+        {"id": "api", "forecast_baseline_rps": 20.0, "forecast_flas_rps": 60.0}]}}))
+    no_targets = GOOD.replace("targets: {baseline_rps: 40, flas_rps: 100}\n", "")
+    targets = resolve_targets(load_plan(_write(tmp_path, no_targets.replace("checkout-api", "CHK"))), engine)
+    assert (targets.baseline_rps, targets.flas_rps, targets.source) == (20.0, 60.0, "inventory")
+    with pytest.raises(PlanError, match="no forecast for system 'PAY'"):
+        resolve_targets(load_plan(_write(tmp_path, no_targets.replace("checkout-api", "PAY"), "pay.yaml")), engine)
