@@ -49,8 +49,13 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -x -m "not postgres and not browser and not slow"
 
+## Benchmarks (not in CI): each prints its figures; kapacity_speed takes a mode
 bench: install
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in benchmarks/*.py; do \
+	  case $$script in *kapacity_speed.py) modes="series run";; *) modes="-";; esac; \
+	  for mode in $$modes; do echo "== $$script $${mode#-}"; \
+	    $(BIN)/python $$script $${mode#-} || exit 1; done; \
+	done
 
 lint: install
 	$(BIN)/ruff check .
