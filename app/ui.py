@@ -42,10 +42,13 @@ def score_badge(score: float | None) -> str:
     return badge("-" if score is None else f"{score:.1f}%", score_color(score))
 
 
-def link_system(system_id: str, name: str | None = None, *, score: float | None = None, key: str | None = None) -> None:
+def link_system(system_id: str, name: str | None = None, *, score: float | None = None, key: str | None = None,
+                detail: str | None = None) -> None:
     label = f"{system_id} · {name}" if name else system_id
     if score is not None:
         label = f"{label} — {score:.1f}%"
+    if detail:
+        label = f"{label} · {detail}"
     st.page_link(SYSTEM, label=label, icon=":material/dns:", query_params={"id": system_id})
 
 
