@@ -67,6 +67,25 @@ def reject_review(user: User, review_id: int, comment: str) -> Outcome:
     return outcome
 
 
+def decide_reviews(user: User, review_ids: list[int], *, approve: bool, comment: str) -> Outcome:
+    """A bulk decision: each review approved or rejected on its own through governance (checked and
+    audited per review); the outcome lists the ones refused with the reason."""
+    decide = approve_review if approve else reject_review
+    done, refused = [], []
+    for review_id in review_ids:
+        outcome = decide(user, review_id, comment)
+        if outcome.ok:
+            done.append(review_id)
+        else:
+            refused.append(f"review {review_id}: {outcome.message}")
+    verb = "approved" if approve else "rejected"
+    ids = ", ".join(str(i) for i in done)
+    message = f"{len(done)} of {len(review_ids)} reviews {verb}" + (f" ({ids})." if done else ".")
+    if refused:
+        message += " The others were left as they were:"
+    return Outcome(not refused, message, refused)
+
+
 def request_waiver(user: User, system_id: str, rule_id: str, reason: str, expires: date) -> Outcome:
     outcome = _call(user, governance.request_waiver, system_id, rule_id, reason=reason, expires=expires,
                     ruleset=data.ruleset())
