@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app import actions, data, fmt, permissions, ui
+from app import actions, data, fmt, permissions, ui, words
 from app.auth import User
 
 REVIEW_BADGES = {"pending": "orange", "approved": "green", "rejected": "red", "expired": "red", "superseded": "gray"}
@@ -51,9 +51,9 @@ def reviews_table(rows: list[dict], *, show_system: bool = True) -> None:
         return
     frame = pd.DataFrame([{
         "id": r["id"], "system": r["system_id"], "rule": r["rule_id"], "state": r["state"],
-        "submitted by": r["submitted_by"], "submitted": (r["submitted_at"] or "")[:16].replace("T", " "),
+        "submitted by": r["submitted_by"], "submitted": fmt.moment(r["submitted_at"]),
         "approvals": ", ".join(f"{a['by']} ({a['as']})" for a in r["approvals"]),
-        "needs": " + ".join(r["needs"]), "expires": (r["expires_at"] or "")[:10], "comment": r["comment"] or ""}
+        "needs": words.capacities(r["needs"]), "expires": fmt.day(r["expires_at"]), "comment": r["comment"] or ""}
         for r in rows])
     if not show_system:
         frame = frame.drop(columns=["system"])
@@ -125,7 +125,7 @@ def decide_form(user: User, review: dict, *, key: str) -> None:
 def decide_review_form(user: User, review: dict, *, key: str) -> None:
     meta = data.rule_meta(review["rule_id"])
     with st.container(border=True):
-        waits = " and ".join(permissions.open_capacities(review)).replace("_", " ")
+        waits = words.capacities(permissions.open_capacities(review))
         st.markdown(f"**Review {review['id']}** · {review['system_id']} · {meta.title if meta else review['rule_id']}  \n"
                     f"submitted by `{review['submitted_by']}` on {fmt.day(review['submitted_at'])} · waits for "
                     f"{waits} approval")

@@ -11,7 +11,7 @@ import math
 
 import streamlit as st
 
-from app import actions, data, fmt, governance_ui, permissions
+from app import actions, data, fmt, governance_ui, permissions, words
 from app.auth import User
 
 PAGE_SIZE = 20
@@ -131,7 +131,7 @@ def _card(user: User | None, row: dict, *, selectable: bool) -> None:
                 f"{row['title']} · {governance_ui.state_badge(row['state'])} · submitted by `{row['submitted_by']}` "
                 f"on {fmt.day(row['submitted_at'])} · due {fmt.day(row['due'])}")
         if row["state"] == "pending":
-            head += f" · waits for {' and '.join(permissions.open_capacities(row)).replace('_', ' ')}"
+            head += f" · waits for {words.capacities(permissions.open_capacities(row))}"
         if selectable:
             st.checkbox(f"Select review {row['id']}", key=_pick_key(row["id"]))
         st.markdown(head)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app import fmt
 from app.charts import spec
 from app.palette import (  # noqa: F401 - pages read the badge maps as ui.STATUS_LABELS etc.
     STATUS_BADGES,
@@ -39,7 +40,7 @@ def score_color(score: float | None) -> str:
 
 
 def score_badge(score: float | None) -> str:
-    return badge("-" if score is None else f"{score:.1f}%", score_color(score))
+    return badge(fmt.pct(score), score_color(score))
 
 
 def link_system(system_id: str, name: str | None = None, *, score: float | None = None, key: str | None = None,
@@ -81,13 +82,11 @@ def query_param(name: str) -> str | None:
 
 
 def as_of(moment) -> str:
-    if moment is None or pd.isna(moment):
-        return "-"
-    return pd.Timestamp(moment).strftime("%Y-%m-%d %H:%M UTC")
+    return fmt.moment(moment)
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:.{digits}f}%"
+    return fmt.pct(value, digits)
 
 
 def score_column(label: str = "Score") -> st.column_config.ProgressColumn:

@@ -88,3 +88,20 @@ def test_a_viewer_sees_no_decision_controls(org):
     assert not [c for c in at.checkbox if str(c.key).startswith("pick_")]
     assert not [b for b in at.button if b.label in ("Approve", "Reject", "Approve selected", "Reject selected")]
     assert not at.text_input and not at.text_area
+
+
+def test_a_forged_decision_by_a_viewer_is_refused_and_writes_nothing(org):
+    engine, _users = org
+    from app import actions
+    from app.auth import User
+
+    pending = [r["id"] for r in governance.list_reviews(engine, state="pending")][:3]
+    audit_before = len(governance.audit_log(engine))
+    viewer = User("viewer", "Viewer")
+    single = actions.approve_review(viewer, pending[0], "looks fine")
+    bulk = actions.decide_reviews(viewer, pending, approve=True, comment="looks fine")
+    assert not single.ok and single.message.startswith("Not allowed")
+    assert not bulk.ok and bulk.message.startswith("0 of 3 reviews approved")
+    assert all(p.startswith(f"review {i}: Not allowed") for p, i in zip(bulk.problems, pending, strict=True))
+    assert len(governance.audit_log(engine)) == audit_before
+    assert [r["id"] for r in governance.list_reviews(engine, state="pending")][:3] == pending
