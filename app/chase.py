@@ -38,6 +38,7 @@ def capped_systems(url: str, run_id: int) -> pd.DataFrame:
     scores = data.system_scores(url, run_id)
     frame = scores[scores["system_id"].isin(missed)].copy()
     frame["blockers"] = frame["system_id"].map(lambda s: ", ".join(missed[s]))
+    frame["points_outstanding"] = frame["points_outstanding"].round(1)
     frame = frame.sort_values(["points_outstanding", "score", "system_id"], ascending=[False, True, True])
     return frame[["system_id", "name", "team", "domain", "score", "points_outstanding", "blockers"]].reset_index(
         drop=True)

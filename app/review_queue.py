@@ -115,9 +115,11 @@ def _bulk_bar(user: User, decidable: list[dict]) -> None:
         st.markdown(f"**Bulk decision** · tick reviews below; each is decided and audited on its own. "
                     f"{fmt.count(len(picked), 'review')} selected of {len(decidable)} you may decide on this page.")
         comment = st.text_input("Comment (required to reject)", key="bulk_comment")
-        left, right, _ = st.columns([1, 1, 4])
+        left, right, every, _ = st.columns([1, 1, 1, 3])
         approve = left.button("Approve selected", type="primary", disabled=not picked, key="bulk_approve")
         reject = right.button("Reject selected", disabled=not picked, key="bulk_reject")
+        every.button("Select all on this page", key="bulk_all", disabled=not decidable,
+                     on_click=lambda: st.session_state.update({_pick_key(r["id"]): True for r in decidable}))
     if approve or reject:
         outcome = actions.decide_reviews(user, picked, approve=bool(approve), comment=comment)
         for review_id in picked:
@@ -126,17 +128,19 @@ def _bulk_bar(user: User, decidable: list[dict]) -> None:
 
 
 def _card(user: User | None, row: dict, *, selectable: bool) -> None:
-    with st.container(border=True):
-        head = (f"**Review {row['id']}** · {row['system_id']} ({row['tier'] or 'unknown tier'}, {row['domain']}) · "
-                f"{row['title']} · {governance_ui.state_badge(row['state'])} · submitted by `{row['submitted_by']}` "
-                f"on {fmt.day(row['submitted_at'])} · due {fmt.day(row['due'])}")
-        if row["state"] == "pending":
-            head += f" · waits for {words.capacities(permissions.open_capacities(row))}"
-        if selectable:
-            st.checkbox(f"Select review {row['id']}", key=_pick_key(row["id"]))
+    """One review in two lines: what it is (the tick box's label when it can be bulk-decided), and
+    its answers with the decision form folded away."""
+    head = (f"**Review {row['id']}** · {row['system_id']} ({row['tier'] or 'unknown tier'}, {row['domain']}) · "
+            f"{row['title']} · {governance_ui.state_badge(row['state'])} · by `{row['submitted_by']}` "
+            f"on {fmt.day(row['submitted_at'])} · due {fmt.day(row['due'])}")
+    if row["state"] == "pending":
+        head += f" · waits for {words.capacities(permissions.open_capacities(row))}"
+    if selectable:
+        st.checkbox(head, key=_pick_key(row["id"]))
+    else:
         st.markdown(head)
-        with st.expander("Answers" + (" and decision" if row["decidable"] else "")):
-            governance_ui.review_details(row)
-            if row["decidable"]:
-                governance_ui.decide_form(user, row, key=f"rev_{row['id']}")
+    with st.expander("Answers" + (" and decision" if row["decidable"] else "")):
+        governance_ui.review_details(row)
+        if row["decidable"]:
+            governance_ui.decide_form(user, row, key=f"rev_{row['id']}")
 

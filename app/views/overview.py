@@ -31,7 +31,7 @@ if progress:
                f"as of run {run_id}, {ui.as_of(history['at'].iloc[-1])}")
 
 capped = chase.capped_systems(url, run_id)
-cols = st.columns(6)
+cols = st.columns([1, 1, 1, 1.3, 1])
 cols[0].metric("Company score", ui.pct(company["score"]),
                delta=None if before is None else f"{fmt.signed(company['score'] - before['score'])} pts since run {previous}",
                help="Criticality-weighted mean of system scores (docs/scoring.md)")
@@ -47,9 +47,9 @@ if progress:
 else:
     cols[2].metric("Deadline", "none set")
     cols[3].metric("Projected 100%", "-")
-cols[4].metric("Systems", fmt.number(company["systems"]), help="Systems in service, evaluated in this run")
-cols[5].metric("Capped by blockers", f"{fmt.number(len(capped))} of {fmt.number(company['systems'])}",
-               help="Systems missing a blocker rule: their score is capped at 50%")
+cols[4].metric("Capped by blockers", fmt.number(len(capped)),
+               delta=f"of {fmt.number(company['systems'])} systems", delta_color="off", delta_arrow="off",
+               help="Systems in service missing a blocker rule: their score is capped at 50%")
 
 chase.show(url, run_id, systems_total=company["systems"], target=progress["target_score"] if progress else None)
 
@@ -70,7 +70,7 @@ with right:
     worst = data.system_scores(url, run_id)
     for row in worst.head(5).itertuples():
         ui.link_system(row.system_id, row.name, score=row.score,
-                       detail=f"{fmt.points(row.points_outstanding)} points outstanding")
+                       detail=f"{fmt.points(row.points_outstanding)} pts")
 
 st.subheader("Where the points are: points outstanding by domain × category")
 heat = data.category_heatmap(url, run_id)
