@@ -89,7 +89,7 @@ with left:
                       "applicable"],
         column_config={"pass_rate": st.column_config.ProgressColumn("pass rate", min_value=0, max_value=100,
                                                                     format="%.0f%%"),
-                       "no_data": "no data", "applicable": "systems"})
+                       "rule_id": "rule", "no_data": "no data", "applicable": "systems"})
     rows = event.selection.rows if event else []
     if rows:
         st.switch_page(ui.RULES, query_params={"rule": shown.sort_values(

@@ -93,7 +93,8 @@ for index, finding in enumerate(findings):
         st.markdown(f"**How to fix:** {finding['remediation']}")
         if finding["evidence"]:
             st.dataframe(pd.DataFrame([{k: v if isinstance(v, str | int | float | bool) or v is None else
-                                        json.dumps(v) for k, v in item.items()} for item in finding["evidence"]]),
+                                        json.dumps(v) for k, v in item.items()} for item in finding["evidence"]]
+                                      ).rename(columns=lambda c: str(c).replace("_", " ")),
                          hide_index=True, width="stretch")
         links = st.columns([1, 1, 3])
         with links[0]:
@@ -120,7 +121,7 @@ with left:
         st.dataframe(ui.colour_column(table, "status", ui.STATUS_BADGES), hide_index=True, width="stretch",
                      column_order=["status", "rule_id", "title", "category", "severity", "earned", "weight", "basis",
                                    "message"],
-                     column_config={"earned": st.column_config.NumberColumn("points", format="%.1f"),
+                     column_config={"rule_id": "rule", "earned": st.column_config.NumberColumn("points", format="%.1f"),
                                     "weight": st.column_config.NumberColumn("of", format="%.1f")})
 with right:
     st.subheader("Score over time")
