@@ -3,7 +3,8 @@
 - systems capped by a blocker (a blocker rule in ``readiness.BLOCKING_STATUSES``
   caps the system's score, docs/scoring.md), most points outstanding first;
 - the rules failing on most systems, with the points they hold;
-- teams and domains furthest behind the target, ties broken by points outstanding.
+- teams and domains furthest behind the target, ties broken by points outstanding;
+- milestones: rules with a due date, soonest first, with the systems not meeting them yet.
 
 Every figure comes from readiness' public reads of one run; nothing is aggregated from
 results here beyond summing the run's stored summary.
@@ -65,6 +66,25 @@ def failing_rules(url: str, run_id: int) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=data.RUN_TTL, show_spinner=False)
+def milestones(url: str, run_id: int, today: str) -> pd.DataFrame:
+    """Rules with a due date, soonest first: days left (negative: overdue) and the systems not yet
+    meeting them (``readiness.NOT_YET_MET_STATUSES``, scheduled rules failing before their date too)."""
+    waiting = {str(s) for s in readiness.NOT_YET_MET_STATUSES}
+    open_by_rule: dict[str, int] = {}
+    for row in readiness.rule_summary(data.engine(url), run_id):
+        if row["status"] in waiting:
+            open_by_rule[row["rule_id"]] = open_by_rule.get(row["rule_id"], 0) + row["results"]
+    rules = data.rule_catalog()
+    frame = rules[rules["due"].notna()][["rule_id", "title", "kind", "due"]].copy()
+    frame["systems"] = frame["rule_id"].map(open_by_rule).fillna(0).astype(int)
+    frame["due"] = pd.to_datetime(frame["due"])
+    frame["days_left"] = (frame["due"] - pd.Timestamp(today)).dt.days
+    frame["due"] = frame["due"].dt.date
+    frame = frame[frame["systems"] > 0].sort_values(["due", "systems", "rule_id"], ascending=[True, False, True])
+    return frame.reset_index(drop=True)
+
+
+@st.cache_data(ttl=data.RUN_TTL, show_spinner=False)
 def units_behind(url: str, run_id: int, level: str, target: float = 100.0) -> pd.DataFrame:
     """Teams or domains furthest below ``target`` (score points behind), ties broken by points outstanding."""
     frame = data.unit_scores(url, run_id, level)[["key", "name", "score", "points_outstanding", "systems"]].copy()
@@ -88,8 +108,11 @@ def show(url: str, run_id: int, *, systems_total: int, target: float | None) -> 
     rules = failing_rules(url, run_id)
     goal = target if target is not None else 100.0
     against = f"the {fmt.pct(goal, 0)} target" if target is not None else "100%"
+    due = milestones(url, run_id, data.today().isoformat())
+    overdue = int((due["days_left"] < 0).sum())
     tabs = st.tabs([f"Capped by blockers ({fmt.number(len(capped))})", "Rules failing most",
-                    "Teams furthest behind", "Domains furthest behind"])
+                    "Teams furthest behind", "Domains furthest behind",
+                    f"Milestones ({fmt.number(overdue)} overdue)" if overdue else "Milestones"])
     with tabs[0]:
         st.caption(f"{fmt.count(len(capped), 'system')} of {fmt.number(systems_total)} miss a blocker rule, which "
                    f"caps their score at 50% whatever else they do. Most points outstanding first.")
@@ -107,6 +130,14 @@ def show(url: str, run_id: int, *, systems_total: int, target: float | None) -> 
             "rule_id": RULE_LINK, "blocker": st.column_config.CheckboxColumn("blocker"),
             "systems": st.column_config.NumberColumn("systems failing", format="localized"),
             "points": st.column_config.NumberColumn("points outstanding", format="localized")})
+    with tabs[4]:
+        st.caption("Rules with a due date (scheduled checks and team-managed sign-offs), soonest first, with the "
+                   "systems not meeting them yet; negative days: overdue.")
+        st.dataframe(due.assign(rule_id="/rules?rule=" + due["rule_id"], kind=due["kind"].str.replace("-", " ")),
+                     hide_index=True, width="stretch", column_config={
+                         "rule_id": RULE_LINK, "due": st.column_config.DateColumn("due", format="YYYY-MM-DD"),
+                         "systems": st.column_config.NumberColumn("systems not meeting it", format="localized"),
+                         "days_left": st.column_config.NumberColumn("days left", format="localized")})
     for tab, level in ((tabs[2], "team"), (tabs[3], "domain")):
         with tab:
             behind = units_behind(url, run_id, level, goal).head(15)

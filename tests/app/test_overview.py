@@ -77,3 +77,15 @@ def test_teams_furthest_behind_come_first_ties_broken_by_points_outstanding(over
     keys = [link.split("key=")[-1] for link in table["key"]]
     ranked = sorted(teams.values(), key=lambda t: (t["score"], -t["points_outstanding"], t["key"]))
     assert keys == [t["key"] for t in ranked][:len(keys)]
+
+
+def test_milestones_list_rules_with_a_due_date_and_the_systems_not_meeting_them(overview):
+    at, engine, run_id = overview
+    waiting = {str(s) for s in readiness.NOT_YET_MET_STATUSES}
+    due = {r.meta.id for r in readiness.load_rules().rules if r.meta.due}
+    open_ = Counter(r.rule_id for r in readiness.results(engine, run_id=run_id)
+                    if r.rule_id in due and r.status in waiting)
+    table = next(d.value for d in at.dataframe if "days_left" in d.value.columns)
+    shown = {link.removeprefix("/rules?rule="): n for link, n in zip(table["rule_id"], table["systems"], strict=True)}
+    assert shown and shown == dict(open_)
+    assert list(table["due"]) == sorted(table["due"])
