@@ -47,7 +47,7 @@ def link_system(system_id: str, name: str | None = None, *, score: float | None 
                 detail: str | None = None) -> None:
     label = f"{system_id} · {name}" if name else system_id
     if score is not None:
-        label = f"{label} — {score:.1f}%"
+        label = f"{label} — {fmt.pct(score)}"
     if detail:
         label = f"{label} · {detail}"
     st.page_link(SYSTEM, label=label, icon=":material/dns:", query_params={"id": system_id})
@@ -55,7 +55,7 @@ def link_system(system_id: str, name: str | None = None, *, score: float | None 
 
 def link_unit(level: str, key: str, name: str, *, score: float | None = None) -> None:
     icons = {"domain": ":material/domain:", "group": ":material/workspaces:", "team": ":material/groups:"}
-    label = f"{name} — {score:.1f}%" if score is not None else name
+    label = f"{name} — {fmt.pct(score)}" if score is not None else name
     st.page_link(UNITS, label=label, icon=icons.get(level, ":material/apartment:"),
                  query_params={"level": level, "key": key})
 

@@ -27,7 +27,7 @@ progress = data.progress(url, run_id)
 before = history[history["run_id"] == previous].iloc[0] if previous is not None else None
 
 if progress:
-    st.caption(f"{progress['event']} · target {progress['target_score']:.0f}% by {progress['target_date']} · "
+    st.caption(f"{progress['event']} · target {fmt.pct(progress['target_score'], 0)} by {fmt.day(progress['target_date'])} · "
                f"as of run {run_id}, {ui.as_of(history['at'].iloc[-1])}")
 
 capped = chase.capped_systems(url, run_id)

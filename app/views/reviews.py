@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import auth, data, governance_ui, permissions, review_queue, ui
+from app import auth, data, fmt, governance_ui, permissions, review_queue, ui
 
 url = data.db_url()
 user = auth.current()
@@ -64,7 +64,7 @@ with tabs[1]:
         results = data.results_of(url, run_id, system_id)
         rules = data.rule_catalog().set_index("rule_id")
         taken = {w["rule_id"] for w in waivers if w["system_id"] == system_id and w["state"] in ("requested", "approved")}
-        candidates = [(r.rule_id, f"{r.title} ({ui.STATUS_LABELS.get(r.status, r.status)}, {r.points_lost:g} points)")
+        candidates = [(r.rule_id, f"{r.title} ({ui.STATUS_LABELS.get(r.status, r.status)}, {fmt.points(r.points_lost)} points)")
                       for r in results.itertuples()
                       if r.status in ("fail", "no_data", "expired") and r.rule_id in rules.index
                       and rules.at[r.rule_id, "waivable"] and r.rule_id not in taken]
