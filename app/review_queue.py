@@ -132,7 +132,7 @@ def _card(user: User | None, row: dict, *, selectable: bool) -> None:
     its answers with the decision form folded away."""
     head = (f"**Review {row['id']}** · {row['system_id']} ({row['tier'] or 'unknown tier'}, {row['domain']}) · "
             f"{row['title']} · {governance_ui.state_badge(row['state'])} · by `{row['submitted_by']}` "
-            f"on {fmt.day(row['submitted_at'])} · due {fmt.day(row['due'])}")
+            f"on {fmt.day(row['submitted_at'])}" + (f" · due {fmt.day(row['due'])}" if row["due"] else ""))
     if row["state"] == "pending":
         head += f" · waits for {words.capacities(permissions.open_capacities(row))}"
     if selectable:
