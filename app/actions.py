@@ -14,7 +14,7 @@ from datetime import date
 import flashsales
 import governance
 import readiness
-from app import data
+from app import data, permissions, words
 from app.auth import User
 
 
@@ -27,10 +27,13 @@ class Outcome:
 
 
 def _fail(exc: Exception) -> Outcome:
-    problems = list(getattr(exc, "problems", []) or [])
+    """A service's refusal in words for the page (no command-line flags or "problem(s)")."""
+    problems = [words.plain(str(p)) for p in getattr(exc, "problems", []) or []]
     if isinstance(exc, readiness.PermissionDenied):
-        return Outcome(False, f"Not allowed: {exc}")
-    return Outcome(False, str(exc).split("\n", 1)[0] if problems else str(exc), problems)
+        return Outcome(False, f"Not allowed: {words.plain(str(exc))}")
+    if len(problems) > 1:
+        return Outcome(False, f"Not saved: fix these {len(problems)} problems; nothing was written.", problems)
+    return Outcome(False, f"Not saved: {problems[0] if problems else words.plain(str(exc))}")
 
 
 def _call(user: User, write: Callable[..., dict], *args, **kwargs) -> Outcome:
@@ -48,7 +51,7 @@ def submit_review(user: User, system_id: str, rule_id: str, answers: dict[str, s
                     ruleset=data.ruleset())
     if outcome.ok:
         outcome.message = (f"Review {outcome.record['id']} submitted for {system_id} / {rule_id}; it now waits for "
-                           f"{' and '.join(outcome.record['needs'])} approval. The score changes at the next "
+                           f"{words.capacities(outcome.record['needs'])} to approve it. The score changes at the next "
                            "evaluation run.")
     return outcome
 
@@ -65,6 +68,25 @@ def reject_review(user: User, review_id: int, comment: str) -> Outcome:
     if outcome.ok:
         outcome.message = f"Review {review_id} rejected; the owner can answer again."
     return outcome
+
+
+def decide_reviews(user: User, review_ids: list[int], *, approve: bool, comment: str) -> Outcome:
+    """A bulk decision: each review approved or rejected on its own through governance (checked and
+    audited per review); the outcome lists the ones refused with the reason."""
+    decide = approve_review if approve else reject_review
+    done, refused = [], []
+    for review_id in review_ids:
+        outcome = decide(user, review_id, comment)
+        if outcome.ok:
+            done.append(review_id)
+        else:
+            refused.append(f"review {review_id}: {outcome.message}")
+    verb = "approved" if approve else "rejected"
+    ids = ", ".join(str(i) for i in done)
+    message = f"{len(done)} of {len(review_ids)} reviews {verb}" + (f" ({ids})." if done else ".")
+    if refused:
+        message += " The others were left as they were:"
+    return Outcome(not refused, message, refused)
 
 
 def request_waiver(user: User, system_id: str, rule_id: str, reason: str, expires: date) -> Outcome:
@@ -103,18 +125,30 @@ def _sale_call(user: User, write: Callable, *args, **kwargs) -> SaleOutcome:
     try:
         record = write(data.engine(data.db_url()), *args, actor=user.username, **kwargs)
     except flashsales.InputError as exc:
+        fields: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            fields.setdefault(problem.field, []).append(words.sale_problem(problem.field, problem.message))
         return SaleOutcome(False, "Not saved: fix the fields marked below; nothing was stored.",
-                           [str(p) for p in exc.problems], fields=exc.fields)
+                           [m for messages in fields.values() for m in messages], fields=fields)
     except flashsales.PermissionDenied as exc:
-        return SaleOutcome(False, f"Not allowed: {exc}")
+        return SaleOutcome(False, f"Not allowed: {words.plain(str(exc))}")
     except flashsales.FlashSalesError as exc:
-        return SaleOutcome(False, str(exc))
+        return SaleOutcome(False, words.plain(str(exc)))
     data.forget_flashsales()
     return SaleOutcome(True, "saved", record=record)
 
 
+VIEWER_REFUSAL = ("Not allowed: you are logged in as a viewer, and viewers change nothing. Ask a system owner, "
+                  "a domain architect or the readiness team to do it.")
+
+
 def submit_sale(user: User, raw: dict) -> SaleOutcome:
-    """Validate (pydantic, via the service), store, review; the review's decision comes back."""
+    """Validate (pydantic, via the service), store, review; the review's decision comes back.
+
+    The service accepts a request from anyone; the app refuses viewers here too, so a forged
+    form post is refused like the hidden form."""
+    if not permissions.may_submit_sale(user):
+        return SaleOutcome(False, VIEWER_REFUSAL)
     outcome = _sale_call(user, flashsales.submit, raw, origin="dashboard form")
     if outcome.ok:
         result = outcome.record

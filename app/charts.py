@@ -66,20 +66,22 @@ def _floor(points: pd.DataFrame) -> float:
 def heatmap(frame: pd.DataFrame, *, unit_title: str, select: bool = True, height: int | None = None) -> alt.Chart:
     """Units x categories coloured by score; click a cell to select its unit."""
     order = (frame.groupby("name")["outstanding"].sum().sort_values(ascending=False).index.tolist())
+    columns = frame.groupby("category")["outstanding"].sum().sort_values(ascending=False).index.tolist()
     base = alt.Chart(frame).encode(
-        x=alt.X("category:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=120,
-                                                       labelOverlap=False)),
+        x=alt.X("category:N", title=None, sort=columns,
+                axis=alt.Axis(labelAngle=0, orient="top", labelLimit=120, labelOverlap=False)),
         y=alt.Y("name:N", title=unit_title, sort=order, axis=alt.Axis(labelLimit=220)),
     )
-    tooltip = [alt.Tooltip("name:N", title=unit_title), "category:N", alt.Tooltip("score:Q", format=".1f"),
+    tooltip = [alt.Tooltip("name:N", title=unit_title), "category:N",
+               alt.Tooltip("score:Q", title="score (%)", format=".1f"),
                alt.Tooltip("outstanding:Q", title="points outstanding", format=",.1f"),
                alt.Tooltip("short:Q", title="results short of full credit")]
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=alt.Color("score:Q", scale=SCORE_SCALE, title="score (%)"), tooltip=tooltip)
     if select:
         rect = rect.add_params(alt.selection_point(name="cell", fields=["unit", "category"], on="click"))
-    text = base.mark_text(fontSize=11).encode(
-        text=alt.Text("score:Q", format=".0f"),
+    text = base.mark_text(fontSize=11).encode(  # the number to chase: points outstanding (score on hover)
+        text=alt.Text("outstanding:Q", format=",.0f"), tooltip=tooltip,
         color=alt.condition(alt.datum.score < 60, alt.value("white"), alt.value("black")))
     return (rect + text).properties(width=alt.Step(96), height=height or 70 + 28 * len(order))
 

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app import actions, data, permissions, ui
+from app import actions, data, fmt, permissions, ui, words
 from app.auth import User
 
 REVIEW_BADGES = {"pending": "orange", "approved": "green", "rejected": "red", "expired": "red", "superseded": "gray"}
@@ -51,9 +51,9 @@ def reviews_table(rows: list[dict], *, show_system: bool = True) -> None:
         return
     frame = pd.DataFrame([{
         "id": r["id"], "system": r["system_id"], "rule": r["rule_id"], "state": r["state"],
-        "submitted by": r["submitted_by"], "submitted": (r["submitted_at"] or "")[:16].replace("T", " "),
+        "submitted by": r["submitted_by"], "submitted": fmt.moment(r["submitted_at"]),
         "approvals": ", ".join(f"{a['by']} ({a['as']})" for a in r["approvals"]),
-        "needs": " + ".join(r["needs"]), "expires": (r["expires_at"] or "")[:10], "comment": r["comment"] or ""}
+        "needs": words.capacities(r["needs"]), "expires": fmt.day(r["expires_at"]), "comment": r["comment"] or ""}
         for r in rows])
     if not show_system:
         frame = frame.drop(columns=["system"])
@@ -96,26 +96,41 @@ def answer_form(user: User, system_id: str, rule_id: str, *, key: str) -> None:
             finish(outcome)
 
 
+def state_badge(state: str) -> str:
+    return ui.badge(state, REVIEW_BADGES.get(state, "gray"))
+
+
+def review_details(review: dict) -> None:
+    """A review's answers and evidence."""
+    for question, answer in review["answers"].items():
+        st.markdown(f"- *{question}*  \n  {answer}")
+    links = [e.get("url") or e.get("text") for e in review["evidence"]]
+    if links:
+        st.caption("Evidence: " + " · ".join(str(x) for x in links))
+
+
+def decide_form(user: User, review: dict, *, key: str) -> None:
+    """Approve or reject one review (the caller checked ``permissions.may_decide_review``)."""
+    with st.form(f"decide_{key}"):
+        comment = st.text_input("Comment (required to reject)", key=f"{key}_comment")
+        approve, reject = st.columns(2)
+        approved = approve.form_submit_button("Approve", type="primary")
+        rejected = reject.form_submit_button("Reject")
+        if approved or rejected:
+            outcome = (actions.approve_review(user, review["id"], comment) if approved
+                       else actions.reject_review(user, review["id"], comment))
+            finish(outcome)
+
+
 def decide_review_form(user: User, review: dict, *, key: str) -> None:
     meta = data.rule_meta(review["rule_id"])
     with st.container(border=True):
+        waits = words.capacities(permissions.open_capacities(review))
         st.markdown(f"**Review {review['id']}** · {review['system_id']} · {meta.title if meta else review['rule_id']}  \n"
-                    f"submitted by `{review['submitted_by']}` on {(review['submitted_at'] or '')[:10]} · needs "
-                    f"{' + '.join(permissions.open_capacities(review))}")
-        for question, answer in review["answers"].items():
-            st.markdown(f"- *{question}*  \n  {answer}")
-        links = [e.get("url") or e.get("text") for e in review["evidence"]]
-        if links:
-            st.caption("Evidence: " + " · ".join(str(x) for x in links))
-        with st.form(f"decide_{key}"):
-            comment = st.text_input("Comment (required to reject)", key=f"{key}_comment")
-            approve, reject = st.columns(2)
-            approved = approve.form_submit_button("Approve", type="primary")
-            rejected = reject.form_submit_button("Reject")
-            if approved or rejected:
-                outcome = (actions.approve_review(user, review["id"], comment) if approved
-                           else actions.reject_review(user, review["id"], comment))
-                finish(outcome)
+                    f"submitted by `{review['submitted_by']}` on {fmt.day(review['submitted_at'])} · waits for "
+                    f"{waits} approval")
+        review_details(review)
+        decide_form(user, review, key=key)
 
 
 def waiver_request_form(user: User, system_id: str, candidates: list[tuple[str, str]], *, key: str) -> None:

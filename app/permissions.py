@@ -57,14 +57,16 @@ def may_write_anything(user: User | None) -> bool:
     return user is not None and bool(user.roles)
 
 
-# Flash sales (mirrors flashsales.service: anyone files a request; the central rate-limit team
-# decides increases; the request's people, the readiness team, admins and the rate-limit team cancel).
+# Flash sales (mirrors flashsales.service: the central rate-limit team decides increases; the
+# request's people, the readiness team, admins and the rate-limit team cancel). The service lets
+# anyone file a request; the app does not let a viewer (the login page promises viewers write
+# nothing), so ``app.actions.submit_sale`` checks this itself.
 
 SALE_TERMINAL = ("rejected", "completed", "cancelled")
 
 
 def may_submit_sale(user: User | None) -> bool:
-    return user is not None
+    return may_write_anything(user)
 
 
 def may_decide_sale(user: User | None, request: dict, *, ratelimit_team: set[str]) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import capacity_ui, charts, data, governance_ui, permissions, ui
+from app import capacity_ui, charts, data, fmt, governance_ui, permissions, ui
 from app.auth import User
 
 WAIVABLE = ("fail", "no_data", "expired")
@@ -48,9 +48,18 @@ def perftests_for_system(url: str, system_id: str) -> None:
     cols = st.columns(max(1, len(latest)))
     for col, row in zip(cols, latest.itertuples(), strict=False):
         col.markdown(f"**{row.test_type}** {ui.badge(row.verdict, ui.VERDICT_BADGES.get(row.verdict, 'gray'))}  \n"
-                     f"{row.started_at:%Y-%m-%d} · target {row.target_rps:,.0f} req/s"
-                     + (f" · broke at {row.broke_at_rps:,.0f}" if pd.notna(row.broke_at_rps) else ""))
+                     f"{fmt.day(row.started_at)} · target {fmt.rate(row.target_rps)}"
+                     + (f" · broke at {fmt.rate(row.broke_at_rps)}" if pd.notna(row.broke_at_rps) else ""))
     ui.chart(charts.perf_runs(runs, height=200), width="stretch")
     st.dataframe(runs, hide_index=True, width="stretch",
                  column_order=["run_id", "started_at", "test_type", "verdict", "target_rps", "achieved_rps",
-                               "p95_ms", "p99_ms", "error_rate", "breaking_point_rps", "time_to_recovery_s", "reasons"])
+                               "p95_ms", "p99_ms", "error_rate", "breaking_point_rps", "time_to_recovery_s", "reasons"],
+                 column_config={
+                     "run_id": "run", "started_at": st.column_config.DatetimeColumn("started", format="YYYY-MM-DD HH:mm"),
+                     "test_type": "type", "target_rps": st.column_config.NumberColumn("target (req/s)", format="localized"),
+                     "achieved_rps": st.column_config.NumberColumn("achieved (req/s)", format="localized"),
+                     "p95_ms": st.column_config.NumberColumn("p95 (ms)", format="localized"),
+                     "p99_ms": st.column_config.NumberColumn("p99 (ms)", format="localized"),
+                     "error_rate": st.column_config.NumberColumn("errors", format="percent"),
+                     "breaking_point_rps": st.column_config.NumberColumn("breaking point (req/s)", format="localized"),
+                     "time_to_recovery_s": st.column_config.NumberColumn("recovery (s)", format="localized")})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app import fmt
 from app.charts import spec
 from app.palette import (  # noqa: F401 - pages read the badge maps as ui.STATUS_LABELS etc.
     STATUS_BADGES,
@@ -39,19 +40,22 @@ def score_color(score: float | None) -> str:
 
 
 def score_badge(score: float | None) -> str:
-    return badge("-" if score is None else f"{score:.1f}%", score_color(score))
+    return badge(fmt.pct(score), score_color(score))
 
 
-def link_system(system_id: str, name: str | None = None, *, score: float | None = None, key: str | None = None) -> None:
+def link_system(system_id: str, name: str | None = None, *, score: float | None = None, key: str | None = None,
+                detail: str | None = None) -> None:
     label = f"{system_id} · {name}" if name else system_id
     if score is not None:
-        label = f"{label} — {score:.1f}%"
+        label = f"{label} — {fmt.pct(score)}"
+    if detail:
+        label = f"{label} · {detail}"
     st.page_link(SYSTEM, label=label, icon=":material/dns:", query_params={"id": system_id})
 
 
 def link_unit(level: str, key: str, name: str, *, score: float | None = None) -> None:
     icons = {"domain": ":material/domain:", "group": ":material/workspaces:", "team": ":material/groups:"}
-    label = f"{name} — {score:.1f}%" if score is not None else name
+    label = f"{name} — {fmt.pct(score)}" if score is not None else name
     st.page_link(UNITS, label=label, icon=icons.get(level, ":material/apartment:"),
                  query_params={"level": level, "key": key})
 
@@ -78,13 +82,11 @@ def query_param(name: str) -> str | None:
 
 
 def as_of(moment) -> str:
-    if moment is None or pd.isna(moment):
-        return "-"
-    return pd.Timestamp(moment).strftime("%Y-%m-%d %H:%M UTC")
+    return fmt.moment(moment)
 
 
 def pct(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None or pd.isna(value) else f"{value:.{digits}f}%"
+    return fmt.pct(value, digits)
 
 
 def score_column(label: str = "Score") -> st.column_config.ProgressColumn:

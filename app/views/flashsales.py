@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 import flashsales
-from app import actions, auth, charts, data, governance_ui, permissions, ui
+from app import actions, auth, charts, data, fmt, governance_ui, permissions, ui, words
 
 url = data.db_url()
 user = auth.current()
@@ -40,15 +40,20 @@ if view == "Queue":
     if requests.empty:
         ui.empty("No flash-sale request yet: file one under New request, or", "flashsales submit --file F.json")
     else:
-        table = requests.assign(window=[f"{a:%Y-%m-%d %H:%M} → {b:%m-%d %H:%M} UTC" for a, b in
+        table = requests.assign(window=[f"{fmt.moment(a)} → {fmt.moment(b)}" for a, b in
                                         zip(requests["starts_at"], requests["ends_at"], strict=True)])
         st.dataframe(ui.colour_column(table.sort_values("id", ascending=False), "status", STATUS_COLORS),
                      hide_index=True, width="stretch",
                      column_order=["id", "status", "merchant_name", "category", "window", "expected_peak_rpm",
                                    "expected_multiplier", "proposed_limit_rpm", "granted_limit_rpm", "reporter"],
-                     column_config={"expected_peak_rpm": st.column_config.NumberColumn("peak rpm", format="%.0f"),
-                                    "expected_multiplier": st.column_config.NumberColumn("×", format="%.1f"),
-                                    "proposed_limit_rpm": "proposed rpm", "granted_limit_rpm": "granted rpm"})
+                     column_config={"merchant_name": "merchant",
+                                    "expected_peak_rpm": st.column_config.NumberColumn("expected peak (rpm)",
+                                                                                       format="localized"),
+                                    "expected_multiplier": st.column_config.NumberColumn("multiplier", format="%.1f×"),
+                                    "proposed_limit_rpm": st.column_config.NumberColumn("proposed limit (rpm)",
+                                                                                        format="localized"),
+                                    "granted_limit_rpm": st.column_config.NumberColumn("granted limit (rpm)",
+                                                                                       format="localized")})
         ids = requests.sort_values("id", ascending=False)["id"].tolist()
         names = dict(zip(requests["id"], requests["merchant_name"], strict=True))
         statuses = dict(zip(requests["id"], requests["status"], strict=True))
@@ -59,7 +64,7 @@ if view == "Queue":
         st.markdown(f"### #{request['id']} {request['merchant_name']} "
                     f"{ui.badge(request['status'].replace('_', ' '), STATUS_COLORS.get(request['status'], 'gray'))}")
         st.caption(f"{request['category']} · {', '.join(request['countries'])} · "
-                   f"{request['starts_at']:%Y-%m-%d %H:%M} to {request['ends_at']:%Y-%m-%d %H:%M} UTC "
+                   f"{fmt.moment(request['starts_at'])} to {fmt.moment(request['ends_at'])} "
                    f"(local offset {request['utc_offset']}) · reported by {request['reporter']}, KAM "
                    f"{request['key_account_manager']}, SE {request['solution_engineer']}")
         review = detail["reviews"][-1] if detail["reviews"] else None
@@ -67,15 +72,13 @@ if view == "Queue":
             ui.empty("Not reviewed yet")
         else:
             figures = st.columns(5)
-            figures[0].metric("Projected peak", "-" if review["projected_peak_rpm"] is None
-                              else f"{review['projected_peak_rpm']:,.0f} rpm")
-            figures[1].metric("Category limit", f"{review['category_limit_rpm']:,} rpm")
-            figures[2].metric("Proposed limit", "-" if review["proposed_limit_rpm"] is None
-                              else f"{review['proposed_limit_rpm']:,} rpm")
-            figures[3].metric("Extra load", f"{review['extra_rps']:,.2f} req/s")
-            figures[4].metric("Headroom", "-" if review["headroom_rps"] is None else f"{review['headroom_rps']:,.2f} req/s")
+            figures[0].metric("Projected peak", fmt.rate(review["projected_peak_rpm"], "rpm"))
+            figures[1].metric("Category limit", fmt.rate(review["category_limit_rpm"], "rpm"))
+            figures[2].metric("Proposed limit", fmt.rate(review["proposed_limit_rpm"], "rpm"))
+            figures[3].metric("Extra load", fmt.rate(review["extra_rps"]))
+            figures[4].metric("Headroom", fmt.rate(review["headroom_rps"]))
             st.markdown(f"**Decision: {review['decision'].replace('_', ' ')}**")
-            st.markdown("\n".join(f"- {line}" for line in review["reasoning"]))
+            st.markdown("\n".join(f"- {words.plain(line)}" for line in review["reasoning"]))
         if permissions.may_decide_sale(user, request, ratelimit_team=team):
             with st.form(f"sale_decide_{request['id']}"):
                 st.markdown("**Rate-limit team decision**")
@@ -95,9 +98,9 @@ if view == "Queue":
                         governance_ui.finish(actions.cancel_sale(user, request["id"], reason))
         if detail["override"]:
             o = detail["override"]
-            st.info(f"Override: merchant {o['merchant_id']} at {o['limit_rpm']:,} rpm from {o['starts_at']:%Y-%m-%d %H:%M}"
-                    f" to {o['expires_at']:%Y-%m-%d %H:%M} UTC, approved by {o['approved_by']}"
-                    + (f"; revoked {o['revoked_at']:%Y-%m-%d %H:%M}" if o["revoked_at"] else ""))
+            st.info(f"Override: merchant {o['merchant_id']} at {fmt.rate(o['limit_rpm'], 'rpm')} from "
+                    f"{fmt.moment(o['starts_at'])} to {fmt.moment(o['expires_at'])}, approved by {o['approved_by']}"
+                    + (f"; revoked {fmt.moment(o['revoked_at'])}" if o["revoked_at"] else ""))
         left, right = st.columns(2)
         with left:
             st.markdown("**History**")
@@ -116,12 +119,13 @@ FIELDS = st.session_state.get("sale_errors", {})
 def field_errors(name: str) -> None:
     messages = [m for key, ms in FIELDS.items() if key == name or key.startswith(f"{name}.") for m in ms]
     if messages:
-        st.error("; ".join(messages), icon=":material/error:")
+        st.error("  \n".join(messages), icon=":material/error:")
 
 
 if view == "New request":
     if not permissions.may_submit_sale(user):
-        st.info("Log in to file a flash-sale request.")
+        st.info("You are a viewer: you can read the queue and the limits, but not file a request. Ask a system "
+                "owner or the readiness team to file it for you.", icon=":material/visibility:")
     else:
         categories = data.sale_categories(url)
         merchants = {m["merchant_id"]: m for m in data.sale_merchants(url)}
@@ -203,7 +207,7 @@ if view == "Overrides timeline":
             limit_rpm=pd.to_numeric(going["granted_limit_rpm"], errors="coerce").fillna(
                 pd.to_numeric(going["proposed_limit_rpm"], errors="coerce")))
         frame = frame[["sale", "status", "category", "starts_at", "ends_at", "limit_rpm"]].assign(
-            limit=[f"{v:,.0f} rpm" for v in frame["limit_rpm"]])
+            limit=[fmt.rate(v, "rpm") for v in frame["limit_rpm"]])
         ui.chart(charts.timeline(frame, start="starts_at", end="ends_at", label="sale", color="status", now=now,
                                  text="limit"), width="stretch")
         st.caption("Granted overrides (and proposals waiting for the rate-limit team) over each sale's window; "
@@ -212,16 +216,27 @@ if view == "Overrides timeline":
 # ------------------------------------------------------------------ limits and unmanaged
 if view == "Limits and unmanaged sales":
     platform = data.sale_platform(url)
-    st.metric("FLAS capacity of the purchase flow", "-" if platform["capacity_rps"] is None
-              else f"{platform['capacity_rps']:,.1f} req/s", help=f"bottleneck: {platform['bottleneck'] or '-'}")
+    st.metric("FLAS capacity of the purchase flow", fmt.rate(platform["capacity_rps"]),
+              help=f"bottleneck: {platform['bottleneck'] or 'none found'}")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Category rate limits**")
-        st.dataframe(pd.DataFrame(data.sale_categories(url)), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(data.sale_categories(url)), hide_index=True, width="stretch",
+                     column_order=["category", "name", "rate_limit_rpm", "updated_at", "updated_by"],
+                     column_config={"rate_limit_rpm": st.column_config.NumberColumn("limit (rpm)", format="localized"),
+                                    "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD HH:mm"),
+                                    "updated_by": "updated by"})
         st.markdown("**Purchase-flow systems (FLAS capacity)**")
         systems = pd.DataFrame(platform["systems"])
         if not systems.empty:
-            st.dataframe(systems.sort_values("capacity_rps"), hide_index=True, width="stretch")
+            rps = {column: st.column_config.NumberColumn(label, format="localized") for column, label in (
+                ("flas_rps", "FLAS (req/s)"), ("provisioned_rps", "provisioned (req/s)"),
+                ("capacity_rps", "capacity (req/s)"), ("baseline_rps", "baseline (req/s)"))}
+            st.dataframe(systems.sort_values("capacity_rps").round(1).assign(
+                limited_by=systems["limited_by"].str.replace("_", " ")), hide_index=True, width="stretch",
+                column_order=["system_id", "team", "capacity_rps", "flas_rps", "provisioned_rps", "baseline_rps",
+                              "limited_by", "source"],
+                column_config={"system_id": "system", "limited_by": "limited by", **rps})
     with right:
         st.markdown("**Unmanaged flash sales: categories that could exceed the headroom**")
         report = data.sale_unmanaged(url, now.replace(second=0, microsecond=0))
@@ -230,7 +245,13 @@ if view == "Limits and unmanaged sales":
             st.caption("No categories.")
         else:
             st.dataframe(risks[["category", "rate_limit_rpm", "spike_ratio", "admitted_rps", "headroom_left_rps",
-                                "could_exceed"]], hide_index=True, width="stretch",
-                         column_config={"could_exceed": st.column_config.CheckboxColumn("could exceed")})
+                                "could_exceed"]].round(2), hide_index=True, width="stretch",
+                         column_config={
+                             "rate_limit_rpm": st.column_config.NumberColumn("limit (rpm)", format="localized"),
+                             "spike_ratio": st.column_config.NumberColumn("spike ratio", format="%.2f×"),
+                             "admitted_rps": st.column_config.NumberColumn("admitted (req/s)", format="localized"),
+                             "headroom_left_rps": st.column_config.NumberColumn("headroom left (req/s)",
+                                                                                format="localized"),
+                             "could_exceed": st.column_config.CheckboxColumn("could exceed")})
         for problem in report["problems"]:
-            st.caption(problem)
+            st.caption(words.plain(problem))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import data, figures, ui
+from app import chase, data, figures, fmt, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -19,6 +19,7 @@ if run_id is None:
 
 previous = data.previous_run(url, run_id)
 data.warm((data.category_heatmap, url, run_id), (data.system_scores, url, run_id),
+          (chase.failing_rules, url, run_id),
           *([(data.movers, url, run_id, previous)] if previous else []))
 company = data.company(url, run_id)
 history = data.score_history(url, run_id)
@@ -26,15 +27,16 @@ progress = data.progress(url, run_id)
 before = history[history["run_id"] == previous].iloc[0] if previous is not None else None
 
 if progress:
-    st.caption(f"{progress['event']} · target {progress['target_score']:.0f}% by {progress['target_date']} · "
+    st.caption(f"{progress['event']} · target {fmt.pct(progress['target_score'], 0)} by {fmt.day(progress['target_date'])} · "
                f"as of run {run_id}, {ui.as_of(history['at'].iloc[-1])}")
 
-cols = st.columns(5)
+capped = chase.capped_systems(url, run_id)
+cols = st.columns([1, 1, 1, 1.3, 1])
 cols[0].metric("Company score", ui.pct(company["score"]),
-               delta=None if before is None else f"{company['score'] - before['score']:+.1f} pts since run {previous}",
+               delta=None if before is None else f"{fmt.signed(company['score'] - before['score'])} pts since run {previous}",
                help="Criticality-weighted mean of system scores (docs/scoring.md)")
-cols[1].metric("Points outstanding", f"{company['points_outstanding']:,.0f}",
-               delta=None if before is None else f"{company['points_outstanding'] - before['points_outstanding']:+,.0f}",
+cols[1].metric("Points outstanding", fmt.number(company["points_outstanding"]),
+               delta=None if before is None else fmt.signed(company["points_outstanding"] - before["points_outstanding"], 0),
                delta_color="inverse", help="Rule points still to earn across all systems")
 if progress:
     cols[2].metric("Days to the deadline", progress["days_left"], help=f"{progress['target_date']}")
@@ -45,7 +47,11 @@ if progress:
 else:
     cols[2].metric("Deadline", "none set")
     cols[3].metric("Projected 100%", "-")
-cols[4].metric("Systems", f"{company['systems']:,}", help="Systems in service, evaluated in this run")
+cols[4].metric("Capped by blockers", fmt.number(len(capped)),
+               delta=f"of {fmt.number(company['systems'])} systems", delta_color="off", delta_arrow="off",
+               help="Systems in service missing a blocker rule: their score is capped at 50%")
+
+chase.show(url, run_id, systems_total=company["systems"], target=progress["target_score"] if progress else None)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -60,11 +66,13 @@ with right:
         ui.link_unit("domain", row.key, row.name, score=row.score)
     st.page_link(ui.UNITS, label="All domains", icon=":material/arrow_forward:")
     st.subheader("Worst systems")
+    st.caption("Lowest score first; ties broken by points outstanding.")
     worst = data.system_scores(url, run_id)
     for row in worst.head(5).itertuples():
-        ui.link_system(row.system_id, row.name, score=row.score)
+        ui.link_system(row.system_id, row.name, score=row.score,
+                       detail=f"{fmt.points(row.points_outstanding)} pts")
 
-st.subheader("Where the points are: domain × category")
+st.subheader("Where the points are: points outstanding by domain × category")
 heat = data.category_heatmap(url, run_id)
 if heat.empty:
     ui.empty("No scored results in this run")
@@ -74,7 +82,8 @@ else:
     picked = (event.selection.get("cell") or []) if event else []
     if picked:
         st.switch_page(ui.UNITS, query_params={"level": "domain", "key": picked[0]["unit"]})
-    st.caption("Share of rule points earned per domain and rule category (empty: no rule of that category "
+    st.caption("Points outstanding per domain and rule category, the domain and category with most first; "
+               "the colour is the share earned (hover for the percentage; empty: no rule of that category "
                "applies there). Click a cell to open the domain.")
 
 st.subheader(f"Biggest movers since run {previous}" if previous else "Biggest movers")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import auth, data, governance_ui, permissions, ui
+from app import auth, data, fmt, governance_ui, permissions, review_queue, ui
 
 url = data.db_url()
 user = auth.current()
@@ -34,23 +34,48 @@ cols[1].metric("For you to decide", len(to_decide) + len(waivers_to_decide))
 cols[2].metric("Waivers in force", sum(w["state"] == "approved" for w in waivers))
 cols[3].metric("Waivers requested", sum(w["state"] == "requested" for w in waivers))
 
-tabs = st.tabs(["Your work", "All reviews", "Waivers", "Audit log"])
+if user is None or not user.roles:
+    st.info("You are a viewer: you can read reviews and waivers, but not answer or decide them. "
+            "System owners answer checks; domain architects and the readiness team decide.",
+            icon=":material/visibility:")
+elif not to_decide and not waivers_to_decide:
+    st.success("Nothing waits for your decision.")
+
+tabs = st.tabs([f"Review queue ({len(to_decide)} for you)", f"Waivers ({len(waivers_to_decide)} for you)",
+                "Checks for your systems", "Audit log"])
 with tabs[0]:
-    if user is None or not user.roles:
-        st.info("You are a viewer: you can read reviews and waivers, but not answer or decide them. "
-                "System owners answer checks; domain architects and the readiness team decide.",
-                icon=":material/visibility:")
-    if to_decide:
-        st.subheader(f"Reviews for you to decide ({len(to_decide)})")
-        for review in to_decide[:20]:
-            governance_ui.decide_review_form(user, review, key=f"rev_{review['id']}")
+    review_queue.show(user, url)
+with tabs[1]:
     if waivers_to_decide:
         st.subheader(f"Waivers for you to decide ({len(waivers_to_decide)})")
-        for waiver in waivers_to_decide[:20]:
+        shown, label = review_queue.page_of(waivers_to_decide, review_queue.pager(len(waivers_to_decide), "waiver_page"))
+        st.caption(f"Waivers {label}")
+        for waiver in shown:
             governance_ui.decide_waiver_form(user, waiver, domain=domain_of.get(waiver["system_id"]),
                                              key=f"wai_{waiver['id']}")
-    if own_systems and run_id is not None:
-        st.subheader("Checks for your systems")
+    st.subheader("All waivers")
+    governance_ui.waivers_table(waivers)
+    requestable = [s for s in catalog["system_id"]
+                   if permissions.may_request_waiver(user, team=team_of[s], domain=domain_of[s])]
+    if requestable and run_id is not None:
+        st.subheader("Request a waiver")
+        system_id = st.selectbox("System", requestable[:2000], format_func=lambda s: f"{s} · {names[s]}",
+                                 key="waiver_system")
+        results = data.results_of(url, run_id, system_id)
+        rules = data.rule_catalog().set_index("rule_id")
+        taken = {w["rule_id"] for w in waivers if w["system_id"] == system_id and w["state"] in ("requested", "approved")}
+        candidates = [(r.rule_id, f"{r.title} ({ui.STATUS_LABELS.get(r.status, r.status)}, {fmt.points(r.points_lost)} points)")
+                      for r in results.itertuples()
+                      if r.status in ("fail", "no_data", "expired") and r.rule_id in rules.index
+                      and rules.at[r.rule_id, "waivable"] and r.rule_id not in taken]
+        if candidates:
+            governance_ui.waiver_request_form(user, system_id, candidates, key=f"req_{system_id}")
+        else:
+            st.caption("This system fails no waivable rule without a waiver already.")
+with tabs[2]:
+    if not own_systems or run_id is None:
+        st.caption("You own no system: checks are answered by the systems' teams.")
+    else:
         managed = set(data.rule_catalog().query("kind == 'team-managed'")["rule_id"])
         rows = []
         for system_id in own_systems:
@@ -70,31 +95,6 @@ with tabs[0]:
             item = open_items.iloc[pick]
             if permissions.may_answer(user, team=team_of[item["system"]]):
                 governance_ui.answer_form(user, item["system"], item["rule"], key=f"ans_{item['system']}_{item['rule']}")
-    elif user is not None and user.roles and not to_decide and not waivers_to_decide:
-        st.success("Nothing waits for you.")
-with tabs[1]:
-    states = st.pills("State", ["pending", "approved", "rejected", "expired", "superseded"], selection_mode="multi",
-                      default=["pending", "approved", "rejected", "expired"], key="review_states")
-    governance_ui.reviews_table([r for r in reviews if r["state"] in (states or [])])
-with tabs[2]:
-    governance_ui.waivers_table(waivers)
-    requestable = [s for s in catalog["system_id"]
-                   if permissions.may_request_waiver(user, team=team_of[s], domain=domain_of[s])]
-    if requestable and run_id is not None:
-        st.subheader("Request a waiver")
-        system_id = st.selectbox("System", requestable[:2000], format_func=lambda s: f"{s} · {names[s]}",
-                                 key="waiver_system")
-        results = data.results_of(url, run_id, system_id)
-        rules = data.rule_catalog().set_index("rule_id")
-        taken = {w["rule_id"] for w in waivers if w["system_id"] == system_id and w["state"] in ("requested", "approved")}
-        candidates = [(r.rule_id, f"{r.title} ({ui.STATUS_LABELS.get(r.status, r.status)}, {r.points_lost:g} points)")
-                      for r in results.itertuples()
-                      if r.status in ("fail", "no_data", "expired") and r.rule_id in rules.index
-                      and rules.at[r.rule_id, "waivable"] and r.rule_id not in taken]
-        if candidates:
-            governance_ui.waiver_request_form(user, system_id, candidates, key=f"req_{system_id}")
-        else:
-            st.caption("This system fails no waivable rule without a waiver already.")
 with tabs[3]:
     entries = data.audit(url, limit=300)
     if not entries:

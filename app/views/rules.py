@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import data, figures, ui
+from app import data, figures, fmt, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -38,7 +38,7 @@ if wanted in set(catalog["rule_id"]):
         cols[0].metric("Pass rate", ui.pct(row["pass_rate"]))
         cols[1].metric("Failing", int(row["fail"] or 0))
         cols[2].metric("No data", int(row["no_data"] or 0))
-        cols[3].metric("Points each", f"{meta.points:g}")
+        cols[3].metric("Points each", fmt.points(meta.points))
     doc = data.rule_doc(meta.id)
     left, right = st.columns([3, 2], gap="large")
     with left:
@@ -71,7 +71,7 @@ if wanted in set(catalog["rule_id"]):
                 st.success("Every system it applies to meets it.")
             for item in failing.head(15).itertuples():
                 ui.link_system(item.system_id, item.name)
-                st.caption(f"{ui.STATUS_LABELS.get(item.status, item.status)} · {item.points_lost:g} points · "
+                st.caption(f"{ui.STATUS_LABELS.get(item.status, item.status)} · {fmt.points(item.points_lost)} points · "
                            f"{item.message[:160]}")
             if len(failing) > 15:
                 st.caption(f"... and {len(failing) - 15} more")
@@ -89,7 +89,7 @@ with left:
                       "applicable"],
         column_config={"pass_rate": st.column_config.ProgressColumn("pass rate", min_value=0, max_value=100,
                                                                     format="%.0f%%"),
-                       "no_data": "no data", "applicable": "systems"})
+                       "rule_id": "rule", "no_data": "no data", "applicable": "systems"})
     rows = event.selection.rows if event else []
     if rows:
         st.switch_page(ui.RULES, query_params={"rule": shown.sort_values(

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import auth, data, figures, governance_ui, permissions, sections, ui
+from app import auth, data, figures, fmt, governance_ui, permissions, sections, ui
 
 PICKER_LIMIT = 2000  # above this many systems the picker searches instead of listing all
 url = data.db_url()
@@ -61,7 +61,7 @@ crumbs[2].markdown(" ".join([
 counts = report["status_counts"]
 cols = st.columns(4)
 cols[0].metric("Score", ui.pct(report["score"]))
-cols[1].metric("Points outstanding", "-" if report["points_outstanding"] is None else f"{report['points_outstanding']:,.1f}")
+cols[1].metric("Points outstanding", fmt.points(report["points_outstanding"]))
 cols[2].metric("Findings", len(report["findings"]), help="Rules not fully met: failing, no data, pending, expired, errors")
 cols[3].metric("Passing rules", counts.get("pass", 0) + counts.get("waived", 0),
                help=f"of {sum(v for k, v in counts.items() if k != 'not_applicable')} that apply")
@@ -82,7 +82,7 @@ ICONS = {"fail": ":material/cancel:", "no_data": ":material/help:", "pending_rev
 for index, finding in enumerate(findings):
     meta = data.rule_meta(finding["rule_id"])
     status = ui.STATUS_LABELS.get(finding["status"], finding["status"])
-    label = f"{finding['title']} — {finding['points_lost']:g} points · {status}"
+    label = f"{finding['title']} — {fmt.points(finding['points_lost'])} points · {status}"
     icon = ":material/block:" if finding["blocker"] else ICONS.get(finding["status"], ":material/error:")
     with st.expander(label, expanded=index < 3, icon=icon):
         st.markdown(" ".join([ui.status_badge(finding["status"]), ui.badge(finding["category"], "blue"),
@@ -93,7 +93,8 @@ for index, finding in enumerate(findings):
         st.markdown(f"**How to fix:** {finding['remediation']}")
         if finding["evidence"]:
             st.dataframe(pd.DataFrame([{k: v if isinstance(v, str | int | float | bool) or v is None else
-                                        json.dumps(v) for k, v in item.items()} for item in finding["evidence"]]),
+                                        json.dumps(v) for k, v in item.items()} for item in finding["evidence"]]
+                                      ).rename(columns=lambda c: str(c).replace("_", " ")),
                          hide_index=True, width="stretch")
         links = st.columns([1, 1, 3])
         with links[0]:
@@ -120,7 +121,7 @@ with left:
         st.dataframe(ui.colour_column(table, "status", ui.STATUS_BADGES), hide_index=True, width="stretch",
                      column_order=["status", "rule_id", "title", "category", "severity", "earned", "weight", "basis",
                                    "message"],
-                     column_config={"earned": st.column_config.NumberColumn("points", format="%.1f"),
+                     column_config={"rule_id": "rule", "earned": st.column_config.NumberColumn("points", format="%.1f"),
                                     "weight": st.column_config.NumberColumn("of", format="%.1f")})
 with right:
     st.subheader("Score over time")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import data, figures, ui
+from app import data, figures, fmt, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -68,8 +68,8 @@ history = data.score_history(url, run_id, level, key)
 previous = history.iloc[-2] if len(history) >= 2 else None
 cols = st.columns(4)
 cols[0].metric("Score", ui.pct(unit["score"]),
-               delta=None if previous is None else f"{unit['score'] - previous['score']:+.1f} pts")
-cols[1].metric("Points outstanding", f"{unit['points_outstanding']:,.0f}")
+               delta=None if previous is None else f"{fmt.signed(unit['score'] - previous['score'])} pts")
+cols[1].metric("Points outstanding", fmt.number(unit["points_outstanding"]))
 cols[2].metric("Systems", int(unit["systems"]))
 cols[3].metric("Automated evidence", ui.pct(100 * unit["automated"], 0),
                help="Share of the points judged from collected facts rather than attestations or waivers")

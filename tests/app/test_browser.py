@@ -164,6 +164,8 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
             _login(page, served_app, architect.username, DEMO_PASSWORDS["architect"])
             page.get_by_test_id("stSidebarNav").get_by_role("link", name="Reviews and waivers", exact=True).click()
             _wait_idle(page)
+            page.get_by_text("Answers and decision").first.click()  # each review's form is folded away
+            _wait_idle(page)
             assert page.get_by_role("button", name="Approve").count() >= 1
             page.screenshot(path=str(SHOTS / "40-reviews-architect.png"), full_page=True)
             assert not errors, errors

@@ -1,0 +1,58 @@
+"""What a person reads: no page shows developer text, and the formats and messages are written
+for people (app/fmt.py, app/words.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app import fmt, words
+from app.users import demo_users
+from storage import get_engine
+from tests.app.conftest import PAGES, no_exceptions, open_app, texts
+
+DEVELOPER_TEXT = re.compile(r"\bNone\b|\bnan\b|problem\(s\)|String should|Input should|List should|"
+                            r"\d\.\d{5,}|needs (architect|readiness_team)\b|(?<![\w`])--[a-z]+:")
+
+
+@pytest.mark.parametrize("role", ["viewer", "owner", "readiness_team"])
+def test_no_page_shows_developer_text(app_env, full_demo, monkeypatch, role):
+    url, histories = full_demo
+    app_env(url)
+    monkeypatch.setenv("KAPACITY_HISTORY_DIR", str(histories))
+    users = {u.role: u.username for u in demo_users(get_engine(url))}
+    for page in PAGES:
+        at = open_app(page, user=users.get(role, "viewer"),
+                      query={"id": "SYS-0001"} if page.endswith("system.py") else None)
+        no_exceptions(at)
+        found = DEVELOPER_TEXT.findall(texts(at))
+        assert not found, f"{page} as {role}: {found}"
+
+
+def test_numbers_and_dates_have_one_format():
+    assert fmt.number(1910.8) == "1,911" and fmt.points(910.0) == "910" and fmt.points(7.25) == "7.2"
+    assert fmt.rate(1910.8) == "1,910.8 req/s" and fmt.rate(None) == fmt.MISSING
+    assert fmt.day("2026-12-05T21:20:00") == "2026-12-05" and fmt.moment("2026-12-05T21:20:07") == "2026-12-05 21:20 UTC"
+    assert fmt.count(1, "problem") == "1 problem" and fmt.count(3, "problem") == "3 problems"
+    assert fmt.pct(float("nan")) == fmt.MISSING
+
+
+@pytest.mark.parametrize(("field", "message", "expected"), [
+    ("merchant_id", "String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$' (expected letters)",
+     "Merchant id is not in the expected form: use letters, digits and _ . : - only (up to 64 characters), "
+     "starting with a letter or digit."),
+    ("countries", "List should have at least 1 item after validation, not 0", "Countries: pick at least one."),
+    ("expected_multiplier", "Input should be greater than 1", "Expected multiplier must be more than 1."),
+    ("countries.1", "XX is not an ISO 3166 code", "Countries (entry 2): XX is not an ISO 3166 code"),
+    ("ends_at", "must be after starts_at (2027-01-01T10:00:00+01:00)", "End: must be after start (2027-01-01T10:00:00+01:00)"),
+])
+def test_validation_errors_name_the_field_what_is_wrong_and_what_to_do(field, message, expected):
+    assert words.sale_problem(field, message) == expected
+
+
+def test_service_wording_is_made_plain():
+    assert words.plain("--comment: say why (at least 10 characters)") == "Comment: say why (at least 10 characters)"
+    assert words.plain("waiver 3: 1 problem(s); nothing was written") == "waiver 3: 1 problem; nothing was written"
+    assert words.plain("it needs readiness_team") == "it needs the readiness team"
+    assert words.plain("limit 910.000000 rpm") == "limit 910 rpm"
