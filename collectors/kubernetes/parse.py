@@ -226,8 +226,8 @@ def _check_object(obj: K8sObject, text: str) -> str | None:
         return f"{obj.where()} ({obj.kind}): field metadata.name: missing; every object needs a name"
     if not _reads(obj):
         return None
-    for field, problem in out_of_bounds(data)[:1]:
-        return f"{obj.where()} ({obj.kind} {name}): field {field}: {problem}"
+    for place, problem in out_of_bounds(data)[:1]:
+        return f"{obj.where()} ({obj.kind} {name}): field {place}: {problem}"
     spec = data.get("spec")
     if spec is not None and not isinstance(spec, dict):
         return f"{obj.where()} ({obj.kind} {name}): field spec: expected a mapping"
