@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ def _load_yaml(path: Path) -> CatalogIn:
         try:
             return CatalogIn.model_validate(raw)
         except ValidationError as exc:
-            raise InputError(_describe(exc, raw, path)) from None
+            raise InputError(_describe(exc, raw, path) + _problems_across_valid_records(exc, raw, path)) from None
 
 
 @contextmanager
@@ -165,6 +166,44 @@ def _describe(exc: ValidationError, raw: dict, path: Path) -> list[str]:
                 record = f" (record {item.get('id') or item.get('key')})"
         problems.append(f"{path}: {where}{record}: {err['msg']}")
     return problems
+
+
+_LISTS = ("domains", "groups", "teams", "systems")
+_PLACE = re.compile(r"\b(domains|groups|teams|systems)\[(\d+)\]")
+_UNKNOWN = re.compile(r"unknown (?:domain|group|team|system) '([^']*)'")
+
+
+def _problems_across_valid_records(exc: ValidationError, raw: dict, path: Path) -> list[str]:
+    """The cross-record problems (duplicates, unknown references, cycles) among the records that
+    are valid on their own, so a file's problems are all reported at once, not in stages.
+
+    The invalid records are left out; their positions are put back into the messages, and a
+    reference to one of them is not reported as unknown (its own problem is already listed).
+    """
+    invalid: dict[str, set[int]] = {kind: set() for kind in _LISTS}
+    for err in exc.errors():
+        loc = err["loc"]
+        if loc[0] in _LISTS and (len(loc) < 2 or not isinstance(loc[1], int)):
+            return []  # a whole list is wrong: nothing to compare across
+        if loc[0] in _LISTS:
+            invalid[loc[0]].add(loc[1])
+    kept = {kind: [i for i in range(len(raw.get(kind) or [])) if i not in invalid[kind]] for kind in _LISTS}
+    invalid_keys = {str(item.get("id") or item.get("key")) for kind in _LISTS for i, item in enumerate(raw.get(kind) or [])
+                    if i in invalid[kind] and isinstance(item, dict)}
+    try:
+        partial = CatalogIn.model_validate({**{k: v for k, v in raw.items() if k in CatalogIn.model_fields},
+                                            **{kind: [raw[kind][i] for i in kept[kind]] for kind in _LISTS if raw.get(kind)}})
+        validate_catalog(partial, str(path))
+    except (ValidationError, InputError) as problem:
+        found = getattr(problem, "problems", [])
+    else:
+        found = []
+
+    def position_in_file(match: re.Match) -> str:
+        return f"{match.group(1)}[{kept[match.group(1)][int(match.group(2))]}]"
+
+    return [_PLACE.sub(position_in_file, p) for p in found
+            if not any(key in invalid_keys for key in _UNKNOWN.findall(p))]
 
 
 CSV_COLUMNS = ("system_id", "name", "domain", "group", "team", "tier")

@@ -194,6 +194,20 @@ def test_csv_reports_every_problem_at_once(db, tmp_path):
     ])
 
 
+def test_yaml_catalog_reports_every_problem_at_once(db, tmp_path):
+    """A wrong field and an unknown dependency together: both listed, the first import attempt says all."""
+    doc = catalog_doc()
+    doc["systems"][1]["tier"] = "urgent"
+    doc["systems"][2]["dependencies"] = [{"system": "SYS-404"}, {"system": "SYS-2"}]
+    path = write_yaml(tmp_path / "catalog.yaml", doc)
+    refused(db, "import", "--catalog", path, problems=[
+        f"{path}: systems.1.tier (record SYS-2): Input should be",
+        f"{path}: systems[2] (record SYS-3): field dependencies[0].system: unknown system 'SYS-404'",
+    ])
+    # SYS-2 is invalid, so SYS-3's dependency on it is not called unknown: its own problem is listed
+    assert "unknown system 'SYS-2'" not in readiness("import", "--catalog", path, "--db", db).stderr
+
+
 # ---------------------------------------------------------------- Kubernetes manifests
 
 
