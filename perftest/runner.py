@@ -406,8 +406,10 @@ def _undelivered(spec: TestSpec, summary: Summary, settings: PerftestSettings) -
     if summary.requests == 0:
         return (f"k6 sent no requests (about {planned:.0f} planned): not evidence either way; "
                 "check the URL and the iteration script")
+    if spec.test_type is TestType.OVERLOAD or summary.dropped_share > settings.max_dropped_share:
+        return None  # dropped iterations are judged next, with a reason that says more
     share = summary.requests / planned if planned else 1.0
-    if spec.test_type is not TestType.OVERLOAD and share < settings.min_delivered_share:
+    if share < settings.min_delivered_share:
         return (f"k6 sent {summary.requests} requests, {share:.0%} of the about {planned:.0f} planned "
                 f"(below {settings.min_delivered_share:.0%}, PERFTEST_MIN_DELIVERED_SHARE): "
                 "the system did not get the planned load")
