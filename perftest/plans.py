@@ -14,6 +14,7 @@ field, and what would be accepted.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -34,6 +35,7 @@ from perftest.spec import (
     TestSpec,
     TestType,
 )
+from storage import YamlError, load_document, out_of_bounds, read_text
 
 REQUIRED_BY_CLASS: dict[str, tuple[TestType, ...]] = {
     "FLAS": (TestType.LOAD, TestType.SPIKE, TestType.OVERLOAD),
@@ -141,18 +143,20 @@ def load_plan(path: Path | str) -> Plan:
     """Read and validate a plan; raise :class:`PlanError` listing every problem."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = read_text(path)
+        document = load_document(text, origin=str(path))
     except OSError as exc:
         raise PlanError(str(path), [("file", f"cannot be read ({exc.strerror or exc})")]) from exc
-    try:
-        raw = yaml.safe_load(text)
-        root = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        place = f"line {mark.line + 1}" if mark else "file"
-        raise PlanError(str(path), [(place, f"is not valid YAML: {getattr(exc, 'problem', exc)}")]) from exc
+    except YamlError as exc:  # invalid, not UTF-8, or beyond the limits (an alias bomb)
+        place = f"line {exc.line}" if exc.line else "file"
+        problem = exc.problem.replace("invalid YAML:", "is not valid YAML:", 1)
+        raise PlanError(str(path), [(place, problem)]) from exc
+    raw, root = document.data, document.node
     if not isinstance(raw, dict):
         raise PlanError(str(path), [("file", "must be a YAML mapping with system, endpoints, slo, ...")])
+    out_of_range = out_of_bounds(raw)
+    if out_of_range:
+        raise PlanError(str(path), [(_place(root, field), problem) for field, problem in out_of_range])
     try:
         doc = PlanIn.model_validate(raw)
     except ValidationError as exc:
@@ -167,6 +171,13 @@ def load_plan(path: Path | str) -> Plan:
     if doc.script is not None and not (path.parent / doc.script).is_file():
         raise PlanError(str(path), [(f"line {_line_of(root, ['script'])}: script", f"{doc.script} not found beside the plan")])
     return Plan(path=path, sha256=hashlib.sha256(text.encode()).hexdigest(), doc=doc)
+
+
+def _place(root: yaml.Node | None, field: str) -> str:
+    """``line N: a.b[2]`` for a dotted field path from :func:`storage.out_of_bounds`."""
+    loc = [int(part) if part.isdigit() else part for part in re.split(r"\.|\[|\]\.?", field) if part]
+    line = _line_of(root, loc)
+    return f"line {line}: {field}" if line else field
 
 
 def _message(err: dict) -> str:

@@ -4,9 +4,10 @@ Verdicts:
 
 - ``pass`` / ``fail``: the run is evidence about the system (thresholds, breaking
   point against the forecast, or failover recovery against its limits);
-- ``invalid``: the generator did not deliver the planned load (dropped
-  iterations above ``PERFTEST_MAX_DROPPED_SHARE``, or the spike never reached
-  its FLAS rate within two minutes): not evidence either way;
+- ``invalid``: the generator did not deliver the planned load (no request sent,
+  fewer requests than ``PERFTEST_MIN_DELIVERED_SHARE`` of the planned ones,
+  dropped iterations above ``PERFTEST_MAX_DROPPED_SHARE``, or the spike never
+  reached its FLAS rate within two minutes): not evidence either way;
 - ``error``: k6 could not run the test (script error, invalid config, ...);
 - ``timeout``: k6 outlived its hard time limit and was killed;
 - ``interrupted``: k6 was stopped from outside (exit 105).
@@ -360,6 +361,11 @@ def _judge(
         return result
 
     summary = result.summary
+    short = _undelivered(spec, summary, settings)
+    if short:
+        result.verdict = INVALID
+        result.reasons.append(short)
+        return result
     limit = settings.max_dropped_share
     if spec.test_type is TestType.OVERLOAD:
         return _judge_overload(result, limit)
@@ -387,6 +393,27 @@ def _judge(
     else:
         result.verdict = PASS
     return result
+
+
+def _undelivered(spec: TestSpec, summary: Summary, settings: PerftestSettings) -> str | None:
+    """Why the run sent too few requests to be evidence, or None.
+
+    A run that sent nothing has thresholds that nothing crossed: without this it
+    would pass. An overload ramp stopped at the break sends less than planned by
+    design, so only "nothing at all" applies to it.
+    """
+    planned = spec.planned_requests()
+    if summary.requests == 0:
+        return (f"k6 sent no requests (about {planned:.0f} planned): not evidence either way; "
+                "check the URL and the iteration script")
+    if spec.test_type is TestType.OVERLOAD or summary.dropped_share > settings.max_dropped_share:
+        return None  # dropped iterations are judged next, with a reason that says more
+    share = summary.requests / planned if planned else 1.0
+    if share < settings.min_delivered_share:
+        return (f"k6 sent {summary.requests} requests, {share:.0%} of the about {planned:.0f} planned "
+                f"(below {settings.min_delivered_share:.0%}, PERFTEST_MIN_DELIVERED_SHARE): "
+                "the system did not get the planned load")
+    return None
 
 
 def _judge_overload(result: RunResult, limit: float) -> RunResult:

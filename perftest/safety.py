@@ -8,15 +8,24 @@ from urllib.parse import urlsplit
 from perftest.errors import HostNotAllowed, TargetUnreachable, UsageError
 from perftest.settings import PerftestSettings
 from perftest.spec import TestSpec
+from perftest.urls import k6_host
 
 
 def check_hosts(spec: TestSpec, settings: PerftestSettings) -> list[str]:
-    """Refuse hosts not on the allow-list; return the IP addresses k6 may reach."""
+    """Refuse hosts not on the allow-list; return the IP addresses k6 may reach.
+
+    The host checked is the one k6 connects to: a URL that k6 would read differently
+    from Python (a backslash, a user name) is refused before any host is compared.
+    """
     allowed = {h.lower() for h in settings.allowed_hosts}
     for endpoint in spec.endpoints:
-        if endpoint.host not in allowed:
+        try:
+            host = k6_host(endpoint.url)
+        except ValueError as exc:
+            raise HostNotAllowed(f"endpoint {endpoint.name!r}: {exc}; nothing was run or stored") from None
+        if host not in allowed:
             raise HostNotAllowed(
-                f"endpoint {endpoint.name!r}: host {endpoint.host!r} is not on the allow-list "
+                f"endpoint {endpoint.name!r}: host {host!r} is not on the allow-list "
                 f"({', '.join(sorted(allowed)) or 'empty'}). perftest only sends load to allowed hosts "
                 "so that a typo or a copied plan cannot load-test production or a third party; "
                 "if this host is a test environment you own, add it to PERFTEST_ALLOWED_HOSTS "

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import gc
+import io
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,19 +18,16 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import networkx as nx
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
-from yaml.constructor import SafeConstructor
 
 from readiness.errors import InputError
 from readiness.models import Dependency, Domain, Group, RoleGrant, System, Team
 from readiness.rulekit import SystemView
-from storage import session_scope, utcnow
+from storage import YamlError, load_yaml, read_text, session_scope, utcnow
 
-SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: ~10x faster on large exports
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 
 
@@ -133,17 +132,15 @@ def _load_yaml(path: Path) -> CatalogIn:
     # than the building, in the YAML reader and in the validation alike.
     with _gc_paused():
         try:
-            raw = _safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"{path}:{mark.line + 1}" if mark else str(path)
-            raise InputError(f"{where}: invalid YAML: {getattr(exc, 'problem', exc)}") from None
+            raw = load_yaml(read_text(path), origin=str(path))
+        except YamlError as exc:
+            raise InputError(str(exc)) from None
         if not isinstance(raw, dict):
             raise InputError(f"{path}: expected a mapping with domains, groups, teams and systems")
         try:
             return CatalogIn.model_validate(raw)
         except ValidationError as exc:
-            raise InputError(_describe(exc, raw, path)) from None
+            raise InputError(_describe(exc, raw, path) + _problems_across_valid_records(exc, raw, path)) from None
 
 
 @contextmanager
@@ -155,63 +152,6 @@ def _gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "seq", "map"))
-_PLAIN_SCALARS = tuple(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float"))
-
-
-class _Unusual(Exception):
-    """A node the fast path leaves to PyYAML's constructor: an alias, a merge key, a tag, a date..."""
-
-
-def _safe_load(text: str) -> object:
-    """What ``yaml.load(text, Loader=SafeLoader)`` returns, faster on a large catalog.
-
-    Past the garbage collector (paused by the caller), PyYAML's pure-Python
-    constructor was the main cost at 10,000 systems. Plain strings, numbers,
-    booleans, nulls, lists and mappings are built from libyaml's node tree
-    directly; any other node (an alias, a merge key, a tag, a date) sends the whole
-    document to PyYAML's SafeConstructor, so results and errors stay its own.
-    """
-    loader = SafeLoader(text)
-    try:
-        return _construct(loader, loader.get_single_node())
-    finally:
-        loader.dispose()
-
-
-def _construct(loader: SafeConstructor, node: yaml.Node | None) -> object:
-    # The node tree (1.5 million objects at 10,000 systems) dies when this returns,
-    # while the collector still waits, so its first pass does not walk it.
-    if node is None:
-        return None
-    try:
-        return _plain_value(node, loader, set())
-    except (_Unusual, RecursionError):
-        return loader.construct_document(node)
-
-
-def _plain_value(node: yaml.Node, loader: SafeConstructor, seen: set[int]) -> object:
-    if isinstance(node, yaml.ScalarNode):
-        if node.tag == _STR:
-            return node.value
-        if node.tag in _PLAIN_SCALARS:  # the resolver's YAML 1.1 verdict: yes/no are booleans, ~ is null
-            return loader.yaml_constructors[node.tag](loader, node)
-        raise _Unusual
-    if id(node) in seen:  # an alias: PyYAML shares the object (and handles recursion)
-        raise _Unusual
-    seen.add(id(node))
-    if node.tag == _SEQ and isinstance(node, yaml.SequenceNode):
-        return [_plain_value(item, loader, seen) for item in node.value]
-    if node.tag == _MAP and isinstance(node, yaml.MappingNode):
-        mapping = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):  # a list or mapping as a key: unhashable
-                raise _Unusual
-            mapping[_plain_value(key_node, loader, seen)] = _plain_value(value_node, loader, seen)
-        return mapping
-    raise _Unusual
 
 
 def _describe(exc: ValidationError, raw: dict, path: Path) -> list[str]:
@@ -228,22 +168,64 @@ def _describe(exc: ValidationError, raw: dict, path: Path) -> list[str]:
     return problems
 
 
+_LISTS = ("domains", "groups", "teams", "systems")
+_PLACE = re.compile(r"\b(domains|groups|teams|systems)\[(\d+)\]")
+_UNKNOWN = re.compile(r"unknown (?:domain|group|team|system) '([^']*)'")
+
+
+def _problems_across_valid_records(exc: ValidationError, raw: dict, path: Path) -> list[str]:
+    """The cross-record problems (duplicates, unknown references, cycles) among the records that
+    are valid on their own, so a file's problems are all reported at once, not in stages.
+
+    The invalid records are left out; their positions are put back into the messages, and a
+    reference to one of them is not reported as unknown (its own problem is already listed).
+    """
+    invalid: dict[str, set[int]] = {kind: set() for kind in _LISTS}
+    for err in exc.errors():
+        loc = err["loc"]
+        if loc[0] in _LISTS and (len(loc) < 2 or not isinstance(loc[1], int)):
+            return []  # a whole list is wrong: nothing to compare across
+        if loc[0] in _LISTS:
+            invalid[loc[0]].add(loc[1])
+    kept = {kind: [i for i in range(len(raw.get(kind) or [])) if i not in invalid[kind]] for kind in _LISTS}
+    invalid_keys = {str(item.get("id") or item.get("key")) for kind in _LISTS for i, item in enumerate(raw.get(kind) or [])
+                    if i in invalid[kind] and isinstance(item, dict)}
+    try:
+        partial = CatalogIn.model_validate({**{k: v for k, v in raw.items() if k in CatalogIn.model_fields},
+                                            **{kind: [raw[kind][i] for i in kept[kind]] for kind in _LISTS if raw.get(kind)}})
+        validate_catalog(partial, str(path))
+    except (ValidationError, InputError) as problem:
+        found = getattr(problem, "problems", [])
+    else:
+        found = []
+
+    def position_in_file(match: re.Match) -> str:
+        return f"{match.group(1)}[{kept[match.group(1)][int(match.group(2))]}]"
+
+    return [_PLACE.sub(position_in_file, p) for p in found
+            if not any(key in invalid_keys for key in _UNKNOWN.findall(p))]
+
+
 CSV_COLUMNS = ("system_id", "name", "domain", "group", "team", "tier")
 CSV_OPTIONAL = ("public", "purchase_flow", "traffic_class", "services", "dependencies",
                 "domain_name", "group_name", "team_name", "architects", "members")
 
 
 def _load_csv(path: Path) -> CatalogIn:
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        missing = [c for c in CSV_COLUMNS if c not in header]
-        if missing:
-            raise InputError(f"{path}:1: missing column(s) {missing}; required: {list(CSV_COLUMNS)}")
-        unknown = [c for c in header if c not in CSV_COLUMNS + CSV_OPTIONAL]
-        if unknown:
-            raise InputError(f"{path}:1: unknown column(s) {unknown}")
-        rows = list(enumerate(reader, start=2))
+    """Every problem of the file at once: each row's, then those across rows (each naming its lines)."""
+    try:
+        text = read_text(path).removeprefix("\ufeff")  # a byte-order mark some spreadsheets write
+    except YamlError as exc:  # not UTF-8, or above the size limit: named by file and line
+        raise InputError(str(exc)) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [c for c in CSV_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}:1: missing column(s) {missing}; required: {list(CSV_COLUMNS)}")
+    unknown = [c for c in header if c not in CSV_COLUMNS + CSV_OPTIONAL]
+    if unknown:
+        raise InputError(f"{path}:1: unknown column(s) {unknown}")
+    rows = list(enumerate(reader, start=2))
     domains: dict[str, DomainIn] = {}
     groups: dict[str, GroupIn] = {}
     teams: dict[str, TeamIn] = {}
@@ -272,10 +254,39 @@ def _load_csv(path: Path) -> CatalogIn:
                 problems.append(f"{path}:{line}: record {row.get('system_id')!r}: field {field}: {err['msg']}")
         except ValueError as exc:
             problems.append(f"{path}:{line}: record {row.get('system_id')!r}: {exc}")
+    problems += _csv_conflicts(path, rows)
     if problems:
         raise InputError(problems)
     return CatalogIn(domains=list(domains.values()), groups=list(groups.values()),
                      teams=list(teams.values()), systems=systems)
+
+
+def _csv_conflicts(path: Path, rows: list[tuple[int, dict]]) -> list[str]:
+    """Problems across rows: a group in two domains, a team in two groups, a system id twice,
+    a dependency on a system no row has. Each names the lines involved."""
+    problems: list[str] = []
+    first: dict[tuple[str, str], tuple[int, str]] = {}  # (column, key) -> (line, the value it had there)
+    for line, row in rows:
+        where = f"{path}:{line}: record {row.get('system_id')!r}"
+        for column, parent in (("group", "domain"), ("team", "group"), ("system_id", None)):
+            key = (row.get(column) or "").strip()
+            value = (row.get(parent) or "").strip() if parent else ""
+            seen_line, seen_value = first.setdefault((column, key), (line, value))
+            if seen_line == line or not key:
+                continue
+            if parent is None:
+                problems.append(f"{where}: field system_id: duplicate system id {key!r}, also on line {seen_line}")
+            elif seen_value != value:
+                problems.append(f"{where}: field {parent}: {column} {key!r} is in {parent} {value!r} here "
+                                f"but in {parent} {seen_value!r} on line {seen_line}; a {column} belongs to one {parent}")
+    known = {key for column, key in first if column == "system_id"}
+    for line, row in rows:
+        for index, text in enumerate(_split(row.get("dependencies"))):
+            target = text.partition(":")[0].strip()
+            if target and target not in known:
+                problems.append(f"{path}:{line}: record {row.get('system_id')!r}: field dependencies[{index}]: "
+                                f"unknown system {target!r} (no row has it as system_id)")
+    return problems
 
 
 def _split(value: str | None) -> list[str]:

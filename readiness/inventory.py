@@ -55,7 +55,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from readiness.errors import InputError
 from readiness.facts import CollectedFacts
-from storage import utcnow
+from storage import YamlError, load_document, out_of_bounds, read_text, utcnow
+from storage.safeyaml import MAX_BYTES as MAX_YAML_BYTES
 
 
 class _Asset(BaseModel):
@@ -214,7 +215,7 @@ SYSTEM_TAG = "SystemID"
 def load_inventory(path: Path) -> CollectedFacts:
     """Parse and validate an inventory export; any invalid asset rejects the file."""
     path = Path(path)
-    raw = _read(path)
+    raw, asset_lines = _read(path)
     assets = raw.get("assets")
     if not isinstance(assets, list):
         raise InputError(f"{path}: field assets: expected a list of assets")
@@ -222,8 +223,10 @@ def load_inventory(path: Path) -> CollectedFacts:
     problems: list[str] = []
     as_of = _as_of(raw.get("generated_at"), path, problems)
     unmapped: list[str] = []
+    first_of: dict[tuple[str, str], str] = {}  # (system, asset id) -> where it was first seen
     for index, asset in enumerate(assets):
-        where = f"{path}: assets[{index}]"
+        line = f":{asset_lines[index]}" if index < len(asset_lines) else ""
+        where = f"{path}{line}: assets[{index}]"
         if not isinstance(asset, dict):
             problems.append(f"{where}: expected a mapping")
             continue
@@ -231,6 +234,10 @@ def load_inventory(path: Path) -> CollectedFacts:
         kind = asset.get("type")
         if kind not in ASSET_TYPES:
             problems.append(f"{where}: field type: {kind!r} is not one of {sorted(ASSET_TYPES)}")
+            continue
+        out_of_range = out_of_bounds(asset)
+        if out_of_range:
+            problems += [f"{where}: field {field}: {problem}" for field, problem in out_of_range]
             continue
         model, key = ASSET_TYPES[kind]
         try:
@@ -241,6 +248,12 @@ def load_inventory(path: Path) -> CollectedFacts:
         system_id = parsed.tags.get(SYSTEM_TAG)
         if not system_id:
             unmapped.append(parsed.id)
+            continue
+        here = f"assets[{index}]" + (f" (line {asset_lines[index]})" if line else "")
+        first = first_of.setdefault((system_id, parsed.id), here)
+        if first is not here:
+            problems.append(f"{where}: field id: duplicate asset id {parsed.id!r} in system {system_id!r}, "
+                            f"also {first}; every asset of a system needs its own id")
             continue
         facts = parsed.model_dump(mode="json", exclude={"tags"})
         facts.pop("type")
@@ -271,20 +284,39 @@ def _as_of(generated_at: Any, path: Path, problems: list[str]) -> date | None:
         return None
 
 
-def _read(path: Path) -> dict:
+MAX_JSON_BYTES = 1024 * 1024 * 1024  # JSON has no aliases: what is read is what is held (10,000 systems: 45 MB)
+
+
+def _read(path: Path) -> tuple[dict, list[int]]:
+    """The export as a mapping, and the line of each asset (YAML; none for JSON)."""
     if not path.exists():
         raise InputError(f"file not found: {path}")
-    text = path.read_text(encoding="utf-8")
+    is_json = path.suffix.lower() == ".json"
     try:
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        text = read_text(path, max_bytes=MAX_JSON_BYTES if is_json else MAX_YAML_BYTES)
+        if is_json:
+            raw, lines = json.loads(text), []
+        else:
+            document = load_document(text, origin=str(path))
+            raw, lines = document.data, _asset_lines(document.node)
+    except YamlError as exc:
+        raise InputError(str(exc)) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: invalid JSON: {exc.msg}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # a number of over 4,300 digits; nesting deeper than Python's stack
+        raise InputError(f"{path}: invalid JSON: {exc or 'nested too deeply'}") from None
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping with an assets list")
-    return raw
+    return raw, lines
+
+
+def _asset_lines(root: yaml.Node | None) -> list[int]:
+    if not isinstance(root, yaml.MappingNode):
+        return []
+    for key, value in root.value:
+        if getattr(key, "value", None) == "assets" and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 1 for item in value.value]
+    return []
 
 
 @dataclass

@@ -16,9 +16,9 @@ import yaml
 from sqlalchemy.engine import Engine
 
 from collectors.kubernetes.facts import AUTO_ROLLBACK_ANNOTATION, RPS_ANNOTATION
-from collectors.kubernetes.parse import YAML_LOADER
 from collectors.kubernetes.source import KubernetesScan, collect_kubernetes
 from readiness import StoreReport
+from storage import load_yaml
 
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
@@ -69,7 +69,7 @@ def _manifest_text(system: str, namespace: str, assets: str, as_list: bool) -> s
 
 @lru_cache(maxsize=4)
 def _catalog(text: str) -> dict:
-    return yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 - a safe loader (libyaml's when present)
+    return load_yaml(text, origin="the demo catalog")
 
 
 def _system_documents(system: dict, namespace: str, assets: list[dict]) -> list[dict]:

@@ -6,10 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from collectors.kubernetes.parse import K8sObject, as_mapping
 from readiness import InputError
+from storage import YamlError, load_yaml, read_text
 
 DEFAULT_SYSTEM_LABELS = ("app.kubernetes.io/part-of", "app.kubernetes.io/name", "app")
 
@@ -81,10 +80,9 @@ def load_mapping(path: Path) -> dict[str, dict[str, str]]:
     if not path.is_file():
         raise InputError(f"{path}: mapping file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"{path}:{mark.line + 1 if mark else '?'}: invalid YAML in mapping file") from None
+        raw = load_yaml(read_text(path), origin=str(path)) or {}
+    except YamlError as exc:
+        raise InputError(f"mapping file {exc}") from None
     sections = ("workloads", "labels", "namespaces")
     if not isinstance(raw, dict):
         raise InputError(f"{path}: expected a mapping with {', '.join(sections)}")

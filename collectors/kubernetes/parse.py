@@ -18,13 +18,15 @@ from typing import Any
 
 import yaml
 
+from storage import YamlError, YamlLimitError, load_documents, out_of_bounds, read_text
+
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet")
 WORKLOAD_GROUPS = ("apps", "extensions")  # extensions/v1beta1 in very old exports
 READ_KINDS = {**{k: WORKLOAD_GROUPS for k in WORKLOAD_KINDS}, "HorizontalPodAutoscaler": ("autoscaling",),
               "PodDisruptionBudget": ("policy",), "Service": ("",)}
 BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "extensions"}
 SUFFIXES = (".yaml", ".yml", ".json")
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # a safe loader (libyaml's when present)
+INT32_MAX = 2**31 - 1  # replica counts are int32 in the Kubernetes API
 _TEMPLATE = re.compile(r"\{\{.*?\}\}")
 
 
@@ -116,9 +118,11 @@ def parse_manifests(paths: Iterable[Path]) -> ParsedManifests:
 def _read_file(path: Path) -> tuple[list[K8sObject], list[str], Counter]:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_text(path)
+    except OSError as exc:
         return [], [f"{name}: cannot read: {exc}"], Counter()
+    except YamlError as exc:  # not UTF-8, or above the size limit
+        return [], [f"cannot read: {exc}"], Counter()
     objects, problems, skipped = _parse_text(name, text)
     return list(objects), list(problems), Counter(dict(skipped))
 
@@ -133,19 +137,19 @@ def _parse_text(name: str, text: str) -> tuple[tuple[K8sObject, ...], tuple[str,
 
 def _parse_uncached(name: str, text: str) -> tuple[list[K8sObject], list[str], Counter]:
     try:
-        documents = _documents(text)
-    except yaml.YAMLError as exc:
+        documents = load_documents(text, origin=name)
+    except YamlLimitError as exc:  # an alias bomb, a recursive alias, too deep: refused before anything walks it
+        return [], [str(exc)], Counter()
+    except YamlError as exc:
         template = _template_line(text)
         if template:
             return [], [_helm_message(name, *template)], Counter()
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark else "?"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return [], [f"{name}:{line}: invalid YAML: {problem}"], Counter()
+        return [], [f"{name}:{exc.line or '?'}: {exc.problem.splitlines()[0]}"], Counter()
     objects: list[K8sObject] = []
     problems: list[str] = []
     skipped: Counter = Counter()
-    for index, line, data, node in documents:
+    for document in documents:
+        index, line, data, node = document.index, document.line, document.data, document.node
         if data is None:
             continue  # an empty document (a stray `---`)
         where = f"{name}:{line}: document {index}"
@@ -173,21 +177,6 @@ def _parse_uncached(name: str, text: str) -> tuple[list[K8sObject], list[str], C
             skipped[_skip_key(obj)] += 1
     helm = [p for p in problems if "unrendered Helm template" in p]
     return kept, (helm[:1] or problems), skipped
-
-
-def _documents(text: str) -> list[tuple[int, int, Any, yaml.Node]]:
-    """(index, first line, data, node) per YAML document; raises yaml.YAMLError."""
-    loader = YAML_LOADER(text)
-    out = []
-    try:
-        index = 0
-        while loader.check_node():
-            node = loader.get_node()
-            out.append((index, node.start_mark.line + 1, loader.construct_document(node), node))
-            index += 1
-    finally:
-        loader.dispose()
-    return out
 
 
 def _is_list(data: dict) -> bool:
@@ -237,14 +226,18 @@ def _check_object(obj: K8sObject, text: str) -> str | None:
         return f"{obj.where()} ({obj.kind}): field metadata.name: missing; every object needs a name"
     if not _reads(obj):
         return None
+    for place, problem in out_of_bounds(data)[:1]:
+        return f"{obj.where()} ({obj.kind} {name}): field {place}: {problem}"
     spec = data.get("spec")
     if spec is not None and not isinstance(spec, dict):
         return f"{obj.where()} ({obj.kind} {name}): field spec: expected a mapping"
     spec = spec or {}
     if obj.kind in WORKLOAD_KINDS:
         replicas = spec.get("replicas")
-        if replicas is not None and (not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0):
-            return f"{obj.where()} ({obj.kind} {name}): field spec.replicas: expected a whole number >= 0, got {replicas!r}"
+        if replicas is not None and (not isinstance(replicas, int) or isinstance(replicas, bool)
+                                     or not 0 <= replicas <= INT32_MAX):
+            return (f"{obj.where()} ({obj.kind} {name}): field spec.replicas: expected a whole number "
+                    f"from 0 to {INT32_MAX} (Kubernetes' int32), got {replicas!r}")
         containers = as_mapping(as_mapping(spec.get("template")).get("spec")).get("containers")
         if containers is not None and not isinstance(containers, list):
             return f"{obj.where()} ({obj.kind} {name}): field spec.template.spec.containers: expected a list"
