@@ -17,7 +17,6 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
 from sqlalchemy.engine import Engine
 
 from readiness.catalog import (
@@ -26,12 +25,12 @@ from readiness.catalog import (
     DomainIn,
     GroupIn,
     ImportReport,
-    SafeLoader,
     SystemIn,
     TeamIn,
     group_ancestry,
     import_catalog,
 )
+from storage import YamlDocument, YamlError, YamlLimitError, load_documents
 
 PREFIX = "peak.example.com"  # annotations peak.example.com/tier ...; tags peak-tier-critical ...
 TAG_PREFIX = "peak-"
@@ -224,16 +223,14 @@ class _Reader:
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(Problem(str(path), 0, "-", "-", f"cannot read: {exc}"))
             return
-        index = 0
-        try:
-            for index, doc in enumerate(yaml.load_all(text, Loader=SafeLoader), start=1):
-                self._add_document(doc, path, index)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = f" at line {mark.line + 1}" if mark else ""
-            self.problems.append(Problem(str(path), index + 1, "-", "-",
-                                         f"invalid YAML{line}: {getattr(exc, 'problem', exc)}; "
-                                         f"the rest of the file is skipped"))
+        documents, error = _documents(text, str(path))
+        for document in documents:
+            self._add_document(document.data, path, document.index + 1)
+        if error is not None:
+            line = f" at line {error.line}" if error.line else ""
+            self.problems.append(Problem(str(path), len(documents) + 1, "-", "-",
+                                         f"invalid YAML{line}: {error.problem.removeprefix('invalid YAML: ')}; "
+                                         "the rest of the file is skipped"))
 
     def _add_document(self, doc: object, path: Path, index: int) -> None:
         if doc is None:  # an empty document, as after a trailing ---
@@ -749,3 +746,21 @@ def summary_text(report: BackstageReport) -> str:
 def _count(n: int, one: str, many: str | None = None) -> str:
     """'1 file', '3 files': counts written for a person."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _documents(text: str, origin: str) -> tuple[list[YamlDocument], YamlError | None]:
+    """The file's documents, read within the safe reader's limits; on a syntax error, the
+    documents before the one that holds it, and the error (a limit refuses the whole file)."""
+    try:
+        return load_documents(text, origin=origin), None
+    except YamlLimitError as exc:
+        return [], exc
+    except YamlError as exc:
+        if not exc.line:
+            return [], exc
+        lines = text.splitlines(keepends=True)[:exc.line - 1]
+        cut = max((i for i, line in enumerate(lines) if line.startswith("---")), default=0)
+        try:
+            return load_documents("".join(lines[:cut]), origin=origin), exc
+        except YamlError:
+            return [], exc

@@ -385,3 +385,14 @@ def test_catalog_and_backstage_together_are_a_usage_error(tmp_path):
     yaml_catalog.write_text("domains: []\n", encoding="utf-8")
     result = _cli("--catalog", str(yaml_catalog), "--backstage", str(CLEAN), "--db", f"sqlite:///{tmp_path / 'p.db'}")
     assert result.exit_code == 2 and "each replace the whole catalog: give one" in _plain(result.output)
+
+
+def test_an_alias_bomb_in_a_backstage_file_is_refused_by_the_safe_reader(tmp_path):
+    layers = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    layers += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
+    bomb = tmp_path / "catalog-info.yaml"
+    bomb.write_text("\n".join(layers) + "\n")
+    catalog = read_backstage([bomb])
+    assert catalog.entities == {}
+    assert len(catalog.problems) == 1 and catalog.problems[0].file == str(bomb)
+    assert "aliases expand the document to more than 100,000 nodes" in str(catalog.problems[0])
