@@ -67,7 +67,9 @@ from kapacity.forecast import Forecast, SeasonalNaive  # noqa: E402
 from kapacity.history import DAY, WEEK, Series, read_history  # noqa: E402
 from kapacity.service import ForecastSettings, forecast_series  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
+# beside the repository; a git worktree under <repo-parent>/wt/<name> looks one level higher too
+DATA = next((d for d in (REPO.parent / "shared" / "data", REPO.parents[1] / "shared" / "data")
+             if d.is_dir()), REPO.parent / "shared" / "data")
 TEST_DATA = REPO / "tests" / "data"
 CALENDARS = {"melbourne_pedestrians_bourke_st_mall_hourly": ("AU", "VIC")}
 ORIGINS = 6
