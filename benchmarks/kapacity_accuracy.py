@@ -75,10 +75,14 @@ CALENDARS = {"melbourne_pedestrians_bourke_st_mall_hourly": ("AU", "VIC")}
 ORIGINS = 6
 TARGETS = {"geomean": 0.85, "max": 1.05, "coverage": (0.97, 0.995)}
 MODELS = ("kapacity", "naive", "prophet", "mstl")
-# case: (series file stem, offset days, history days, horizon days)
+# case: (series file stem, offset days, history days, horizon days). The Twitter cuts start
+# where the history is dominated by bursts (its maximum above 20x its median: 32x for
+# AMZN from day 6, 30x for GOOG from day 7), the class issue 12 is about; NASA and the
+# NYC taxi are regular short histories, there to show the choice does not hurt them.
 SHORT_CASES: dict[str, tuple[str, int, int, int]] = {
     "short_elb_10d": ("nab_elb_request_count_5min", 0, 10, 3),
-    "short_twitter_amzn_12d": ("nab_twitter_volume_amzn_5min", 0, 12, 3),
+    "short_twitter_amzn_12d": ("nab_twitter_volume_amzn_5min", 6, 12, 3),
+    "short_twitter_goog_11d": ("nab_twitter_volume_goog_5min", 7, 11, 3),
     "short_nasa_9d": ("nasa_http_requests_1min", 0, 9, 3),
     "short_nyc_taxi_11d": ("nab_nyc_taxi_passengers_30min", 0, 11, 3),
 }
