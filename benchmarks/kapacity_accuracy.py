@@ -50,8 +50,8 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import replace
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
