@@ -44,7 +44,8 @@ SEARCH_SPACE: dict[str, tuple] = {
 }
 
 Origins = list[tuple[int, int]]
-DAILY_BACKTEST_ORIGINS = 4  # newest daily origins the short-history choice is scored on
+DAILY_BACKTEST_ORIGINS = 4  # origins a day apart the short-history choice is scored on
+DAILY_MARGIN = 0.1          # share by which a daily candidate must beat a burst-free weekly model
 
 
 class AutoProfile(HistoryModel):
@@ -111,15 +112,17 @@ class AutoProfile(HistoryModel):
         rolling-origin backtest of the series itself; the choice and its scores are recorded."""
         grid = engine.grid
         if history.n < 2 * history.per_week:
-            calibration = _daily_origins(history, h, calibration)
-            validation = calibration[:DAILY_BACKTEST_ORIGINS]
+            validation = _daily_origins(history, h, validation)
         if fell_back:
             weekly = (SeasonalNaive.alias, lambda m, k: seasonal_naive_values(
                 grid.y, m, k, grid.slot, history.per_week))
         else:
             weekly = (SeasonalProfile.alias, lambda m, k: engine.forecast(m, k, params))
         runs = {weekly[0]: weekly[1], **daily.candidates()}
-        chosen, scores = choose(runs, grid.y, validation)
+        # without dominant bursts the weekly model is a fair default: a daily candidate must
+        # beat it clearly, not by the luck of a few origins
+        margin = 0.0 if bursts.dominate else DAILY_MARGIN
+        chosen, scores = choose(runs, grid.y, validation, margin)
         run = runs[chosen]
         if chosen == SeasonalProfile.alias:
             model, used = chosen, params.as_dict()
@@ -129,7 +132,7 @@ class AutoProfile(HistoryModel):
             model, used = DailyCandidates.ALIASES[chosen], {"candidate": chosen}
         used = {**used, "selected_by": self.alias, "bursts": bursts.as_dict(),
                 "choice": {"why": why, "chosen": chosen, "backtest_mae": scores,
-                           "backtest_origins": len(validation),
+                           "backtest_origins": len(validation), "incumbent_margin": margin,
                            "backtest_horizon_intervals": validation[0][1]}}
         note = (f"{why}: {chosen} chosen by rolling-origin backtest over "
                 f"{len(validation)} origins (MAE {scores[chosen]})")
@@ -227,10 +230,11 @@ def _naive_forecast(engine: ProfileEngine, history: Series, h: int,
 
 
 def _daily_origins(history: Series, h: int, fallback: Origins) -> Origins:
-    """For a short history: origins a day apart (horizons overlap), newest first, each with two
-    days before it, up to 12: more out-of-sample errors than origins a horizon apart."""
+    """For a short history: backtest origins a day apart (horizons overlap), newest first, each
+    with two days before it, up to :data:`DAILY_BACKTEST_ORIGINS`: more of the scarce history
+    is scored than at origins a horizon apart."""
     k, D = min(h, history.per_week), history.per_day
-    out = [(m, k) for m in range(history.n - k, 2 * D - 1, -D)][:12]
+    out = [(m, k) for m in range(history.n - k, 2 * D - 1, -D)][:DAILY_BACKTEST_ORIGINS]
     return out or fallback
 
 

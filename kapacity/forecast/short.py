@@ -105,12 +105,18 @@ class DailyCandidates:
         return out
 
 
-def choose(candidates: dict[str, Candidate], y: np.ndarray,
-           origins: Origins) -> tuple[str, dict[str, float | None]]:
-    """The candidate with the lowest backtest MAE at ``origins`` (first listed wins a tie),
-    and every candidate's MAE."""
+def choose(candidates: dict[str, Candidate], y: np.ndarray, origins: Origins,
+           margin: float = 0.0) -> tuple[str, dict[str, float | None]]:
+    """The candidate with the lowest backtest MAE at ``origins``, and every candidate's MAE.
+
+    The first candidate is the incumbent: another replaces it only when its MAE is lower by
+    more than ``margin`` (a share); among the others, the first listed wins a tie.
+    """
     scores = {name: backtest_mae(run, y, origins) for name, run in candidates.items()}
+    incumbent = next(iter(scores))
     best = min(scores, key=lambda name: (scores[name], list(scores).index(name)))
+    if scores[best] >= (1 - margin) * scores[incumbent]:
+        best = incumbent
     return best, {k: (None if not math.isfinite(v) else round(v, 6)) for k, v in scores.items()}
 
 
