@@ -73,3 +73,19 @@ def test_the_chosen_model_and_its_backtest_are_in_the_assumptions(history_file):
 
 def test_same_bursty_input_gives_byte_identical_output(history_file):
     assert forecast_text(history_file) == forecast_text(history_file)
+
+
+def test_a_long_history_dominated_by_bursts_also_gets_the_backtested_choice(tmp_path):
+    base = synthetic(days=21, step=300, level=100.0, noise=0.1, seed=3, name="elb-bytes")
+    values = base.values.copy()
+    median = float(np.median(values))
+    values[[(d * DAY + 10 * 3600) // 300 for d in (9, 15, 18)]] = BURST * median
+    path = series_csv(tmp_path / "long.csv", Series(base.name, base.start, base.step, values))
+    result = runner.invoke(app, ["capacity", "--history", str(path), "--horizon", "1d",
+                                 "--format", "json", "-q"])
+    assert result.exit_code == 0, result.output
+    [entry] = json.loads(result.stdout)["series"]
+    params = entry["assumptions"]["model_params"]
+    assert params["choice"]["why"].startswith("bursts dominate")
+    assert params["bursts"]["max_over_median"] > 100
+    assert entry["peak_forecast_rps"] * 300 < 5 * median
