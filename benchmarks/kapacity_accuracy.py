@@ -30,6 +30,14 @@ Kapacity alone is quick; ``--no-cache`` recomputes.
 
 Targets (issue 4): geometric mean of relative MAE <= 0.85, no series above 1.05,
 mean p99 coverage within [0.97, 0.995].
+
+Short-history cases (issue 12, :data:`SHORT_CASES`): a new service or a freshly
+instrumented endpoint has days, not weeks, of history, often dominated by bursts.
+Each case cuts a real series to ``history`` days from ``offset`` days into the file
+and forecasts the next ``horizon`` days from that single origin (so the model sees
+less than two weekly cycles). Targets there: geometric mean of relative MAE <= 0.6,
+below Prophet's on each case, mean daily-peak error <= 0.5, p99 coverage in
+[0.97, 0.995]. ``--short-only`` runs just these.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ import sys
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 from pathlib import Path
 
 for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -58,12 +67,26 @@ from kapacity.forecast import Forecast, SeasonalNaive  # noqa: E402
 from kapacity.history import DAY, WEEK, Series, read_history  # noqa: E402
 from kapacity.service import ForecastSettings, forecast_series  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
+# beside the repository; a git worktree under <repo-parent>/wt/<name> looks one level higher too
+DATA = next((d for d in (REPO.parent / "shared" / "data", REPO.parents[1] / "shared" / "data")
+             if d.is_dir()), REPO.parent / "shared" / "data")
 TEST_DATA = REPO / "tests" / "data"
 CALENDARS = {"melbourne_pedestrians_bourke_st_mall_hourly": ("AU", "VIC")}
 ORIGINS = 6
 TARGETS = {"geomean": 0.85, "max": 1.05, "coverage": (0.97, 0.995)}
 MODELS = ("kapacity", "naive", "prophet", "mstl")
+# case: (series file stem, offset days, history days, horizon days). The Twitter cuts start
+# where the history is dominated by bursts (its maximum above 20x its median: 32x for
+# AMZN from day 6, 30x for GOOG from day 7), the class issue 12 is about; NASA and the
+# NYC taxi are regular short histories, there to show the choice does not hurt them.
+SHORT_CASES: dict[str, tuple[str, int, int, int]] = {
+    "short_elb_10d": ("nab_elb_request_count_5min", 0, 10, 3),
+    "short_twitter_amzn_12d": ("nab_twitter_volume_amzn_5min", 6, 12, 3),
+    "short_twitter_goog_11d": ("nab_twitter_volume_goog_5min", 7, 11, 3),
+    "short_nasa_9d": ("nasa_http_requests_1min", 0, 9, 3),
+    "short_nyc_taxi_11d": ("nab_nyc_taxi_passengers_30min", 0, 11, 3),
+}
+SHORT_TARGETS = {"geomean": 0.6, "peak": 0.5, "coverage": (0.97, 0.995)}
 
 
 def horizon_seconds(series: Series) -> int:
@@ -165,32 +188,49 @@ FACTORIES = {"kapacity": kapacity_model, "naive": naive_model, "prophet": prophe
 
 # -- running -------------------------------------------------------------------------------
 
-def run_one(task: tuple[str, str, int]) -> dict:
+def run_one(task: tuple[str, str, int, str | None]) -> dict:
     try:
         return _run_one(task)
     except Exception as exc:  # one model failing on one series must not lose the others
-        path, model_name, _ = task
-        return {"series": series_name(Path(path)), "error": f"{type(exc).__name__}: {exc}"}
+        path, model_name, _, case = task
+        return {"series": case or series_name(Path(path)), "error": f"{type(exc).__name__}: {exc}"}
 
 
-def _run_one(task: tuple[str, str, int]) -> dict:
-    path, model_name, origins = task
+def short_window(series: Series, case: str) -> tuple[Series, int]:
+    """The case's cut of ``series`` (history then horizon) and the horizon in intervals."""
+    _, offset, history_days, horizon_days = SHORT_CASES[case]
+    lo = offset * series.per_day
+    n = (history_days + horizon_days) * series.per_day
+    if lo + n > series.n:
+        raise ValueError(f"{case}: the series has {series.n} intervals, the cut needs {lo + n}")
+    cut = replace(series, start=series.start + lo * series.step, values=series.values[lo:lo + n])
+    return cut, horizon_days * series.per_day
+
+
+def _run_one(task: tuple[str, str, int, str | None]) -> dict:
+    path, model_name, origins, case = task
     path = Path(path)
     [series] = read_history(path)
-    h = horizon_seconds(series) // series.step
+    if case is None:
+        h = horizon_seconds(series) // series.step
+    else:
+        series, h = short_window(series, case)
+        origins = 1
     model, levels = FACTORIES[model_name](series_name(path))
     cpu, wall = time.process_time(), time.perf_counter()
     result = backtest(series, model, h=h, origins=origins, levels=levels)
     summary = result.summary()
     summary["cpu_per_forecast_s"] = round((time.process_time() - cpu) / max(1, len(result.origins)), 3)
     summary["wall_per_forecast_s"] = round((time.perf_counter() - wall) / max(1, len(result.origins)), 3)
-    summary["horizon"] = f"{horizon_seconds(series) // DAY}d"
-    summary["series"] = series_name(path)
+    summary["horizon"] = f"{h * series.step // DAY}d"
+    summary["series"] = case or series_name(path)
+    summary["cpu_total_s"] = round(time.process_time() - cpu, 3)
     return summary
 
 
-def cache_key(path: Path, model: str, origins: int) -> str:
-    return f"{model}|{path.name}|{path.stat().st_size}|{origins}"
+def cache_key(path: Path, model: str, origins: int, case: str | None = None) -> str:
+    key = f"{model}|{path.name}|{path.stat().st_size}|{origins}"
+    return key if case is None else f"{key}|{case}|{SHORT_CASES[case]}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path("/tmp/kapacity-accuracy-cache.json"))
     parser.add_argument("--no-cache", action="store_true")
     parser.add_argument("--json", type=Path, help="also write all figures here")
+    parser.add_argument("--short-only", action="store_true",
+                        help="only the short-history cases (SHORT_CASES)")
     args = parser.parse_args(argv)
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
@@ -229,18 +271,22 @@ def main(argv: list[str] | None = None) -> int:
     cache = {}
     if args.cache.exists() and not args.no_cache:
         cache = json.loads(args.cache.read_text())
+    by_stem = {series_name(p): p for p in files}
+    jobs = [] if args.short_only else [(path, None) for path in files]
+    cases = [c for c, (stem, *_) in SHORT_CASES.items() if stem in by_stem]
+    jobs += [(by_stem[SHORT_CASES[c][0]], c) for c in cases]
     tasks, results = [], {}
-    for path in files:
+    for path, case in jobs:
         for model in models:
-            key = cache_key(path, model, args.origins)
+            key = cache_key(path, model, args.origins, case)
             if model in ("prophet", "mstl") and key in cache:
-                results[(series_name(path), model)] = cache[key]
+                results[(case or series_name(path), model)] = cache[key]
             else:
-                tasks.append((str(path), model, args.origins))
+                tasks.append((str(path), model, args.origins, case))
     started = time.perf_counter()
 
-    def record(task: tuple[str, str, int], summary: dict) -> None:
-        stem = series_name(Path(task[0]))
+    def record(task: tuple[str, str, int, str | None], summary: dict) -> None:
+        stem = task[3] or series_name(Path(task[0]))
         print(f"# {stem} {task[1]}: " + (summary["error"] if "error" in summary else
               f"rel MAE {summary['rel_mae']}, {summary['cpu_per_forecast_s']} s/forecast"),
               file=sys.stderr, flush=True)
@@ -248,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
             return
         results[(stem, task[1])] = summary
         if task[1] in ("prophet", "mstl") and not args.no_cache:
-            cache[cache_key(Path(task[0]), task[1], args.origins)] = summary
+            cache[cache_key(Path(task[0]), task[1], args.origins, task[3])] = summary
             args.cache.write_text(json.dumps(cache, indent=1, sort_keys=True))
 
     if args.jobs > 1:
@@ -260,15 +306,47 @@ def main(argv: list[str] | None = None) -> int:
         for task in tasks:
             record(task, run_one(task))
 
-    stems = [series_name(p) for p in files]
-    print(report(stems, models, results))
+    stems = [] if args.short_only else [series_name(p) for p in files]
+    if stems:
+        print(report(stems, models, results))
+    if cases:
+        print("\nShort-history cases (one origin each: history days -> horizon days)")
+        print(report(cases, models, results, targets=False))
+        print(short_targets(cases, models, results))
+    kapacity_cpu = sum(r.get("cpu_total_s", 0.0) for (_, m), r in results.items()
+                       if m == "kapacity")
     print(f"\n(ran {len(tasks)} backtests in {time.perf_counter() - started:.0f} s wall; "
-          f"{args.origins} origins per series)")
+          f"{args.origins} origins per series; Kapacity runs {kapacity_cpu:.1f} s CPU in all)")
     if args.json:
         args.json.write_text(json.dumps({f"{s}|{m}": r for (s, m), r in results.items()},
                                         indent=1, sort_keys=True))
-    ok = overall(stems, "kapacity", results)["pass"] if "kapacity" in models else True
+    ok = overall(stems, "kapacity", results)["pass"] if "kapacity" in models and stems else True
     return 0 if ok else 3
+
+
+def short_targets(cases: list[str], models: list[str], results: dict) -> str:
+    """Issue 12's targets on the short cases: geomean, Prophet on each, daily peak, coverage."""
+    o = overall(cases, "kapacity", results)
+    peaks = [results[(c, "kapacity")]["daily_peak_error"] for c in cases
+             if (c, "kapacity") in results]
+    peaks = [p for p in peaks if p is not None]
+    peak = float(np.mean(peaks)) if peaks else math.nan
+    covs = [results[(c, "kapacity")]["coverage"].get("p99") for c in cases
+            if (c, "kapacity") in results]
+    lo, hi = SHORT_TARGETS["coverage"]
+    bad_cov = [c for c, v in zip(cases, covs, strict=False) if v is None or not lo <= v <= hi]
+    parts = [f"geomean rel MAE {o['geomean']:.3f} <= {SHORT_TARGETS['geomean']}: "
+             f"{'ok' if o['geomean'] <= SHORT_TARGETS['geomean'] else 'MISSED'}",
+             f"mean daily-peak error {peak:.3f} <= {SHORT_TARGETS['peak']}: "
+             f"{'ok' if peak <= SHORT_TARGETS['peak'] else 'MISSED'}",
+             f"p99 coverage in [{lo}, {hi}] on each: "
+             + ("ok" if not bad_cov else "MISSED on " + ", ".join(bad_cov))]
+    if "prophet" in models:
+        worse = [c for c in cases if (c, "prophet") in results and (c, "kapacity") in results
+                 and results[(c, "kapacity")]["rel_mae"] >= results[(c, "prophet")]["rel_mae"]]
+        parts.append("below Prophet's MAE on each: " + ("ok" if not worse else
+                                                         "MISSED on " + ", ".join(worse)))
+    return "short targets: " + "; ".join(parts)
 
 
 def overall(stems: list[str], model: str, results: dict) -> dict:
@@ -280,11 +358,14 @@ def overall(stems: list[str], model: str, results: dict) -> dict:
     worst = max(rel) if rel else math.nan
     mean_cov = float(np.mean(cov)) if cov else math.nan
     lo, hi = TARGETS["coverage"]
+    peaks = [results[(s, model)]["daily_peak_error"] for s in stems if (s, model) in results]
+    peaks = [p for p in peaks if p is not None]
     return {"geomean": geo, "max": worst, "coverage": mean_cov,
+            "peak": float(np.mean(peaks)) if peaks else math.nan,
             "pass": geo <= TARGETS["geomean"] and worst <= TARGETS["max"] and lo <= mean_cov <= hi}
 
 
-def report(stems: list[str], models: list[str], results: dict) -> str:
+def report(stems: list[str], models: list[str], results: dict, targets: bool = True) -> str:
     def fmt(x, spec=".3f"):
         return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
 
@@ -310,7 +391,7 @@ def report(stems: list[str], models: list[str], results: dict) -> str:
         lines.append(row)
     lines.append("-" * len(head))
     for label, key in (("geomean rel MAE", "geomean"), ("max rel MAE", "max"),
-                       ("mean p99 coverage", "coverage")):
+                       ("mean p99 coverage", "coverage"), ("mean daily-peak error", "peak")):
         row = f"{label:34s}"
         for m in models:
             row += f" | {fmt(overall(stems, m, results)[key]):>12s}" + " " * 22
@@ -333,6 +414,8 @@ def report(stems: list[str], models: list[str], results: dict) -> str:
                 f"{fmt(r['daily_peak_error']):>7s} {fmt(r['under_provisioned_share'], '.4f'):>7s} "
                 f"{fmt(r['over_provisioning_ratio']):>6s}  "
                 + ", ".join(f"{k} x{v}" for k, v in sorted(r["models"].items())))
+        if not targets:
+            return "\n".join(lines)
         o = overall(stems, "kapacity", results)
         lo, hi = TARGETS["coverage"]
         lines.append("")

@@ -16,7 +16,11 @@ quantiles, and an ``alias`` naming it. The models:
 - :class:`AutoProfile` (``choice``): chooses SeasonalProfile's parameters by
   rolling-origin validation on the history's own last weeks (coordinate search, a
   few dozen vectorised evaluations), and falls back to SeasonalNaive when the best
-  profile does not beat it on that validation.
+  profile does not beat it on that validation. When the history is shorter than two
+  weekly cycles or bursts dominate it, the weekly model competes with daily candidates
+  (``short``: median of days, daily profile on a robust level, damped trend, day-type
+  profile, each on the history with bursts clipped by ``bursts``) in a rolling-origin
+  backtest on the series itself; the choice and its scores go into the parameters.
 
 Quantiles (p90, p99, ...) come from the model's own out-of-sample errors at
 earlier origins (``intervals``), so the width follows the traffic level through

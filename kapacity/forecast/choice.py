@@ -17,6 +17,7 @@ import numpy as np
 from kapacity.calendar import EventCalendar
 from kapacity.errors import ParameterError
 from kapacity.forecast.arrays import round_or_none
+from kapacity.forecast.bursts import BURST_RATIO, Bursts
 from kapacity.forecast.engine import ProfileEngine
 from kapacity.forecast.grid import Grid
 from kapacity.forecast.intervals import Errors, calibration_origins, forecast_with_intervals
@@ -24,6 +25,7 @@ from kapacity.forecast.naive import SeasonalNaive, naive_errors, seasonal_naive_
 from kapacity.forecast.params import ProfileParams
 from kapacity.forecast.profile import SeasonalProfile
 from kapacity.forecast.protocol import DEFAULT_LEVELS, Forecast, HistoryModel
+from kapacity.forecast.short import DailyCandidates, choose
 from kapacity.history import Series
 
 SEARCH_SPACE: dict[str, tuple] = {
@@ -42,6 +44,8 @@ SEARCH_SPACE: dict[str, tuple] = {
 }
 
 Origins = list[tuple[int, int]]
+DAILY_BACKTEST_ORIGINS = 4  # origins a day apart the short-history choice is scored on
+DAILY_MARGIN = 0.1          # share by which a daily candidate must beat a burst-free weekly model
 
 
 class AutoProfile(HistoryModel):
@@ -80,7 +84,15 @@ class AutoProfile(HistoryModel):
         params, score = self._search(engine, validation, history)
         naive = naive_errors(engine.grid.y, validation, engine.grid.slot, history.per_week)
         naive_score = _mae(naive) if naive else math.inf
-        if naive and score > self.fallback_ratio * naive_score + _tolerance(engine.grid, history):
+        fell_back = bool(naive) and score > (self.fallback_ratio * naive_score
+                                             + _tolerance(engine.grid, history))
+        daily = DailyCandidates(engine.grid)
+        _, bursts = daily.regular(history.n)
+        why = _why_daily(history, bursts)
+        if why and validation:
+            return self._daily_choice(engine, daily, params, fell_back, why, bursts, history, h,
+                                      levels, validation, calibration)
+        if fell_back:
             notes = (f"profile validation MAE {score:.4g} above seasonal naive's "
                      f"{naive_score:.4g}: fell back to SeasonalNaive",)
             model, used, mean, errors = _naive_forecast(engine, history, h, calibration)
@@ -91,6 +103,42 @@ class AutoProfile(HistoryModel):
         used = {**used, "selected_by": self.alias, "validation_mae": round_or_none(score),
                 "naive_validation_mae": round_or_none(naive_score)}
         return forecast_with_intervals(history, mean, errors, levels, model, used, notes)
+
+    def _daily_choice(self, engine: ProfileEngine, daily: DailyCandidates, params: ProfileParams,
+                      fell_back: bool, why: str, bursts: Bursts, history: Series, h: int,
+                      levels: tuple[float, ...], validation: Origins,
+                      calibration: Origins) -> Forecast:
+        """Short or bursty history: the weekly model competes with the daily candidates on a
+        rolling-origin backtest of the series itself; the choice and its scores are recorded."""
+        grid = engine.grid
+        if history.n < 2 * history.per_week:
+            validation = _daily_origins(history, h, validation)
+        if fell_back:
+            weekly = (SeasonalNaive.alias, lambda m, k: seasonal_naive_values(
+                grid.y, m, k, grid.slot, history.per_week))
+        else:
+            weekly = (SeasonalProfile.alias, lambda m, k: engine.forecast(m, k, params))
+        runs = {weekly[0]: weekly[1], **daily.candidates()}
+        # without dominant bursts the weekly model is a fair default: a daily candidate must
+        # beat it clearly, not by the luck of a few origins
+        margin = 0.0 if bursts.dominate else DAILY_MARGIN
+        chosen, scores = choose(runs, grid.y, validation, margin)
+        run = runs[chosen]
+        if chosen == SeasonalProfile.alias:
+            model, used = chosen, params.as_dict()
+        elif chosen == SeasonalNaive.alias:
+            model, used = chosen, {"season": "week"}
+        else:
+            model, used = DailyCandidates.ALIASES[chosen], {"candidate": chosen}
+        used = {**used, "selected_by": self.alias, "bursts": bursts.as_dict(),
+                "choice": {"why": why, "chosen": chosen, "backtest_mae": scores,
+                           "backtest_origins": len(validation), "incumbent_margin": margin,
+                           "backtest_horizon_intervals": validation[0][1]}}
+        note = (f"{why}: {chosen} chosen by rolling-origin backtest over "
+                f"{len(validation)} origins (MAE {scores[chosen]})")
+        mean = run(history.n, h)
+        errors = [(grid.y[m:m + k], run(m, k)) for m, k in calibration]
+        return forecast_with_intervals(history, mean, errors, levels, model, used, (note,))
 
     def _validation_count(self, calibration: Origins) -> int:
         if self.val_origins is not None:
@@ -179,6 +227,26 @@ def _naive_forecast(engine: ProfileEngine, history: Series, h: int,
     mean = seasonal_naive_values(grid.y, history.n, h, grid.slot, P)
     errors = naive_errors(grid.y, calibration, grid.slot, P)
     return SeasonalNaive.alias, {"season": "week"}, mean, errors
+
+
+def _daily_origins(history: Series, h: int, fallback: Origins) -> Origins:
+    """For a short history: backtest origins a day apart (horizons overlap), newest first, each
+    with two days before it, up to :data:`DAILY_BACKTEST_ORIGINS`: more of the scarce history
+    is scored than at origins a horizon apart."""
+    k, D = min(h, history.per_week), history.per_day
+    out = [(m, k) for m in range(history.n - k, 2 * D - 1, -D)][:DAILY_BACKTEST_ORIGINS]
+    return out or fallback
+
+
+def _why_daily(history: Series, bursts: Bursts) -> str:
+    """Why the daily candidates compete ('' when the weekly model alone decides)."""
+    days = history.n / history.per_day
+    if history.n < 2 * history.per_week:
+        return f"history of {days:.1f} days is shorter than two weekly cycles"
+    if bursts.dominate:
+        return (f"bursts dominate (max {bursts.max_over_median:.0f}x the median, "
+                f"above {BURST_RATIO:g}x)")
+    return ""
 
 
 def _mae(errors: Errors) -> float:
