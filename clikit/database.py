@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from alembic.util import CommandError
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from clikit.console import fail
-from storage import database_url, get_engine, migrate
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
 
-# What a wrong --db raises: a URL that does not parse (ArgumentError, ValueError), a driver
-# that is not installed (ImportError), a server or file that cannot be reached
-# (OperationalError, OSError), a schema from another version (alembic's CommandError).
-_CANNOT_OPEN = (SQLAlchemyError, OSError, ImportError, ValueError, CommandError)
+def _cannot_open() -> tuple[type[BaseException], ...]:
+    """What a wrong --db raises: a URL that does not parse (ArgumentError, ValueError), a
+    driver that is not installed (ImportError), a server or file that cannot be reached
+    (OperationalError, OSError), a schema from another version (alembic's CommandError).
+    Imported here, not at the top: commands that never open a database (kapacity's file
+    commands, --help) must not pay for the database layer."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    return SQLAlchemyError, OSError, ImportError, ValueError, CommandError
 
 
 def open_engine(db: str | None) -> Engine:
@@ -29,11 +34,13 @@ def open_engine(db: str | None) -> Engine:
     When the database cannot be opened, the command ends here: one line
     ``error: cannot open the database 'URL': Reason: detail`` on stderr and exit 1.
     """
+    from storage import database_url, get_engine, migrate
+
     url = database_url(db)
     try:
         engine = get_engine(url)
         migrate(engine)
-    except _CANNOT_OPEN as exc:
+    except _cannot_open() as exc:
         raise fail(f"cannot open the database {_without_password(url)!r}: {_reason(exc)}") from None
     return engine
 
