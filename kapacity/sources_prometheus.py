@@ -191,7 +191,8 @@ class PrometheusHistorySource:
         failed = []
         for (name, _), outcome in zip(jobs, self._read_all([q for _, q in jobs], start, end), strict=True):
             if isinstance(outcome, HistoryError):
-                out.problems.append(str(outcome) if name in str(outcome.place) else f"{name}: {outcome}")
+                bare = str(outcome).removeprefix(f"{outcome.place}: ") if outcome.place else str(outcome)
+                out.problems.append(f"{name}: {bare}")  # named by the catalog's series key
                 if not isinstance(outcome, _NoData):
                     failed.append(name)
             elif name == system_id:
