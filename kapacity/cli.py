@@ -297,7 +297,7 @@ def _history_source(kind: str, histories: Path | None, config: Path | None):
         if file is None:
             raise typer.BadParameter("give --config FILE or set KAPACITY_PROMETHEUS_CONFIG",
                                      param_hint="--config")
-        from kapacity.prometheus_config import load_prometheus_config
+        from kapacity.sources_prometheus import load_prometheus_config
 
         try:
             return load_prometheus_config(file)

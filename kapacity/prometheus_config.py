@@ -22,6 +22,9 @@ One YAML file says where a catalog run's history comes from::
 The older keys ``default_query`` (= ``service_query``) and ``totals`` (= ``systems``) are
 still accepted. A secret never sits in the file or in what a run stores: the file names
 the environment variable; the source masks the value in its ``repr``.
+
+This module only validates; :func:`kapacity.sources_prometheus.load_prometheus_config`
+turns the result into a history source (so forecast workers never import pydantic).
 """
 
 from __future__ import annotations
@@ -31,11 +34,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kapacity.errors import HistoryError
 from kapacity.history import DAY, parse_duration
-from kapacity.sources_prometheus import AuthHeader, PrometheusHistorySource, ServiceQuery
 
 
 class _Strict(BaseModel):
@@ -127,8 +137,9 @@ class PrometheusConfig(_Strict):
             raise ValueError("no query: give service_query, system_query, services or systems")
         return self
 
-    def source(self, *, origin: str = "prometheus config", **overrides: Any) -> PrometheusHistorySource:
-        """The history source this file describes; the auth value is read from the environment now."""
+    def source_options(self, *, origin: str = "prometheus config") -> dict[str, Any]:
+        """Keyword arguments for ``PrometheusHistorySource``, queries as ``ServiceQuery`` fields;
+        the auth value is read from the environment now, so a missing variable fails at once."""
         options: dict[str, Any] = {
             "url": self.url, "services": [self._spec(k, v) for k, v in self.services.items()],
             "default_query": self._spec("default", self.service_query) if self.service_query else None,
@@ -140,19 +151,20 @@ class PrometheusConfig(_Strict):
         if self.end is not None:
             end = self.end.timestamp()
             options["window"] = (end - self.lookback, end)
-        return PrometheusHistorySource(**(options | overrides))
+        return options
 
-    def _spec(self, name: str, spec: QuerySpec) -> ServiceQuery:
-        return ServiceQuery(name, spec.query, spec.step or self.step, spec.per or self.per, spec.tz or self.tz)
+    def _spec(self, name: str, spec: QuerySpec) -> dict[str, Any]:
+        return {"name": name, "query": spec.query, "step": spec.step or self.step, "per": spec.per or self.per,
+                "tz": spec.tz or self.tz}
 
-    def _auth(self, origin: str) -> AuthHeader | None:
+    def _auth(self, origin: str) -> tuple[str, str] | None:
         if self.auth is None:
             return None
         value = os.environ.get(self.auth.env, "")
         if not value.strip():
             raise HistoryError(f"auth.env: environment variable {self.auth.env} is not set or empty; "
                                f"it holds the {self.auth.header} header's value", place=origin)
-        return AuthHeader(self.auth.header, value)
+        return self.auth.header, value
 
 
 def prometheus_config(raw: Any, *, origin: str = "prometheus config") -> PrometheusConfig:
@@ -174,8 +186,8 @@ def _message(err: dict) -> str:
     return text
 
 
-def load_prometheus_config(path: str | Path, **overrides: Any) -> PrometheusHistorySource:
-    """Read a configuration file (YAML, safe loader) into a history source."""
+def read_prometheus_config(path: str | Path) -> PrometheusConfig:
+    """Read a configuration file (YAML, safe loader) and validate it."""
     import yaml
 
     path = Path(path)
@@ -185,4 +197,4 @@ def load_prometheus_config(path: str | Path, **overrides: Any) -> PrometheusHist
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise HistoryError(f"invalid YAML: {exc}", place=str(path)) from None
-    return prometheus_config(raw, origin=str(path)).source(origin=str(path), **overrides)
+    return prometheus_config(raw, origin=str(path))

@@ -34,7 +34,7 @@ def _history_source(config: KapacityConfig) -> HistorySource | str:
         raise KapacityError("both KAPACITY_PROMETHEUS_CONFIG and KAPACITY_HISTORY_DIR are set; "
                             "set the one history source to refresh from")
     if config.prometheus_config is not None:
-        from kapacity.prometheus_config import load_prometheus_config
+        from kapacity.sources_prometheus import load_prometheus_config
 
         return load_prometheus_config(config.prometheus_config)  # re-read each cycle: edits apply
     if config.history_dir is None:

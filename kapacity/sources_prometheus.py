@@ -5,29 +5,13 @@ It implements Kapacity's :class:`~kapacity.sources.HistorySource` protocol (``na
 Prometheus as they do from a directory of files, and it returns the same
 :class:`~kapacity.history.Series` the file reader does::
 
-    source = load_prometheus_config("prometheus.yaml")
+    source = load_prometheus_config("prometheus.yaml")          # see kapacity.prometheus_config
     run_catalog(engine, source)                                  # every system in the catalog
     [series] = source.read(start, end, series="checkout-api")    # one service, any range
 
-Configuration (YAML)::
-
-    url: http://prometheus:9090          # base URL of the Prometheus HTTP API
-    lookback: 28d                        # how much history fetch() reads, up to now
-    timeout_seconds: 30                  # per request
-    retries: 3                           # extra attempts on network errors, 429 and 5xx
-    headers: {Authorization: "Bearer ..."}  # optional
-    services:                            # per service (catalog name, or SYSTEM_ID/service)
-      checkout-api:
-        query: sum(rate(http_requests_total{service="checkout-api"}[5m]))
-        per: second                      # the query gives requests/s; values become counts per step
-        step: 1m                         # grid resolution (must divide a day)
-        tz: Europe/Amsterdam             # zone for daily/weekly seasonality (default UTC)
-      SYS-0042/search: sum(increase(search_requests_total[1m]))   # a bare query: per step, 1m
-    default_query:                       # optional: services not listed above
-      query: sum(rate(http_requests_total{system="$system_id", service="$service"}[5m]))
-      per: second
-    totals:                              # optional: a system's total; else the sum of its services
-      SYS-0042: sum(rate(http_requests_total{system="SYS-0042"}[5m])) * 60
+``kapacity run --source prometheus --config FILE`` and the scheduled refresh
+(``KAPACITY_PROMETHEUS_CONFIG``) do the same. The file's format is described in
+:mod:`kapacity.prometheus_config` and docs/prometheus.md.
 
 Design:
 
@@ -39,9 +23,11 @@ Design:
   error text) fails at once, naming the service and the query.
 - A query must return one series (aggregate with ``sum(...)``); steps without a
   sample stay gaps (NaN), as in file history. Negative or infinite values are errors.
-- ``fetch`` never raises for one service: its problem is reported and the others
-  are still read (as the directory source does). The source is picklable, so dask
-  workers can run it.
+- ``fetch`` never raises for one series: its problem is reported, named by the series
+  key (``SYS-1/checkout-api: ...``), and the others are still read, at most
+  ``concurrency`` requests at a time. A query matching nothing leaves the service out
+  (as a missing file does); a failed one refuses a total summed from the services.
+  The source is picklable, so dask workers can run it (the auth value goes with it).
 - The Series' ``source`` names the URL and query, and ``notes`` the chunks and
   gaps, so a forecast records what produced it.
 """
@@ -388,17 +374,29 @@ def _iso(epoch: float) -> str:
 def prometheus_source(config: Mapping[str, Any], *, origin: str = "prometheus config", **overrides: Any
                       ) -> PrometheusHistorySource:
     """Build a source from a mapping (the parsed YAML); errors name the field
-    (see :mod:`kapacity.prometheus_config`)."""
+    (the format: :mod:`kapacity.prometheus_config`)."""
     from kapacity.prometheus_config import prometheus_config
 
-    return prometheus_config(config, origin=origin).source(origin=origin, **overrides)
+    return _built(prometheus_config(config, origin=origin).source_options(origin=origin), overrides)
 
 
 def load_prometheus_config(path: str | Path, **overrides: Any) -> PrometheusHistorySource:
-    """Read a configuration file into a source (see :mod:`kapacity.prometheus_config`)."""
-    from kapacity.prometheus_config import load_prometheus_config as load
+    """The history source a configuration file describes; errors name the file and the field."""
+    from kapacity.prometheus_config import read_prometheus_config
 
-    return load(path, **overrides)
+    options = read_prometheus_config(path).source_options(origin=str(path))
+    return _built(options, overrides)
+
+
+def _built(options: dict[str, Any], overrides: Mapping[str, Any]) -> PrometheusHistorySource:
+    def query(spec: dict | None) -> ServiceQuery | None:
+        return None if spec is None else ServiceQuery(**spec)
+
+    options |= {"services": [query(s) for s in options["services"]],
+                "default_query": query(options["default_query"]), "system_query": query(options["system_query"]),
+                "totals": {k: query(v) for k, v in options["totals"].items()},
+                "auth": AuthHeader(*options["auth"]) if options["auth"] else None}
+    return PrometheusHistorySource(**(options | dict(overrides)))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
