@@ -156,8 +156,14 @@ class PrometheusHistorySource:
 
     def describe(self) -> str:
         start, end = self._window()
-        return (f"prometheus {self.url} ({len(self.services)} service queries"
-                f"{', a default query' if self.default_query else ''}; {_iso(start)} to {_iso(end)})")
+        queries = [f"{len(self.services)} service queries"]
+        if self.default_query:
+            queries.append("a service template")
+        if self.totals:
+            queries.append(f"{len(self.totals)} system queries")
+        if self.system_query:
+            queries.append("a system template")
+        return f"prometheus {self.url} ({', '.join(queries)}; {_iso(start)} to {_iso(end)})"
 
     def fetch(self, system_id: str, services: Sequence[str]) -> SystemHistory:
         """The system's services that have a query, and its total (its own query, else their sum).
