@@ -309,7 +309,8 @@ def _history_source(kind: str, histories: Path | None, config: Path | None):
         raise typer.BadParameter("--config is for --source prometheus", param_hint="--config")
     folder = histories or settings.history_dir
     if folder is None:
-        raise typer.BadParameter("give --histories DIR or set KAPACITY_HISTORY_DIR",
+        hint = " (KAPACITY_PROMETHEUS_CONFIG is set: add --source prometheus)" if settings.prometheus_config else ""
+        raise typer.BadParameter(f"give --histories DIR or set KAPACITY_HISTORY_DIR{hint}",
                                  param_hint="--histories")
     if not Path(folder).is_dir():
         _fail(KapacityError(f"{folder}: not a directory of histories"))

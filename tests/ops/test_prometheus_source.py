@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kapacity import HistorySource
-from kapacity.errors import HistoryError
+from kapacity.errors import HistoryError, KapacityError
 from kapacity.history import read_history
 from kapacity.sources_prometheus import (
     PrometheusHistorySource,
@@ -334,3 +334,14 @@ def test_older_key_names_still_work():
                              "step": "5m", "per": "second", "tz": "-04:00"})
     assert src.default_query == ServiceQuery("default", "sum(a)", 300, "second", "-04:00")
     assert src.totals["SYS-1"].query == "sum(t)" and src.concurrency == 4
+
+
+def test_the_scheduled_refresh_reads_one_history_source_and_says_which(engine, tmp_path):
+    from kapacity import refresh_forecasts
+    from kapacity.settings import KapacityConfig
+
+    assert "KAPACITY_PROMETHEUS_CONFIG" in refresh_forecasts(engine, config=KapacityConfig())
+    with pytest.raises(HistoryError, match=r"missing.yaml: file not found"):
+        refresh_forecasts(engine, config=KapacityConfig(prometheus_config=tmp_path / "missing.yaml"))
+    with pytest.raises(KapacityError, match="both KAPACITY_PROMETHEUS_CONFIG and KAPACITY_HISTORY_DIR"):
+        refresh_forecasts(engine, config=KapacityConfig(prometheus_config=tmp_path / "p.yaml", history_dir=tmp_path))
