@@ -121,6 +121,13 @@ class PrometheusConfig(_Strict):
             raise ValueError("credentials in the URL would be stored with every run; use auth.env")
         return url
 
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, headers: dict[str, str]) -> dict[str, str]:
+        if any(name.lower() in ("authorization", "proxy-authorization") for name in headers):
+            raise ValueError("a secret header would sit in the file; use auth: {header: ..., env: VARIABLE}")
+        return headers
+
     @field_validator("step")
     @classmethod
     def _step_divides_a_day(cls, step: int) -> int:
