@@ -7,7 +7,8 @@ Public surface (import from here only):
   (a typed ``CapacityResult``), ``CapacitySettings``, ``growth``, ``backtest``,
   ``KnownEvent``, ``read_events``, the models ``AutoProfile``,
   ``SeasonalProfile``, ``SeasonalNaive`` and their ``Forecast``, and the errors;
-- runs: ``run_catalog``, ``RunSettings``, ``DirectorySource``, ``HistorySource``;
+- runs: ``run_catalog``, ``RunSettings``, ``DirectorySource``, ``HistorySource``,
+  ``PrometheusHistorySource`` and ``load_prometheus_config`` (one from its YAML file);
 - with a database (imported on first use, see below): ``KapacityFactSource``,
   ``refresh_forecasts``, and the read functions ``capacity_targets``,
   ``system_capacity``, ``forecast_points``, ``list_runs``, ``latest_run_id``,
@@ -27,6 +28,7 @@ from kapacity.history import Series, read_history
 from kapacity.runner import RunSettings, run_catalog
 from kapacity.service import ForecastSettings, forecast_series
 from kapacity.sources import DirectorySource, HistorySource
+from kapacity.sources_prometheus import PrometheusHistorySource, load_prometheus_config
 
 # Why some names load on first use: they need the database layer (SQLModel and
 # SQLAlchemy, about 1.5 s and 40 MB to import) or pydantic-settings, and many
@@ -69,9 +71,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AutoProfile", "CapacityResult", "CapacitySettings", "DirectorySource", "EventError",
     "Forecast", "ForecastSettings", "HistoryError", "HistorySource", "KapacityError",
-    "KapacityFactSource", "KnownEvent", "ParameterError", "RunSettings", "SeasonalNaive",
+    "KapacityFactSource", "KnownEvent", "ParameterError", "PrometheusHistorySource", "RunSettings", "SeasonalNaive",
     "SeasonalProfile", "Series", "backtest", "capacity", "capacity_result", "forecast_series",
-    "growth", "read_events", "read_history", "refresh_forecasts", "run_catalog",
+    "growth", "load_prometheus_config", "read_events", "read_history", "refresh_forecasts", "run_catalog",
     # read functions
     "call_ratios", "capacity_targets", "forecast_points", "latest_run_id", "list_runs",
     "system_capacity",

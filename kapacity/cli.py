@@ -236,6 +236,11 @@ def run_cmd(
     histories: Annotated[Path | None, typer.Option(
         "--histories", help="Directory of histories: <system>.csv|.parquet or "
         "<system>/<service>.csv|.parquet (default: KAPACITY_HISTORY_DIR).")] = None,
+    source: Annotated[str, typer.Option("--source", help="Where history comes from: directory "
+                                        "(--histories) or prometheus (--config).")] = "directory",
+    config: Annotated[Path | None, typer.Option(
+        "--config", help="Prometheus history configuration, YAML (with --source prometheus; "
+        "default: KAPACITY_PROMETHEUS_CONFIG).")] = None,
     db: DbOption = None,
     horizon: HorizonOpt = "7d",
     system: Annotated[list[str] | None, typer.Option("--system", help="Only these systems "
@@ -253,17 +258,10 @@ def run_cmd(
 ) -> None:
     """Forecast every catalog system and service, learn dependencies, store the run."""
     from kapacity.runner import RunSettings, run_catalog
-    from kapacity.settings import KapacityConfig
-    from kapacity.sources import DirectorySource
     from kapacity.store import system_capacity
 
     seconds = _horizon(horizon)
-    folder = histories or KapacityConfig().history_dir
-    if folder is None:
-        raise typer.BadParameter("give --histories DIR or set KAPACITY_HISTORY_DIR",
-                                 param_hint="--histories")
-    if not Path(folder).is_dir():
-        _fail(KapacityError(f"{folder}: not a directory of histories"))
+    history_source = _history_source(source, histories, config)
     progress = _progress(quiet)
     forecast_settings = _settings("auto", country, subdiv, peaks)
     try:
@@ -271,7 +269,7 @@ def run_cmd(
                                events=tuple(read_events(events)) if events else (),
                                store_points=points)
         engine = open_engine(db)
-        report = run_catalog(engine, DirectorySource(Path(folder)), settings=settings,
+        report = run_catalog(engine, history_source, settings=settings,
                              systems=system or None, executor=executor, progress=progress)
     except KapacityError as exc:
         _fail(exc)
@@ -284,6 +282,39 @@ def run_cmd(
     _emit({"run": report.as_dict(), "systems": rows}, rows, fmt)
     if report.stored_systems == 0:
         raise typer.Exit(1)
+
+
+def _history_source(kind: str, histories: Path | None, config: Path | None):
+    """The run's history source from --source with --histories or --config (usage errors exit 2)."""
+    from kapacity.settings import KapacityConfig
+    from kapacity.sources import DirectorySource
+
+    settings = KapacityConfig()
+    if kind == "prometheus":
+        if histories is not None:
+            raise typer.BadParameter("--histories is for --source directory", param_hint="--histories")
+        file = config or settings.prometheus_config
+        if file is None:
+            raise typer.BadParameter("give --config FILE or set KAPACITY_PROMETHEUS_CONFIG",
+                                     param_hint="--config")
+        from kapacity.sources_prometheus import load_prometheus_config
+
+        try:
+            return load_prometheus_config(file)
+        except KapacityError as exc:
+            _fail(exc)
+    if kind != "directory":
+        raise typer.BadParameter(f"{kind!r}; accepted: directory, prometheus", param_hint="--source")
+    if config is not None:
+        raise typer.BadParameter("--config is for --source prometheus", param_hint="--config")
+    folder = histories or settings.history_dir
+    if folder is None:
+        hint = " (KAPACITY_PROMETHEUS_CONFIG is set: add --source prometheus)" if settings.prometheus_config else ""
+        raise typer.BadParameter(f"give --histories DIR or set KAPACITY_HISTORY_DIR{hint}",
+                                 param_hint="--histories")
+    if not Path(folder).is_dir():
+        _fail(KapacityError(f"{folder}: not a directory of histories"))
+    return DirectorySource(Path(folder))
 
 
 @app.command("synthesize")

@@ -5,29 +5,13 @@ It implements Kapacity's :class:`~kapacity.sources.HistorySource` protocol (``na
 Prometheus as they do from a directory of files, and it returns the same
 :class:`~kapacity.history.Series` the file reader does::
 
-    source = load_prometheus_config("prometheus.yaml")
+    source = load_prometheus_config("prometheus.yaml")          # see kapacity.prometheus_config
     run_catalog(engine, source)                                  # every system in the catalog
     [series] = source.read(start, end, series="checkout-api")    # one service, any range
 
-Configuration (YAML)::
-
-    url: http://prometheus:9090          # base URL of the Prometheus HTTP API
-    lookback: 28d                        # how much history fetch() reads, up to now
-    timeout_seconds: 30                  # per request
-    retries: 3                           # extra attempts on network errors, 429 and 5xx
-    headers: {Authorization: "Bearer ..."}  # optional
-    services:                            # per service (catalog name, or SYSTEM_ID/service)
-      checkout-api:
-        query: sum(rate(http_requests_total{service="checkout-api"}[5m]))
-        per: second                      # the query gives requests/s; values become counts per step
-        step: 1m                         # grid resolution (must divide a day)
-        tz: Europe/Amsterdam             # zone for daily/weekly seasonality (default UTC)
-      SYS-0042/search: sum(increase(search_requests_total[1m]))   # a bare query: per step, 1m
-    default_query:                       # optional: services not listed above
-      query: sum(rate(http_requests_total{system="$system_id", service="$service"}[5m]))
-      per: second
-    totals:                              # optional: a system's total; else the sum of its services
-      SYS-0042: sum(rate(http_requests_total{system="SYS-0042"}[5m])) * 60
+``kapacity run --source prometheus --config FILE`` and the scheduled refresh
+(``KAPACITY_PROMETHEUS_CONFIG``) do the same. The file's format is described in
+:mod:`kapacity.prometheus_config` and docs/prometheus.md.
 
 Design:
 
@@ -39,9 +23,11 @@ Design:
   error text) fails at once, naming the service and the query.
 - A query must return one series (aggregate with ``sum(...)``); steps without a
   sample stay gaps (NaN), as in file history. Negative or infinite values are errors.
-- ``fetch`` never raises for one service: its problem is reported and the others
-  are still read (as the directory source does). The source is picklable, so dask
-  workers can run it.
+- ``fetch`` never raises for one series: its problem is reported, named by the series
+  key (``SYS-1/checkout-api: ...``), and the others are still read, at most
+  ``concurrency`` requests at a time. A query matching nothing leaves the service out
+  (as a missing file does); a failed one refuses a total summed from the services.
+  The source is picklable, so dask workers can run it (the auth value goes with it).
 - The Series' ``source`` names the URL and query, and ``notes`` the chunks and
   gaps, so a forecast records what produced it.
 """
@@ -111,6 +97,21 @@ class _Retryable(Exception):
     pass
 
 
+class _NoData(HistoryError):
+    """The query matched nothing in the window: like a missing history file, not a failure."""
+
+
+@dataclass(frozen=True)
+class AuthHeader:
+    """One request header whose value is a secret (read from the environment by the config)."""
+
+    name: str
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"AuthHeader({self.name!r}, value='***')"
+
+
 @dataclass
 class PrometheusHistorySource:
     """Reads each configured service's history from one Prometheus server."""
@@ -119,12 +120,15 @@ class PrometheusHistorySource:
     services: Sequence[ServiceQuery] = ()
     default_query: ServiceQuery | None = None  # a template: $system_id and $service are filled in
     totals: Mapping[str, ServiceQuery] = field(default_factory=dict)  # per system id
+    system_query: ServiceQuery | None = None  # a template for a system's total: $system_id
     lookback_seconds: int = 28 * DAY
     timeout: float = 30.0
     retries: int = 3
     backoff_seconds: float = 0.5
     max_points: int = MAX_POINTS
     headers: Mapping[str, str] = field(default_factory=dict)
+    auth: AuthHeader | None = None
+    concurrency: int = 1  # requests in flight at most, per process
     http: Fetch = _http_post
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
@@ -142,6 +146,8 @@ class PrometheusHistorySource:
             raise HistoryError(f"services: {', '.join(duplicates)} configured twice", place="prometheus")
         if not 2 <= self.max_points <= 11_000:
             raise HistoryError(f"max_points: {self.max_points}; accepted 2 to 11000", place="prometheus")
+        if not 1 <= self.concurrency <= 32:
+            raise HistoryError(f"concurrency: {self.concurrency}; accepted 1 to 32", place="prometheus")
         if self.lookback_seconds < MIN_SPAN_SECONDS:
             raise HistoryError(f"lookback: {self.lookback_seconds}s is shorter than the "
                                f"{MIN_SPAN_SECONDS // DAY} days a forecast needs", place="prometheus")
@@ -150,33 +156,75 @@ class PrometheusHistorySource:
 
     def describe(self) -> str:
         start, end = self._window()
-        return (f"prometheus {self.url} ({len(self.services)} service queries"
-                f"{', a default query' if self.default_query else ''}; {_iso(start)} to {_iso(end)})")
+        queries = [f"{len(self.services)} service queries"]
+        if self.default_query:
+            queries.append("a service template")
+        if self.totals:
+            queries.append(f"{len(self.totals)} system queries")
+        if self.system_query:
+            queries.append("a system template")
+        return f"prometheus {self.url} ({', '.join(queries)}; {_iso(start)} to {_iso(end)})"
 
     def fetch(self, system_id: str, services: Sequence[str]) -> SystemHistory:
-        """The system's services that have a query, and its total (configured, else their sum)."""
+        """The system's services that have a query, and its total (its own query, else their sum).
+
+        Each failure is a named problem and the other series are still read. A service whose
+        query matches nothing is left out, as a missing file is; one that fails makes a summed
+        total refused, since a total without it would understate the traffic.
+        """
         out = SystemHistory(system_id)
         start, end = self._window()
-        for service in sorted(set(services)):
-            query = self.query_for(system_id, service)
-            if query is None:
-                continue
-            try:
-                out.services[service] = _renamed(self.read_service(query, start, end), f"{system_id}/{service}")
-            except HistoryError as exc:
-                out.problems.append(str(exc))
-        total = self.totals.get(system_id)
-        if total is not None:
-            try:
-                out.total = _renamed(self.read_service(total, start, end), system_id)
-            except HistoryError as exc:
-                out.problems.append(str(exc))
-        elif out.services:
-            try:
-                out.total = sum_series([out.services[k] for k in sorted(out.services)], system_id)
-            except HistoryError as exc:
-                out.problems.append(str(exc))
+        wanted = {service: q for service in sorted(set(services))
+                  if (q := self.query_for(system_id, service)) is not None}
+        total_query = self.total_for(system_id)
+        jobs = [(f"{system_id}/{service}", q) for service, q in wanted.items()]
+        if total_query is not None:
+            jobs.append((system_id, total_query))
+        failed = []
+        for (name, _), outcome in zip(jobs, self._read_all([q for _, q in jobs], start, end), strict=True):
+            if isinstance(outcome, HistoryError):
+                bare = str(outcome).removeprefix(f"{outcome.place}: ") if outcome.place else str(outcome)
+                out.problems.append(f"{name}: {bare}")  # named by the catalog's series key
+                if not isinstance(outcome, _NoData):
+                    failed.append(name)
+            elif name == system_id:
+                out.total = _renamed(outcome, system_id)
+            else:
+                out.services[name.split("/", 1)[1]] = _renamed(outcome, name)
+        if total_query is None and out.services:
+            if failed:
+                out.problems.append(f"{system_id}: total not computed: the sum of its services would leave "
+                                    f"out {', '.join(failed)}; fix the query or configure system_query")
+            else:
+                try:
+                    out.total = sum_series([out.services[k] for k in sorted(out.services)], system_id)
+                except HistoryError as exc:
+                    out.problems.append(str(exc))
         return out
+
+    def _read_all(self, queries: Sequence[ServiceQuery], start: float, end: float) -> list[Series | HistoryError]:
+        """Each query's series or its error, at most ``concurrency`` requests in flight."""
+        def read(query: ServiceQuery) -> Series | HistoryError:
+            try:
+                return self.read_service(query, start, end)
+            except HistoryError as exc:
+                return exc
+
+        if self.concurrency == 1 or len(queries) < 2:
+            return [read(q) for q in queries]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(self.concurrency, len(queries))) as pool:
+            return list(pool.map(read, queries))
+
+    def total_for(self, system_id: str) -> ServiceQuery | None:
+        """The system's own total query: configured for it, else the system template."""
+        if system_id in self.totals:
+            return self.totals[system_id]
+        if self.system_query is None:
+            return None
+        query = string.Template(self.system_query.query).safe_substitute(system_id=_label_value(system_id))
+        return ServiceQuery(system_id, query, self.system_query.step, self.system_query.per, self.system_query.tz)
 
     def query_for(self, system_id: str, service: str) -> ServiceQuery | None:
         by_name = {s.name: s for s in self.services}
@@ -248,7 +296,7 @@ class PrometheusHistorySource:
                                        "expected a request rate or count (0 or more)", place=place)
                 values[i] = value * step if service.per == "second" else value
         if labels_seen is None:
-            raise HistoryError(f"no data between {_iso(t0)} and {_iso(t0 + (n - 1) * step)} for query "
+            raise _NoData(f"no data between {_iso(t0)} and {_iso(t0 + (n - 1) * step)} for query "
                                f"{service.query!r}", place=place)
         observed = ~np.isnan(values)
         idx = np.flatnonzero(observed)
@@ -276,15 +324,18 @@ class PrometheusHistorySource:
         for attempt in range(self.retries + 1):
             if attempt:
                 self.sleep(self.backoff_seconds * 2 ** (attempt - 1))
-            self.requests += 1
+            self.requests += 1  # a tally for tests and logs; threads may race on it
             try:
-                return self._answer(*self.http(endpoint, form, self.headers, self.timeout), service, place)
+                return self._answer(*self.http(endpoint, form, self._headers(), self.timeout), service, place)
             except _Retryable as exc:
                 problem = str(exc)
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
                 problem = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
         raise HistoryError(f"{endpoint} failed {self.retries + 1} time(s) for {_iso(start)} to {_iso(end)}: "
                            f"{problem}", place=place)
+
+    def _headers(self) -> Mapping[str, str]:
+        return dict(self.headers) | ({self.auth.name: self.auth.value} if self.auth else {})
 
     @staticmethod
     def _answer(status: int, body: bytes, service: ServiceQuery, place: str) -> list[dict]:
@@ -326,81 +377,32 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _duration(value: Any, place: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    try:
-        return parse_duration(str(value))
-    except ValueError as exc:
-        raise HistoryError(str(exc), place=place) from None
-
-
-def _query_spec(name: str, spec: Any, place: str) -> ServiceQuery:
-    if isinstance(spec, str):
-        spec = {"query": spec}
-    if not isinstance(spec, Mapping):
-        raise HistoryError("expected a PromQL string or a mapping with query, step, per, tz", place=place)
-    extra = sorted(set(spec) - {"query", "step", "per", "tz"})
-    if extra:
-        raise HistoryError(f"unknown key(s) {', '.join(extra)}; accepted: query, step, per, tz", place=place)
-    if "query" not in spec:
-        raise HistoryError("no query: expected a PromQL expression giving the service's requests", place=place)
-    try:
-        return ServiceQuery(name, str(spec["query"]), _duration(spec.get("step", 60), place + ".step"),
-                            str(spec.get("per", "interval")), spec.get("tz"))
-    except HistoryError as exc:
-        raise HistoryError(str(exc).split(": ", 1)[-1], place=place) from None
-
-
-KEYS = ("url", "lookback", "timeout_seconds", "retries", "headers", "max_points", "services", "default_query",
-        "totals")
-
-
 def prometheus_source(config: Mapping[str, Any], *, origin: str = "prometheus config", **overrides: Any
                       ) -> PrometheusHistorySource:
-    """Build a source from a mapping (the parsed YAML); errors name the key."""
-    if not isinstance(config, Mapping):
-        raise HistoryError("expected a mapping with url and services", place=origin)
-    unknown = sorted(set(config) - set(KEYS))
-    if unknown:
-        raise HistoryError(f"unknown key(s) {', '.join(unknown)}; accepted: {', '.join(KEYS)}", place=origin)
-    services_raw = config.get("services") or {}
-    if not isinstance(services_raw, Mapping) or not (services_raw or config.get("default_query")):
-        raise HistoryError("services: expected a mapping of service name to {query, step, per, tz} "
-                           "(or a default_query)", place=origin)
-    services = [_query_spec(str(name), spec, f"{origin}: services.{name}") for name, spec in services_raw.items()]
-    totals_raw = config.get("totals") or {}
-    if not isinstance(totals_raw, Mapping):
-        raise HistoryError("totals: expected a mapping of SystemID to a query", place=origin)
-    options: dict[str, Any] = {
-        "url": str(config.get("url", "")), "services": services,
-        "totals": {str(k): _query_spec(str(k), v, f"{origin}: totals.{k}") for k, v in totals_raw.items()}}
-    if config.get("default_query") is not None:
-        options["default_query"] = _query_spec("default", config["default_query"], f"{origin}: default_query")
-    if "lookback" in config:
-        options["lookback_seconds"] = _duration(config["lookback"], f"{origin}: lookback")
-    if "timeout_seconds" in config:
-        options["timeout"] = float(config["timeout_seconds"])
-    if "retries" in config:
-        options["retries"] = int(config["retries"])
-    if "max_points" in config:
-        options["max_points"] = int(config["max_points"])
-    if "headers" in config:
-        options["headers"] = {str(k): str(v) for k, v in dict(config["headers"]).items()}
-    return PrometheusHistorySource(**(options | overrides))
+    """Build a source from a mapping (the parsed YAML); errors name the field
+    (the format: :mod:`kapacity.prometheus_config`)."""
+    from kapacity.prometheus_config import prometheus_config
+
+    return _built(prometheus_config(config, origin=origin).source_options(origin=origin), overrides)
 
 
 def load_prometheus_config(path: str | Path, **overrides: Any) -> PrometheusHistorySource:
-    import yaml
+    """The history source a configuration file describes; errors name the file and the field."""
+    from kapacity.prometheus_config import read_prometheus_config
 
-    path = Path(path)
-    if not path.is_file():
-        raise HistoryError("file not found", place=str(path))
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise HistoryError(f"invalid YAML: {exc}", place=str(path)) from None
-    return prometheus_source(raw, origin=str(path), **overrides)
+    options = read_prometheus_config(path).source_options(origin=str(path))
+    return _built(options, overrides)
+
+
+def _built(options: dict[str, Any], overrides: Mapping[str, Any]) -> PrometheusHistorySource:
+    def query(spec: dict | None) -> ServiceQuery | None:
+        return None if spec is None else ServiceQuery(**spec)
+
+    options |= {"services": [query(s) for s in options["services"]],
+                "default_query": query(options["default_query"]), "system_query": query(options["system_query"]),
+                "totals": {k: query(v) for k, v in options["totals"].items()},
+                "auth": AuthHeader(*options["auth"]) if options["auth"] else None}
+    return PrometheusHistorySource(**(options | dict(overrides)))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from kapacity import HistorySource
-from kapacity.errors import HistoryError
+from kapacity.errors import HistoryError, KapacityError
 from kapacity.history import read_history
 from kapacity.sources_prometheus import (
     PrometheusHistorySource,
@@ -157,8 +157,12 @@ def test_fetch_answers_kapacity_with_each_service_and_their_total():
     assert sorted(history.services) == ["api", 'odd"name', "web"]
     assert history.services["api"].name == "SYS-1/api" and np.all(history.services["api"].values == 600.0)
     assert 'sum(x{system="SYS-1",service="odd\\"name"})' in [c["query"] for c in fake.calls]
-    assert len(history.problems) == 1 and "'cron'" in history.problems[0] and "unknown function" in history.problems[0]
-    assert history.total.name == "SYS-1" and np.all(history.total.values == 620.0)
+    assert history.problems[0].startswith("SYS-1/cron: Prometheus rejected") and "unknown function" in history.problems[0]
+    # without cron the sum would understate the system's traffic: no total, and it says why
+    assert history.total is None and "SYS-1: total not computed" in history.problems[1]
+    assert "SYS-1/cron" in history.problems[1] and len(history.problems) == 2
+    history = src.fetch("SYS-1", ["api", "web"])
+    assert history.problems == [] and history.total.name == "SYS-1" and np.all(history.total.values == 610.0)
     assert "prom.test:9090" in src.describe() and "2023-11-14" in src.describe()
 
 
@@ -187,7 +191,7 @@ def test_configuration_names_the_bad_key():
     built = prometheus_source(good)
     assert [(s.name, s.step, s.per, s.tz) for s in built.services] == [
         ("checkout", 300, "second", "Europe/Amsterdam"), ("search", 60, "interval", None)]
-    with pytest.raises(HistoryError, match=r"services.checkout: unknown key\(s\) promql"):
+    with pytest.raises(HistoryError, match=r"services.checkout.promql: unknown key"):
         prometheus_source({"url": "http://p:9090", "services": {"checkout": {"promql": QUERY}}})
     with pytest.raises(HistoryError, match="does not divide a day"):
         prometheus_source({"url": "http://p:9090", "services": {"checkout": {"query": QUERY, "step": 420 * 60 + 7}}})
@@ -238,3 +242,107 @@ def test_export_over_http_gives_a_history_file_kapacity_reads(tmp_path):
     assert len(server.forms) == 2 and server.forms[1]["query"] == QUERY and server.forms[1]["step"] == "3600"
     [series] = read_history(out, series="checkout")
     assert series.step == 3600 and series.n >= 7 * 24 and np.nanmin(series.values) >= 10
+
+
+def test_a_service_without_data_is_left_out_of_the_total_like_a_missing_file():
+    fake = FakePrometheus(lambda t: 4.0)
+    src = PrometheusHistorySource(
+        "http://prom.test:9090", [ServiceQuery("quiet", "sum(nothing)")],
+        default_query=ServiceQuery("default", 'sum(x{service="$service"})'),
+        http=lambda url, form, headers, timeout: (
+            (200, json.dumps({"status": "success", "data": {"resultType": "matrix", "result": []}}).encode())
+            if form["query"] == "sum(nothing)" else fake(url, form, headers, timeout)),
+        window=(T0, T0 + 3 * 86400))
+    history = src.fetch("SYS-1", ["api", "quiet"])
+    assert sorted(history.services) == ["api"] and np.all(history.total.values == 4.0)
+    assert len(history.problems) == 1 and history.problems[0].startswith("SYS-1/quiet: no data")
+
+
+def test_a_system_template_gives_the_total_so_a_failing_service_does_not_block_it():
+    fake = FakePrometheus(lambda t: 9.0, rejects={'broken{service="cron"}'})
+    src = PrometheusHistorySource(
+        "http://prom.test:9090", default_query=ServiceQuery("default", 'broken{service="$service"}'),
+        system_query=ServiceQuery("system", 'sum(x{system="$system_id"})'), http=fake, window=(T0, T0 + 3 * 86400))
+    history = src.fetch('SYS-"9', ["cron"])
+    assert history.total.name == 'SYS-"9' and np.all(history.total.values == 9.0)
+    assert 'sum(x{system="SYS-\\"9"})' in [c["query"] for c in fake.calls]
+    assert len(history.problems) == 1 and history.problems[0].startswith('SYS-"9/cron: Prometheus rejected')
+
+
+def test_requests_in_flight_never_exceed_the_concurrency():
+    lock, state = threading.Lock(), {"now": 0, "max": 0}
+    fake = FakePrometheus(lambda t: 1.0)
+
+    def slow(url, form, headers, timeout):
+        with lock:
+            state["now"] += 1
+            state["max"] = max(state["max"], state["now"])
+        threading.Event().wait(0.05)
+        with lock:
+            state["now"] -= 1
+        return fake(url, form, headers, timeout)
+
+    src = PrometheusHistorySource("http://prom.test:9090", default_query=ServiceQuery("d", 'sum(x{s="$service"})'),
+                                  concurrency=2, http=slow, window=(T0, T0 + 3 * 86400))
+    history = src.fetch("SYS-1", [f"svc{i}" for i in range(6)])
+    assert len(history.services) == 6 and history.problems == [] and len(fake.calls) == 6
+    assert state["max"] == 2
+
+
+def test_the_auth_header_comes_from_the_environment_and_is_never_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("PROM_TOKEN", "Bearer s3cret-token")
+    config = tmp_path / "prometheus.yaml"
+    config.write_text("url: http://prom.test:9090\nauth: {env: PROM_TOKEN}\nheaders: {X-Scope-OrgID: shop}\n"
+                      "service_query: sum(x)\nconcurrency: 2\nend: 2023-11-17T22:00:00Z\nlookback: 3d\n",
+                      encoding="utf-8")
+    seen = []
+    fake = FakePrometheus(lambda t: 1.0)
+    src = load_prometheus_config(config, http=lambda url, form, headers, timeout: (
+        seen.append(dict(headers)), fake(url, form, headers, timeout))[1])
+    history = src.fetch("SYS-1", ["api"])
+    assert seen[0] == {"X-Scope-OrgID": "shop", "Authorization": "Bearer s3cret-token"}
+    assert history.total is not None and "s3cret" not in history.total.source + " ".join(history.total.notes)
+    assert "s3cret" not in repr(src) and "s3cret" not in src.describe() and "***" in repr(src)
+    assert src.window == (1700258400 - 3 * 86400, 1700258400)
+    monkeypatch.delenv("PROM_TOKEN")
+    with pytest.raises(HistoryError, match=r"prometheus.yaml: auth.env: environment variable PROM_TOKEN is not set"):
+        load_prometheus_config(config)
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("url: http://p:9090\nservice_query: sum(x)\nstep: 7m\n", "step: 420s does not divide a day"),
+    ("url: http://p:9090\nservices: {api: {query: sum(x), per: minute}}\n", "services.api.per: Input should be"),
+    ("url: http://p:9090\nsystems: {SYS-1: {query: ''}}\n", "systems.SYS-1.query: String should have at least 1"),
+    ("url: http://p:9090\nservice_query: sum(x)\nconcurrency: 0\n", "concurrency: Input should be greater"),
+    ("url: http://p:9090\nservice_query: sum(x)\nlookback: soon\n", "lookback: duration 'soon' not understood"),
+    ("url: http://user:pw@p:9090\nservice_query: sum(x)\n", "url: credentials in the URL"),
+    ("url: http://p:9090\n", "config: no query"),
+    ("url: http://p:9090\nservice_query: sum(x)\nheaders: {Authorization: Bearer x}\n", "headers: a secret header"),
+    ("url: http://p:9090\nservice_query: sum(x)\nauth: {token: abc}\n", "auth.token: unknown key"),
+    ("url: [unclosed\n", "invalid YAML"),
+    ("- a list\n", "expected a mapping"),
+])
+def test_configuration_errors_name_the_file_and_the_field(tmp_path, text, where):
+    config = tmp_path / "prom.yaml"
+    config.write_text(text, encoding="utf-8")
+    with pytest.raises(HistoryError) as err:
+        load_prometheus_config(config)
+    assert str(err.value).startswith(f"{config}: ") and where in str(err.value)
+
+
+def test_older_key_names_still_work():
+    src = prometheus_source({"url": "http://p:9090", "default_query": "sum(a)", "totals": {"SYS-1": "sum(t)"},
+                             "step": "5m", "per": "second", "tz": "-04:00"})
+    assert src.default_query == ServiceQuery("default", "sum(a)", 300, "second", "-04:00")
+    assert src.totals["SYS-1"].query == "sum(t)" and src.concurrency == 4
+
+
+def test_the_scheduled_refresh_reads_one_history_source_and_says_which(engine, tmp_path):
+    from kapacity import refresh_forecasts
+    from kapacity.settings import KapacityConfig
+
+    assert "KAPACITY_PROMETHEUS_CONFIG" in refresh_forecasts(engine, config=KapacityConfig())
+    with pytest.raises(HistoryError, match=r"missing.yaml: file not found"):
+        refresh_forecasts(engine, config=KapacityConfig(prometheus_config=tmp_path / "missing.yaml"))
+    with pytest.raises(KapacityError, match="both KAPACITY_PROMETHEUS_CONFIG and KAPACITY_HISTORY_DIR"):
+        refresh_forecasts(engine, config=KapacityConfig(prometheus_config=tmp_path / "p.yaml", history_dir=tmp_path))
