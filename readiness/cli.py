@@ -107,9 +107,10 @@ def _table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells])
 
 
-def _gate(score: float, fail_under: float | None) -> None:
+def _gate(score: float, fail_under: float | None, *, errors: int = 0) -> None:
     if fail_under is not None and score < fail_under:
-        _say(f"company score {score:.2f} is below --fail-under {fail_under:g}")
+        counted = f" counting {errors} error result(s) as failures" if errors else ""
+        _say(f"company score {score:.2f}{counted} is below --fail-under {fail_under:g}")
         raise typer.Exit(GATE_FAILED)
 
 
@@ -133,13 +134,22 @@ def demo(db: DbOption = None,
 @app.command("import")
 def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry export (.yaml or .csv).")] = None,
             inventory: Annotated[Path | None, typer.Option(help="Cloud-inventory export (.json or .yaml).")] = None,
-            db: DbOption = None):
-    """Import a catalog and/or an inventory; each in one transaction, nothing written on error."""
+            db: DbOption = None,
+            allow_retire: Annotated[bool, typer.Option(
+                "--allow-retire", help="Retire every active system missing from the catalog, however many.")] = False,
+            max_retire_share: Annotated[float | None, typer.Option(
+                "--max-retire-share", min=0.0, max=1.0,
+                help="Share of the active systems an import may retire without --allow-retire "
+                     "(default: PEAK_MAX_RETIRE_SHARE or 0.1).")] = None):
+    """Import a catalog and/or an inventory; each in one transaction, nothing written on error.
+
+    A catalog that would retire more than the allowed share of the active systems
+    (10%, at least one) is refused, nothing written, unless --allow-retire."""
     if catalog is None and inventory is None:
         raise typer.BadParameter("give --catalog, --inventory or both")
     engine = _engine(db)
     if catalog:
-        report = import_catalog_file(engine, catalog)
+        report = import_catalog_file(engine, catalog, allow_retire=allow_retire, max_retire_share=max_retire_share)
         typer.echo(f"catalog: {report.systems} systems ({len(report.created)} new, {len(report.retired)} retired), "
                    f"{report.teams} teams, {report.groups} groups, {report.domains} domains")
     if inventory:
@@ -152,8 +162,17 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
 
 @app.command("evaluate")
 def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: FailUnder = None,
-              fmt: FormatOption = Format.table):
-    """Evaluate every system against the rule pack and store the run."""
+              fmt: FormatOption = Format.table,
+              rule_timeout: Annotated[float | None, typer.Option(
+                  "--rule-timeout", min=0.0, help="Seconds one rule call or rule module import may take; "
+                  "past it the rule's result is an error (default: PEAK_RULE_TIMEOUT or 5; 0: no limit).")] = None,
+              errors_pass: Annotated[bool, typer.Option(
+                  "--errors-pass", help="Let --fail-under judge the company score alone; by default "
+                  "error results count as failures that earn nothing.")] = False):
+    """Evaluate every system against the rule pack and store the run.
+
+    With --fail-under, error results (a rule that raised, exited, hung or failed to
+    load) count as failures that earn nothing unless --errors-pass."""
     from readiness.serve import evaluation_lock
 
     engine = _engine(db)
@@ -161,21 +180,28 @@ def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: Fail
         if not taken:
             _say("error: another evaluation is running (readiness serve or another evaluate); try again when it ends")
             raise typer.Exit(1)
-        report = run_evaluation(engine, rules_dirs=rules_dir or [])
+        report = run_evaluation(engine, rules_dirs=rules_dir or [], rule_timeout=rule_timeout)
     summary = {"run_id": report.run_id, "systems": report.systems, "results": report.results,
                "errors": report.errors, "company_score": report.company.score,
+               "gate_score": report.gate_score,
                "points_outstanding": report.company.outstanding, "statuses": report.status_counts,
                "load_errors": report.load_errors}
     if fmt == Format.json:
         typer.echo(json.dumps(summary, indent=2))
     else:
-        typer.echo(f"run {report.run_id}: {report.systems} systems, {report.results} results, "
-                   f"company score {report.company.score:.2f}, {report.company.outstanding:.1f} points outstanding")
+        errors = f"{report.errors} error results, " if report.errors else ""
+        counted = f" ({report.gate_score:.2f} counting the errors as failures)" if report.errors else ""
+        typer.echo(f"run {report.run_id}: {report.systems} systems, {report.results} results, {errors}"
+                   f"company score {report.company.score:.2f}{counted}, "
+                   f"{report.company.outstanding:.1f} points outstanding")
         for error in report.load_errors:
             _say(f"error: {error}")
         if report.errors:
             _say(f"{report.errors} error result(s): see `readiness export --format json`")
-    _gate(report.company.score, fail_under)
+    if errors_pass or not report.errors:
+        _gate(report.company.score, fail_under)
+    else:
+        _gate(report.gate_score, fail_under, errors=report.errors)
 
 
 @app.command()
