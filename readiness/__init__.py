@@ -21,7 +21,15 @@ from readiness.catalog import (
     people,
     team_contacts,
 )
-from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
+from readiness.errors import (
+    InputError,
+    MassRetirement,
+    NotFound,
+    NothingToEvaluate,
+    PermissionDenied,
+    ReadinessError,
+    RuleLoadError,
+)
 from readiness.facts import (
     CollectedFacts,
     FactSource,
@@ -52,7 +60,7 @@ from readiness.service import (
 )
 
 __all__ = [
-    "CapacityFigures", "capacity_figures", "CollectedFacts", "FactSource", "Facts", "InputError", "NotFound", "OrgUnit", "Outcome",
+    "CapacityFigures", "capacity_figures", "CollectedFacts", "FactSource", "Facts", "InputError", "MassRetirement", "NotFound", "NothingToEvaluate", "OrgUnit", "Outcome",
     "PermissionDenied", "ReadinessError", "RuleLoadError", "RuleMeta", "RuleSet", "Status", "SystemView",
     "active_systems", "changes", "collect", "collect_and_store", "explain", "get_run", "get_system",
     "history", "import_catalog_file", "import_inventory_file", "latest_facts", "latest_run_id",
