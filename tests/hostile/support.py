@@ -18,9 +18,11 @@ META = RuleMeta(id="{id}", title="A hostile test rule", category="resilience", s
 '''
 
 
-def readiness(*args: str, db: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    """`readiness ARGS --db DB` in a fresh process (exit codes and stdout/stderr as a user sees them)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PEAK_")}
+def readiness(*args: str, db: str, timeout: float = 300, env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess:
+    """`readiness ARGS --db DB` in a fresh process (exit codes and stdout/stderr as a user sees them);
+    ``env``: PEAK_ settings for it (the caller's own are dropped)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PEAK_")}, **(env or {})}
     return subprocess.run([sys.executable, "-c", "from readiness.cli import main; main()", *args, "--db", db],
                           capture_output=True, text=True, timeout=timeout, env=env)
 
@@ -52,7 +54,7 @@ def company_score(db: str) -> float:
     return json.loads(result.stdout)[0]["score"]
 
 
-def results_of(db: str, rule_id: str, rules_dir: Path) -> list[dict]:
-    result = readiness("export", "--format", "json", "--rules-dir", str(rules_dir), db=db)
+def results_of(db: str, rule_id: str, rules_dir: Path, env: dict[str, str] | None = None) -> list[dict]:
+    result = readiness("export", "--format", "json", "--rules-dir", str(rules_dir), db=db, env=env)
     assert result.returncode == 0, result.stderr
     return [r for r in json.loads(result.stdout)["results"] if r["rule_id"] == rule_id]

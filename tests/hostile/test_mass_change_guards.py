@@ -55,3 +55,14 @@ def test_allow_retire_retires_them_and_the_empty_evaluation_is_an_error_storing_
     assert runs(demo_copy) == history
     assert readiness("progress", "--format", "json", db=demo_copy).stdout == progress
     assert json.loads(progress)["score"] < 100
+
+
+def test_evaluating_an_organisation_without_systems_is_an_error_not_a_score_of_100(truncated_catalog, tmp_path):
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    assert readiness("import", "--catalog", str(truncated_catalog), db=db).returncode == 0  # nothing to retire
+
+    result = readiness("evaluate", "--fail-under", "90", "--format", "json", db=db)
+
+    assert result.returncode == 1, result.stdout
+    assert "error: no active systems to evaluate" in result.stderr and result.stdout == ""
+    assert runs(db) == []

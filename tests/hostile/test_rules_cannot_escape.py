@@ -15,16 +15,24 @@ import pytest
 from tests.hostile.support import company_score, readiness, results_of, runs, write_rule
 
 PASSES = "return passed('fine')"
+# The time limit is set by the option or by the setting (PEAK_RULE_TIMEOUT); without one,
+# these would hang until the test's own timeout.
+OPTION = (["--rule-timeout", "0.05"], {})
+SETTING = ([], {"PEAK_RULE_TIMEOUT": "0.05"})
 HOSTILE_MODULES = [
-    pytest.param("import sys\nsys.exit(0)", PASSES, "called sys.exit(0) while imported", id="sys-exit-at-import"),
-    pytest.param("", "import sys\nsys.exit(0)", "rule called sys.exit(0)", id="sys-exit-in-evaluate"),
+    pytest.param("import sys\nsys.exit(0)", PASSES, "called sys.exit(0) while imported", ([], {}),
+                 id="sys-exit-at-import"),
+    pytest.param("", "import sys\nsys.exit(0)", "rule called sys.exit(0)", ([], {}), id="sys-exit-in-evaluate"),
     pytest.param("raise RuntimeError('registry unreachable')", PASSES,
-                 "failed to import: RuntimeError: registry unreachable", id="raise-at-import"),
-    pytest.param("", "raise KeyError('replicas')", "rule raised KeyError: 'replicas'", id="raise-in-evaluate"),
-    pytest.param("while True:\n    pass", PASSES, "ran longer than the 0.05 s rule time limit", id="loop-at-import"),
-    pytest.param("", "while True:\n    pass", "rule ran longer than the 0.05 s rule time limit", id="loop-in-evaluate"),
+                 "failed to import: RuntimeError: registry unreachable", ([], {}), id="raise-at-import"),
+    pytest.param("", "raise KeyError('replicas')", "rule raised KeyError: 'replicas'", ([], {}),
+                 id="raise-in-evaluate"),
+    pytest.param("while True:\n    pass", PASSES, "ran longer than the 0.05 s rule time limit", SETTING,
+                 id="loop-at-import"),
+    pytest.param("", "while True:\n    pass", "rule ran longer than the 0.05 s rule time limit", OPTION,
+                 id="loop-in-evaluate"),
     pytest.param("", "import time\nwhile True:\n    try:\n        time.sleep(10)\n    except Exception:\n        pass",
-                 "rule ran longer than the 0.05 s rule time limit", id="sleep-swallowing-exceptions"),
+                 "rule ran longer than the 0.05 s rule time limit", SETTING, id="sleep-swallowing-exceptions"),
 ]
 
 
@@ -34,16 +42,17 @@ def clean_score(demo_db) -> float:
     return company_score(demo_db)
 
 
-@pytest.mark.parametrize(("at_import", "body", "message"), HOSTILE_MODULES)
+@pytest.mark.parametrize(("at_import", "body", "message", "limit"), HOSTILE_MODULES)
 def test_a_hostile_rule_module_gives_error_results_and_fails_the_gate(demo_copy, tmp_path, clean_score,
-                                                                      at_import, body, message):
+                                                                      at_import, body, message, limit):
     rules = tmp_path / "rules"
     write_rule(rules, "hostile_rule", body, at_import=at_import)
     previous = runs(demo_copy)[0]
     threshold = clean_score - 0.5  # met by the pack without the hostile module
+    options, env = limit
 
-    result = readiness("evaluate", "--rules-dir", str(rules), "--fail-under", str(threshold),
-                       "--rule-timeout", "0.05", db=demo_copy, timeout=180)
+    result = readiness("evaluate", "--rules-dir", str(rules), "--fail-under", str(threshold), *options,
+                       db=demo_copy, env=env, timeout=120)
 
     assert result.returncode == 3, (result.stdout, result.stderr)
     assert "60 error results" in result.stdout and "counting the errors as failures" in result.stdout
@@ -51,7 +60,7 @@ def test_a_hostile_rule_module_gives_error_results_and_fails_the_gate(demo_copy,
     latest = runs(demo_copy)[0]
     assert (latest["id"], latest["status"], latest["errors"]) == (previous["id"] + 1, "complete", 60)
     assert latest["company_score"] >= threshold  # the errors alone fail the gate
-    errored = results_of(demo_copy, "hostile_rule", rules)
+    errored = results_of(demo_copy, "hostile_rule", rules, env)
     assert len(errored) == 60 and all(r["status"] == "error" and message in r["message"] for r in errored)
 
 
