@@ -1,4 +1,4 @@
-"""A time limit on each rule call that costs two integer stores per call.
+"""A time limit on each rule call that costs two counter stores and a flag check per call.
 
 The caller counts its calls (``started`` before, ``finished`` after). While
 rules run, a SIGALRM interval timer ticks ten times per limit; a tick that
