@@ -258,3 +258,38 @@ def test_evaluating_in_chunks_gives_the_same_run_as_all_at_once(org, tmp_path, m
 def _runs(engine) -> list[EvaluationRun]:
     with session_scope(engine) as session:
         return list(session.exec(select(EvaluationRun)).scalars())
+
+
+COPYING_RULE = '''
+import copy
+from readiness.rulekit import RuleMeta, passed, failed
+META = RuleMeta(id="copies_assets", title="Copies and unpacks assets", category="resilience", severity="low",
+                rationale="Read-only facts must still allow every way of copying them.",
+                remediation="Nothing to do: this rule is a test of the engine.")
+def evaluate(system, facts):
+    assets = list(facts.compute())
+    named = [{**a, "id": "copy-" + a["id"]} for a in assets]
+    deep = copy.deepcopy(assets)
+    for asset in deep:
+        asset["replicas"] = 0
+        asset["zones"].append("z")
+    merged = dict(assets[0]) | {"extra": True}
+    if not (isinstance(assets[0], dict) and isinstance(assets[0]["zones"], list) and assets[0]["zones"][:1] == ["a"]):
+        return failed("frozen facts are not dicts and lists")
+    return passed("copied", [assets[0], named[0], deep[0], merged])
+'''
+
+
+def test_rules_that_copy_or_unpack_frozen_facts_work_and_their_evidence_is_stored(org, tmp_path):
+    write_inventory(tmp_path / "inv.json", [compute("SYS-1", "api", zones=["a", "b"])])
+    import_inventory_file(org, tmp_path / "inv.json")
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "copies_assets.py").write_text(COPYING_RULE)
+    report = run_evaluation(org, ruleset=only(folder))
+    result = stored_results(org, report.run_id)[("SYS-1", "copies_assets")]
+    assert (result.status, result.message) == ("pass", "copied")
+    original, named, changed, merged = result.evidence
+    assert original["replicas"] == 3 and original["zones"] == ["a", "b"] and original["id"] == "api"
+    assert named["id"] == "copy-api" and merged["extra"] is True
+    assert changed["replicas"] == 0 and changed["zones"] == ["a", "b", "z"]
