@@ -293,3 +293,44 @@ def test_rules_that_copy_or_unpack_frozen_facts_work_and_their_evidence_is_store
     assert original["replicas"] == 3 and original["zones"] == ["a", "b"] and original["id"] == "api"
     assert named["id"] == "copy-api" and merged["extra"] is True
     assert changed["replicas"] == 0 and changed["zones"] == ["a", "b", "z"]
+
+
+def test_off_the_main_thread_rules_load_without_a_time_limit_and_exits_are_still_contained(tmp_path):
+    import signal
+    import threading
+
+    folder = tmp_path / "extra"
+    write_rule(folder, "fine")
+    (folder / "exits.py").write_text("import sys\nsys.exit(0)\n")
+    loaded = []
+    handler = signal.getsignal(signal.SIGALRM)
+    worker = threading.Thread(target=lambda: loaded.append(load_rules([folder], builtin=False,
+                                                                      entry_point_packs=False, time_limit=0.01)))
+    worker.start()
+    worker.join(30)
+    (ruleset,) = loaded
+    assert [r.meta.id for r in ruleset.rules] == ["fine"]
+    assert [e.reason for e in ruleset.load_errors] == ["called sys.exit(0) while imported"]
+    assert signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_a_hung_rule_is_stopped_at_its_time_limit_and_the_callers_alarm_handler_comes_back(org, tmp_path):
+    import signal
+
+    folder = tmp_path / "extra"
+    write_rule(folder, "hangs", body="__import__('time').sleep(3600)")
+    write_rule(folder, "fine")
+
+    def mine(*_):
+        return None
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        report = run_evaluation(org, ruleset=only(folder), rule_timeout=0.05)
+        assert signal.getsignal(signal.SIGALRM) is mine
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    results = stored_results(org, report.run_id)
+    assert results[("SYS-1", "hangs")].message == "rule ran longer than the 0.05 s rule time limit"
+    assert results[("SYS-1", "fine")].status == "pass" and report.errors == 3
+    assert report.gate_score < report.company.score == 100.0
