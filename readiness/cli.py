@@ -180,7 +180,11 @@ def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: Fail
         if not taken:
             _say("error: another evaluation is running (readiness serve or another evaluate); try again when it ends")
             raise typer.Exit(1)
-        report = run_evaluation(engine, rules_dirs=rules_dir or [], rule_timeout=rule_timeout)
+        try:
+            report = run_evaluation(engine, rules_dirs=rules_dir or [], rule_timeout=rule_timeout)
+        except SystemExit as exc:  # whatever reaches here must not end the gate with its exit code (0)
+            _say(f"error: the evaluation was stopped by sys.exit({exc.code!r}); no run was stored")
+            raise typer.Exit(1) from None
     summary = {"run_id": report.run_id, "systems": report.systems, "results": report.results,
                "errors": report.errors, "company_score": report.company.score,
                "gate_score": report.gate_score,

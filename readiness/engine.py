@@ -237,8 +237,14 @@ def _stale_sources(stored: dict[str, StoredFacts], now: datetime) -> dict[str, d
 
 def _result_row(system: SystemView, meta: RuleMeta, outcome: Outcome, basis: str, tally: Tally,
                 totals: _RunTotals) -> tuple:
-    status = outcome.status
-    text = STATUS_TEXT[status]
+    try:  # what the rule returned is stored as text: its own code may still run here (str(), evidence)
+        status, message, evidence = outcome.status, outcome.message[:2000], _evidence_json(outcome.evidence)
+        text = STATUS_TEXT[status]
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        outcome = Outcome(Status.ERROR, 0.0, f"rule returned a result that cannot be stored: {_error_message(exc)}")
+        status, message, evidence, text = Status.ERROR, outcome.message, "[]", Status.ERROR.value
     counted, credit = counts(status, outcome.credit)
     weight = meta.points if counted else 0.0
     earned = round(weight * credit, 6)
@@ -248,7 +254,7 @@ def _result_row(system: SystemView, meta: RuleMeta, outcome: Outcome, basis: str
         tally.add_error(weight=meta.points, blocker=meta.blocker)
     totals.add(system.domain, meta.id, text, counted, weight, earned)
     return (system.system_id, meta.id, meta.version, text, round(outcome.credit, 6), weight, earned,
-            counted, outcome.message[:2000], _evidence_json(outcome.evidence), basis)
+            counted, message, evidence, basis)
 
 
 STATUS_TEXT = {status: status.value for status in Status}  # plain str for the driver, without enum lookups

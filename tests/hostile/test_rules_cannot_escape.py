@@ -31,6 +31,8 @@ HOSTILE_MODULES = [
                  id="loop-at-import"),
     pytest.param("", "while True:\n    pass", "rule ran longer than the 0.05 s rule time limit", OPTION,
                  id="loop-in-evaluate"),
+    pytest.param("class Weird:\n    def __str__(self):\n        raise SystemExit(0)", "return passed('ok', {'x': Weird()})",
+                 "rule returned a result that cannot be stored", ([], {}), id="evidence-that-exits-when-stored"),
     pytest.param("", "import time\nwhile True:\n    try:\n        time.sleep(10)\n    except Exception:\n        pass",
                  "rule ran longer than the 0.05 s rule time limit", SETTING, id="sleep-swallowing-exceptions"),
 ]
