@@ -42,7 +42,15 @@ from readiness.catalog import (
     team_contacts,
 )
 from readiness.engine import freshness
-from readiness.errors import InputError, NotFound, PermissionDenied, ReadinessError, RuleLoadError
+from readiness.errors import (
+    InputError,
+    MassRetirement,
+    NotFound,
+    NothingToEvaluate,
+    PermissionDenied,
+    ReadinessError,
+    RuleLoadError,
+)
 from readiness.facts import (
     CollectedFacts,
     FactSource,
@@ -105,7 +113,8 @@ __all__ = [
     "OrgUnit", "Ownership", "TeamContacts", "active_systems", "get_system", "org_units", "ownership", "people", "team_contacts",
     "BackstageReport", "import_backstage", "read_backstage",
     # errors
-    "InputError", "NotFound", "PermissionDenied", "ReadinessError", "RuleLoadError",
+    "InputError", "MassRetirement", "NotFound", "NothingToEvaluate", "PermissionDenied", "ReadinessError",
+    "RuleLoadError",
     # facts
     "CollectedFacts", "FactSource", "InventorySource", "StoreReport", "collect_and_store", "latest_facts",
     "source_statuses", "store_facts", "latest_facts_of", "freshness", "registered_sources",

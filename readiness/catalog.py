@@ -23,7 +23,8 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
-from readiness.errors import InputError
+from readiness.errors import InputError, MassRetirement
+from readiness.limits import max_retire_share as max_retire_share_setting
 from readiness.models import Dependency, Domain, Group, RoleGrant, System, Team
 from readiness.rulekit import SystemView
 from storage import YamlError, load_yaml, read_text, session_scope, utcnow
@@ -414,18 +415,25 @@ RoleHook = Callable[..., None]
 
 
 def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog",
-                   role_hooks: Sequence[RoleHook] = ()) -> ImportReport:
+                   role_hooks: Sequence[RoleHook] = (), allow_retire: bool = False,
+                   max_retire_share: float | None = None) -> ImportReport:
     """Write the whole catalog in one transaction; systems that disappeared are retired.
 
     Set-based: each table is read once, then new rows are inserted and changed
     rows updated in batches, so re-importing an unchanged catalog writes nothing.
     Each of ``role_hooks`` sees the central role changes in the same transaction.
+    Retiring more than ``max_retire_share`` of the active systems (default 10%, at
+    least one system) is refused with MassRetirement, nothing written, unless
+    ``allow_retire``: a truncated export must not retire the organisation.
     """
     validate_catalog(doc, origin)
+    share = max_retire_share_setting(max_retire_share)
     classes = derive_traffic_classes(doc)
     now = utcnow()
     with session_scope(engine) as session:
         connection = session.connection()
+        if not allow_retire:
+            _refuse_mass_retirement(connection, {s.id for s in doc.systems}, share, origin)
         # Parents before children: SQLite checks each foreign key as the row is written.
         _sync_rows(connection, Domain, "key", [
             {"key": d.key, "name": d.name, "architects": d.architects, "leads": d.leads, "retired": False}
@@ -448,6 +456,14 @@ def import_catalog(engine: Engine, doc: CatalogIn, *, origin: str = "catalog",
     return ImportReport(domains=len(doc.domains), groups=len(doc.groups), teams=len(doc.teams),
                         systems=len(doc.systems), dependencies=dependencies, retired=retired,
                         created=sorted({s.id for s in doc.systems} - stored_systems))
+
+
+def _refuse_mass_retirement(connection: Connection, listed: set[str], share: float, origin: str) -> None:
+    system = System.__table__.c
+    active = set(connection.execute(select(system.system_id).where(system.retired == False)).scalars())  # noqa: E712
+    leaving = len(active - listed)
+    if leaving > max(1, int(share * len(active))):
+        raise MassRetirement(leaving=leaving, active=len(active), share=share, origin=origin)
 
 
 def _sync_rows(connection: Connection, model: type[SQLModel], key: str, rows: list[dict], *,

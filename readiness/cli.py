@@ -85,9 +85,10 @@ StrictOption = Annotated[bool, typer.Option("--strict", help="With --backstage: 
                                             "writing nothing.")]
 
 
-def _gate(score: float, fail_under: float | None) -> None:
+def _gate(score: float, fail_under: float | None, *, errors: int = 0) -> None:
     if fail_under is not None and score < fail_under:
-        say(f"company score {score:.2f} is below --fail-under {fail_under:g}")
+        counted = f" counting {errors} error result{'' if errors == 1 else 's'} as failures" if errors else ""
+        say(f"company score {score:.2f}{counted} is below --fail-under {fail_under:g}")
         raise typer.Exit(EXIT_GATE_FAILED)
 
 
@@ -113,8 +114,17 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
             inventory: Annotated[Path | None, typer.Option(help="Cloud-inventory export (.json or .yaml).")] = None,
             db: DbOption = None, backstage: BackstageOption = False, paths: BackstagePaths = None,
             backstage_system_kind: BackstageSystemKind = "component", strict: StrictOption = False,
-            fmt: FormatOption = Format.table):
-    """Import a catalog and/or an inventory; each in one transaction, nothing written on error."""
+            fmt: FormatOption = Format.table,
+            allow_retire: Annotated[bool, typer.Option(
+                "--allow-retire", help="Retire every active system missing from the catalog, however many.")] = False,
+            max_retire_share: Annotated[float | None, typer.Option(
+                "--max-retire-share", min=0.0, max=1.0,
+                help="Share of the active systems an import may retire without --allow-retire "
+                     "(default: PEAK_MAX_RETIRE_SHARE or 0.1).")] = None):
+    """Import a catalog and/or an inventory; each in one transaction, nothing written on error.
+
+    A catalog that would retire more than the allowed share of the active systems
+    (10%, at least one) is refused, nothing written, unless --allow-retire."""
     if paths and not backstage:
         raise typer.BadParameter("file arguments are read only with --backstage")
     if catalog and backstage:
@@ -125,7 +135,7 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
     if backstage:
         _import_backstage(engine, paths or [], backstage_system_kind, strict, fmt)
     if catalog:
-        report = import_catalog_file(engine, catalog)
+        report = import_catalog_file(engine, catalog, allow_retire=allow_retire, max_retire_share=max_retire_share)
         typer.echo(f"catalog: {report.systems} systems ({len(report.created)} new, {len(report.retired)} retired), "
                    f"{report.teams} teams, {report.groups} groups, {report.domains} domains")
     if inventory:
@@ -151,29 +161,48 @@ def _import_backstage(engine, paths: list[Path], system_kind: str, strict: bool,
 
 @app.command("evaluate")
 def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: FailUnder = None,
-              fmt: FormatOption = Format.table):
-    """Evaluate every system against the rule pack and store the run."""
+              fmt: FormatOption = Format.table,
+              rule_timeout: Annotated[float | None, typer.Option(
+                  "--rule-timeout", min=0.0, help="Seconds one rule call or rule module import may take; "
+                  "past it the rule's result is an error (default: PEAK_RULE_TIMEOUT or 5; 0: no limit).")] = None,
+              errors_pass: Annotated[bool, typer.Option(
+                  "--errors-pass", help="Let --fail-under judge the company score alone; by default "
+                  "error results count as failures that earn nothing.")] = False):
+    """Evaluate every system against the rule pack and store the run.
+
+    With --fail-under, error results (a rule that raised, exited, hung or failed to
+    load) count as failures that earn nothing unless --errors-pass."""
     from readiness.locking import evaluation_lock
 
     engine = open_engine(db)
     with evaluation_lock(engine) as taken:
         if not taken:
             raise fail("another evaluation is running (readiness serve or another evaluate); try again when it ends")
-        report = run_evaluation(engine, rules_dirs=rules_dir or [])
+        try:
+            report = run_evaluation(engine, rules_dirs=rules_dir or [], rule_timeout=rule_timeout)
+        except SystemExit as exc:  # whatever reaches here must not end the gate with its exit code (0)
+            raise fail(f"the evaluation was stopped by sys.exit({exc.code!r}); no run was stored") from None
     summary = {"run_id": report.run_id, "systems": report.systems, "results": report.results,
                "errors": report.errors, "company_score": report.company.score,
+               "gate_score": report.gate_score,
                "points_outstanding": report.company.outstanding, "statuses": report.status_counts,
                "load_errors": report.load_errors}
     if fmt == Format.json:
         emit_json(summary)
     else:
-        typer.echo(f"run {report.run_id}: {report.systems} systems, {report.results} results, "
-                   f"company score {report.company.score:.2f}, {report.company.outstanding:.1f} points outstanding")
+        errors = f"{report.errors} error results, " if report.errors else ""
+        counted = f" ({report.gate_score:.2f} counting the errors as failures)" if report.errors else ""
+        typer.echo(f"run {report.run_id}: {report.systems} systems, {report.results} results, {errors}"
+                   f"company score {report.company.score:.2f}{counted}, "
+                   f"{report.company.outstanding:.1f} points outstanding")
         for error in report.load_errors:
             say(f"error: {error}")
         if report.errors:
             say(f"{report.errors} error result(s): see `readiness export --format json`")
-    _gate(report.company.score, fail_under)
+    if errors_pass or not report.errors:
+        _gate(report.company.score, fail_under)
+    else:
+        _gate(report.gate_score, fail_under, errors=report.errors)
 
 
 @app.command()

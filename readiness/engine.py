@@ -1,8 +1,10 @@
 """Evaluate every system against the rule pack, store the run, its results and scores.
 
-Facts are read once, rules are pure functions of them, and the scoring policy
-lives in ``scoring``. A rule that raises (or failed to load) gives error
-results for that rule only; the rest of the evaluation completes.
+Facts are read once and frozen, rules are pure functions of them, and the
+scoring policy lives in ``scoring``. A rule that raises anything (``SystemExit``
+included), runs past its time limit (``watchdog``) or failed to load gives
+error results for that rule only; the rest of the evaluation completes. Only a
+real interrupt (KeyboardInterrupt) stops a run, and then nothing is stored.
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from readiness.catalog import active_systems, group_ancestry, org_units
+from readiness.errors import NothingToEvaluate
 from readiness.facts import StoredFacts, latest_facts_on
+from readiness.frozen import rule_inputs
+from readiness.limits import rule_timeout as configured_rule_timeout
 from readiness.models import EvaluationRun, RuleResult, RuleSummary, ScoreSnapshot
 from readiness.rulebook import Rule, RuleSet
 from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
-from readiness.scoring import Tally, UnitScore, counts, roll_up
+from readiness.scoring import UNLOADED_RULE_POINTS, Tally, UnitScore, counts, gate_score, roll_up
+from readiness.watchdog import RuleTimeout, Watchdog
 from storage import dumps_json, session_scope, utcnow
 
 DEFAULT_FRESHNESS = {
@@ -56,21 +62,30 @@ class RunReport:
     load_errors: list[str]
     company: UnitScore
     status_counts: dict[str, int] = field(default_factory=dict)
+    gate_score: float | None = None  # the company score with error results counted as failures
 
 
 CHUNK_SYSTEMS = 500  # systems whose facts and results are in memory at once
 
 
 def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
-             overlays: Sequence[Overlay] = (), peak_event: str | None = None) -> RunReport:
+             overlays: Sequence[Overlay] = (), peak_event: str | None = None,
+             rule_timeout: float | None = None) -> RunReport:
     """One evaluation run over every active system, stored atomically.
 
     Systems are evaluated a chunk at a time and their results written as they
     come, inside the run's one transaction: 10,000 systems x 60 rules never
     sit in memory together, and readers see the run only once it is complete.
+    ``rule_timeout`` is the seconds one rule call may take (None: the configured
+    default, see ``readiness.limits``; 0: no limit). With no active system there
+    is nothing to score: NothingToEvaluate, and no run is stored.
     """
     now = now or utcnow()
     systems = active_systems(engine)
+    if not systems:
+        raise NothingToEvaluate("no active systems to evaluate (is the catalog empty or every system retired?); "
+                                "no run was stored: import a catalog with `readiness import --catalog FILE`")
+    watchdog = Watchdog(configured_rule_timeout(rule_timeout), caller=_judge)
     units = org_units(engine)
     with session_scope(engine) as session:
         run = EvaluationRun(started_at=now, status="running", rule_versions=ruleset.versions(),
@@ -84,9 +99,10 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
         for start in range(0, len(systems), CHUNK_SYSTEMS):
             chunk = systems[start:start + CHUNK_SYSTEMS]
             facts = latest_facts_on(connection, [s.system_id for s in chunk])
-            rows = [row for system in chunk
-                    for row in _evaluate_system(system, facts.get(system.system_id, {}), ruleset, now,
-                                                overlays, totals)]
+            with watchdog.watching():  # ticks only while rules run, never during database work
+                rows = [row for system in chunk
+                        for row in _evaluate_system(system, facts.get(system.system_id, {}), ruleset, now,
+                                                    overlays, totals, watchdog)]
             _insert_results(connection, run.id, rows)
         scored = _scores(systems, units, totals.tallies)
         _insert_scores(connection, run.id, scored)
@@ -101,8 +117,9 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
         run.inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
         run.status, run.finished_at = "complete", utcnow()
         run_id = run.id
+    gate = gate_score((s.tier, totals.tallies[s.system_id]) for s in systems)
     return RunReport(run_id, len(systems), totals.results, totals.errors,
-                     [str(e) for e in ruleset.load_errors], company, dict(totals.status_counts))
+                     [str(e) for e in ruleset.load_errors], company, dict(totals.status_counts), gate)
 
 
 @dataclass
@@ -141,34 +158,42 @@ class _RunTotals:
 
 
 def _evaluate_system(system: SystemView, stored: dict[str, StoredFacts], ruleset: RuleSet, now: datetime,
-                     overlays: Sequence[Overlay], totals: _RunTotals) -> list[tuple]:
+                     overlays: Sequence[Overlay], totals: _RunTotals, watchdog: Watchdog) -> list[tuple]:
     """Result rows of one system, in RESULT_COLUMNS order without the run id."""
     if stored:
         totals.fact_hashes[system.system_id] = {src: f.content_hash for src, f in sorted(stored.items())}
-    system_facts = Facts({source: f.data for source, f in stored.items()})
+    # Frozen once per system: a rule that changes an asset gets an error, and every rule reads the same.
+    system, system_facts = rule_inputs(system, {source: f.data for source, f in stored.items()})
     stale = _stale_sources(stored, now)
     tally = totals.tallies[system.system_id] = Tally()
     rows = []
     for rule in ruleset.rules:
-        outcome, basis = _judge(system, rule, system_facts, stale, now, overlays)
+        outcome, basis = _judge(system, rule, system_facts, stale, now, overlays, watchdog)
         rows.append(_result_row(system, rule.meta, outcome, basis, tally, totals))
     for error in ruleset.load_errors:
-        rows.append(_load_error_row(system, error, totals))
+        rows.append(_load_error_row(system, error, tally, totals))
     return rows
 
 
 def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, datetime], now: datetime,
-           overlays: Sequence[Overlay]) -> tuple[Outcome, str]:
+           overlays: Sequence[Overlay], watchdog: Watchdog) -> tuple[Outcome, str]:
     meta = rule.meta
     reason = meta.applies_to.reason_not_applicable(system)
     if reason:
         return Outcome(Status.NOT_APPLICABLE, 0.0, reason), "automated"
     try:
+        watchdog.started += 1
         outcome = rule.evaluate(system, facts)
+        watchdog.finished = watchdog.started
+        if watchdog.overran:  # interrupted, but the rule caught it and returned anyway
+            raise RuleTimeout(f"ran longer than the {watchdog.limit:g} s rule time limit")
         if not isinstance(outcome, Outcome):
             raise TypeError(f"evaluate returned {type(outcome).__name__}, expected Outcome")
-    except Exception as exc:
-        return Outcome(Status.ERROR, 0.0, f"rule raised {type(exc).__name__}: {exc}"), "automated"
+    except KeyboardInterrupt:  # a real interrupt (Ctrl-C, serve's second signal) stops the run
+        raise
+    except BaseException as exc:  # SystemExit, a time limit, any Exception: this rule's error only
+        watchdog.finished, watchdog.overran = watchdog.started, False
+        return Outcome(Status.ERROR, 0.0, _error_message(exc)), "automated"
     basis = _basis(meta, outcome)
     for overlay in overlays:
         changed = overlay.apply(system, meta, outcome)
@@ -184,6 +209,14 @@ def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, dateti
                           outcome.evidence)
         basis = "stale"
     return outcome, basis
+
+
+def _error_message(exc: BaseException) -> str:
+    if isinstance(exc, RuleTimeout):
+        return f"rule {exc}"
+    if isinstance(exc, SystemExit):
+        return f"rule called sys.exit({exc.code!r})"
+    return f"rule raised {type(exc).__name__}: {exc}"
 
 
 # Before a scheduled rule's due date these are warnings: answering a check early
@@ -209,23 +242,32 @@ def _stale_sources(stored: dict[str, StoredFacts], now: datetime) -> dict[str, d
 
 def _result_row(system: SystemView, meta: RuleMeta, outcome: Outcome, basis: str, tally: Tally,
                 totals: _RunTotals) -> tuple:
-    status = outcome.status
-    text = STATUS_TEXT[status]
+    try:  # what the rule returned is stored as text: its own code may still run here (str(), evidence)
+        status, message, evidence = outcome.status, outcome.message[:2000], _evidence_json(outcome.evidence)
+        text = STATUS_TEXT[status]
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:
+        outcome = Outcome(Status.ERROR, 0.0, f"rule returned a result that cannot be stored: {_error_message(exc)}")
+        status, message, evidence, text = Status.ERROR, outcome.message, "[]", Status.ERROR.value
     counted, credit = counts(status, outcome.credit)
     weight = meta.points if counted else 0.0
     earned = round(weight * credit, 6)
     if counted:
         tally.add(weight=weight, earned=earned, status=status, blocker=meta.blocker, basis=basis)
+    elif status == Status.ERROR:
+        tally.add_error(weight=meta.points, blocker=meta.blocker)
     totals.add(system.domain, meta.id, text, counted, weight, earned)
     return (system.system_id, meta.id, meta.version, text, round(outcome.credit, 6), weight, earned,
-            counted, outcome.message[:2000], _evidence_json(outcome.evidence), basis)
+            counted, message, evidence, basis)
 
 
 STATUS_TEXT = {status: status.value for status in Status}  # plain str for the driver, without enum lookups
 
 
-def _load_error_row(system: SystemView, error, totals: _RunTotals) -> tuple:
+def _load_error_row(system: SystemView, error, tally: Tally, totals: _RunTotals) -> tuple:
     rule_id = error.rule_id or error.module
+    tally.add_error(weight=UNLOADED_RULE_POINTS, blocker=False)
     totals.add(system.domain, rule_id, Status.ERROR.value, False, 0.0, 0.0)
     return (system.system_id, rule_id, "", Status.ERROR.value, 0.0, 0.0, 0.0, False,
             f"rule failed to load: {error.reason}", _evidence_json([{"module": error.module}]), "automated")

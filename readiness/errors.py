@@ -35,3 +35,18 @@ class PermissionDenied(ReadinessError):
 
 class NotFound(ReadinessError):
     """A named thing (system, run, rule) does not exist."""
+
+
+class MassRetirement(InputError):
+    """A catalog import would retire more of the active systems than allowed; nothing was written."""
+
+    def __init__(self, *, leaving: int, active: int, share: float, origin: str = ""):
+        self.leaving, self.active, self.share = leaving, active, share
+        super().__init__(
+            f"would retire {leaving} of the {active} active systems ({leaving / active:.0%}), more than the "
+            f"{share:.0%} an import may retire: is the export truncated? If the retirement is intended, "
+            f"import again with --allow-retire", origin=origin)
+
+
+class NothingToEvaluate(ReadinessError):
+    """No active system is in scope: an evaluation would score nothing, so none is stored."""

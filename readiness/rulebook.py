@@ -2,6 +2,9 @@
 
 Loading never stops at a bad module: it is recorded as a load error naming
 the module, and the engine turns it into error results for that rule only.
+That includes a module that calls ``sys.exit`` or hangs while it is imported
+(under the rule time limit, see ``readiness.watchdog``); only a real interrupt
+(KeyboardInterrupt) stops loading.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from types import ModuleType
 from pydantic import ValidationError
 
 from readiness.errors import RuleLoadError
+from readiness.limits import rule_timeout
 from readiness.rulekit import Facts, Outcome, RuleMeta, SystemView
+from readiness.watchdog import Watchdog
 
 ENTRY_POINT_GROUP = "peak_readiness.rules"
 BUILTIN_PACK = "rules"
@@ -47,8 +52,11 @@ class RuleSet:
 
 
 def load_rules(extra_dirs: Iterable[Path] = (), *, builtin: bool = True,
-               entry_point_packs: bool = True) -> RuleSet:
-    """Every rule from the built-in pack, the given folders and installed packs, sorted by id."""
+               entry_point_packs: bool = True, time_limit: float | None = None) -> RuleSet:
+    """Every rule from the built-in pack, the given folders and installed packs, sorted by id.
+
+    ``time_limit``: seconds one module's import may take (None: the configured default; 0: none).
+    """
     modules: list[tuple[str, str, Callable[[], ModuleType]]] = []  # (module name, origin, importer)
     if builtin:
         modules += _package_modules(BUILTIN_PACK)
@@ -59,14 +67,12 @@ def load_rules(extra_dirs: Iterable[Path] = (), *, builtin: bool = True,
             modules += _package_modules(ep.value)
     ruleset = RuleSet()
     seen: dict[str, str] = {}
-    for stem, origin, importer in modules:
-        try:
-            rule = _rule_from_module(importer(), stem, origin)
-        except RuleLoadError as exc:
-            ruleset.load_errors.append(exc)
-            continue
-        except Exception as exc:  # the module itself is broken: import error, syntax error...
-            ruleset.load_errors.append(RuleLoadError(origin, f"failed to import: {type(exc).__name__}: {exc}", stem))
+    watchdog = Watchdog(rule_timeout(time_limit), caller=_load_one)
+    with watchdog.watching():
+        loaded = [_load_one(stem, origin, importer, watchdog) for stem, origin, importer in modules]
+    for rule, origin in zip(loaded, (origin for _, origin, _ in modules), strict=True):
+        if isinstance(rule, RuleLoadError):
+            ruleset.load_errors.append(rule)
             continue
         if rule.meta.id in seen:
             ruleset.load_errors.append(RuleLoadError(
@@ -78,10 +84,33 @@ def load_rules(extra_dirs: Iterable[Path] = (), *, builtin: bool = True,
     return ruleset
 
 
+def _load_one(stem: str, origin: str, importer: Callable[[], ModuleType],
+              watchdog: Watchdog) -> Rule | RuleLoadError:
+    try:
+        watchdog.started += 1
+        module = importer()
+        watchdog.finished = watchdog.started
+        if watchdog.overran:
+            raise RuleLoadError(origin, f"import ran longer than the {watchdog.limit:g} s rule time limit", stem)
+        return _rule_from_module(module, stem, origin)
+    except KeyboardInterrupt:  # a real interrupt stops loading
+        raise
+    except RuleLoadError as exc:
+        watchdog.finished, watchdog.overran = watchdog.started, False
+        return exc
+    except BaseException as exc:  # the module itself is broken: import error, sys.exit, time limit...
+        watchdog.finished, watchdog.overran = watchdog.started, False
+        reason = (f"called sys.exit({exc.code!r}) while imported" if isinstance(exc, SystemExit)
+                  else f"failed to import: {type(exc).__name__}: {exc}")
+        return RuleLoadError(origin, reason, stem)
+
+
 def _package_modules(package_name: str) -> list[tuple[str, str, Callable[[], ModuleType]]]:
     try:
         package = importlib.import_module(package_name)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # sys.exit in a pack's __init__ too: recorded as that pack's load error
         def fail(exc=exc):
             raise exc
         return [(package_name.rsplit(".", 1)[-1], package_name, fail)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from readiness.rulekit import Status
+from readiness.rulekit import SEVERITY_WEIGHTS, Status
 
 # How each status counts: (in the denominator, credit earned)
 # credit None means "the rule's own credit" (partial credit for a failure).
@@ -31,6 +31,11 @@ STATUS_POLICY: dict[Status, tuple[bool, float | None]] = {
 
 BLOCKER_CAP = 50.0
 BLOCKING_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED})
+
+# The gate (`readiness evaluate --fail-under`) counts an error result as a failure
+# earning nothing: a rule that crashes or hangs must not lift the figure a release
+# is judged by. A rule that failed to load has no known weight: it counts as critical.
+UNLOADED_RULE_POINTS = SEVERITY_WEIGHTS["critical"]
 
 # The status sets every other module asks for (Status is a StrEnum: "fail" in MET is False).
 # Met: nothing to do. Judged: counted in a pass rate (met or not, by the team's doing).
@@ -61,6 +66,8 @@ class Tally:
     earned: float = 0.0
     failing: int = 0
     blocked: bool = False
+    error_points: float = 0.0  # points of error results, counted only by the gate
+    error_blocked: bool = False
     by_basis: dict[str, float] = field(default_factory=lambda: dict.fromkeys(BASES, 0.0))
 
     @property
@@ -76,11 +83,23 @@ class Tally:
         if blocker and status in BLOCKING_STATUSES:
             self.blocked = True
 
+    def add_error(self, *, weight: float, blocker: bool) -> None:
+        """An error result: no points in the score, a failure for the gate."""
+        self.error_points += weight
+        self.error_blocked = self.error_blocked or blocker
+
     def score(self) -> float:
-        if self.possible <= 0:
+        return self._score(self.possible, self.blocked)
+
+    def gate_score(self) -> float:
+        """The score with every error result counted as a failure that earns nothing."""
+        return self._score(self.possible + self.error_points, self.blocked or self.error_blocked)
+
+    def _score(self, possible: float, blocked: bool) -> float:
+        if possible <= 0:
             return 100.0
-        raw = 100.0 * self.earned / self.possible
-        return round(min(raw, BLOCKER_CAP) if self.blocked else raw, 4)
+        raw = 100.0 * self.earned / possible
+        return round(min(raw, BLOCKER_CAP) if blocked else raw, 4)
 
     def confidence(self) -> dict[str, float]:
         """Share of possible points by evidence basis (sums to 1 when any points exist)."""
@@ -102,6 +121,15 @@ class UnitScore:
     systems: int
     failing: int
     confidence: dict[str, float]
+
+
+def gate_score(members: Iterable[tuple[str, Tally]]) -> float:
+    """The company figure --fail-under judges: the roll-up of the systems' gate scores."""
+    weighted = total_weight = 0.0
+    for tier, tally in members:
+        weighted += TIER_WEIGHTS[tier] * tally.gate_score()
+        total_weight += TIER_WEIGHTS[tier]
+    return round(weighted / total_weight, 4) if total_weight else 100.0
 
 
 def roll_up(level: str, key: str, name: str, parent_key: str | None,

@@ -25,8 +25,12 @@ def open_database(engine: Engine) -> Engine:
     return engine
 
 
-def import_catalog_file(engine: Engine, path: Path) -> ImportReport:
-    return import_catalog(engine, load_catalog_file(path), origin=str(path), role_hooks=_hooks(ROLE_CHANGES))
+def import_catalog_file(engine: Engine, path: Path, *, allow_retire: bool = False,
+                        max_retire_share: float | None = None) -> ImportReport:
+    """Import a catalog file; one that would retire more than the allowed share of the
+    active systems is refused (MassRetirement) unless ``allow_retire``."""
+    return import_catalog(engine, load_catalog_file(path), origin=str(path), role_hooks=_hooks(ROLE_CHANGES),
+                          allow_retire=allow_retire, max_retire_share=max_retire_share)
 
 
 def import_inventory_file(engine: Engine, path: Path, *, now: datetime | None = None) -> StoreReport:
@@ -65,15 +69,17 @@ def internal_sources(engine: Engine, now: datetime) -> list[FactSource]:
 
 
 def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: RuleSet | None = None,
-                   now: datetime | None = None) -> RunReport:
+                   now: datetime | None = None, rule_timeout: float | None = None) -> RunReport:
+    """Evaluate and store a run. ``rule_timeout``: seconds per rule call and per rule module
+    import (None: PEAK_RULE_TIMEOUT or the default; 0: no limit)."""
     from readiness.reports import current_peak_event
 
     now = now or utcnow()
-    ruleset = ruleset or load_rules(rules_dirs)
+    ruleset = ruleset or load_rules(rules_dirs, time_limit=rule_timeout)
     collect(engine, internal_sources(engine, now), now=now)
     event = current_peak_event(engine, now.date())
     return evaluate(engine, ruleset, now=now, overlays=default_overlays(engine, now),
-                    peak_event=event.key if event else None)
+                    peak_event=event.key if event else None, rule_timeout=rule_timeout)
 
 
 @dataclass
@@ -96,7 +102,7 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
 
     now = now or utcnow()
     files = generate(out_dir, systems=systems, seed=seed, now=now)
-    report = import_catalog_file(engine, files.catalog)
+    report = import_catalog_file(engine, files.catalog, allow_retire=True)  # the demo replaces its own organisation
     upsert_peak_event(engine, **peak_event_for(now.date()))
     ruleset = load_rules()
     with engine.connect() as connection:

@@ -143,7 +143,7 @@ def test_a_retired_system_team_group_and_domain_come_back_when_they_reappear(any
     doc = catalog_doc()
     doc["domains"], doc["groups"], doc["teams"] = doc["domains"][:1], doc["groups"][:1], doc["teams"][:1]
     doc["systems"] = [{"id": "SYS-1", "name": "checkout-api", "team": "checkout", "tier": "critical"}]
-    shrunk = import_catalog_file(any_engine, write_yaml(tmp_path / "shrunk.yaml", doc))
+    shrunk = import_catalog_file(any_engine, write_yaml(tmp_path / "shrunk.yaml", doc), allow_retire=True)
     assert shrunk.retired == ["SYS-2", "SYS-3"]
     assert {u.key for u in org_units(any_engine)} == {"pay", "pay-core", "checkout"}
     assert _rows(any_engine, System)["SYS-2"].retired_at is not None
@@ -290,3 +290,22 @@ def test_reading_yaml_leaves_the_garbage_collector_as_it_found_it(engine, tmp_pa
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _many_systems(count: int) -> list[dict]:
+    return [{"id": f"SYS-{i:02d}", "name": f"svc-{i}", "team": "checkout", "tier": "low"} for i in range(count)]
+
+
+def test_an_import_may_retire_up_to_the_allowed_share_and_no_more_without_allow_retire(engine, tmp_path):
+    from readiness import MassRetirement
+
+    import_catalog_file(engine, write_yaml(tmp_path / "all.yaml", catalog_doc(_many_systems(30))))
+    fewer = write_yaml(tmp_path / "fewer.yaml", catalog_doc(_many_systems(27)))  # 3 of 30: the 10% allowed
+    assert import_catalog_file(engine, fewer).retired == ["SYS-27", "SYS-28", "SYS-29"]
+    before = _rows(engine, System)
+    with pytest.raises(MassRetirement, match=r"would retire 4 of the 27 active systems \(15%\), more than the 10%"):
+        import_catalog_file(engine, write_yaml(tmp_path / "less.yaml", catalog_doc(_many_systems(23))))
+    assert _rows(engine, System) == before
+    wider = import_catalog_file(engine, write_yaml(tmp_path / "less.yaml", catalog_doc(_many_systems(23))),
+                                max_retire_share=0.2)
+    assert wider.retired == ["SYS-23", "SYS-24", "SYS-25", "SYS-26"]

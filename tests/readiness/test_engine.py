@@ -258,3 +258,79 @@ def test_evaluating_in_chunks_gives_the_same_run_as_all_at_once(org, tmp_path, m
 def _runs(engine) -> list[EvaluationRun]:
     with session_scope(engine) as session:
         return list(session.exec(select(EvaluationRun)).scalars())
+
+
+COPYING_RULE = '''
+import copy
+from readiness.rulekit import RuleMeta, passed, failed
+META = RuleMeta(id="copies_assets", title="Copies and unpacks assets", category="resilience", severity="low",
+                rationale="Read-only facts must still allow every way of copying them.",
+                remediation="Nothing to do: this rule is a test of the engine.")
+def evaluate(system, facts):
+    assets = list(facts.compute())
+    named = [{**a, "id": "copy-" + a["id"]} for a in assets]
+    deep = copy.deepcopy(assets)
+    for asset in deep:
+        asset["replicas"] = 0
+        asset["zones"].append("z")
+    merged = dict(assets[0]) | {"extra": True}
+    if not (isinstance(assets[0], dict) and isinstance(assets[0]["zones"], list) and assets[0]["zones"][:1] == ["a"]):
+        return failed("frozen facts are not dicts and lists")
+    return passed("copied", [assets[0], named[0], deep[0], merged])
+'''
+
+
+def test_rules_that_copy_or_unpack_frozen_facts_work_and_their_evidence_is_stored(org, tmp_path):
+    write_inventory(tmp_path / "inv.json", [compute("SYS-1", "api", zones=["a", "b"])])
+    import_inventory_file(org, tmp_path / "inv.json")
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    (folder / "copies_assets.py").write_text(COPYING_RULE)
+    report = run_evaluation(org, ruleset=only(folder))
+    result = stored_results(org, report.run_id)[("SYS-1", "copies_assets")]
+    assert (result.status, result.message) == ("pass", "copied")
+    original, named, changed, merged = result.evidence
+    assert original["replicas"] == 3 and original["zones"] == ["a", "b"] and original["id"] == "api"
+    assert named["id"] == "copy-api" and merged["extra"] is True
+    assert changed["replicas"] == 0 and changed["zones"] == ["a", "b", "z"]
+
+
+def test_off_the_main_thread_rules_load_without_a_time_limit_and_exits_are_still_contained(tmp_path):
+    import signal
+    import threading
+
+    folder = tmp_path / "extra"
+    write_rule(folder, "fine")
+    (folder / "exits.py").write_text("import sys\nsys.exit(0)\n")
+    loaded = []
+    handler = signal.getsignal(signal.SIGALRM)
+    worker = threading.Thread(target=lambda: loaded.append(load_rules([folder], builtin=False,
+                                                                      entry_point_packs=False, time_limit=0.01)))
+    worker.start()
+    worker.join(30)
+    (ruleset,) = loaded
+    assert [r.meta.id for r in ruleset.rules] == ["fine"]
+    assert [e.reason for e in ruleset.load_errors] == ["called sys.exit(0) while imported"]
+    assert signal.getsignal(signal.SIGALRM) is handler
+
+
+def test_a_hung_rule_is_stopped_at_its_time_limit_and_the_callers_alarm_handler_comes_back(org, tmp_path):
+    import signal
+
+    folder = tmp_path / "extra"
+    write_rule(folder, "hangs", body="__import__('time').sleep(3600)")
+    write_rule(folder, "fine")
+
+    def mine(*_):
+        return None
+
+    previous = signal.signal(signal.SIGALRM, mine)
+    try:
+        report = run_evaluation(org, ruleset=only(folder), rule_timeout=0.05)
+        assert signal.getsignal(signal.SIGALRM) is mine
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    results = stored_results(org, report.run_id)
+    assert results[("SYS-1", "hangs")].message == "rule ran longer than the 0.05 s rule time limit"
+    assert results[("SYS-1", "fine")].status == "pass" and report.errors == 3
+    assert report.gate_score < report.company.score == 100.0

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from readiness.frozen import rule_inputs
 from readiness.rulekit import Facts, Outcome, Status, SystemView
 
 P, F, N, D = Status.PASS, Status.FAIL, Status.NOT_APPLICABLE, Status.NO_DATA
@@ -38,7 +39,7 @@ def judge(rule_id: str, view: SystemView, given: Facts) -> Outcome:
     reason = module.META.applies_to.reason_not_applicable(view)
     if reason:
         return Outcome(Status.NOT_APPLICABLE, 0.0, reason)
-    return module.evaluate(view, given)
+    return module.evaluate(*rule_inputs(view, given.by_source))  # read-only, as the engine hands them
 
 
 def case(rule_id: str, name: str, expected: Status, credit: float, given: Facts | None = None, **view: Any):
