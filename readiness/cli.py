@@ -198,7 +198,7 @@ def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: Fail
         for error in report.load_errors:
             say(f"error: {error}")
         if report.errors:
-            say(f"{report.errors} error result(s): see `readiness export --format json`")
+            say(f"{report.errors} error result{'' if report.errors == 1 else 's'}: see `readiness export --format json`")
     if errors_pass or not report.errors:
         _gate(report.company.score, fail_under)
     else:

@@ -58,7 +58,7 @@ def test_a_hostile_rule_module_gives_error_results_and_fails_the_gate(demo_copy,
 
     assert result.returncode == 3, (result.stdout, result.stderr)
     assert "60 error results" in result.stdout and "counting the errors as failures" in result.stdout
-    assert "counting 60 error result(s) as failures is below --fail-under" in result.stderr
+    assert "counting 60 error results as failures is below --fail-under" in result.stderr
     latest = runs(demo_copy)[0]
     assert (latest["id"], latest["status"], latest["errors"]) == (previous["id"] + 1, "complete", 60)
     assert latest["company_score"] >= threshold  # the errors alone fail the gate
