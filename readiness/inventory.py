@@ -55,8 +55,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from readiness.errors import InputError
 from readiness.facts import CollectedFacts
-from storage import YamlError, load_document, out_of_bounds, read_text, utcnow
-from storage.safeyaml import MAX_BYTES as MAX_YAML_BYTES
+from storage import MAX_YAML_BYTES, YamlError, load_document, out_of_bounds, read_text, utcnow
 
 
 class _Asset(BaseModel):

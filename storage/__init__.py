@@ -10,6 +10,7 @@ numbers within what the storage keeps (``storage.bounds``).
 from storage.bounds import MAX_DECIMAL, MAX_WHOLE, number_problem, out_of_bounds
 from storage.engine import database_url, dumps_json, get_engine, loads_json, session_scope, utcnow
 from storage.migrate import migrate
+from storage.safeyaml import MAX_BYTES as MAX_YAML_BYTES
 from storage.safeyaml import (
     YamlDocument,
     YamlError,
@@ -20,6 +21,6 @@ from storage.safeyaml import (
     read_text,
 )
 
-__all__ = ["MAX_DECIMAL", "MAX_WHOLE", "YamlDocument", "YamlError", "YamlLimitError", "database_url", "dumps_json",
+__all__ = ["MAX_DECIMAL", "MAX_WHOLE", "MAX_YAML_BYTES", "YamlDocument", "YamlError", "YamlLimitError", "database_url", "dumps_json",
            "get_engine", "load_document", "load_documents", "load_yaml", "loads_json", "migrate", "number_problem",
            "out_of_bounds", "read_text", "session_scope", "utcnow"]
