@@ -55,16 +55,19 @@ class RunReport:
     status_counts: dict[str, int] = field(default_factory=dict)
 
 
+SEASON = "season"  # the facts of the season under evaluation (not stored: the run records its key)
 CHUNK_SYSTEMS = 500  # systems whose facts and results are in memory at once
 
 
 def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
              overlays: Sequence[Overlay] = (), peak_event: str | None = None,
-             due_dates: Mapping[str, date] | None = None) -> RunReport:
+             due_dates: Mapping[str, date] | None = None, season: Mapping | None = None) -> RunReport:
     """One evaluation run over every active system, stored atomically.
 
     ``due_dates`` (rule id -> date, from the season's milestones) makes a scheduled
     rule's failures warnings before its date; a rule not in it is simply due.
+    ``season`` (key, peak window, target as ISO dates) is offered to every rule as the
+    ``season`` facts, so capacity evidence can be checked against the coming peak.
 
     Systems are evaluated a chunk at a time and their results written as they
     come, inside the run's one transaction: 10,000 systems x 60 rules never
@@ -89,7 +92,7 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
             facts = latest_facts_on(connection, [s.system_id for s in chunk])
             rows = [row for system in chunk
                     for row in _evaluate_system(system, facts.get(system.system_id, {}), ruleset, now,
-                                                overlays, totals, due_dates)]
+                                                overlays, totals, due_dates, season)]
             _insert_results(connection, run.id, rows)
         scored = _scores(systems, units, totals.tallies)
         _insert_scores(connection, run.id, scored)
@@ -98,7 +101,8 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
         inputs = {"rules": ruleset.versions(), "facts": totals.fact_hashes,
                   "systems": [(s.system_id, s.tier, s.traffic_class, s.public, s.purchase_flow, s.team)
                               for s in systems],
-                  "load_errors": sorted(e.module for e in ruleset.load_errors), "due": stored_due}
+                  "load_errors": sorted(e.module for e in ruleset.load_errors), "due": stored_due,
+                  "season": dict(season or {})}
         run.fact_hashes = totals.fact_hashes
         run.results, run.errors, run.company_score = totals.results, totals.errors, company.score
         run.inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
@@ -145,11 +149,11 @@ class _RunTotals:
 
 def _evaluate_system(system: SystemView, stored: dict[str, StoredFacts], ruleset: RuleSet, now: datetime,
                      overlays: Sequence[Overlay], totals: _RunTotals,
-                     due_dates: Mapping[str, date]) -> list[tuple]:
+                     due_dates: Mapping[str, date], season: Mapping | None) -> list[tuple]:
     """Result rows of one system, in RESULT_COLUMNS order without the run id."""
     if stored:
         totals.fact_hashes[system.system_id] = {src: f.content_hash for src, f in sorted(stored.items())}
-    system_facts = Facts({source: f.data for source, f in stored.items()})
+    system_facts = Facts({source: f.data for source, f in stored.items()} | ({SEASON: season} if season else {}))
     stale = _stale_sources(stored, now)
     tally = totals.tallies[system.system_id] = Tally()
     rows = []

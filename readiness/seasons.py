@@ -127,6 +127,12 @@ def season_record(season: Season) -> dict:
             "closed_at": season.closed_at.isoformat(timespec="seconds") if season.closed_at else None}
 
 
+def season_facts(season: Season) -> dict:
+    """What rules may know of the season they are evaluated in (``facts.source("season")``)."""
+    return {"key": season.key, "peak_starts_on": season.starts_on.isoformat(),
+            "peak_ends_on": season.ends_on.isoformat(), "target_date": season.target_date.isoformat()}
+
+
 # ------------------------------------------------------------------ milestones
 
 

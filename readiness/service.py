@@ -16,7 +16,7 @@ from readiness.facts import FactSource, StoreReport, collect_and_store, store_fa
 from readiness.inventory import InventorySource
 from readiness.models import EvaluationRun
 from readiness.rulebook import RuleSet, load_rules
-from readiness.seasons import create_season, current_season, due_dates, list_seasons
+from readiness.seasons import create_season, current_season, due_dates, list_seasons, season_facts
 from storage import migrate, utcnow
 
 
@@ -73,7 +73,8 @@ def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: 
     season = current_season(engine, now.date())
     return evaluate(engine, ruleset, now=now, overlays=default_overlays(engine, now),
                     peak_event=season.key if season else None,
-                    due_dates=due_dates(season, (rule.meta for rule in ruleset.rules)))
+                    due_dates=due_dates(season, (rule.meta for rule in ruleset.rules)),
+                    season=season_facts(season) if season else None)
 
 
 def _demo_season(engine: Engine, season: dict, now: datetime) -> None:

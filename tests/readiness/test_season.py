@@ -11,6 +11,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from readiness import (
+    CollectedFacts,
     InputError,
     PermissionDenied,
     create_season,
@@ -20,6 +21,7 @@ from readiness import (
     run_evaluation,
     scores,
     season_history,
+    store_facts,
     update_season,
 )
 from readiness.cli import app
@@ -196,3 +198,18 @@ def test_a_peak_event_stored_before_seasons_existed_becomes_a_season(sqlite_url)
     season = get_season(engine, "peak-2026")
     assert (season.name, season.target_date, season.scope, season.milestones) == \
         ("Peak season 2026", date(2026, 10, 31), {}, {})
+
+
+def test_a_forecast_window_in_the_past_is_not_capacity_evidence_for_the_season(org, tmp_path):
+    url, engine = org
+    create_season(engine, actor="rita", key="peak-2027", name="Peak 2027", starts_on=date(2027, 11, 26),
+                  ends_on=date(2027, 12, 31), target_date=date(2027, 10, 31))
+    inventory = write_inventory(tmp_path / "inv.json", [compute("SYS-1", "api", forecast_flas_rps=250)])
+    import_inventory_file(engine, inventory, now=WEEK_2)
+    forecast = {"baseline_rps": 40.0, "flas_rps": 9000.0, "forecast_from": "2024-09-30T00:00:00",
+                "forecast_to": "2024-10-06T23:00:00"}
+    store_facts(engine, CollectedFacts("kapacity", {"SYS-1": forecast}, origin="kapacity run 1"), now=WEEK_2)
+    run_evaluation(engine, now=WEEK_2)
+    (result,) = [r for r in results(engine, system_id="SYS-1") if r.rule_id == "flas_preprovisioned"]
+    assert (result.status, result.evidence[0]["flas_rps"]) == ("pass", 250.0)  # 300 rps running vs the inventory's 250
+    assert result.evidence[0]["forecast_from"].startswith("inventory: Kapacity's forecast window ends 2024-10-06")
