@@ -326,7 +326,8 @@ def progress(db: DbOption = None, fmt: FormatOption = Format.table,
         typer.echo(json.dumps(status, indent=2))
         return
     projected = status["projected_date"] or "not at the current trend"
-    typer.echo(f"{status['event']}: score {status['score']:.1f} of {status['target_score']:g} by "
+    scope = "; ".join(f"{key} {', '.join(values)}" for key, values in status["scope"].items())
+    typer.echo(f"{status['event']}{f' ({scope})' if scope else ''}: score {status['score']:.1f} of {status['target_score']:g} by "
                f"{status['target_date']} ({status['days_left']} days left); projected to reach it: {projected}; "
                f"{'on track' if status['on_track'] else 'NOT on track'}")
 

@@ -75,6 +75,7 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
     """
     now = now or utcnow()
     due_dates = dict(due_dates or {})
+    # In the inputs hash (and in each warning's message): the season's milestones may move later.
     stored_due = {rule_id: due.isoformat() for rule_id, due in sorted(due_dates.items())}
     systems = active_systems(engine)
     units = org_units(engine)
@@ -82,7 +83,7 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
         run = EvaluationRun(started_at=now, status="running", rule_versions=ruleset.versions(),
                             load_errors=[{"module": e.module, "rule_id": e.rule_id, "reason": e.reason}
                                          for e in ruleset.load_errors],
-                            systems=len(systems), peak_event=peak_event, due_dates=stored_due)
+                            systems=len(systems), peak_event=peak_event)
         session.add(run)
         session.flush()
         connection = session.connection()

@@ -117,7 +117,6 @@ class EvaluationRun(SQLModel, table=True):
     company_score: float | None = None
     inputs_hash: str = ""
     peak_event: str | None = None  # the season's key
-    due_dates: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # rule id -> ISO date
 
 
 class RuleResult(SQLModel, table=True):

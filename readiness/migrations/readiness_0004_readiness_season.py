@@ -1,6 +1,6 @@
 """readiness season: the peak event becomes a season (scope, milestones, freeze, close) with a change history
 
-Existing peak events are kept as seasons; runs record the due dates they used.
+Existing peak events are kept as seasons.
 
 Revision ID: readiness_0004
 Revises: readiness_0003
@@ -35,13 +35,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('readiness_season_change', schema=None) as batch_op:
         batch_op.create_index('ix_readiness_season_change_season', ['season_key', 'id'], unique=False)
-    with op.batch_alter_table('readiness_run', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('due_dates', sa.JSON(), nullable=False, server_default='{}'))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('readiness_run', schema=None) as batch_op:
-        batch_op.drop_column('due_dates')
     with op.batch_alter_table('readiness_season_change', schema=None) as batch_op:
         batch_op.drop_index('ix_readiness_season_change_season')
     op.drop_table('readiness_season_change')

@@ -7,7 +7,7 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from readiness import changes, import_inventory_file, load_rules, run_evaluation
+from readiness import changes, due_dates, get_season, import_inventory_file, load_rules, run_evaluation
 from readiness.digests import Channel, build_digests, build_reminders
 from readiness.governance import (
     approve_review,
@@ -16,7 +16,7 @@ from readiness.governance import (
     request_waiver,
     submit_review,
 )
-from readiness.reports import results
+from readiness.reports import results, upsert_peak_event
 from readiness.serve import NotifyConfig, ServeConfig, Service
 from storage import utcnow
 from tests.ops.support import READINESS, REPO, env_for_tests, free_port
@@ -85,6 +85,10 @@ def by_unit(messages) -> dict:
 
 def test_a_digest_per_team_and_domain_with_score_changes_due_work_and_waiting_reviews(week):
     engine, now = week["engine"], week["now"]
+    target = now.date() + timedelta(days=120)  # rules are due weeks before it: ahead of now
+    upsert_peak_event(engine, key="peak-next", name="Peak next", starts_on=target + timedelta(days=30),
+                      ends_on=target + timedelta(days=60), target_date=target)
+    season = get_season(engine, "peak-next")
     digests = by_unit(build_digests(engine, now=now, since=now - timedelta(days=7), ruleset=RULES))
     assert sorted(digests) == ["domain:pay", "domain:risk", "team:checkout", "team:fraud"]
     checkout = digests["team:checkout"]
@@ -101,10 +105,11 @@ def test_a_digest_per_team_and_domain_with_score_changes_due_work_and_waiting_re
     assert "got worse or need attention" in checkout.body
 
     milestone = datetime.fromisoformat(data["milestone"]).date()
-    assert milestone == min(m.meta.due for m in RULES.rules if m.meta.due)  # no peak event: the next due date
+    assert milestone == season.target_date  # everything due by the season's target
+    due = due_dates(season, (rule.meta for rule in RULES.rules))
     not_met = {(r.system_id, r.rule_id) for r in results(engine, run_id=week["latest"])
-               if r.status in ("warning", "fail", "no_data", "pending_review", "expired")
-               and META[r.rule_id].meta.due and META[r.rule_id].meta.due <= milestone}
+               if r.status in ("warning", "fail", "no_data", "pending_review", "expired", "stale")
+               and r.rule_id in due and due[r.rule_id] <= milestone}
     assert {(d["system_id"], d["rule_id"]) for d in data["due"]} == {n for n in not_met if n[0] in ("SYS-1", "SYS-3")}
     assert f"Due by {milestone.isoformat()}" in checkout.body
 
