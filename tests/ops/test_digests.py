@@ -7,7 +7,14 @@ from datetime import datetime, time, timedelta
 
 import pytest
 
-from readiness import changes, due_dates, get_season, import_inventory_file, load_rules, run_evaluation
+from readiness import (
+    changes,
+    due_dates,
+    get_season,
+    import_inventory_file,
+    load_rules,
+    run_evaluation,
+)
 from readiness.digests import Channel, build_digests, build_reminders
 from readiness.governance import (
     approve_review,
