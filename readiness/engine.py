@@ -210,9 +210,9 @@ def _stale_outcome(outcome: Outcome, read: list[str], last_seen: dict[str, datet
     refresh = "; ".join(refresh_hint(s) for s in read)
     if outcome.status not in GOES_STALE:
         return Outcome(outcome.status, outcome.credit, f"{outcome.message} (stale facts: {seen})",
-                       (*notes, *outcome.evidence))
+                       (*outcome.evidence, *notes))
     return Outcome(Status.STALE, 0.0, f"stale facts: {seen}; to refresh: {refresh} "
-                   f"(on them it was {outcome.status.value}: {outcome.message})", (*notes, *outcome.evidence))
+                   f"(on them it was {outcome.status.value}: {outcome.message})", (*outcome.evidence, *notes))
 
 
 def _basis(meta: RuleMeta, outcome: Outcome) -> str:
