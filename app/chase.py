@@ -12,6 +12,8 @@ results here beyond summing the run's stored summary.
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -74,8 +76,12 @@ def milestones(url: str, run_id: int, today: str) -> pd.DataFrame:
     for row in readiness.rule_summary(data.engine(url), run_id):
         if row["status"] in waiting:
             open_by_rule[row["rule_id"]] = open_by_rule.get(row["rule_id"], 0) + row["results"]
+    engine = data.engine(url)
+    metas = [r.meta for r in data.ruleset().rules]
+    due_on = readiness.due_dates(readiness.current_season(engine, date.fromisoformat(today)), metas)
     rules = data.rule_catalog()
-    frame = rules[rules["due"].notna()][["rule_id", "title", "kind", "due"]].copy()
+    frame = rules[rules["rule_id"].isin(due_on)][["rule_id", "title", "kind"]].copy()
+    frame["due"] = frame["rule_id"].map(due_on)
     frame["systems"] = frame["rule_id"].map(open_by_rule).fillna(0).astype(int)
     frame["due"] = pd.to_datetime(frame["due"])
     frame["days_left"] = (frame["due"] - pd.Timestamp(today)).dt.days

@@ -235,12 +235,17 @@ def rule_meta(rule_id: str) -> readiness.RuleMeta | None:
     return rule.meta if rule else None
 
 
+def due_text(meta) -> str | None:
+    """When a scheduled rule is due, in words ("6 weeks before the target"); None when it is not scheduled."""
+    return readiness.describe_offset(meta.due) if meta.due is not None else None
+
+
 @st.cache_data(ttl=TTL, show_spinner=False)
 def rule_catalog() -> pd.DataFrame:
     rows = [{"rule_id": r.meta.id, "title": r.meta.title, "category": r.meta.category,
              "severity": r.meta.severity, "kind": r.meta.kind, "blocker": r.meta.blocker,
              "waivable": r.meta.waivable, "points": r.meta.points, "version": r.meta.version,
-             "due": r.meta.due.isoformat() if r.meta.due else None}
+             "due": due_text(r.meta)}
             for r in ruleset().rules]
     return pd.DataFrame(rows, columns=["rule_id", "title", "category", "severity", "kind", "blocker",
                                        "waivable", "points", "version", "due"])

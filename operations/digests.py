@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+import readiness
 from readiness import (
     LOSING_STATUSES,
     MET_STATUSES,
@@ -58,9 +59,14 @@ def _owners(engine: Engine) -> tuple[dict[str, tuple[str, str]], dict, dict]:
     return owners.systems, owners.teams, owners.domains
 
 
+def _due_dates(engine: Engine, ruleset, today: date) -> dict[str, date]:
+    """Each scheduled rule's due date in the current season (its milestones)."""
+    return readiness.due_dates(readiness.current_season(engine, today), (r.meta for r in ruleset.rules))
+
+
 def _milestone(engine: Engine, ruleset, today: date) -> tuple[date | None, str]:
     """Everything due by the peak target date, and at least the next rule due date."""
-    upcoming = sorted({r.meta.due for r in ruleset.rules if r.meta.due and r.meta.due >= today})
+    upcoming = sorted({due for due in _due_dates(engine, ruleset, today).values() if due >= today})
     event = current_peak_event(engine, today)
     target = event.target_date if event is not None and event.target_date >= today else None
     candidates = [d for d in (upcoming[0] if upcoming else None, target) if d is not None]
@@ -99,8 +105,8 @@ def build_digests(engine: Engine, *, now: datetime, since: datetime, rules_dirs:
             for unit in units_of(item["system_id"]):
                 changed.setdefault(unit, []).append(item)
     milestone, milestone_label = _milestone(engine, ruleset, now.date())
-    due_rules = {r.meta.id: r.meta.due for r in ruleset.rules
-                 if r.meta.due and milestone and now.date() <= r.meta.due <= milestone}
+    due_rules = {rule_id: due for rule_id, due in _due_dates(engine, ruleset, now.date()).items()
+                 if milestone and now.date() <= due <= milestone}
     due: dict[tuple[str, str], list[dict]] = {}
     if due_rules:
         for result in results(engine, run_id=run_id, statuses=tuple(sorted(NOT_YET_MET_STATUSES))):

@@ -10,7 +10,10 @@ Other packages import from here only (never from the private modules):
 - capacity policy: ``capacity_figures``, ``stored_capacity_figures``, ``CapacityFigures`` (rules use ``readiness.capacity``)
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
-- read models: ``scores``, ``explain``, ``history``, ``progress``, ``changes``, ``latest_run_id``,
+- seasons: ``create_season``, ``update_season``, ``close_season``, ``get_season``, ``list_seasons``,
+  ``current_season``, ``season_history``, ``season_record``, ``due_dates``, ``parse_milestone``;
+  due offsets for rules: ``weeks_before``, ``days_before``, ``describe_offset``
+- read models: ``scores``, ``explain``, ``history``, ``progress``, ``season_scores``, ``changes``, ``latest_run_id``,
   ``rule_summary``, ``results``, ``current_peak_event``, ``run_current_at``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
   ``system_results``, ``rule_results``, ``score_rows``, ``system_catalog``, ``run_started``,
   ``schema_ready``
@@ -87,15 +90,37 @@ from readiness.reports import (
     rule_summary,
     run_current_at,
     scores,
+    season_scores,
 )
 from readiness.rulebook import RuleSet, load_rules
-from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
+from readiness.rulekit import (
+    Facts,
+    Outcome,
+    RuleMeta,
+    Status,
+    SystemView,
+    days_before,
+    describe_offset,
+    weeks_before,
+)
 from readiness.scoring import (
     BLOCKING_STATUSES,
     JUDGED_STATUSES,
     LOSING_STATUSES,
     MET_STATUSES,
     NOT_YET_MET_STATUSES,
+)
+from readiness.seasons import (
+    close_season,
+    create_season,
+    current_season,
+    due_dates,
+    get_season,
+    list_seasons,
+    parse_milestone,
+    season_history,
+    season_record,
+    update_season,
 )
 from readiness.service import (
     collect,
@@ -123,7 +148,12 @@ __all__ = [
     "system_catalog", "system_results",
     # read models
     "changes", "explain", "get_run", "history", "latest_run_id", "list_runs", "progress", "rule_summary",
-    "run_current_at", "scores", "evaluation_lock",
+    "run_current_at", "evaluation_lock",
+    "scores", "season_scores",
+    # seasons and due offsets
+    "close_season", "create_season", "current_season", "days_before", "describe_offset", "due_dates",
+    "get_season", "list_seasons", "parse_milestone", "season_history", "season_record", "update_season",
+    "weeks_before",
     # rules and the authoring kit
     "Facts", "Outcome", "RuleMeta", "RuleSet", "Status", "SystemView", "load_rules",
     # status sets

@@ -3,8 +3,10 @@ absorb, and which source each figure comes from. The capacity rules, the flash-s
 review and perftest's targets all ask here.
 
 - Forecast (Baseline and FLAS requests/s): Kapacity's figures when it has run for the
-  system, else the inventory's ``forecast_baseline_rps`` / ``forecast_flas_rps`` summed
-  over its compute services.
+  system and its forecast window reaches the season's peak window, else the inventory's
+  ``forecast_baseline_rps`` / ``forecast_flas_rps`` summed over its compute services. A
+  forecast that ends before the peak starts says nothing about the peak: it is ignored
+  as if Kapacity had not run, and the origin (in the rules' evidence) says why.
 - Compute services: the Kubernetes workloads when that source has any, else the
   inventory's (``Facts.compute``): what runs is what the cluster says runs.
 - Provisioned: running replicas x requests per replica, no scaling: what absorbs a
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.engine import Engine
 
@@ -31,6 +34,7 @@ class CapacityFigures:
     provisioned_rps: float | None
     autoscaling_ceiling_rps: float | None
     compute_source: str  # kubernetes | inventory | none
+    forecast_note: str = ""  # why a Kapacity forecast was not used, when it was not
 
 
 def capacity_figures(facts: Facts) -> CapacityFigures:
@@ -38,8 +42,10 @@ def capacity_figures(facts: Facts) -> CapacityFigures:
     compute = facts.compute()
     compute_source = "none" if not compute else ("kubernetes" if facts.assets("compute", "kubernetes")
                                                  else "inventory")
+    source, _, note = origin.partition(": ")
     return CapacityFigures(
-        baseline_rps=baseline, flas_rps=flas, forecast_source=origin if (baseline or flas) else "none",
+        baseline_rps=baseline, flas_rps=flas, forecast_source=source if (baseline or flas) else "none",
+        forecast_note=note,
         provisioned_rps=provisioned_rps(compute) if compute else None,
         autoscaling_ceiling_rps=autoscaling_ceiling_rps(compute) if compute else None,
         compute_source=compute_source)
@@ -57,14 +63,31 @@ def stored_capacity_figures(engine: Engine, system_ids: Iterable[str]) -> dict[s
 
 
 def forecast(facts: Facts) -> tuple[float | None, float | None, str]:
-    """(baseline rps, FLAS rps, where from): Kapacity when it has run, else the inventory."""
+    """(baseline rps, FLAS rps, where from): Kapacity when it has run and its forecast reaches
+    the season's peak, else the inventory ("inventory: <why Kapacity's was not used>")."""
     kapacity = facts.source("kapacity")
+    origin = "inventory"
     if kapacity and kapacity.get("baseline_rps") is not None:
-        return kapacity.get("baseline_rps"), kapacity.get("flas_rps"), "kapacity"
+        short = _short_of_peak(kapacity, facts.source("season"))
+        if short is None:
+            return kapacity.get("baseline_rps"), kapacity.get("flas_rps"), "kapacity"
+        origin = f"inventory: {short}"
     compute = facts.assets("compute")
     baseline = sum(c["forecast_baseline_rps"] for c in compute if c.get("forecast_baseline_rps") is not None)
     flas = sum(c["forecast_flas_rps"] for c in compute if c.get("forecast_flas_rps") is not None)
-    return (baseline or None), (flas or None), "inventory"
+    return (baseline or None), (flas or None), origin
+
+
+def _short_of_peak(kapacity: dict, season: dict | None) -> str | None:
+    """Why a Kapacity forecast is no evidence for the season's peak, or None when it is."""
+    peak_starts = (season or {}).get("peak_starts_on")
+    ends = kapacity.get("forecast_to")
+    if not peak_starts or not ends:
+        return None  # no season, or a forecast that does not say its window: nothing to check
+    if date.fromisoformat(str(ends)[:10]) >= date.fromisoformat(peak_starts):
+        return None
+    return (f"Kapacity's forecast window ends {str(ends)[:10]}, before the peak window of "
+            f"{season.get('key', 'the season')} starts ({peak_starts}): not evidence for the peak")
 
 
 def autoscaling_ceiling_rps(compute: list[dict]) -> float | None:

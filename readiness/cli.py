@@ -30,9 +30,11 @@ from clikit import run as run_app
 from readiness import reports
 from readiness.cli_collect import collect_app
 from readiness.cli_collect import register as register_collect_commands
+from readiness.cli_season import season_app
 from readiness.errors import ReadinessError
 from readiness.export import export_run
 from readiness.rulebook import load_rules
+from readiness.rulekit import describe_offset
 from readiness.scoring import BASES
 from readiness.service import (
     import_catalog_file,
@@ -46,6 +48,7 @@ app = typer.Typer(help="Peak-season readiness: catalog, facts, rules, scores.", 
 rules_app = typer.Typer(help="The rule pack.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 app.add_typer(collect_app, name="collect")
+app.add_typer(season_app, name="season")
 register_collect_commands(app)
 
 # Other contexts add their commands (review, waiver, audit, collect kubernetes, serve, digest)
@@ -243,6 +246,10 @@ def explain(system_id: str, db: DbOption = None, fmt: FormatOption = Format.tabl
         typer.echo(f"\n[{finding['status'].upper()}{blocker}] {finding['rule_id']}: {finding['title']} "
                    f"(-{finding['points_lost']} points)")
         typer.echo(f"  why: {finding['message']}")
+        for stale in finding.get("stale", []):
+            typer.echo(f"  stale since {stale['stale_since']}: {stale['stale_source']} facts last seen "
+                       f"{stale['last_seen']} (maximum age {stale['max_age_days']} days); to refresh: "
+                       f"{stale['refresh']}")
         for item in finding["evidence"][:8]:
             typer.echo(f"  evidence: {json.dumps(item, default=str)}")
         typer.echo(f"  fix: {finding['remediation']}")
@@ -256,7 +263,7 @@ def rules_list(fmt: FormatOption = Format.table, rules_dir: RulesDirs = None):
     ruleset = load_rules(rules_dir or [])
     rows = [{"id": r.meta.id, "title": r.meta.title, "category": r.meta.category, "kind": r.meta.kind,
              "severity": r.meta.severity, "points": r.meta.points, "blocker": r.meta.blocker,
-             "version": r.meta.version, "due": r.meta.due.isoformat() if r.meta.due else None,
+             "version": r.meta.version, "due": describe_offset(r.meta.due) if r.meta.due is not None else None,
              "rationale": r.meta.rationale, "remediation": r.meta.remediation, "link": r.meta.link,
              "origin": r.origin} for r in ruleset.rules]
     emit(rows, fmt, ["id", "category", "kind", "severity", "blocker", "title"])
@@ -327,17 +334,27 @@ def changes(since: Annotated[int, typer.Option(help="Compare against this run id
 
 
 @app.command()
-def progress(db: DbOption = None, fmt: FormatOption = Format.table):
-    """Company score against the peak event's target date, and the projected date of reaching it."""
-    status = reports.progress(open_engine(db))
+def progress(db: DbOption = None, fmt: FormatOption = Format.table,
+             season: Annotated[str | None, typer.Option(help="Season key (default: the current season).")] = None):
+    """The season's score (over its scope) against its target date, and the projected date of reaching it."""
+    from readiness.seasons import current_season, get_season
+
+    engine = open_engine(db)
+    chosen = get_season(engine, season) if season else current_season(engine)
+    if chosen is None:
+        say("no season yet: create one with `readiness season create KEY --name NAME --starts-on YYYY-MM-DD "
+             "--ends-on YYYY-MM-DD --target-date YYYY-MM-DD --as USER` (see docs/season.md)")
+        raise typer.Exit(EXIT_ERROR)
+    status = reports.progress(engine, season=chosen.key)
     if status is None:
-        say("no peak event or no runs yet: run `readiness demo` or `readiness evaluate`")
+        say(f"no evaluation run in season {chosen.key} yet: run `readiness evaluate`")
         raise typer.Exit(EXIT_ERROR)
     if fmt == Format.json:
         emit_json(status)
         return
     projected = status["projected_date"] or "not at the current trend"
-    typer.echo(f"{status['event']}: score {status['score']:.1f} of {status['target_score']:g} by "
+    scope = "; ".join(f"{key} {', '.join(values)}" for key, values in status["scope"].items())
+    typer.echo(f"{status['event']}{f' ({scope})' if scope else ''}: score {status['score']:.1f} of {status['target_score']:g} by "
                f"{status['target_date']} ({status['days_left']} days left); projected to reach it: {projected}; "
                f"{'on track' if status['on_track'] else 'NOT on track'}")
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import insert
@@ -28,18 +28,22 @@ from readiness.limits import rule_timeout as configured_rule_timeout
 from readiness.models import EvaluationRun, RuleResult, RuleSummary, ScoreSnapshot
 from readiness.rulebook import Rule, RuleSet
 from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
-from readiness.scoring import UNLOADED_RULE_POINTS, Tally, UnitScore, counts, gate_score, roll_up
+from readiness.scoring import (
+    FACT_MAX_AGE,
+    FALLBACK_MAX_AGE,
+    UNLOADED_RULE_POINTS,
+    Tally,
+    UnitScore,
+    counts,
+    gate_score,
+    max_fact_age,
+    refresh_hint,
+    roll_up,
+)
 from readiness.watchdog import RuleTimeout, Watchdog
 from storage import dumps_json, session_scope, utcnow
 
-DEFAULT_FRESHNESS = {
-    "inventory": timedelta(days=2),
-    "kubernetes": timedelta(days=2),
-    "kapacity": timedelta(days=8),
-    "perftest": timedelta(days=45),
-    "attestations": timedelta(days=366),
-}
-FALLBACK_FRESHNESS = timedelta(days=7)
+DEFAULT_FRESHNESS, FALLBACK_FRESHNESS = FACT_MAX_AGE, FALLBACK_MAX_AGE  # the policy lives in scoring
 
 
 def freshness(source: str) -> timedelta:
@@ -65,13 +69,20 @@ class RunReport:
     gate_score: float | None = None  # the company score with error results counted as failures
 
 
+SEASON = "season"  # the facts of the season under evaluation (not stored: the run records its key)
 CHUNK_SYSTEMS = 500  # systems whose facts and results are in memory at once
 
 
 def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
              overlays: Sequence[Overlay] = (), peak_event: str | None = None,
-             rule_timeout: float | None = None) -> RunReport:
+             rule_timeout: float | None = None, due_dates: Mapping[str, date] | None = None,
+             season: Mapping | None = None) -> RunReport:
     """One evaluation run over every active system, stored atomically.
+
+    ``due_dates`` (rule id -> date, from the season's milestones) makes a scheduled
+    rule's failures warnings before its date; a rule not in it is simply due.
+    ``season`` (key, peak window, target as ISO dates) is offered to every rule as the
+    ``season`` facts, so capacity evidence can be checked against the coming peak.
 
     Systems are evaluated a chunk at a time and their results written as they
     come, inside the run's one transaction: 10,000 systems x 60 rules never
@@ -81,6 +92,9 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
     is nothing to score: NothingToEvaluate, and no run is stored.
     """
     now = now or utcnow()
+    due_dates = dict(due_dates or {})
+    # In the inputs hash (and in each warning's message): the season's milestones may move later.
+    stored_due = {rule_id: due.isoformat() for rule_id, due in sorted(due_dates.items())}
     systems = active_systems(engine)
     if not systems:
         raise NothingToEvaluate("no active systems to evaluate (is the catalog empty or every system retired?); "
@@ -102,7 +116,7 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
             with watchdog.watching():  # ticks only while rules run, never during database work
                 rows = [row for system in chunk
                         for row in _evaluate_system(system, facts.get(system.system_id, {}), ruleset, now,
-                                                    overlays, totals, watchdog)]
+                                                    overlays, totals, watchdog, due_dates, season)]
             _insert_results(connection, run.id, rows)
         scored = _scores(systems, units, totals.tallies)
         _insert_scores(connection, run.id, scored)
@@ -111,7 +125,8 @@ def evaluate(engine: Engine, ruleset: RuleSet, *, now: datetime | None = None,
         inputs = {"rules": ruleset.versions(), "facts": totals.fact_hashes,
                   "systems": [(s.system_id, s.tier, s.traffic_class, s.public, s.purchase_flow, s.team)
                               for s in systems],
-                  "load_errors": sorted(e.module for e in ruleset.load_errors)}
+                  "load_errors": sorted(e.module for e in ruleset.load_errors), "due": stored_due,
+                  "season": dict(season or {})}
         run.fact_hashes = totals.fact_hashes
         run.results, run.errors, run.company_score = totals.results, totals.errors, company.score
         run.inputs_hash = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
@@ -158,17 +173,20 @@ class _RunTotals:
 
 
 def _evaluate_system(system: SystemView, stored: dict[str, StoredFacts], ruleset: RuleSet, now: datetime,
-                     overlays: Sequence[Overlay], totals: _RunTotals, watchdog: Watchdog) -> list[tuple]:
+                     overlays: Sequence[Overlay], totals: _RunTotals, watchdog: Watchdog,
+                     due_dates: Mapping[str, date], season: Mapping | None) -> list[tuple]:
     """Result rows of one system, in RESULT_COLUMNS order without the run id."""
     if stored:
         totals.fact_hashes[system.system_id] = {src: f.content_hash for src, f in sorted(stored.items())}
     # Frozen once per system: a rule that changes an asset gets an error, and every rule reads the same.
-    system, system_facts = rule_inputs(system, {source: f.data for source, f in stored.items()})
+    system, system_facts = rule_inputs(system, {source: f.data for source, f in stored.items()}
+                                       | ({SEASON: season} if season else {}))
     stale = _stale_sources(stored, now)
     tally = totals.tallies[system.system_id] = Tally()
     rows = []
     for rule in ruleset.rules:
-        outcome, basis = _judge(system, rule, system_facts, stale, now, overlays, watchdog)
+        outcome, basis = _judge(system, rule, system_facts, stale, now, overlays, watchdog,
+                                due_dates.get(rule.meta.id))
         rows.append(_result_row(system, rule.meta, outcome, basis, tally, totals))
     for error in ruleset.load_errors:
         rows.append(_load_error_row(system, error, tally, totals))
@@ -176,7 +194,7 @@ def _evaluate_system(system: SystemView, stored: dict[str, StoredFacts], ruleset
 
 
 def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, datetime], now: datetime,
-           overlays: Sequence[Overlay], watchdog: Watchdog) -> tuple[Outcome, str]:
+           overlays: Sequence[Overlay], watchdog: Watchdog, due: date | None) -> tuple[Outcome, str]:
     meta = rule.meta
     reason = meta.applies_to.reason_not_applicable(system)
     if reason:
@@ -199,15 +217,12 @@ def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, dateti
         changed = overlay.apply(system, meta, outcome)
         if changed is not None:
             outcome, basis = changed
-    if meta.due is not None and now.date() < meta.due and outcome.status in NOT_YET_DUE:
-        outcome = Outcome(Status.WARNING, outcome.credit,
-                          f"due {meta.due.isoformat()}: {outcome.message}", outcome.evidence)
     read = [s for s in (meta.facts or ("inventory",)) if s in stale]
     if read and basis == "automated" and outcome.status not in (Status.NOT_APPLICABLE, Status.ERROR):
-        seen = ", ".join(f"{s} last seen {stale[s]:%Y-%m-%d %H:%M}" for s in read)
-        outcome = Outcome(outcome.status, outcome.credit, f"{outcome.message} (stale facts: {seen})",
-                          outcome.evidence)
-        basis = "stale"
+        outcome, basis = _stale_outcome(outcome, read, stale), "stale"
+    if due is not None and now.date() < due and outcome.status in NOT_YET_DUE:
+        outcome = Outcome(Status.WARNING, outcome.credit,
+                          f"due {due.isoformat()}: {outcome.message}", outcome.evidence)
     return outcome, basis
 
 
@@ -221,7 +236,25 @@ def _error_message(exc: BaseException) -> str:
 
 # Before a scheduled rule's due date these are warnings: answering a check early
 # (pending review) must not score lower than not answering it at all.
-NOT_YET_DUE = {Status.FAIL, Status.NO_DATA, Status.PENDING_REVIEW, Status.EXPIRED}
+NOT_YET_DUE = {Status.FAIL, Status.NO_DATA, Status.PENDING_REVIEW, Status.EXPIRED, Status.STALE}
+# A verdict on facts past their maximum age is no verdict: it becomes stale (no credit).
+# No data stays no data (it had no credit to lose), marked with the stale sources.
+GOES_STALE = {Status.PASS, Status.FAIL}
+
+
+def _stale_outcome(outcome: Outcome, read: list[str], last_seen: dict[str, datetime]) -> Outcome:
+    """The outcome of a rule whose facts are past their maximum age: when, and how to refresh."""
+    notes = [{"stale_source": s, "last_seen": last_seen[s].isoformat(timespec="minutes"),
+              "stale_since": (last_seen[s] + max_fact_age(s)).isoformat(timespec="minutes"),
+              "max_age_days": max_fact_age(s).days, "refresh": refresh_hint(s)} for s in read]
+    seen = ", ".join(f"{s} last seen {last_seen[s]:%Y-%m-%d %H:%M}, stale since "
+                     f"{last_seen[s] + max_fact_age(s):%Y-%m-%d %H:%M}" for s in read)
+    refresh = "; ".join(refresh_hint(s) for s in read)
+    if outcome.status not in GOES_STALE:
+        return Outcome(outcome.status, outcome.credit, f"{outcome.message} (stale facts: {seen})",
+                       (*outcome.evidence, *notes))
+    return Outcome(Status.STALE, 0.0, f"stale facts: {seen}; to refresh: {refresh} "
+                   f"(on them it was {outcome.status.value}: {outcome.message})", (*outcome.evidence, *notes))
 
 
 def _basis(meta: RuleMeta, outcome: Outcome) -> str:
@@ -236,8 +269,7 @@ def _basis(meta: RuleMeta, outcome: Outcome) -> str:
 
 
 def _stale_sources(stored: dict[str, StoredFacts], now: datetime) -> dict[str, datetime]:
-    return {source: f.last_seen_at for source, f in stored.items()
-            if now - f.last_seen_at > DEFAULT_FRESHNESS.get(source, FALLBACK_FRESHNESS)}
+    return {source: f.last_seen_at for source, f in stored.items() if now - f.last_seen_at > max_fact_age(source)}
 
 
 def _result_row(system: SystemView, meta: RuleMeta, outcome: Outcome, basis: str, tally: Tally,

@@ -116,7 +116,7 @@ class EvaluationRun(SQLModel, table=True):
     errors: int = 0
     company_score: float | None = None
     inputs_hash: str = ""
-    peak_event: str | None = None
+    peak_event: str | None = None  # the season's key
 
 
 class RuleResult(SQLModel, table=True):
@@ -178,14 +178,40 @@ class ScoreSnapshot(SQLModel, table=True):
     confidence: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
-class PeakEvent(SQLModel, table=True):
-    __tablename__ = "readiness_peak_event"
+class Season(SQLModel, table=True):
+    """A peak season: its peak window (``starts_on`` to ``ends_on``), target, scope and milestones.
+
+    Written only through ``readiness.seasons``, which records every change in
+    ``readiness_season_change``. Was ``readiness_peak_event`` (migration 0004).
+    """
+
+    __tablename__ = "readiness_season"
     key: str = Field(primary_key=True, max_length=100)
     name: str
-    starts_on: date
+    starts_on: date  # the peak window (e.g. Black Friday to year end)
     ends_on: date
-    target_date: date
+    target_date: date  # when the target score must be reached
     target_score: float = 100.0
+    freeze_on: date | None = None  # change freeze from this day to the end of the peak window
+    # {"domains": [...], "tiers": [...], "traffic_classes": [...]}: an empty or absent list means all
+    scope: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Due-date overrides in days from the target: {"capacity": -42, "rule:ddos_fire_drill": -14}
+    milestones: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    closed_at: NaiveDatetime | None = None
+
+
+class SeasonChange(SQLModel, table=True):
+    """Who changed a season, when, and what it was before and after (append-only)."""
+
+    __tablename__ = "readiness_season_change"
+    __table_args__ = (Index("ix_readiness_season_change_season", "season_key", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    season_key: str = Field(max_length=100)
+    at: NaiveDatetime
+    actor: str = Field(max_length=200)
+    action: str = Field(max_length=50)  # created | updated | closed
+    before: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 # ---------------------------------------------------------------- central roles

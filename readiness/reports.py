@@ -12,18 +12,21 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Engine
 
+from readiness.catalog import active_systems
 from readiness.errors import NotFound
 from readiness.models import (
     EvaluationRun,
     Group,
-    PeakEvent,
     RuleResult,
     RuleSummary,
     ScoreSnapshot,
+    Season,
     System,
     Team,
 )
 from readiness.rulebook import RuleSet
+from readiness.scoring import TIER_WEIGHTS
+from readiness.seasons import current_season, get_season, in_scope
 from storage import session_scope
 
 LEVELS = ("company", "domain", "group", "team", "system")
@@ -111,6 +114,7 @@ class Finding:
     remediation: str
     link: str
     blocker: bool
+    stale: list[dict]  # for a result judged on old facts: source, last seen, stale since, how to refresh
 
 
 def explain(engine: Engine, system_id: str, ruleset: RuleSet, *, run_id: int | None = None) -> dict:
@@ -137,7 +141,8 @@ def explain(engine: Engine, system_id: str, ruleset: RuleSet, *, run_id: int | N
             status=result.status, points_lost=round(result.weight - result.earned, 2),
             message=result.message, evidence=result.evidence,
             remediation=meta.remediation if meta else "fix the rule module (see message)",
-            link=meta.link if meta else "", blocker=bool(meta and meta.blocker)))
+            link=meta.link if meta else "", blocker=bool(meta and meta.blocker),
+            stale=[item for item in result.evidence if "stale_since" in item]))
     findings.sort(key=lambda f: (not f.blocker, -f.points_lost, f.rule_id))
     return {"system_id": system_id, "name": system.name, "tier": system.tier,
             "traffic_class": system.traffic_class, "retired": system.retired, "run_id": run_id,
@@ -180,44 +185,69 @@ def history(engine: Engine, level: str = "company", key: str = "company", limit:
 
 def upsert_peak_event(engine: Engine, *, key: str, name: str, starts_on: date, ends_on: date,
                       target_date: date, target_score: float = 100.0) -> None:
-    if not starts_on <= ends_on:
-        raise ValueError("peak event: starts_on must be on or before ends_on")
+    """Store a season as-is, without a role check (for fixtures); users go through ``readiness.seasons``."""
     with session_scope(engine) as session:
-        event = session.get(PeakEvent, key) or PeakEvent(key=key, name=name, starts_on=starts_on,
-                                                         ends_on=ends_on, target_date=target_date)
-        event.name, event.starts_on, event.ends_on = name, starts_on, ends_on
-        event.target_date, event.target_score = target_date, target_score
-        session.add(event)
+        season = session.get(Season, key) or Season(key=key, name=name, starts_on=starts_on, ends_on=ends_on,
+                                                    target_date=target_date)
+        season.name, season.starts_on, season.ends_on = name, starts_on, ends_on
+        season.target_date, season.target_score = target_date, target_score
+        session.add(season)
 
 
-def current_peak_event(engine: Engine, today: date | None = None) -> PeakEvent | None:
-    """The event that has not ended yet and comes first, else the latest one."""
-    today = today or date.today()
-    with session_scope(engine) as session:
-        events = list(session.exec(select(PeakEvent).order_by(PeakEvent.ends_on)).scalars())
-    upcoming = [e for e in events if e.ends_on >= today]
-    return upcoming[0] if upcoming else (events[-1] if events else None)
+current_peak_event = current_season  # the name governance, metrics and digests know it by
 
 
-def progress(engine: Engine, *, today: date | None = None, window_days: int = 28) -> dict | None:
-    """Company score against the peak event's target, with a projected date of reaching it.
+def progress(engine: Engine, *, season: str | None = None, today: date | None = None,
+             window_days: int = 28) -> dict | None:
+    """A season's score against its target, with a projected date of reaching it.
 
-    The projection is a least-squares line through the company score of the
-    runs in the last ``window_days``; no date when the trend is flat or down.
+    The season is ``season`` (a key) or the current one; its score per run is the
+    criticality-weighted mean of the systems in its scope (the company score when
+    the scope is everything), over the runs evaluated under it. The projection is
+    a least-squares line through the runs of the last ``window_days``; no date
+    when the trend is flat or down. None when there is no season or no run yet.
     """
-    event = current_peak_event(engine, today)
-    points = history(engine)
+    event = get_season(engine, season) if season else current_season(engine, today)
+    points = season_scores(engine, event) if event is not None else []
     if event is None or not points:
         return None
     today = today or points[-1]["at"].date()
     recent = [p for p in points if p["at"] >= points[-1]["at"] - timedelta(days=window_days)]
     projected = _projected_date(recent, event.target_score)
     latest = points[-1]["score"]
-    return {"event": event.name, "target_date": event.target_date.isoformat(), "target_score": event.target_score,
+    return {"season": event.key, "event": event.name, "target_date": event.target_date.isoformat(),
+            "target_score": event.target_score, "scope": dict(event.scope or {}), "runs": len(points),
             "score": latest, "gap": round(max(0.0, event.target_score - latest), 2),
             "days_left": (event.target_date - today).days,
             "projected_date": projected.isoformat() if projected else None,
             "on_track": bool(latest >= event.target_score or (projected and projected <= event.target_date))}
+
+
+def season_scores(engine: Engine, season: Season, limit: int = 500) -> list[dict]:
+    """The season's score per run evaluated under it, oldest first: the company score when its
+    scope is everything, else the criticality-weighted mean of the systems in scope."""
+    if not any((season.scope or {}).values()):
+        return [p for p in history(engine, limit=limit) if p["run_id"] in _season_runs(engine, season.key)]
+    weights = {s.system_id: TIER_WEIGHTS[s.tier] for s in active_systems(engine) if in_scope(season, s)}
+    runs = _season_runs(engine, season.key)
+    snap = ScoreSnapshot.__table__.c
+    query = (select(snap.run_id, snap.key, snap.score)
+             .where(snap.level == "system", snap.run_id.in_(list(runs)), snap.key.in_(list(weights))))
+    totals: dict[int, list[float]] = {}
+    with engine.connect() as connection:
+        for run_id, system_id, score in connection.execute(query):
+            cell = totals.setdefault(run_id, [0.0, 0.0])
+            cell[0] += weights[system_id] * score
+            cell[1] += weights[system_id]
+    return [{"run_id": run_id, "at": runs[run_id], "score": round(total / weight, 2)}
+            for run_id, (total, weight) in sorted(totals.items()) if weight]
+
+
+def _season_runs(engine: Engine, key: str) -> dict[int, datetime]:
+    run = EvaluationRun.__table__.c
+    with engine.connect() as connection:
+        return dict(connection.execute(select(run.id, run.started_at).where(
+            run.peak_event == key, run.status == "complete").order_by(run.id)).all())
 
 
 def _projected_date(points: list[dict], target: float) -> date | None:

@@ -9,7 +9,7 @@ before evaluation and never fetch anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -38,6 +38,7 @@ class Status(StrEnum):
     PENDING_REVIEW = "pending_review"
     EXPIRED = "expired"
     WARNING = "warning"  # a scheduled rule failing before its due date
+    STALE = "stale"  # judged on facts older than their source's maximum age: no credit
 
 
 class Applicability(BaseModel):
@@ -95,9 +96,24 @@ class RuleMeta(BaseModel):
     applies_to: Applicability = Applicability()
     weight: float | None = Field(default=None, gt=0)
     bands: tuple[Band, ...] = ()
-    due: date | None = None  # before it, a failure is a warning that does not lower the score
+    # When the rule is due, as an offset from the season's target date (``weeks_before(6)``); before
+    # it a failure is a warning that does not lower the score. The season may move it; no season: due.
+    due: timedelta | None = None
     facts: tuple[str, ...] = ()  # fact sources read, for docs and freshness
     questions: tuple[str, ...] = ()  # team-managed checks: what the owner answers
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _relative_due(cls, due: object) -> object:
+        if isinstance(due, date):
+            raise ValueError(f"due must be an offset from the season's target, e.g. weeks_before(6), not the "
+                             f"date {due.isoformat()}: absolute dates go stale every year")
+        if due is not None and not isinstance(due, timedelta):
+            raise ValueError(f"due must be an offset from the season's target (weeks_before(n), days_before(n)), "
+                             f"not {due!r}")
+        if due is not None and due > timedelta(0):
+            raise ValueError("due must be on or before the season's target: use weeks_before(n) or days_before(n)")
+        return due
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleMeta:
@@ -119,6 +135,26 @@ class RuleMeta(BaseModel):
             if ratio >= band.at_least:
                 return band.credit
         return 0.0
+
+
+def weeks_before(weeks: int) -> timedelta:
+    """A due offset: ``weeks`` before the season's target date."""
+    return timedelta(weeks=-weeks)
+
+
+def days_before(days: int) -> timedelta:
+    """A due offset: ``days`` before the season's target date."""
+    return timedelta(days=-days)
+
+
+def describe_offset(offset: timedelta) -> str:
+    """An offset from the target in words: "6 weeks before the target date", "on the target date"."""
+    days = -offset.days
+    if days == 0:
+        return "on the target date"
+    weeks, rest = divmod(abs(days), 7)
+    parts = [f"{weeks} week{'s' if weeks != 1 else ''}"] * bool(weeks) + [f"{rest} day{'s' if rest != 1 else ''}"] * bool(rest)
+    return f"{' '.join(parts)} {'before' if days > 0 else 'after'} the target date"
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 System score = 100 x earned points / possible points over the results that
 count. A rule's points are its weight (severity default: critical 10, high 7.5,
 medium 5, low 2.5); a result earns weight x credit. A failed, missing or
-expired blocker caps the system at BLOCKER_CAP. Team, group, domain and
+expired blocker caps the system at BLOCKER_CAP. A result judged on facts older
+than their source's maximum age (FACT_MAX_AGE) is ``stale``: counted, no credit. Team, group, domain and
 company scores are criticality-weighted means of their systems' scores;
 points outstanding are summed.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from readiness.rulekit import SEVERITY_WEIGHTS, Status
 
@@ -27,10 +29,36 @@ STATUS_POLICY: dict[Status, tuple[bool, float | None]] = {
     Status.NOT_APPLICABLE: (False, 0.0),
     Status.ERROR: (False, 0.0),  # our fault, not the team's; reported separately
     Status.WARNING: (False, 0.0),  # scheduled rule not yet due
+    Status.STALE: (True, 0.0),  # evidence past its maximum age is not evidence: refresh the source
 }
 
+# How old a source's facts may be before results judged on them are stale, and how to refresh them.
+FACT_MAX_AGE = {
+    "inventory": timedelta(days=2),
+    "kubernetes": timedelta(days=2),
+    "kapacity": timedelta(days=8),
+    "perftest": timedelta(days=45),
+    "attestations": timedelta(days=366),
+}
+FALLBACK_MAX_AGE = timedelta(days=7)
+REFRESH_HINTS = {
+    "inventory": "import a fresh cloud-inventory export: `readiness import --inventory FILE`",
+    "kubernetes": "collect the workloads again: `readiness collect kubernetes MANIFESTS`",
+    "kapacity": "forecast again from fresh traffic history: `kapacity run`",
+    "perftest": "run the system's performance tests again: `perftest run`",
+    "attestations": "answer the check again: `readiness review submit`",
+}
+
+
+def max_fact_age(source: str) -> timedelta:
+    return FACT_MAX_AGE.get(source, FALLBACK_MAX_AGE)
+
+
+def refresh_hint(source: str) -> str:
+    return REFRESH_HINTS.get(source, f"collect the {source} facts again (`readiness collect`)")
+
 BLOCKER_CAP = 50.0
-BLOCKING_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED})
+BLOCKING_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED, Status.STALE})
 
 # The gate (`readiness evaluate --fail-under`) counts an error result as a failure
 # earning nothing: a rule that crashes or hangs must not lift the figure a release
@@ -44,9 +72,9 @@ UNLOADED_RULE_POINTS = SEVERITY_WEIGHTS["critical"]
 # scheduled rules failing before their due date (reminders), less our own errors.
 MET_STATUSES = frozenset({Status.PASS, Status.WAIVED, Status.NOT_APPLICABLE})
 JUDGED_STATUSES = frozenset({Status.PASS, Status.FAIL, Status.NO_DATA, Status.WAIVED,
-                             Status.PENDING_REVIEW, Status.EXPIRED})
+                             Status.PENDING_REVIEW, Status.EXPIRED, Status.STALE})
 LOSING_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED, Status.PENDING_REVIEW,
-                             Status.ERROR})
+                             Status.ERROR, Status.STALE})
 NOT_YET_MET_STATUSES = (LOSING_STATUSES - {Status.ERROR}) | {Status.WARNING}
 TIER_WEIGHTS = {"critical": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0}
 BASES = ("automated", "attested", "pending", "unattested", "waiver", "stale")

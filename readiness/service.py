@@ -10,12 +10,13 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from readiness.catalog import ImportReport, import_catalog, load_catalog_file
+from readiness.catalog import ImportReport, import_catalog, load_catalog_file, people
 from readiness.engine import Overlay, RunReport, evaluate
 from readiness.facts import FactSource, StoreReport, collect_and_store, store_facts
 from readiness.inventory import InventorySource
 from readiness.models import EvaluationRun
 from readiness.rulebook import RuleSet, load_rules
+from readiness.seasons import create_season, current_season, due_dates, list_seasons, season_facts
 from storage import migrate, utcnow
 
 
@@ -70,16 +71,25 @@ def internal_sources(engine: Engine, now: datetime) -> list[FactSource]:
 
 def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: RuleSet | None = None,
                    now: datetime | None = None, rule_timeout: float | None = None) -> RunReport:
-    """Evaluate and store a run. ``rule_timeout``: seconds per rule call and per rule module
-    import (None: PEAK_RULE_TIMEOUT or the default; 0: no limit)."""
-    from readiness.reports import current_peak_event
-
+    """Evaluate and store a run under the current season (its milestones give the scheduled
+    rules' due dates). ``rule_timeout``: seconds per rule call and per rule module import
+    (None: PEAK_RULE_TIMEOUT or the default; 0: no limit)."""
     now = now or utcnow()
     ruleset = ruleset or load_rules(rules_dirs, time_limit=rule_timeout)
     collect(engine, internal_sources(engine, now), now=now)
-    event = current_peak_event(engine, now.date())
+    season = current_season(engine, now.date())
     return evaluate(engine, ruleset, now=now, overlays=default_overlays(engine, now),
-                    peak_event=event.key if event else None, rule_timeout=rule_timeout)
+                    peak_event=season.key if season else None, rule_timeout=rule_timeout,
+                    due_dates=due_dates(season, (rule.meta for rule in ruleset.rules)),
+                    season=season_facts(season) if season else None)
+
+
+def _demo_season(engine: Engine, season: dict, now: datetime) -> None:
+    """The demo's season, created as its readiness team would (`readiness season create`)."""
+    if any(s.key == season["key"] for s in list_seasons(engine)):
+        return
+    team = sorted(user for user, roles in people(engine).items() if "readiness_team" in roles)
+    create_season(engine, actor=team[0], now=now, **season)
 
 
 @dataclass
@@ -98,12 +108,11 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
     so running it twice gives the same scores without rewriting the past.
     """
     from readiness.demo import generate, peak_event_for
-    from readiness.reports import upsert_peak_event
 
     now = now or utcnow()
     files = generate(out_dir, systems=systems, seed=seed, now=now)
     report = import_catalog_file(engine, files.catalog, allow_retire=True)  # the demo replaces its own organisation
-    upsert_peak_event(engine, **peak_event_for(now.date()))
+    _demo_season(engine, peak_event_for(now.date()), now)
     ruleset = load_rules()
     with engine.connect() as connection:
         has_runs = connection.execute(select(func.count()).select_from(EvaluationRun)).scalar() > 0

@@ -1,8 +1,13 @@
 """Capacity plan signed off (team-managed: the owner answers, a domain architect approves)."""
 
-from datetime import date
-
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, attestation_outcome
+from readiness.rulekit import (
+    Applicability,
+    Facts,
+    RuleMeta,
+    SystemView,
+    attestation_outcome,
+    weeks_before,
+)
 
 META = RuleMeta(
     id="capacity_plan_signoff",
@@ -22,7 +27,7 @@ META = RuleMeta(
         "Which capacity reservations and quota increases were requested, and are they confirmed?",
     ),
     applies_to=Applicability(tiers=("critical", "high")),
-    due=date(2027, 9, 15),
+    due=weeks_before(6),
     facts=("attestations",),
 )
 

@@ -1,8 +1,6 @@
 """A DDoS fire drill was done this season."""
 
-from datetime import date
-
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, passed
+from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, passed, weeks_before
 from rules._perf import recent_passing_test
 
 META = RuleMeta(
@@ -16,7 +14,7 @@ META = RuleMeta(
     remediation="Run a DDoS fire drill with the security team (simulate the attack, switch on the "
                 "emergency rate limits, reach the provider) and record it as a drill of kind ddos.",
     applies_to=Applicability(public_only=True),
-    due=date(2027, 10, 15),
+    due=weeks_before(2),
     facts=("inventory",),
 )
 

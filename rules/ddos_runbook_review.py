@@ -1,8 +1,13 @@
 """DDoS runbook reviewed (team-managed: the owner answers, a domain architect approves)."""
 
-from datetime import date
-
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, attestation_outcome
+from readiness.rulekit import (
+    Applicability,
+    Facts,
+    RuleMeta,
+    SystemView,
+    attestation_outcome,
+    weeks_before,
+)
 
 META = RuleMeta(
     id="ddos_runbook_review",
@@ -22,7 +27,7 @@ META = RuleMeta(
         "What non-essential traffic is shed first, and how is the checkout flow protected?",
     ),
     applies_to=Applicability(public_only=True),
-    due=date(2027, 10, 15),
+    due=weeks_before(2),
     facts=("attestations",),
 )
 

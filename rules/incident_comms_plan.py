@@ -1,8 +1,13 @@
 """Incident communication plan (team-managed: the owner answers, a domain architect approves)."""
 
-from datetime import date
-
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, attestation_outcome
+from readiness.rulekit import (
+    Applicability,
+    Facts,
+    RuleMeta,
+    SystemView,
+    attestation_outcome,
+    weeks_before,
+)
 
 META = RuleMeta(
     id="incident_comms_plan",
@@ -21,7 +26,7 @@ META = RuleMeta(
         "Who writes the external updates, and at what cadence?",
     ),
     applies_to=Applicability(tiers=("critical", "high")),
-    due=date(2027, 10, 15),
+    due=weeks_before(2),
     facts=("attestations",),
 )
 

@@ -1,8 +1,13 @@
 """Load test realism reviewed (team-managed: the owner answers, a domain architect approves)."""
 
-from datetime import date
-
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, attestation_outcome
+from readiness.rulekit import (
+    Applicability,
+    Facts,
+    RuleMeta,
+    SystemView,
+    attestation_outcome,
+    weeks_before,
+)
 
 META = RuleMeta(
     id="load_test_realism",
@@ -20,7 +25,7 @@ META = RuleMeta(
         "Which dependencies were real and which were mocked?",
     ),
     applies_to=Applicability(tiers=("critical", "high")),
-    due=date(2027, 9, 15),
+    due=weeks_before(6),
     facts=("attestations",),
 )
 

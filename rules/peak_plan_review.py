@@ -1,8 +1,13 @@
 """Peak plan checklist reviewed (team-managed: the owner answers, a domain architect approves)."""
 
-from datetime import date
-
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, attestation_outcome
+from readiness.rulekit import (
+    Applicability,
+    Facts,
+    RuleMeta,
+    SystemView,
+    attestation_outcome,
+    weeks_before,
+)
 
 META = RuleMeta(
     id="peak_plan_review",
@@ -22,7 +27,7 @@ META = RuleMeta(
         "What are the known risks for peak and their mitigations?",
     ),
     applies_to=Applicability(tiers=("critical", "high")),
-    due=date(2027, 10, 1),
+    due=weeks_before(4),
     facts=("attestations",),
 )
 

@@ -1,8 +1,15 @@
 """Latency under load leaves headroom below the SLO."""
 
-from datetime import date
-
-from readiness.rulekit import Applicability, Band, Facts, RuleMeta, SystemView, graded, no_data
+from readiness.rulekit import (
+    Applicability,
+    Band,
+    Facts,
+    RuleMeta,
+    SystemView,
+    graded,
+    no_data,
+    weeks_before,
+)
 from rules._perf import latest_test, measured_latency, system_slo
 
 META = RuleMeta(
@@ -18,7 +25,7 @@ META = RuleMeta(
                 "SLO target.",
     applies_to=Applicability(tiers=("critical", "high")),
     bands=(Band(at_least=1.5, credit=1.0), Band(at_least=1.0, credit=0.5)),
-    due=date(2027, 9, 15),
+    due=weeks_before(6),
     facts=("perftest", "inventory"),
 )
 

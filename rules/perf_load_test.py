@@ -1,9 +1,7 @@
 """A passing load test at the forecast peak within the last 90 days."""
 
-from datetime import date
-
 from readiness.capacity import forecast
-from readiness.rulekit import Band, Facts, RuleMeta, SystemView
+from readiness.rulekit import Band, Facts, RuleMeta, SystemView, weeks_before
 from rules._perf import rate_against_forecast, recent_passing_test
 
 META = RuleMeta(
@@ -18,7 +16,7 @@ META = RuleMeta(
                 "(or record a load-test drill with the rate held), fix what breaks, and repeat until "
                 "it passes; tests older than 90 days must be repeated.",
     bands=(Band(at_least=1.0, credit=1.0), Band(at_least=0.8, credit=0.5)),
-    due=date(2027, 9, 15),
+    due=weeks_before(6),
     facts=("perftest", "inventory", "kapacity"),
 )
 

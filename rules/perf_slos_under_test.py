@@ -1,8 +1,6 @@
 """The load test met the system's SLOs."""
 
-from datetime import date
-
-from readiness.rulekit import Facts, RuleMeta, SystemView, failed, no_data, passed
+from readiness.rulekit import Facts, RuleMeta, SystemView, failed, no_data, passed, weeks_before
 from rules._perf import latest_test, measured_latency, system_slo
 
 META = RuleMeta(
@@ -15,7 +13,7 @@ META = RuleMeta(
     remediation="Find what slows down or fails under load (pool waits, slow queries, a saturated "
                 "dependency), fix it and repeat the load test until latency and error rate stay "
                 "within the SLO.",
-    due=date(2027, 9, 15),
+    due=weeks_before(6),
     facts=("perftest", "inventory"),
 )
 

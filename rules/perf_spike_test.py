@@ -1,7 +1,5 @@
 """FLAS systems passed a spike test to the FLAS rate within two minutes."""
 
-from datetime import date
-
 from readiness.capacity import forecast
 from readiness.rulekit import (
     Applicability,
@@ -10,6 +8,7 @@ from readiness.rulekit import (
     RuleMeta,
     SystemView,
     failed,
+    weeks_before,
 )
 from rules._perf import rate_against_forecast, recent_passing_test
 
@@ -25,7 +24,7 @@ META = RuleMeta(
                 "ramp_seconds), and make it pass.",
     applies_to=Applicability(traffic_classes=("FLAS",)),
     bands=(Band(at_least=1.0, credit=1.0), Band(at_least=0.8, credit=0.5)),
-    due=date(2027, 10, 1),
+    due=weeks_before(4),
     facts=("perftest", "inventory", "kapacity"),
 )
 

@@ -31,7 +31,7 @@ if wanted in set(catalog["rule_id"]):
                           ui.badge(meta.kind, "orange" if meta.kind == "team-managed" else "gray"),
                           ui.badge("blocker", "red") if meta.blocker else "",
                           ui.badge("not waivable", "gray") if not meta.waivable else "",
-                          ui.badge(f"due {meta.due}", "orange") if meta.due else ""]))
+                          ui.badge(f"due {data.due_text(meta)}", "orange") if meta.due is not None else ""]))
     row = table[table["rule_id"] == wanted].iloc[0]
     if stats is not None:
         cols = st.columns(4)

@@ -15,8 +15,15 @@ from governance import (
     submit_review,
 )
 from operations import Channel, NotifyConfig, ServeConfig, Service, build_digests, build_reminders
-from readiness import changes, import_inventory_file, load_rules, run_evaluation
-from readiness.reports import results
+from readiness import (
+    changes,
+    due_dates,
+    get_season,
+    import_inventory_file,
+    load_rules,
+    run_evaluation,
+)
+from readiness.reports import results, upsert_peak_event
 from storage import utcnow
 from tests.ops.support import READINESS, REPO, env_for_tests, free_port
 from tests.readiness.helpers import compute, write_inventory
@@ -84,6 +91,10 @@ def by_unit(messages) -> dict:
 
 def test_a_digest_per_team_and_domain_with_score_changes_due_work_and_waiting_reviews(week):
     engine, now = week["engine"], week["now"]
+    target = now.date() + timedelta(days=120)  # rules are due weeks before it: ahead of now
+    upsert_peak_event(engine, key="peak-next", name="Peak next", starts_on=target + timedelta(days=30),
+                      ends_on=target + timedelta(days=60), target_date=target)
+    season = get_season(engine, "peak-next")
     digests = by_unit(build_digests(engine, now=now, since=now - timedelta(days=7), ruleset=RULES))
     assert sorted(digests) == ["domain:pay", "domain:risk", "team:checkout", "team:fraud"]
     checkout = digests["team:checkout"]
@@ -100,10 +111,11 @@ def test_a_digest_per_team_and_domain_with_score_changes_due_work_and_waiting_re
     assert "got worse or need attention" in checkout.body
 
     milestone = datetime.fromisoformat(data["milestone"]).date()
-    assert milestone == min(m.meta.due for m in RULES.rules if m.meta.due)  # no peak event: the next due date
+    assert milestone == season.target_date  # everything due by the season's target
+    due = due_dates(season, (rule.meta for rule in RULES.rules))
     not_met = {(r.system_id, r.rule_id) for r in results(engine, run_id=week["latest"])
-               if r.status in ("warning", "fail", "no_data", "pending_review", "expired")
-               and META[r.rule_id].meta.due and META[r.rule_id].meta.due <= milestone}
+               if r.status in ("warning", "fail", "no_data", "pending_review", "expired", "stale")
+               and r.rule_id in due and due[r.rule_id] <= milestone}
     assert {(d["system_id"], d["rule_id"]) for d in data["due"]} == {n for n in not_met if n[0] in ("SYS-1", "SYS-3")}
     assert f"Due by {milestone.isoformat()}" in checkout.body
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select
 
 from readiness import (
     active_systems,
+    create_season,
     import_catalog_file,
     import_inventory_file,
     load_rules,
@@ -181,17 +182,19 @@ def test_stale_facts_are_marked_in_the_message_and_the_confidence(org, tmp_path)
 
 
 SCHEDULED_RULE = '''
-from datetime import date
-from readiness.rulekit import Outcome, RuleMeta, Status
+from readiness.rulekit import Outcome, RuleMeta, Status, weeks_before
 META = RuleMeta(id="scheduled_check", title="A scheduled check", category="performance", severity="high",
                 rationale="Because tests need a scheduled rule.", remediation="Answer it before it is due.",
-                due=date(2026, 9, 15))
+                due=weeks_before(2))
 def evaluate(system, facts):
     return Outcome(Status.PENDING_REVIEW, 0.0, "answered, awaiting approval")
 '''
 
 
 def test_answering_a_scheduled_check_early_does_not_lower_the_score(org, tmp_path):
+    import_catalog_file(org, write_yaml(tmp_path / "c.yaml", catalog_doc(readiness_team=["rita"])))
+    create_season(org, actor="rita", key="peak-2026", name="Peak 2026", starts_on=date(2026, 11, 27),
+                  ends_on=date(2026, 12, 31), target_date=date(2026, 9, 29))  # due 2026-09-15
     folder = tmp_path / "extra"
     folder.mkdir()
     (folder / "scheduled_check.py").write_text(SCHEDULED_RULE)

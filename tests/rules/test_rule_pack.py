@@ -4,21 +4,31 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import sys
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from readiness import import_catalog_file, import_inventory_file, load_rules, run_evaluation, scores
+from readiness import (
+    create_season,
+    import_catalog_file,
+    import_inventory_file,
+    load_rules,
+    run_evaluation,
+    scores,
+    weeks_before,
+)
 from readiness.cli import app
 from readiness.models import RuleResult
 from readiness.rulebook import RuleSet
 from readiness.ruledocs import MARKER
-from readiness.rulekit import CATEGORIES
+from readiness.rulekit import CATEGORIES, RuleMeta
 from storage import session_scope
 
 REPO = Path(__file__).resolve().parents[2]
@@ -52,7 +62,26 @@ def test_rules_list_json_covers_the_seven_categories_with_team_managed_checks():
     assert {r["category"] for r in rows} == set(CATEGORIES)
     assert sum(r["kind"] == "team-managed" for r in rows) >= 8
     assert all(r["rationale"] and r["remediation"] for r in rows)
-    assert {r["id"]: r["due"] for r in rows}["perf_load_test"] == "2027-09-15"
+    assert {r["id"]: r["due"] for r in rows}["perf_load_test"] == "6 weeks before the target date"
+
+
+def test_the_pack_has_no_absolute_due_dates_only_offsets_from_the_season_target():
+    scheduled = [r.meta for r in PACK.rules if r.meta.due is not None]
+    assert len(scheduled) >= 10
+    assert all(isinstance(meta.due, timedelta) and meta.due <= timedelta(0) for meta in scheduled)
+    dated = [path.name for path in (REPO / "rules").glob("*.py") if re.search(r"due\s*=\s*(date|datetime)\(",
+                                                                              path.read_text())]
+    assert dated == []
+
+
+def test_a_rule_declaring_an_absolute_due_date_is_refused_with_the_reason():
+    fields = {"id": "dated_rule", "title": "A dated rule", "category": "capacity", "severity": "high",
+              "rationale": "Because a test needs a rule with a date.", "remediation": "Use an offset from the target."}
+    with pytest.raises(ValidationError, match="offset from the season's target"):
+        RuleMeta(**fields, due=date(2027, 9, 15))
+    with pytest.raises(ValidationError, match="on or before the season's target"):
+        RuleMeta(**fields, due=timedelta(days=3))
+    assert RuleMeta(**fields, due=weeks_before(6)).due == timedelta(days=-42)
 
 
 def test_rules_docs_writes_a_page_per_rule_and_an_index(tmp_path):
@@ -67,7 +96,8 @@ def test_rules_docs_writes_a_page_per_rule_and_an_index(tmp_path):
                  "| 0.3 | 1 |", "| 0.15 | 0.5 |", "| below 0.15 | 0 |", "Every system."):
         assert text in page
     scheduled = (out / "perf_spike_test.md").read_text()
-    assert "due **2027-10-01**" in scheduled and "Only FLAS systems" in scheduled
+    assert "due **4 weeks before the target date** of the season" in scheduled and "Only FLAS systems" in scheduled
+    assert "With no season the rule is simply due" in scheduled
     team = (out / "peak_plan_review.md").read_text()
     assert "readiness review submit" in team and "1. Which forecast" in team
     index = (out / "index.md").read_text()
@@ -101,6 +131,7 @@ def _organisation(engine, tmp_path: Path, at: datetime) -> None:
         "groups": [{"key": "pay-core", "name": "Core", "domain": "pay"}],
         "teams": [{"key": "checkout", "name": "Checkout", "group": "pay-core", "members": ["cy", "dee"]}],
         "systems": [{"id": "SYS-1", "name": "checkout-api", "team": "checkout", "tier": "high"}],
+        "admins": ["ann"],
     }
     (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     import_catalog_file(engine, tmp_path / "catalog.yaml")
@@ -116,15 +147,19 @@ def _organisation(engine, tmp_path: Path, at: datetime) -> None:
     import_inventory_file(engine, tmp_path / "inventory.json", now=at)
 
 
-@pytest.mark.parametrize(("at", "status", "score"), [
-    (datetime(2027, 9, 14, 12), "warning", 100.0),  # before the due date: shown, not counted
-    (datetime(2027, 9, 15, 12), "fail", round(100 * 5 / 15, 4)),  # from the due date: counts
+@pytest.mark.parametrize(("at", "season", "status", "score"), [
+    (datetime(2027, 9, 14, 12), True, "warning", 100.0),  # before the due date: shown, not counted
+    (datetime(2027, 9, 15, 12), True, "fail", round(100 * 5 / 15, 4)),  # from the due date: counts
+    (datetime(2027, 9, 14, 12), False, "fail", round(100 * 5 / 15, 4)),  # no season: simply due
 ])
 def test_scheduled_rule_failing_before_its_due_date_is_a_warning_that_does_not_lower_the_score(
-        engine, tmp_path, at, status, score):
+        engine, tmp_path, at, season, status, score):
     by_id = PACK.by_id()
     ruleset = RuleSet(rules=[by_id["dashboards"], by_id["perf_load_test"]])
     _organisation(engine, tmp_path, at)
+    if season:  # perf_load_test is due 6 weeks before the target: 2027-09-15
+        create_season(engine, actor="ann", key="peak-2027", name="Peak 2027", starts_on=date(2027, 11, 26),
+                      ends_on=date(2027, 12, 31), target_date=date(2027, 10, 27))
     report = run_evaluation(engine, ruleset=ruleset, now=at)
     with session_scope(engine) as session:
         row = session.exec(select(RuleResult).where(RuleResult.run_id == report.run_id,
