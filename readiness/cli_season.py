@@ -7,7 +7,6 @@ codes: 0 ok, 1 error or refusal, 2 usage.
 
 from __future__ import annotations
 
-import functools
 import json
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from readiness.cli_collect import DbOption, Format, FormatOption, _emit, _engine
+from clikit import DbOption, Format, FormatOption, emit, open_engine, reported
 from readiness.errors import PermissionDenied, ReadinessError
 
 season_app = typer.Typer(help="Peak seasons: peak window, target, scope and milestones.", no_args_is_help=True)
@@ -33,20 +32,8 @@ COLUMNS = ["key", "name", "starts_on", "ends_on", "target_date", "target_score",
 
 
 def _reported(command):
-    """Print readiness errors (refusals included) on stderr and exit 1, under CliRunner too."""
-
-    @functools.wraps(command)
-    def run(*args, **kwargs):
-        try:
-            return command(*args, **kwargs)
-        except PermissionDenied as exc:
-            typer.echo(f"refused: {exc}", err=True)
-            raise typer.Exit(1) from None
-        except ReadinessError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return run
+    """Refusals as `refused: ...`, other readiness errors as `error: ...`; exit 1."""
+    return reported(ReadinessError)(reported(PermissionDenied, label="refused")(command))
 
 
 def _day(text: str | None, field: str) -> date | None:
@@ -86,7 +73,7 @@ def _show(season, fmt: Format) -> None:
     if fmt == Format.json:
         typer.echo(json.dumps(record, indent=2))
     else:
-        _emit([record], fmt, COLUMNS + ["scope", "milestones"])
+        emit([record], fmt, COLUMNS + ["scope", "milestones"])
 
 
 @season_app.command("create")
@@ -104,7 +91,7 @@ def create(key: Annotated[str, typer.Argument(help="Season key, e.g. peak-2027."
     """Create a season: peak window, target date and score, optional freeze, scope and milestones."""
     from readiness.seasons import create_season
 
-    season = create_season(_engine(db), actor=actor, key=key, name=name,
+    season = create_season(open_engine(db), actor=actor, key=key, name=name,
                            starts_on=_day(starts_on, "starts-on"), ends_on=_day(ends_on, "ends-on"),
                            target_date=_day(target_date, "target-date"), target_score=target_score,
                            freeze_on=_day(freeze_on, "freeze-on"), scope=_scope(domain, tier, traffic_class),
@@ -130,7 +117,7 @@ def update(key: Annotated[str, typer.Argument(help="Season key.")], actor: Actor
     changes = {"name": name, "starts_on": _day(starts_on, "starts-on"), "ends_on": _day(ends_on, "ends-on"),
                "target_date": _day(target_date, "target-date"), "target_score": target_score,
                "freeze_on": _day(freeze_on, "freeze-on"), "scope": _scope(domain, tier, traffic_class)}
-    season = update_season(_engine(db), key, actor=actor, milestones=_milestones(milestone, rules_dir),
+    season = update_season(open_engine(db), key, actor=actor, milestones=_milestones(milestone, rules_dir),
                            **{field: value for field, value in changes.items() if value is not None})
     _show(season, fmt)
 
@@ -142,7 +129,7 @@ def close(key: Annotated[str, typer.Argument(help="Season key.")], actor: Actor,
     """Close a season after its peak: it stops being current and can no longer change."""
     from readiness.seasons import close_season
 
-    _show(close_season(_engine(db), key, actor=actor), fmt)
+    _show(close_season(open_engine(db), key, actor=actor), fmt)
 
 
 @season_app.command("list")
@@ -151,7 +138,7 @@ def list_(db: DbOption = None, fmt: FormatOption = Format.table):
     """Every season, the latest peak first."""
     from readiness.seasons import list_seasons, season_record
 
-    _emit([season_record(s) for s in list_seasons(_engine(db))], fmt, COLUMNS)
+    emit([season_record(s) for s in list_seasons(open_engine(db))], fmt, COLUMNS)
 
 
 @season_app.command("show")
@@ -162,7 +149,7 @@ def show(key: Annotated[str, typer.Argument(help="Season key.")], db: DbOption =
     from readiness.rulebook import load_rules
     from readiness.seasons import due_dates, get_season, season_history, season_record
 
-    engine = _engine(db)
+    engine = open_engine(db)
     season = get_season(engine, key)
     due = due_dates(season, (rule.meta for rule in load_rules(rules_dir or []).rules))
     history = season_history(engine, key)
@@ -172,10 +159,10 @@ def show(key: Annotated[str, typer.Argument(help="Season key.")], db: DbOption =
         return
     _show(season, fmt)
     typer.echo("\nDue dates:")
-    _emit([{"rule_id": r, "due": d.isoformat()} for r, d in sorted(due.items(), key=lambda i: (i[1], i[0]))],
+    emit([{"rule_id": r, "due": d.isoformat()} for r, d in sorted(due.items(), key=lambda i: (i[1], i[0]))],
           Format.table, ["rule_id", "due"])
     typer.echo("\nHistory:")
-    _emit([{**change, "at": f"{change['at']:%Y-%m-%d %H:%M}", "changed": _changed(change)} for change in history],
+    emit([{**change, "at": f"{change['at']:%Y-%m-%d %H:%M}", "changed": _changed(change)} for change in history],
           Format.table, ["at", "actor", "action", "changed"])
 
 
