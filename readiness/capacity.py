@@ -5,8 +5,9 @@ review and perftest's targets all ask here.
 - Forecast (Baseline and FLAS requests/s): Kapacity's figures when it has run for the
   system, else the inventory's ``forecast_baseline_rps`` / ``forecast_flas_rps`` summed
   over its compute services.
-- Compute services: the Kubernetes workloads when that source has any, else the
-  inventory's (``Facts.compute``): what runs is what the cluster says runs.
+- Compute services: the inventory's and the Kubernetes workloads merged per service
+  (``Facts.compute``, precedence in readiness/precedence.py): what runs is what the
+  cluster says runs; services only the inventory knows still count.
 - Provisioned: running replicas x requests per replica, no scaling: what absorbs a
   surge within two minutes. Autoscaling ceiling: the same at autoscaling's maximum.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from readiness.precedence import compute_sources
 from readiness.rulekit import Facts, SystemView
 
 
@@ -27,14 +29,13 @@ class CapacityFigures:
     forecast_source: str  # kapacity | inventory | none
     provisioned_rps: float | None
     autoscaling_ceiling_rps: float | None
-    compute_source: str  # kubernetes | inventory | none
+    compute_source: str  # kubernetes | inventory | kubernetes+inventory (some services each) | none
 
 
 def capacity_figures(facts: Facts) -> CapacityFigures:
     baseline, flas, origin = forecast(facts)
     compute = facts.compute()
-    compute_source = "none" if not compute else ("kubernetes" if facts.assets("compute", "kubernetes")
-                                                 else "inventory")
+    compute_source = compute_sources(compute, facts.assets("compute", "kubernetes"))
     return CapacityFigures(
         baseline_rps=baseline, flas_rps=flas, forecast_source=origin if (baseline or flas) else "none",
         provisioned_rps=provisioned_rps(compute) if compute else None,
