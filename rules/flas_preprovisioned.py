@@ -1,7 +1,16 @@
 """FLAS systems hold enough running capacity for a two-minute surge."""
 
 from readiness.capacity import forecast, provisioned_rps
-from readiness.rulekit import Applicability, Band, Facts, RuleMeta, SystemView, graded, merge_evidence, no_data
+from readiness.rulekit import (
+    Applicability,
+    Band,
+    Facts,
+    RuleMeta,
+    SystemView,
+    graded,
+    merge_evidence,
+    no_data,
+)
 
 META = RuleMeta(
     id="flas_preprovisioned",
