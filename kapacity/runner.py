@@ -22,21 +22,14 @@ from datetime import datetime
 import numpy as np
 
 from kapacity.capacity import CapacityResult, CapacitySettings, capacity_result
-from kapacity.dependencies import (
-    CallRatio,
-    Edge,
-    binned_volume,
-    classify,
-    learn_call_ratios,
-    propagate,
-    sync_graph,
-)
+from kapacity.dependencies import CallRatio, Edge, binned_volume, classify, propagate, sync_graph
 from kapacity.errors import KapacityError, ParameterError
 from kapacity.events import KnownEvent, apply_events
 from kapacity.history import DAY, Series
 from kapacity.points import encode_points, points_rows
 from kapacity.service import ForecastSettings, forecast_series, horizon_intervals, inputs_hash
 from kapacity.sources import HistorySource
+from kapacity.subset import StoredGraph, TotalFigures, call_ratios
 
 VERSION = "kapacity-1"
 
@@ -288,8 +281,14 @@ class RunReport:
 
 def compute(specs: Sequence[SystemSpec], source: HistorySource, settings: RunSettings,
             executor, *, on_result: Callable[[SystemResult], None] | None = None,
-            progress: Callable[[str], None] | None = None) -> tuple[list[SystemResult], dict]:
-    """Forecast every system (in id order), then learn ratios and propagate; no database."""
+            progress: Callable[[str], None] | None = None,
+            graph: Sequence[SystemSpec] | None = None,
+            stored: StoredGraph | None = None) -> tuple[list[SystemResult], dict]:
+    """Forecast every system (in id order), then learn ratios and propagate; no database.
+
+    A subset run passes the whole catalog as ``graph`` and the ``stored`` figures that stand
+    in for the systems it does not forecast (see kapacity/subset.py).
+    """
     specs = sorted(specs, key=lambda s: s.system_id)
     results: list[SystemResult] = []
     tasks = ((spec, source, settings) for spec in specs)
@@ -301,30 +300,46 @@ def compute(specs: Sequence[SystemSpec], source: HistorySource, settings: RunSet
         results.append(result)
         if progress and (i % step == 0 or i == len(specs)):
             progress(f"forecast {i}/{len(specs)} systems")
-    return results, dependency_step(specs, results, settings)
+    return results, dependency_step(specs, results, settings, graph=graph, stored=stored)
 
 
 def dependency_step(specs: Sequence[SystemSpec], results: Sequence[SystemResult],
-                    settings: RunSettings) -> dict:
-    """Learn call ratios, propagate the entry-point surge, classify; per system totals."""
-    ids = [s.system_id for s in specs]
-    edges = [Edge(s.system_id, callee, kind) for s in specs for callee, kind in s.dependencies
+                    settings: RunSettings, *, graph: Sequence[SystemSpec] | None = None,
+                    stored: StoredGraph | None = None) -> dict:
+    """Learn call ratios, propagate the entry-point surge, classify; per system totals.
+
+    Propagation covers ``graph`` (default: ``specs``); systems of the graph that were not
+    forecast now take part with their ``stored`` totals, and only the forecast ones are returned.
+    """
+    every = sorted(graph or specs, key=lambda s: s.system_id)
+    ids = [s.system_id for s in every]
+    rerun = {s.system_id for s in specs}
+    edges = [Edge(s.system_id, callee, kind) for s in every for callee, kind in s.dependencies
              if callee in set(ids)]
     volumes = {r.system_id: r.volume for r in results if r.volume is not None}
-    ratios = learn_call_ratios(volumes, edges)
-    totals = {r.system_id: r.series[0] for r in results if r.series}
-    entries = [s.system_id for s in specs if s.purchase_flow]
+    ratios = call_ratios(volumes, edges, rerun, stored)
+    totals = {r.system_id: _figures(r.series[0]) for r in results if r.series}
+    for system_id, figures in (stored.totals if stored else {}).items():
+        if system_id in ids and system_id not in rerun:
+            totals[system_id] = figures
+    entries = [s.system_id for s in every if s.purchase_flow]
     surges = {e: totals[e].surge_rps for e in entries if e in totals}
     propagation = propagate(sync_graph(ids, ratios), surges)
     classes = classify(ids, entries, edges)
     buffer = settings.capacity.safety_buffer
     per_system = {}
+    stale = []
     for system_id, total in totals.items():
         extra = propagation.extra_rps.get(system_id, 0.0)
-        own = total.capacity.flas_rps
-        need = (total.capacity.peak_forecast_rps + extra) * (1 + buffer)
+        own = total.own_flas_rps
+        need = (total.peak_forecast_rps + extra) * (1 + buffer)
         entry = system_id in surges
         propagated = round(need, 6) if extra > 0 and not entry else None
+        if system_id not in rerun:
+            if total.flas_rps is not None and abs(max(own, propagated or 0.0) - total.flas_rps) > 1e-6:
+                stale.append(f"{system_id}: propagated FLAS need is now {max(own, propagated or 0.0):.1f} rps "
+                             f"(stored {total.flas_rps:.1f}); rerun it to store the new figure")
+            continue
         per_system[system_id] = {
             "traffic_class": classes.get(system_id, "Baseline"),
             "flas_rps": round(max(own, propagated or 0.0), 6),
@@ -337,8 +352,12 @@ def dependency_step(specs: Sequence[SystemSpec], results: Sequence[SystemResult]
                 "entry_surge_rps": round(surges[system_id], 6) if entry else None,
             },
         }
-    return {"ratios": ratios, "systems": per_system,
+    return {"ratios": ratios, "systems": per_system, "stale": stale,
             "dropped_edges": [list(e) for e in propagation.dropped_edges]}
+
+
+def _figures(total: SeriesResult) -> TotalFigures:
+    return TotalFigures(total.surge_rps, total.capacity.flas_rps, total.capacity.peak_forecast_rps)
 
 
 def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None = None,
@@ -348,6 +367,7 @@ def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None =
     """Forecast every active catalog system (or ``systems``) from ``source`` and store a run."""
     # here, not at the top: forecast workers import this module, and need no database layer
     from kapacity import store
+    from kapacity.subset import stored_graph
     from readiness import active_systems
 
     settings = settings or RunSettings()
@@ -362,10 +382,12 @@ def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None =
         if unknown:
             raise KapacityError(f"unknown systems: {', '.join(unknown[:10])}")
     wanted = set(systems) if systems else known
-    specs = [SystemSpec(s.system_id, tuple(sorted({str(svc.get("name")) for svc in s.services
+    graph = [SystemSpec(s.system_id, tuple(sorted({str(svc.get("name")) for svc in s.services
                                                    if svc.get("name")})),
                         bool(s.purchase_flow), tuple(s.dependencies))
-             for s in catalog if s.system_id in wanted]
+             for s in catalog]
+    specs = [s for s in graph if s.system_id in wanted]
+    stored = stored_graph(engine) if wanted != known else None  # a subset propagates over the whole graph
     runner = make_executor(executor)
     run_id = store.start_run(engine, source=source.describe(), settings=settings,
                              executor=runner.name, version=VERSION, now=now)
@@ -373,10 +395,11 @@ def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None =
     writer = store.RunWriter(engine, run_id, settings, now=now)
     try:
         results, deps = compute(specs, source, settings, runner, on_result=writer.add,
-                                progress=progress)
+                                progress=progress, graph=graph, stored=stored)
         writer.flush()
         for r in results:
             errors.extend(r.problems)
+        errors.extend(deps["stale"])
         store.finish_run(engine, run_id, deps, errors=errors, systems=len(specs),
                          series=writer.series, now=now)
     except BaseException as exc:

@@ -141,6 +141,21 @@ def system_capacity(engine: Engine, *, run_id: int | None = None,
         return [_summary(r) for r in rows]
 
 
+def latest_totals(engine: Engine) -> dict[str, dict]:
+    """Each system's total from the newest complete run that forecast it (no points):
+    what a subset run propagates with for the systems it does not rerun."""
+    fc = KapacityForecast.__table__
+    complete = select(KapacityRun.id).where(KapacityRun.status == "complete")
+    newest = (select(fc.c.system_id, func.max(fc.c.run_id).label("run_id"))
+              .where(fc.c.service.is_(None), fc.c.run_id.in_(complete)).group_by(fc.c.system_id).subquery())
+    query = (select(fc.c.system_id, fc.c.peak_forecast_rps, fc.c.flas_rps, fc.c.capacity)
+             .join(newest, (fc.c.system_id == newest.c.system_id) & (fc.c.run_id == newest.c.run_id))
+             .where(fc.c.service.is_(None)))
+    with engine.connect() as connection:
+        return {system_id: {"peak_forecast_rps": peak, "flas_rps": flas, "capacity": capacity}
+                for system_id, peak, flas, capacity in connection.execute(query)}
+
+
 def _summary(row: KapacityForecast) -> dict:
     propagation = row.capacity.get("propagation") or {}
     return {"run_id": row.run_id, "system_id": row.system_id, "service": row.service,

@@ -7,8 +7,9 @@ review and perftest's targets all ask here.
   ``forecast_baseline_rps`` / ``forecast_flas_rps`` summed over its compute services. A
   forecast that ends before the peak starts says nothing about the peak: it is ignored
   as if Kapacity had not run, and the origin (in the rules' evidence) says why.
-- Compute services: the Kubernetes workloads when that source has any, else the
-  inventory's (``Facts.compute``): what runs is what the cluster says runs.
+- Compute services: the inventory's and the Kubernetes workloads merged per service
+  (``Facts.compute``, precedence in readiness/precedence.py): what runs is what the
+  cluster says runs; services only the inventory knows still count.
 - Provisioned: running replicas x requests per replica, no scaling: what absorbs a
   surge within two minutes. Autoscaling ceiling: the same at autoscaling's maximum.
 """
@@ -21,6 +22,7 @@ from datetime import date
 
 from sqlalchemy.engine import Engine
 
+from readiness.precedence import compute_sources
 from readiness.rulekit import Facts, SystemView
 
 
@@ -33,15 +35,14 @@ class CapacityFigures:
     forecast_source: str  # kapacity | inventory | none
     provisioned_rps: float | None
     autoscaling_ceiling_rps: float | None
-    compute_source: str  # kubernetes | inventory | none
+    compute_source: str  # kubernetes | inventory | kubernetes+inventory (some services each) | none
     forecast_note: str = ""  # why a Kapacity forecast was not used, when it was not
 
 
 def capacity_figures(facts: Facts) -> CapacityFigures:
     baseline, flas, origin = forecast(facts)
     compute = facts.compute()
-    compute_source = "none" if not compute else ("kubernetes" if facts.assets("compute", "kubernetes")
-                                                 else "inventory")
+    compute_source = compute_sources(compute, facts.assets("compute", "kubernetes"))
     source, _, note = origin.partition(": ")
     return CapacityFigures(
         baseline_rps=baseline, flas_rps=flas, forecast_source=source if (baseline or flas) else "none",

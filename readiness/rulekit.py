@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from readiness.precedence import merge_compute
+
 SEVERITY_WEIGHTS = {"critical": 10.0, "high": 7.5, "medium": 5.0, "low": 2.5}
 CATEGORIES = (
     "resilience",
@@ -190,11 +192,13 @@ class Facts:
         return name in self.by_source
 
     def compute(self) -> list[dict[str, Any]]:
-        """Compute services: the Kubernetes workloads when that source has any, else the inventory's.
+        """Compute services of every source, merged per service (readiness/precedence.py):
+        Kubernetes wins what runs, the inventory keeps the rest, services only one knows are kept.
 
-        Kubernetes entries carry ``source`` (file, document, line) naming the manifest.
+        Kubernetes entries carry ``source`` (file, document, line) naming the manifest;
+        merged ones ``merged`` (both ids, the values they disagree on and which was used).
         """
-        return self.assets("compute", source="kubernetes") or self.assets("compute")
+        return merge_compute(self.assets("compute"), self.assets("compute", source="kubernetes"))
 
 
 @dataclass(frozen=True)
@@ -252,13 +256,21 @@ def each_asset(assets: list[dict], check, *, what: str) -> Outcome:
     for asset in assets:
         reason = check(asset)
         evidence.append({"asset": asset.get("id", "?"), "ok": reason is None, **({"problem": reason} if reason else {}),
-                         **({"source": asset["source"]} if asset.get("source") else {})})
+                         **({"source": asset["source"]} if asset.get("source") else {}),
+                         **({"merged": asset["merged"]} if asset.get("merged") else {})})
         if reason:
             problems.append(f"{asset.get('id', '?')}: {reason}")
     if not problems:
         return passed(f"all {len(assets)} {what} comply", evidence)
     share = 1 - len(problems) / len(assets)
     return failed("; ".join(problems), evidence, credit=share * 0.5)
+
+
+def merge_evidence(compute: list[dict]) -> list[dict]:
+    """One evidence item per service merged from several sources: both ids, and the fields they
+    disagree on with both values and which was used (``Facts.compute``)."""
+    return [{"service": c.get("service"), "asset": c.get("id"), "merged": c["merged"]}
+            for c in compute if c.get("merged")]
 
 
 ATTESTATIONS = "attestations"

@@ -1,7 +1,16 @@
 """FLAS systems hold enough running capacity for a two-minute surge."""
 
 from readiness.capacity import forecast, provisioned_rps
-from readiness.rulekit import Applicability, Band, Facts, RuleMeta, SystemView, graded, no_data
+from readiness.rulekit import (
+    Applicability,
+    Band,
+    Facts,
+    RuleMeta,
+    SystemView,
+    graded,
+    merge_evidence,
+    no_data,
+)
 
 META = RuleMeta(
     id="flas_preprovisioned",
@@ -30,7 +39,7 @@ def evaluate(system: SystemView, facts: Facts):
     if running is None:
         return no_data("no replicas and requests per replica for every compute service")
     ratio = running / flas if flas else float("inf")
-    evidence = {"provisioned_rps": round(running, 2), "flas_rps": round(flas, 2), "ratio": round(ratio, 3),
-                "forecast_from": origin}
+    evidence = [{"provisioned_rps": round(running, 2), "flas_rps": round(flas, 2), "ratio": round(ratio, 3),
+                 "forecast_from": origin, "services": len(compute)}, *merge_evidence(compute)]
     return graded(META.credit_for(ratio),
                   f"running capacity {running:.0f} rps is {ratio:.2f}x the FLAS need {flas:.0f} rps", evidence)

@@ -17,6 +17,7 @@ FACT_KEYS = ("kind", "namespace", "name", "system_id", "replicas", "readiness_pr
 ZONE_KEYS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 RPS_ANNOTATION = "peak-readiness/rps-per-replica"
 AUTO_ROLLBACK_ANNOTATION = "peak-readiness/auto-rollback"
+SERVICE_ANNOTATION = "peak-readiness/service"  # the inventory service it runs, when not named as the workload
 
 
 def _containers(pod_spec: dict, key: str = "containers") -> list[dict]:
@@ -190,8 +191,9 @@ def _compute(obj: K8sObject, facts: dict, pdb: K8sObject | None) -> dict:
         pdb_spec = as_mapping(pdb.data.get("spec"))
         budget = {"name": pdb.name, "min_available": pdb_spec.get("minAvailable"),
                   "max_unavailable": pdb_spec.get("maxUnavailable"), "source": pdb.source}
+    service = as_mapping(obj.metadata.get("annotations")).get(SERVICE_ANNOTATION)
     return {
-        "id": obj.ref, "replicas": floor, "zones": zones,
+        "id": obj.ref, "service": str(service) if service else obj.name, "replicas": floor, "zones": zones,
         "autoscaling": {"enabled": hpa is not None, "min": hpa["min"] if hpa else floor,
                         "max": hpa["max"] if hpa else floor},
         "health_checks": {"readiness": facts["readiness_probe"], "liveness": facts["liveness_probe"]},

@@ -79,6 +79,7 @@ def test_compute_facts_take_the_inventory_shape(org, url):
     [checkout] = latest_facts(org)["SYS-1"]["kubernetes"].data["compute"]
     assert checkout == {
         "id": "payments/Deployment/checkout-api",
+        "service": "checkout-api",  # what it merges with in the inventory (docs/kubernetes.md)
         "replicas": 3,  # the HPA's minimum overrides spec.replicas: 1
         "zones": ["spread over topology.kubernetes.io/zone (1)", "spread over topology.kubernetes.io/zone (2)"],
         "autoscaling": {"enabled": True, "min": 3, "max": 12},
@@ -157,9 +158,11 @@ def test_facts_command_refuses_an_unknown_system(org, url):
 
 def test_rules_prefer_kubernetes_facts_and_name_the_object(org, url, tmp_path):
     # the inventory says SYS-1 and SYS-2 run one replica with no checks; the manifests say otherwise
+    # (the services match by name: sys-1/checkout-api is the workload payments/Deployment/checkout-api)
     bad = {"replicas": 1, "zones": ["a"], "health_checks": {}, "disruption_budget": None}
     import_inventory_file(org, write_inventory(tmp_path / "inv.json", [
-        compute("SYS-1", "sys-1/web", **bad), compute("SYS-2", "sys-2/db", **bad), compute("SYS-4", "sys-4/api", **bad)]))
+        compute("SYS-1", "sys-1/checkout-api", **bad), compute("SYS-2", "sys-2/ledger-store", **bad),
+        compute("SYS-4", "sys-4/api", **bad)]))
     cli("collect", "kubernetes", str(GOOD), "--db", url)
     run = run_evaluation(org)
     outcome = {(r.system_id, r.rule_id): r for r in results(org, run_id=run.run_id)}
@@ -171,8 +174,11 @@ def test_rules_prefer_kubernetes_facts_and_name_the_object(org, url, tmp_path):
     assert outcome["SYS-2", "health_checks"].message == f"{ledger}: missing liveness check"
     budget = outcome["SYS-2", "disruption_budget"]
     assert budget.status == "fail" and budget.message == f"{ledger}: no disruption budget"
-    assert budget.evidence == [{"asset": ledger, "ok": False, "problem": "no disruption budget",
-                                "source": {"file": str(GOOD / "payments" / "ledger.yaml"), "document": 0, "line": 3}}]
+    [evidence] = budget.evidence
+    assert evidence["merged"]["inventory"] == "sys-2/ledger-store" and evidence["merged"]["kubernetes"] == ledger
+    assert {k: v for k, v in evidence.items() if k != "merged"} == {
+        "asset": ledger, "ok": False, "problem": "no disruption budget",
+        "source": {"file": str(GOOD / "payments" / "ledger.yaml"), "document": 0, "line": 3}}
     # a system without workloads still reads the inventory
     assert outcome["SYS-4", "replicas_across_zones"].message == "sys-4/api: 1 replica(s)"
 

@@ -10,13 +10,13 @@ from readiness import CollectedFacts
 
 
 class _Workloads:
-    """Kubernetes says checkout runs 10 replicas, where the inventory still says 4."""
+    """Kubernetes says checkout's api runs 10 replicas, where the inventory (chk/api) still says 4."""
 
     name, freshness = "kubernetes", timedelta(days=1)
 
     def collect(self, engine):
         return CollectedFacts("kubernetes", {"CHK": {"compute": [
-            {"id": "Deployment shop/checkout", "replicas": 10, "rps_per_replica": 25}]}})
+            {"id": "shop/Deployment/api", "replicas": 10, "rps_per_replica": 25}]}})
 
 
 def test_running_capacity_comes_from_kubernetes_workloads_when_collected(org_engine):

@@ -236,3 +236,40 @@ def test_synthesize_cli_writes_a_history_per_service(catalog_engine, sqlite_url,
         "SYS-3/read.csv", "SYS-4/send.csv", "SYS-5.csv"]
     [series] = kapacity.read_history(out / "SYS-1" / "capture.csv")
     assert series.step == 3600 and series.n == 14 * 24
+
+
+def _figures(engine, run_id) -> dict:
+    return {r["system_id"]: (r["traffic_class"], r["flas_rps"], r["received_surge_rps"])
+            for r in kapacity.system_capacity(engine, run_id=run_id)}
+
+
+@pytest.mark.parametrize("subset", [["SYS-3"], ["SYS-2", "SYS-5"], ["SYS-1"]])
+def test_a_subset_run_propagates_over_the_whole_graph_as_a_full_run_does(catalog_engine, histories, subset):
+    full = run_catalog(catalog_engine, DirectorySource(histories[0]), settings=SETTINGS)
+    expected = _figures(catalog_engine, full.run_id)
+    assert expected["SYS-3"][2] > 0  # the ledger hears the checkout surge through fraud
+    partial = run_catalog(catalog_engine, DirectorySource(histories[0]), settings=SETTINGS, systems=subset)
+    assert partial.systems == len(subset) and partial.errors == []
+    assert _figures(catalog_engine, partial.run_id) == {s: expected[s] for s in subset}
+    assert kapacity.call_ratios(catalog_engine, run_id=partial.run_id) == \
+        kapacity.call_ratios(catalog_engine, run_id=full.run_id)
+    for system_id in subset:  # the capacity readers see the full run's figures
+        assert kapacity.capacity_targets(catalog_engine, system_id)["flas_rps"] == expected[system_id][1]
+
+
+def test_a_subset_run_says_which_stored_propagated_figures_it_changed(catalog_engine, histories, tmp_path):
+    run_catalog(catalog_engine, DirectorySource(histories[0]), settings=SETTINGS)
+    folder = tmp_path / "h"
+    for path in histories[0].rglob("*.parquet"):
+        target = folder / path.relative_to(histories[0])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(path.read_bytes())
+    import pandas as pd  # the checkout's history doubles: its surge grows, and so does the ledger's share
+
+    for path in sorted((folder / "SYS-1").glob("*.parquet")):
+        frame = pd.read_parquet(path)
+        frame["value"] = frame["value"] * 2
+        frame.to_parquet(path)
+    report = run_catalog(catalog_engine, DirectorySource(folder), settings=SETTINGS, systems=["SYS-1"])
+    stale = sorted(e.split(":")[0] for e in report.errors if "rerun it" in e)
+    assert stale == ["SYS-2", "SYS-3"]

@@ -50,8 +50,11 @@ CASES = [
     case("deployment_safety", "no-auto-rollback", F, 0.0,
          facts({"compute": [compute(deployment={"strategy": "rolling", "auto_rollback": False})]})),
     case("deployment_safety", "unknown", F, 0.0, facts({"compute": [compute(deployment=None)]})),
-    case("deployment_safety", "kubernetes-workloads-win", F, 0.0,
-         facts({"compute": [compute()]},
+    case("deployment_safety", "kubernetes-workloads-win", F, 0.0,  # the same service api: Kubernetes' settings win
+         facts({"compute": [compute("svc/api")]},
+               kubernetes={"compute": [compute("ns/Deployment/api", deployment={"strategy": "on_delete"})]})),
+    case("deployment_safety", "services-one-source-knows-are-kept", F, 0.25,
+         facts({"compute": [compute("svc/web")]},
                kubernetes={"compute": [compute("ns/Deployment/api", deployment={"strategy": "on_delete"})]})),
 ]
 
