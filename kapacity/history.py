@@ -16,8 +16,10 @@ loading does the following, and records each step in ``Series.notes``:
 - blank values (``""``, ``NaN``, ``null``) are gaps; zeros are data.
 
 What cannot be used raises :class:`HistoryError` naming the file, line and
-field: no timestamp column, unparseable timestamps, non-numeric or negative
-values, mixed offset conventions, or too little history.
+field: no timestamp column, unparseable timestamps, non-numeric, negative,
+infinite or implausibly large values (above ``storage.MAX_DECIMAL``, 1e15: such
+values overflow the models' sums and squares into 0 or infinity), mixed offset
+conventions, or too little history.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from kapacity.errors import HistoryError
+from storage import MAX_DECIMAL
 
 DAY = 86_400
 WEEK = 7 * DAY
@@ -398,8 +401,13 @@ def _parse_values(column: pd.Series, rows: np.ndarray, source: str, row_word: st
     infinite = np.isinf(values)
     if infinite.any():
         i = int(np.argmax(infinite))
-        raise HistoryError(f"{row_word} {rows[i]}: value is infinite; expected a finite count",
-                           place=source)
+        raise HistoryError(f"{row_word} {rows[i]}, field 'value': value is infinite; "
+                           "expected a finite count", place=source)
+    huge = np.abs(values) > MAX_DECIMAL  # NaN compares False: gaps stay gaps
+    if huge.any():
+        i = int(np.argmax(huge))
+        raise HistoryError(f"{row_word} {rows[i]}, field 'value': value {values[i]:g} is out of range; "
+                           f"expected a count of at most {MAX_DECIMAL:g}", place=source)
     negative = values < 0
     if negative.any():
         i = int(np.argmax(negative))
