@@ -194,8 +194,9 @@ def _login_form(authenticator, credentials: dict, waits: dict, throttle: LoginTh
         authenticator.login(location="main", max_login_attempts=MAX_FAILURES,
                             fields={"Form name": "Log in", "Username": "User name", "Password": "Password",
                                     "Login": "Log in"})
-    except stauth.LoginError:
-        st.error(wait_message(max(w for w in waits.values() if w)))
+    except stauth.LoginError as exc:
+        longest = max((w for w in waits.values() if w), default=None)
+        st.error(wait_message(longest) if longest else str(exc))
         return
     for name, entry in credentials["usernames"].items():
         if not waits[name] and entry.get("failed_login_attempts", 0) > 0:
