@@ -17,7 +17,7 @@ loading does the following, and records each step in ``Series.notes``:
 
 What cannot be used raises :class:`HistoryError` naming the file, line and
 field: no timestamp column, unparseable timestamps, non-numeric, negative,
-infinite or implausibly large values (above ``storage.MAX_DECIMAL``, 1e15: such
+infinite or implausibly large values (above ``MAX_VALUE``, 1e15: such
 values overflow the models' sums and squares into 0 or infinity), mixed offset
 conventions, or too little history.
 """
@@ -36,13 +36,15 @@ import numpy as np
 import pandas as pd
 
 from kapacity.errors import HistoryError
-from storage import MAX_DECIMAL
 
 DAY = 86_400
 WEEK = 7 * DAY
 MIN_SPAN_SECONDS = 2 * DAY
 MIN_OBSERVATIONS = 24
 MAX_GRID_POINTS = 20_000_000
+# storage.MAX_DECIMAL, the largest plausible number (a test keeps them equal); not imported from
+# storage, because forecasting loads no database layer
+MAX_VALUE = 1e15
 _MISSING = {"", "nan", "na", "n/a", "null", "none"}
 # an offset only counts after a time of day (2024-01-01 ends in "-01" but has none)
 _OFFSET = re.compile(r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$",
@@ -403,11 +405,11 @@ def _parse_values(column: pd.Series, rows: np.ndarray, source: str, row_word: st
         i = int(np.argmax(infinite))
         raise HistoryError(f"{row_word} {rows[i]}, field 'value': value is infinite; "
                            "expected a finite count", place=source)
-    huge = np.abs(values) > MAX_DECIMAL  # NaN compares False: gaps stay gaps
+    huge = np.abs(values) > MAX_VALUE  # NaN compares False: gaps stay gaps
     if huge.any():
         i = int(np.argmax(huge))
         raise HistoryError(f"{row_word} {rows[i]}, field 'value': value {values[i]:g} is out of range; "
-                           f"expected a count of at most {MAX_DECIMAL:g}", place=source)
+                           f"expected a count of at most {MAX_VALUE:g}", place=source)
     negative = values < 0
     if negative.any():
         i = int(np.argmax(negative))

@@ -40,6 +40,13 @@ def test_overflowing_history_values_are_refused_by_file_line_and_field(tmp_path,
     assert not out.exists()
 
 
+def test_kapacity_bounds_values_as_the_storage_does():
+    from kapacity.history import MAX_VALUE
+    from storage import MAX_DECIMAL
+
+    assert MAX_VALUE == MAX_DECIMAL
+
+
 def test_the_largest_accepted_value_still_forecasts(tmp_path):
     result = kapacity("forecast", "--history", history(tmp_path / "h.csv", huge="1e15"), "--horizon", "12h")
     assert result.exit_code == 0, result.output
