@@ -65,7 +65,14 @@ from typing import Any
 import numpy as np
 
 from kapacity.errors import HistoryError
-from kapacity.history import DAY, MAX_VALUE, MIN_OBSERVATIONS, MIN_SPAN_SECONDS, Series, parse_duration
+from kapacity.history import (
+    DAY,
+    MAX_VALUE,
+    MIN_OBSERVATIONS,
+    MIN_SPAN_SECONDS,
+    Series,
+    parse_duration,
+)
 from kapacity.sources import SystemHistory, sum_series
 
 MAX_POINTS = 10_000  # per request and series; Prometheus' own limit is 11,000
