@@ -3,9 +3,11 @@
 Two ways in:
 - **password** (the embedded default): streamlit-authenticator over a config
   file with bcrypt hashes (``PEAK_APP_USERS_FILE``, default
-  ``demo/app-users.yaml``). When the file is missing, demo logins are written
-  for the database's organisation (see ``app.users``) and shown on the login
-  page, marked as demo logins.
+  ``demo/app-users.yaml``). When the file is missing the app refuses to start
+  and says how to write it (``python -m app.users``): it never invents
+  passwords. A demo users file (``make app`` writes one) lists its logins on the
+  login page. Five wrong passwords for one user name within 15 minutes make
+  that name wait (``app.throttle``).
 - **oidc**: Streamlit's ``st.login`` when an ``[auth]`` section is configured
   in ``.streamlit/secrets.toml`` (or ``PEAK_APP_AUTH=oidc``). The user name is
   the ``preferred_username`` claim, else the e-mail's local part.
@@ -22,7 +24,8 @@ from urllib.parse import urlparse
 import streamlit as st
 
 from app import data
-from app.users import ROLE_LABELS, display_name, read_users_file, write_users_file
+from app.throttle import MAX_FAILURES, LoginThrottle, wait_message
+from app.users import ROLE_LABELS, display_name, read_users_file
 
 SESSION_USER = "peak_user"
 
@@ -138,14 +141,15 @@ def _oidc_login(url: str) -> User | None:
 def _users_config(path: str, url: str) -> dict:
     from pathlib import Path
 
-    from app.users import demo_users
-
     if not Path(path).exists():
-        if not data.schema_ready(url):
-            raise ValueError(f"no users file at {path} and no organisation in the database to make demo "
-                             "logins from: run `readiness demo` first, or write the file with `python -m app.users`")
-        write_users_file(Path(path), demo_users(data.engine(url)))
+        raise ValueError(f"no users file at {path}. Write it with `python -m app.users --db DATABASE_URL` "
+                         "(PEAK_APP_USERS_FILE chooses where); the app does not make up logins")
     return read_users_file(Path(path))
+
+
+@st.cache_resource
+def _throttle() -> LoginThrottle:
+    return LoginThrottle()
 
 
 def _password_login(url: str) -> User | None:
@@ -157,7 +161,11 @@ def _password_login(url: str) -> User | None:
         st.title("Peak readiness")
         st.error(f"Login is not set up: {exc}")
         return None
-    credentials = {"usernames": {name: dict(entry) for name, entry in config["credentials"]["usernames"].items()}}
+    throttle = _throttle()
+    waits = {name: throttle.wait(name) for name in config["credentials"]["usernames"]}
+    # stauth refuses a user whose count reaches max_login_attempts: the count is ours, per window
+    credentials = {"usernames": {name: {**entry, "failed_login_attempts": MAX_FAILURES if waits[name] else 0}
+                                 for name, entry in config["credentials"]["usernames"].items()}}
     authenticator = stauth.Authenticate(credentials, config["cookie"]["name"], config["cookie"]["key"],
                                         config["cookie"].get("expiry_days", 1), auto_hash=False)
     if not st.session_state.get("authentication_status"):
@@ -165,10 +173,7 @@ def _password_login(url: str) -> User | None:
         st.caption("Readiness for the peak season: scores, findings, capacity, tests and flash sales.")
         left, right = st.columns([2, 3])
         with left:
-            authenticator.login(location="main", fields={"Form name": "Log in", "Username": "User name",
-                                                         "Password": "Password", "Login": "Log in"})
-            if st.session_state.get("authentication_status") is False:
-                st.error("User name or password is wrong.")
+            _login_form(authenticator, credentials, waits, throttle)
         with right:
             if config.get("demo"):
                 _demo_logins(config)
@@ -179,6 +184,27 @@ def _password_login(url: str) -> User | None:
     st.session_state[SESSION_USER] = user
     st.session_state["_authenticator_logout"] = authenticator
     return user
+
+
+def _login_form(authenticator, credentials: dict, waits: dict, throttle: LoginThrottle) -> None:
+    """The form; a wrong password counts against its user name, a locked name is told to wait."""
+    import streamlit_authenticator as stauth
+
+    try:
+        authenticator.login(location="main", max_login_attempts=MAX_FAILURES,
+                            fields={"Form name": "Log in", "Username": "User name", "Password": "Password",
+                                    "Login": "Log in"})
+    except stauth.LoginError as exc:
+        longest = max((w for w in waits.values() if w), default=None)
+        st.error(wait_message(longest) if longest else str(exc))
+        return
+    for name, entry in credentials["usernames"].items():
+        if not waits[name] and entry.get("failed_login_attempts", 0) > 0:
+            throttle.failed(name)
+    if st.session_state.get("authentication_status") is False:
+        st.error("User name or password is wrong.")
+    elif st.session_state.get("authentication_status"):
+        throttle.succeeded(st.session_state.get("username"))
 
 
 def _demo_logins(config: dict) -> None:

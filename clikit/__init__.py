@@ -5,7 +5,7 @@ applies everywhere (so the CLIs cannot drift apart again):
 
 - data goes to stdout (``emit``, ``emit_json``), progress and errors to stderr (``say``, ``fail``);
 - exit codes: 0 ok, 1 error, 2 usage (typer's own), 3 a gate failed;
-- ``--format table|json|csv``: CSV with LF line endings; a missing value (None, or a NaN
+- ``--format table|json|csv``: CSV with LF line endings and formula prefixes escaped; a missing value (None, or a NaN
   number) is an empty cell in tables and CSV and ``null`` in JSON;
 - a ``--db`` that cannot be opened (bad URL, no driver, unreachable server, missing folder)
   ends the command with one line ``error: cannot open the database ...`` and exit 1.
@@ -28,6 +28,7 @@ from clikit.output import (
     Format,
     FormatOption,
     cell_text,
+    csv_safe,
     emit,
     emit_json,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "Format",
     "FormatOption",
     "cell_text",
+    "csv_safe",
     "emit",
     "emit_json",
     "fail",

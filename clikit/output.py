@@ -1,7 +1,8 @@
 """``--format table|json|csv`` and writing rows in each, with one rule for missing values.
 
 The rule: a missing value (None, or a NaN number) is an empty cell in tables and CSV,
-and ``null`` in JSON. CSV lines end in LF on every platform.
+and ``null`` in JSON. CSV lines end in LF on every platform, and a text cell a spreadsheet
+would run as a formula is escaped (:func:`csv_safe`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import csv
 import io
 import json
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Annotated
@@ -67,11 +69,26 @@ def cell_text(value: object, cell: Cell = str) -> str:
     return cell(value)
 
 
+# OWASP CSV injection: a cell starting with one of these is a formula to Excel, LibreOffice, Sheets.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading ``'`` before a formula prefix."""
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _csv_cell(value: object, cell: Cell) -> str:
+    text = cell_text(value, cell)
+    # numbers are data, not formulas: -3 stays -3 (escaping would make it text)
+    return text if isinstance(value, numbers.Number) else csv_safe(text)
+
+
 def _csv(rows: Sequence[Mapping], columns: Sequence[str], cell: Cell) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([cell_text(row.get(c), cell) for c in columns] for row in rows)
+    writer.writerow([csv_safe(c) for c in columns])
+    writer.writerows([_csv_cell(row.get(c), cell) for c in columns] for row in rows)
     return out.getvalue()
 
 

@@ -295,11 +295,13 @@ def list_merchants(fmt: FormatOption = Format.table, db: DbOption = None) -> Non
 @_errors
 def set_merchant(merchant_id: str, name: Annotated[str, typer.Option("--name")],
                  category: Annotated[str, typer.Option("--category")],
-                 history: Annotated[Path | None, typer.Option("--history", help="timestamp,value CSV.")] = None,
-                 db: DbOption = None) -> None:
-    """Register a merchant, its category and its traffic history file."""
+                 history: Annotated[Path | None, typer.Option("--history", help="timestamp,value CSV inside "
+                                                              "PEAK_FLASHSALES_HISTORY_DIR.")] = None,
+                 actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+    """Register a merchant, its category and its traffic history file (central rate-limit team)."""
     service.upsert_merchant(open_engine(db), merchant_id, name=name, category=category,
-                            history_path=history.resolve() if history else None)
+                            history_path=history.resolve() if history else None, actor=_actor(actor),
+                            settings=load_settings(config))
     typer.echo(f"{merchant_id}: {category}")
 
 

@@ -21,6 +21,7 @@ from flashsales.lifecycle import TERMINAL, allowed, transition
 from flashsales.messages import Delivery, send
 from flashsales.models import Category, Override, SaleRequest
 from flashsales.notify import Sender
+from flashsales.ratelimits import limit_problem
 from flashsales.reads import get_request, get_row
 from flashsales.roles import RATELIMIT_TEAM, SYSTEM_ACTOR, require_any_role, require_ratelimit
 from flashsales.settings import Settings, load_settings
@@ -69,6 +70,8 @@ def _granted_limit(row: SaleRequest, limit_rpm: int | None, category_limit: int)
     if granted is None or granted <= category_limit:
         raise InputError(FieldProblem("limit_rpm", f"must be above the {row.category_key} limit of "
                                                    f"{category_limit} rpm"))
+    if limit_problem("limit_rpm", granted):
+        raise InputError(limit_problem("limit_rpm", granted))
     if row.proposed_limit_rpm is not None and granted > row.proposed_limit_rpm:
         raise InputError(FieldProblem("limit_rpm", f"at most the reviewed proposal of {row.proposed_limit_rpm} "
                                                    "rpm (review again for more)"))

@@ -18,6 +18,7 @@ Definitions (per minute, so they compare with rate limits):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,21 +50,61 @@ class TrafficProfile:
 
 
 def load_profile(path: str | Path) -> TrafficProfile:
-    """The profile of one merchant's history file; :class:`HistoryUnavailable` names the file."""
+    """The profile of one merchant's history file; :class:`HistoryUnavailable` names the file.
+
+    The error says what is wrong (line, field) but never quotes the file: the message is
+    stored in the review and shown to the requester, and the file may not be theirs to read.
+    """
     path = Path(path)
     if not path.is_file():
         raise HistoryUnavailable(f"{path}: history file not found")
+    try:
+        return _read_profile(path)
+    except Exception as exc:  # kapacity's HistoryError names the line and field
+        raise HistoryUnavailable(_without_content(str(exc), path)) from None
+
+
+def _read_profile(path: Path) -> TrafficProfile:
     reader = _kapacity_reader()
     if reader is not None:
-        try:
-            wall, values, step = reader(path)
-            name = "kapacity.read_history"
-        except Exception as exc:  # kapacity's HistoryError names the line and field
-            raise HistoryUnavailable(str(exc)) from exc
+        wall, values, step = reader(path)
+        name = "kapacity.read_history"
     else:
         wall, values, step = _read_csv(path)
         name = "flashsales.history"
     return _profile(str(path), name, wall, values, step)
+
+
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|\((?:found|got):[^)]*\)|;\s*found:.*$")
+_LINE = re.compile(r"\b(?:line|row) \d+")
+_FIELDS = ("timestamp", "value", "series")
+
+
+def _without_content(message: str, path: Path) -> str:
+    """The error's place and kind with every quoted cell or header cut out; generic if any line remains."""
+    text = message.removeprefix(f"{path}:").strip()
+    text = _QUOTED.sub(_kept_field, text).replace("  ", " ").strip(" :;")
+    if not text or _quotes_the_file(text, path):
+        line = _LINE.search(message)
+        fields = [f for f in _FIELDS if f in _QUOTED.sub("", message)]
+        text = (f"{line.group(0)}: " if line else "") + "not a usable timestamp,value history" + (
+            f" (field {', '.join(fields)})" if fields else "")
+    return f"{path}: {text}"
+
+
+def _kept_field(match: re.Match) -> str:
+    """A quoted column name of ours ('timestamp') stays; anything else quoted is cut."""
+    quoted = match.group(0).strip("'\"")
+    return match.group(0) if quoted in _FIELDS else ""
+
+
+def _quotes_the_file(text: str, path: Path) -> bool:
+    try:
+        head = path.read_bytes()[:65_536].decode("utf-8", "replace")
+    except OSError:
+        return True
+    return any(len(chunk) >= 4 and chunk.lower() not in _FIELDS and chunk in text
+               for line in head.splitlines() for chunk in re.split(r"[,;\s]+", line.strip()) + [line.strip()])
 
 
 def _kapacity_reader() -> Callable[[Path], tuple[np.ndarray, np.ndarray, int]] | None:
@@ -96,7 +137,7 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
     bad = wall.isna().to_numpy()
     if bad.any():
         line = int(np.argmax(bad)) + 2
-        raise HistoryUnavailable(f"{path}: line {line}: timestamp {text.iloc[line - 2]!r} is not ISO 8601")
+        raise HistoryUnavailable(f"{path}: line {line}: timestamp is not ISO 8601")
     values = pd.to_numeric(frame["value"], errors="coerce")
     negative = (values < 0).to_numpy()
     if negative.any():

@@ -33,12 +33,24 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 
+from flashsales.errors import FieldProblem, InputError
 from flashsales.models import Category, Override
 from storage import session_scope
 
 ENVOY_DOMAIN = "merchant_rate_limits"
 CATEGORY_KEY = "merchant_category"
 MERCHANT_KEY = "merchant_id"
+# Envoy's rate-limit service reads requests_per_unit as a uint32: a larger limit is refused
+# by the gateway (or wraps), so no limit above this is stored or exported.
+MAX_REQUESTS_PER_UNIT = 2**32 - 1
+
+
+def limit_problem(field: str, rpm: object) -> FieldProblem | None:
+    """Why ``rpm`` cannot be a rate limit (requests per minute), or None."""
+    if isinstance(rpm, bool) or not isinstance(rpm, int) or not 1 <= rpm <= MAX_REQUESTS_PER_UNIT:
+        return FieldProblem(field, f"a whole number of requests per minute from 1 to {MAX_REQUESTS_PER_UNIT} "
+                                   "(the most Envoy's requests_per_unit holds)")
+    return None
 
 
 @dataclass(frozen=True)
@@ -96,7 +108,17 @@ def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds") + "Z"
 
 
+def _check_exportable(limits: EffectiveLimits) -> None:
+    """Limits stored before the bound existed are named, not exported past what Envoy reads."""
+    problems = [limit_problem(f"category {c.category}", c.requests_per_minute) for c in limits.categories]
+    problems += [limit_problem(f"override {o.merchant_id}", o.requests_per_minute) for o in limits.overrides]
+    problems = [p for p in problems if p is not None]
+    if problems:
+        raise InputError(problems, origin="rate-limit export")
+
+
 def envoy_config(limits: EffectiveLimits, *, domain: str = ENVOY_DOMAIN) -> dict:
+    _check_exportable(limits)
     by_category: dict[str, list[MerchantOverride]] = {}
     for override in limits.overrides:
         by_category.setdefault(override.category, []).append(override)
@@ -123,6 +145,7 @@ def render_envoy(limits: EffectiveLimits, *, domain: str = ENVOY_DOMAIN) -> str:
 
 
 def json_config(limits: EffectiveLimits) -> dict:
+    _check_exportable(limits)
     return {
         "at": _iso(limits.at), "unit": "minute",
         "categories": [{"category": c.category, "name": c.name, "requests_per_minute": c.requests_per_minute}

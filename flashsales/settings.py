@@ -7,7 +7,9 @@ environment variables, which win:
   (``mailto://...``, ``json://...``, ``slack://...``, ``msteams://...``);
 - ``PEAK_NOTIFY_EMAIL_DOMAIN``: turns user names into addresses (``jane.doe@DOMAIN``);
 - ``PEAK_FLASHSALES_RATELIMIT_TEAM``: user names of the central rate-limit team
-  (added to the grants stored with ``flashsales roles grant``).
+  (added to the grants stored with ``flashsales roles grant``);
+- ``PEAK_FLASHSALES_HISTORY_DIR``: the directory merchant history files must be in
+  (``flashsales merchants set --history``); unset, people cannot register history files.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ ENV_FIELDS = {
     "PEAK_NOTIFY_EMAIL_DOMAIN": "email_domain",
     "PEAK_FLASHSALES_RATELIMIT_TEAM": "ratelimit_team",
     "PEAK_NOTIFY_ATTEMPTS": "notify_attempts",
+    "PEAK_FLASHSALES_HISTORY_DIR": "history_dir",
 }
 
 
@@ -42,6 +45,8 @@ class Settings(BaseModel):
     # How many requests one merchant request causes at each purchase-flow system.
     requests_per_merchant_request: float = Field(default=1.0, gt=0, le=100)
     limit_step_rpm: int = Field(default=10, ge=1)  # proposed limits are rounded up to this
+    # Merchant history files are confined here, so a merchant record cannot point at any file.
+    history_dir: Path | None = None
 
     @field_validator("notify_urls", "ratelimit_team", mode="before")
     @classmethod

@@ -99,6 +99,8 @@ def forecast(
     seconds = _horizon(horizon)
     progress = _progress(quiet)
     settings = _settings(model, country, subdiv, peaks)
+    if out is not None and out.is_dir():  # before the work: say so at once, not after a forecast
+        _fail(KapacityError(f"--out {out}: is a directory; expected a file name for the CSV"))
     try:
         loaded, known = _load(history, series, events)
         frames = []
@@ -114,8 +116,11 @@ def forecast(
     if out is None or str(out) == "-":
         sys.stdout.write(text)
     else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text)
+        except OSError as exc:
+            _fail(KapacityError(f"--out {out}: cannot write the CSV: {exc.strerror or exc}"))
         progress(f"wrote {sum(len(f) for f in frames)} rows to {out}")
 
 

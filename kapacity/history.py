@@ -16,8 +16,10 @@ loading does the following, and records each step in ``Series.notes``:
 - blank values (``""``, ``NaN``, ``null``) are gaps; zeros are data.
 
 What cannot be used raises :class:`HistoryError` naming the file, line and
-field: no timestamp column, unparseable timestamps, non-numeric or negative
-values, mixed offset conventions, or too little history.
+field: no timestamp column, unparseable timestamps, non-numeric, negative,
+infinite or implausibly large values (above ``MAX_VALUE``, 1e15: such
+values overflow the models' sums and squares into 0 or infinity), mixed offset
+conventions, or too little history.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ WEEK = 7 * DAY
 MIN_SPAN_SECONDS = 2 * DAY
 MIN_OBSERVATIONS = 24
 MAX_GRID_POINTS = 20_000_000
+# storage.MAX_DECIMAL, the largest plausible number (a test keeps them equal); not imported from
+# storage, because forecasting loads no database layer
+MAX_VALUE = 1e15
 _MISSING = {"", "nan", "na", "n/a", "null", "none"}
 # an offset only counts after a time of day (2024-01-01 ends in "-01" but has none)
 _OFFSET = re.compile(r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$",
@@ -398,8 +403,13 @@ def _parse_values(column: pd.Series, rows: np.ndarray, source: str, row_word: st
     infinite = np.isinf(values)
     if infinite.any():
         i = int(np.argmax(infinite))
-        raise HistoryError(f"{row_word} {rows[i]}: value is infinite; expected a finite count",
-                           place=source)
+        raise HistoryError(f"{row_word} {rows[i]}, field 'value': value is infinite; "
+                           "expected a finite count", place=source)
+    huge = np.abs(values) > MAX_VALUE  # NaN compares False: gaps stay gaps
+    if huge.any():
+        i = int(np.argmax(huge))
+        raise HistoryError(f"{row_word} {rows[i]}, field 'value': value {values[i]:g} is out of range; "
+                           f"expected a count of at most {MAX_VALUE:g}", place=source)
     negative = values < 0
     if negative.any():
         i = int(np.argmax(negative))

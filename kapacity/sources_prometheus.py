@@ -51,7 +51,14 @@ from typing import Any
 import numpy as np
 
 from kapacity.errors import HistoryError
-from kapacity.history import DAY, MIN_OBSERVATIONS, MIN_SPAN_SECONDS, Series, parse_duration
+from kapacity.history import (
+    DAY,
+    MAX_VALUE,
+    MIN_OBSERVATIONS,
+    MIN_SPAN_SECONDS,
+    Series,
+    parse_duration,
+)
 from kapacity.sources import SystemHistory, sum_series
 
 MAX_POINTS = 10_000  # per request and series; Prometheus' own limit is 11,000
@@ -295,6 +302,9 @@ class PrometheusHistorySource:
                     raise HistoryError(f"value {text} at {_iso(float(stamp))} is {'infinite' if math.isinf(value) else 'negative'}; "
                                        "expected a request rate or count (0 or more)", place=place)
                 values[i] = value * step if service.per == "second" else value
+                if values[i] > MAX_VALUE:  # as file history: beyond it the models overflow to 0 or inf
+                    raise HistoryError(f"value {text} at {_iso(float(stamp))} is out of range; expected a count "
+                                       f"of at most {MAX_VALUE:g} per step", place=place)
         if labels_seen is None:
             raise _NoData(f"no data between {_iso(t0)} and {_iso(t0 + (n - 1) * step)} for query "
                                f"{service.query!r}", place=place)

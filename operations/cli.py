@@ -50,7 +50,8 @@ def _config(config: Path | None, schedule: str | None):
 
 def serve(
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port for /metrics (0: pick a free one, logged).")] = 9464,
-    host: Annotated[str, typer.Option(help="Address to listen on for /metrics.")] = "0.0.0.0",
+    host: Annotated[str | None, typer.Option(help="Address to listen on for /metrics (default: the config's "
+                                            "host, else 127.0.0.1; 0.0.0.0 for every interface).")] = None,
     schedule: Annotated[str | None, typer.Option(help="Cron schedule in UTC, e.g. '*/15 * * * *' (overrides the config).")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
@@ -74,6 +75,7 @@ def serve(
         report = service.run_cycle()
         typer.echo(json.dumps(report.as_dict(), default=str))
         raise typer.Exit(1 if report.outcome == "failed" else 0)
+    host = host or cfg.host
     registry, metrics = build_registry(engine, sources=[s.name for s in service.sources])
     service.metrics = metrics
     try:

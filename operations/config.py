@@ -87,8 +87,13 @@ class NotifyConfig(_Strict):
         return sorted(set(days), reverse=True)
 
 
+# /metrics has no authentication: it listens on loopback unless the config or --host says otherwise
+DEFAULT_HOST = "127.0.0.1"
+
+
 class ServeConfig(_Strict):
     schedule: str = DEFAULT_SCHEDULE
+    host: str = DEFAULT_HOST
     rules_dirs: list[Path] = Field(default_factory=list)
     sources: list[SourceConfig] = Field(default_factory=list)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)

@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 from sqlalchemy.engine import Engine
 
+from clikit import csv_safe  # spreadsheet formula prefixes escaped, as in every CLI's CSV
 from readiness.reports import get_run, results
 from readiness.rulebook import RuleSet
 
@@ -40,7 +41,8 @@ def _csv(rows, ruleset, run) -> str:
     writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()) if rows else ["run_id"], lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({**row, "evidence": json.dumps(row["evidence"], sort_keys=True)})
+        row = {**row, "evidence": json.dumps(row["evidence"], sort_keys=True)}
+        writer.writerow({k: csv_safe(v) if isinstance(v, str) else v for k, v in row.items()})
     return out.getvalue()
 
 

@@ -22,11 +22,31 @@ def _fresh_caches():
     yield
 
 
+_USERS_FILES: dict[tuple, Path] = {}
+
+
+def demo_users_file(url: str, folder: Path) -> Path:
+    """The demo's logins as `make app` writes them (`python -m app.users`), once per organisation:
+    bcrypt is slow on purpose."""
+    from app.users import demo_users, write_users_file
+    from storage import get_engine
+
+    users = demo_users(get_engine(url))
+    key = tuple((u.role, u.username) for u in users)
+    if key not in _USERS_FILES or not _USERS_FILES[key].exists():
+        path = folder / f"app-users-{len(_USERS_FILES)}.yaml"
+        write_users_file(path, users)
+        _USERS_FILES[key] = path
+    return _USERS_FILES[key]
+
+
 @pytest.fixture
-def app_env(monkeypatch, tmp_path):
-    """Point the app at a database; the users file goes to this test's folder."""
+def app_env(monkeypatch, tmp_path, tmp_path_factory):
+    """Point the app at a database with the demo's users file (written as `make app` does)."""
     def use(url: str) -> str:
         monkeypatch.setenv("PEAK_DATABASE_URL", url)
+        cached = demo_users_file(url, tmp_path_factory.getbasetemp())
+        shutil.copyfile(cached, tmp_path / "app-users.yaml")
         monkeypatch.setenv("PEAK_APP_USERS_FILE", str(tmp_path / "app-users.yaml"))
         return url
     return use

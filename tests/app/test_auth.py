@@ -130,3 +130,43 @@ def test_an_oidc_user_gets_the_roles_of_their_catalog_name(app_env, demo_db):
     no_exceptions(at)
     assert "Company score" in texts(at)
     assert "system owner" in "\n".join(str(e.value) for e in at.sidebar.caption)
+
+
+def test_without_a_users_file_the_app_refuses_and_says_how_to_create_users(monkeypatch, tmp_path, demo_db):
+    from streamlit.testing.v1 import AppTest
+
+    missing = tmp_path / "app-users.yaml"
+    monkeypatch.setenv("PEAK_DATABASE_URL", demo_db)
+    monkeypatch.setenv("PEAK_APP_USERS_FILE", str(missing))
+    at = AppTest.from_file(str(MAIN), default_timeout=60).run()
+    no_exceptions(at)
+    assert "python -m app.users" in texts(at)
+    assert not at.text_input and "Demo logins" not in texts(at) and "demo-admin" not in texts(at)
+    assert not missing.exists()  # no passwords made up for anyone
+
+
+def test_five_wrong_passwords_make_the_user_wait_even_with_the_right_one(app_env, demo_db):
+    app_env(demo_db)
+    for _ in range(5):
+        assert any("wrong" in e.value for e in _login("viewer", "guess").error)
+    at = _login("viewer", DEMO_PASSWORDS["viewer"])
+    assert any("try again in 15 minute(s)" in e.value for e in at.error)
+    assert "Company score" not in texts(at)
+    other = next(u for u in demo_users(get_engine(demo_db)) if u.role == "owner")
+    assert "Company score" in texts(_login(other.username, DEMO_PASSWORDS["owner"]))  # only that user waits
+
+
+def test_the_throttle_forgets_failures_older_than_its_window():
+    from datetime import UTC, datetime, timedelta
+
+    from app.throttle import LoginThrottle
+
+    throttle, start = LoginThrottle(), datetime(2026, 12, 1, tzinfo=UTC)
+    for minute in range(5):
+        throttle.failed("ana", start + timedelta(minutes=minute))
+    assert throttle.wait("ana", start + timedelta(minutes=5)) == timedelta(minutes=10)
+    assert throttle.wait("ana", start + timedelta(minutes=15, seconds=1)) is None  # the first has aged out
+    assert throttle.wait("bob", start) is None
+    throttle.failed("ana", start + timedelta(minutes=16))
+    throttle.succeeded("ana")
+    assert throttle.wait("ana", start + timedelta(minutes=16)) is None

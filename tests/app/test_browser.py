@@ -16,6 +16,7 @@ import pytest
 
 from app.users import DEMO_PASSWORDS, demo_users
 from storage import get_engine
+from tests.app.conftest import demo_users_file
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-artifacts" / "screenshots"
@@ -42,7 +43,8 @@ def served_app(full_demo, tmp_path):
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} missing: install Debian's chromium (apt-get install -y chromium)")
     port = _free_port()
-    env = dict(os.environ, PEAK_DATABASE_URL=demo_db, PEAK_APP_USERS_FILE=str(tmp_path / "app-users.yaml"),
+    users_file = demo_users_file(demo_db, tmp_path)  # as `make app` writes it
+    env = dict(os.environ, PEAK_DATABASE_URL=demo_db, PEAK_APP_USERS_FILE=str(users_file),
                KAPACITY_HISTORY_DIR=str(histories))
     log = (tmp_path / "streamlit.log").open("w")
     process = subprocess.Popen(

@@ -115,7 +115,7 @@ def test_flashsales_csv_has_lf_line_endings_and_an_empty_cell_for_no_history(sql
     assert invoke(flashsales_app, "ratelimits", "set", "fashion", "600", "--actor", "rita.limit", "--db", sqlite_url,
                   env=team).exit_code == 0
     assert invoke(flashsales_app, "merchants", "set", "M-1", "--name", "Shop", "--category", "fashion",
-                  "--db", sqlite_url).exit_code == 0
+                  "--actor", "rita.limit", "--db", sqlite_url, env=team).exit_code == 0
     listed = invoke(flashsales_app, "merchants", "list", "--format", "csv", "--db", sqlite_url).stdout
     assert _lines(listed) == ["merchant_id,name,category,history_path", "M-1,Shop,fashion,"]
     limits = invoke(flashsales_app, "ratelimits", "list", "--format", "csv", "--db", sqlite_url).stdout

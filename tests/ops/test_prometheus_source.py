@@ -130,8 +130,8 @@ def test_a_query_returning_several_series_asks_for_aggregation():
         source(FakePrometheus(answer=answer)).read(T0, T0 + 3 * 86400)
 
 
-@pytest.mark.parametrize(("value", "word"), [(-1.0, "negative"), (float("inf"), "infinite")])
-def test_negative_or_infinite_values_are_refused_naming_the_time(value, word):
+@pytest.mark.parametrize(("value", "word"), [(-1.0, "negative"), (float("inf"), "infinite"), (1e200, "out of range")])
+def test_negative_infinite_or_overflowing_values_are_refused_naming_the_time(value, word):
     fake = FakePrometheus(lambda t: value if t == T0 + 120 else 1.0)
     with pytest.raises(HistoryError, match=word) as err:
         source(fake).read(T0, T0 + 3 * 86400)

@@ -116,6 +116,23 @@ def test_serve_says_when_its_metrics_port_is_taken(sqlite_url):
     assert done.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in done.stderr
 
 
+def test_serve_listens_on_loopback_unless_told_otherwise(sqlite_url, tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        default = subprocess.run([*READINESS, "serve", "--db", sqlite_url, "--port", str(port)],
+                                 capture_output=True, text=True, timeout=180, env=env_for_tests(), cwd=REPO)
+        config = tmp_path / "serve.yaml"
+        config.write_text("host: 127.0.0.2\n")
+        configured = subprocess.run([*READINESS, "serve", "--db", sqlite_url, "--port", str(port), "--config",
+                                     str(config), "--once"], capture_output=True, text=True, timeout=180,
+                                    env=env_for_tests(), cwd=REPO)
+    assert default.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in default.stderr
+    assert configured.returncode == 0, configured.stderr  # the config's host is accepted
+    assert load_config(config).host == "127.0.0.2" and load_config(None).host == "127.0.0.1"
+
+
 def test_the_schedule_fires_in_utc_and_knows_a_missed_run(org):
     _, engine, _ = org
     at = utcnow().replace(minute=7, second=30, microsecond=0)

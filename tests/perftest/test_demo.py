@@ -18,7 +18,7 @@ import streamlit as st
 from perftest import list_runs
 from perftest.demo import SCENARIOS, demo_systems
 from storage import get_engine
-from tests.app.conftest import no_exceptions, open_app, texts
+from tests.app.conftest import demo_users_file, no_exceptions, open_app, texts
 
 
 def _copy(url: str, target: Path) -> str:
@@ -98,7 +98,7 @@ def test_each_system_gets_a_valid_plan_and_its_stand_in_is_stopped(demo_run):
 def test_the_performance_tests_page_shows_the_demo_runs(demo_run, monkeypatch, tmp_path):
     url, _ = demo_run
     monkeypatch.setenv("PEAK_DATABASE_URL", url)
-    monkeypatch.setenv("PEAK_APP_USERS_FILE", str(tmp_path / "app-users.yaml"))
+    monkeypatch.setenv("PEAK_APP_USERS_FILE", str(demo_users_file(url, tmp_path)))  # as `make app` writes it
     st.cache_data.clear()
     st.cache_resource.clear()
     at = open_app("views/perftests.py")
