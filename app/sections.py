@@ -7,10 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import readiness
 from app import capacity_ui, charts, data, fmt, governance_ui, permissions, ui
 from app.auth import User
 
-WAIVABLE = ("fail", "no_data", "expired")
+WAIVABLE = readiness.WAIVABLE_STATUSES
 
 
 def governance_for_system(url: str, system_id: str, entry: pd.Series, user: User | None) -> None:

@@ -13,9 +13,7 @@ from sqlalchemy.engine import Engine
 
 from governance.expiry import expire_due
 from governance.waivers import active_waivers
-from readiness import Outcome, RuleMeta, Status, SystemView
-
-WAIVABLE_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED})
+from readiness import WAIVABLE_STATUSES, Outcome, RuleMeta, Status, SystemView
 
 
 @dataclass

@@ -109,6 +109,7 @@ from readiness.scoring import (
     LOSING_STATUSES,
     MET_STATUSES,
     NOT_YET_MET_STATUSES,
+    WAIVABLE_STATUSES,
 )
 from readiness.seasons import (
     close_season,
@@ -158,6 +159,7 @@ __all__ = [
     "Facts", "Outcome", "RuleMeta", "RuleSet", "Status", "SystemView", "load_rules",
     # status sets
     "BLOCKING_STATUSES", "JUDGED_STATUSES", "LOSING_STATUSES", "MET_STATUSES", "NOT_YET_MET_STATUSES",
+    "WAIVABLE_STATUSES",
     # use cases
     "collect", "import_catalog_file", "import_inventory_file", "open_database", "run_demo", "run_evaluation",
     # for the governance context

@@ -12,10 +12,12 @@ from sqlalchemy.engine import Engine
 from clikit import csv_safe  # spreadsheet formula prefixes escaped, as in every CLI's CSV
 from readiness.reports import get_run, results
 from readiness.rulebook import RuleSet
+from readiness.rulekit import Status
+from readiness.scoring import LOSING_STATUSES
 
 FORMATS = ("json", "csv", "sarif", "junit")
-_SARIF_LEVEL = {"fail": "error", "no_data": "warning", "expired": "error", "pending_review": "note",
-                "error": "error", "warning": "warning"}
+_SARIF_LEVEL = {"fail": "error", "no_data": "warning", "expired": "error", "stale": "warning",
+                "pending_review": "note", "error": "error", "warning": "warning"}
 
 
 def export_run(engine: Engine, ruleset: RuleSet, fmt: str, *, run_id: int | None = None) -> str:
@@ -75,8 +77,8 @@ def _junit(rows, ruleset, run) -> str:
     for row in rows:
         by_system.setdefault(row["system_id"], []).append(row)
     for system_id, system_rows in by_system.items():
-        failures = [r for r in system_rows if r["status"] in ("fail", "no_data", "expired", "pending_review")]
-        errors = [r for r in system_rows if r["status"] == "error"]
+        failures = [r for r in system_rows if r["status"] in LOSING_STATUSES - {Status.ERROR}]
+        errors = [r for r in system_rows if r["status"] == Status.ERROR]
         skipped = [r for r in system_rows if r["status"] in ("not_applicable", "waived", "warning")]
         suite = ET.SubElement(suites, "testsuite", name=system_id, tests=str(len(system_rows)),
                               failures=str(len(failures)), errors=str(len(errors)), skipped=str(len(skipped)))

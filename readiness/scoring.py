@@ -76,6 +76,9 @@ JUDGED_STATUSES = frozenset({Status.PASS, Status.FAIL, Status.NO_DATA, Status.WA
 LOSING_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED, Status.PENDING_REVIEW,
                              Status.ERROR, Status.STALE})
 NOT_YET_MET_STATUSES = (LOSING_STATUSES - {Status.ERROR}) | {Status.WARNING}
+# What a waiver can cover: a rule's own verdict against the system (staleness is decided
+# after waivers, on automated results only; errors are ours to fix).
+WAIVABLE_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED})
 TIER_WEIGHTS = {"critical": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0}
 BASES = ("automated", "attested", "pending", "unattested", "waiver", "stale")
 

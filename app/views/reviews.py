@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+import readiness
 from app import auth, data, fmt, governance_ui, permissions, review_queue, ui
 
 url = data.db_url()
@@ -66,7 +67,7 @@ with tabs[1]:
         taken = {w["rule_id"] for w in waivers if w["system_id"] == system_id and w["state"] in ("requested", "approved")}
         candidates = [(r.rule_id, f"{r.title} ({ui.STATUS_LABELS.get(r.status, r.status)}, {fmt.points(r.points_lost)} points)")
                       for r in results.itertuples()
-                      if r.status in ("fail", "no_data", "expired") and r.rule_id in rules.index
+                      if r.status in readiness.WAIVABLE_STATUSES and r.rule_id in rules.index
                       and rules.at[r.rule_id, "waivable"] and r.rule_id not in taken]
         if candidates:
             governance_ui.waiver_request_form(user, system_id, candidates, key=f"req_{system_id}")
