@@ -140,6 +140,9 @@ def _note_headroom(row: SaleRequest, platform: cap.PlatformCapacity, holds: list
                    grantable_increase_rpm=_per_minute(room.room_rps, figures),
                    overlapping=[{"request_id": h.request_id, "merchant_id": h.merchant_id,
                                  "reserved_rps": round(h.reserved_rps, 3)} for h in holds])
+    for system in platform.systems:
+        if system.expected_source != "kapacity_p99":
+            reasons.append(f"{system.system_id}: expected traffic {system.expected_note}")
     for r in room.rooms:
         reasons.append(f"{r.system_id}: (capacity {r.capacity_rps:.1f} - expected p99 {r.expected_p99_rps:.1f} "
                        f"- holds {r.holds_rps:.1f}) / call ratio {r.call_ratio:g} = {r.room_rps:.1f} requests/s")
