@@ -22,6 +22,7 @@ from flashsales.models import SaleRequest
 from flashsales.settings import Settings
 
 EPSILON = 1e-9  # extra load equal to the headroom fits, whatever the float rounding
+SHOWN_SYSTEMS = 5  # systems named in the reasoning; the figures hold them all
 
 
 @dataclass
@@ -140,16 +141,32 @@ def _note_headroom(row: SaleRequest, platform: cap.PlatformCapacity, holds: list
                    grantable_increase_rpm=_per_minute(room.room_rps, figures),
                    overlapping=[{"request_id": h.request_id, "merchant_id": h.merchant_id,
                                  "reserved_rps": round(h.reserved_rps, 3)} for h in holds])
-    for system in platform.systems:
-        if system.expected_source != "kapacity_p99":
-            reasons.append(f"{system.system_id}: expected traffic {system.expected_note}")
-    for r in room.rooms:
+    reasons.extend(_fallback_reasons(platform))
+    tightest = sorted(room.rooms, key=lambda r: (r.room_rps, r.system_id))[:SHOWN_SYSTEMS]
+    if len(room.rooms) > len(tightest):
+        reasons.append(f"the {len(tightest)} tightest of {len(room.rooms)} purchase-flow systems (every system's "
+                       "terms are in the figures, headroom_systems):")
+    for r in tightest:
         reasons.append(f"{r.system_id}: (capacity {r.capacity_rps:.1f} - expected p99 {r.expected_p99_rps:.1f} "
-                       f"- holds {r.holds_rps:.1f}) / call ratio {r.call_ratio:g} = {r.room_rps:.1f} requests/s")
+                       f"- holds {r.holds_rps:.1f}) / call ratio {r.call_ratio:.3g} = {r.room_rps:.1f} requests/s")
     reasons.append(f"bottleneck {room.bottleneck}: {room.room_rps:.1f} merchant requests/s "
                    f"({figures['grantable_increase_rpm']} rpm) can be granted in this window, after "
                    f"{room.reserved_rps:.1f} held by {len(holds)} overlapping sale(s)")
     return room.room_rps
+
+
+def _fallback_reasons(platform: cap.PlatformCapacity) -> list[str]:
+    """One line per distinct reason the expected traffic is not Kapacity's p99 over the whole window."""
+    by_note: dict[str, list[str]] = {}
+    for system in platform.systems:
+        if system.expected_source != "kapacity_p99":
+            by_note.setdefault(system.expected_note, []).append(system.system_id)
+    return [f"expected traffic of {_some(ids)}: {note}" for note, ids in by_note.items()]
+
+
+def _some(ids: list[str]) -> str:
+    return ", ".join(ids[:SHOWN_SYSTEMS]) + (f" and {len(ids) - SHOWN_SYSTEMS} more" if len(ids) > SHOWN_SYSTEMS
+                                             else "")
 
 
 def _per_minute(room_rps: float, figures: dict) -> int:

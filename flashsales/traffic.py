@@ -85,9 +85,10 @@ class Ratio:
 def ratios_from_entry(engine: Engine, purchase_flow: list[str]) -> dict[str, Ratio]:
     """Requests at each purchase-flow system per merchant request at the entry (ratio 1).
 
-    Entries are the purchase-flow systems no purchase-flow system calls; a system's
-    ratio sums, over every call path from the entries, the product of the stored
-    call ratios along it. Without stored ratios each system counts once (assumed).
+    Entries are the purchase-flow systems no purchase-flow system calls. From one entry,
+    a system's ratio sums, over every call path, the product of the stored call ratios
+    along it; a merchant request enters at one entry, so a system reached from several
+    takes the largest. Without stored ratios each system counts once (assumed).
     """
     import kapacity
 
@@ -98,19 +99,30 @@ def ratios_from_entry(engine: Engine, purchase_flow: list[str]) -> dict[str, Rat
     graph.add_nodes_from(purchase_flow)
     for edge in edges:
         graph.add_edge(edge["caller"], edge["callee"], ratio=float(edge["ratio"]), learned=edge["learned"])
+    graph = _acyclic(graph)
     called = {callee for caller, callee in graph.edges if caller in purchase_flow}
     entries = [s for s in purchase_flow if s not in called]
-    reached = set(entries).union(*(nx.descendants(graph, e) for e in entries))
-    dag = _acyclic(graph.subgraph(reached).copy())
-    totals = {node: (1.0 if node in entries else 0.0) for node in dag}
+    ratios = {s: Ratio(1.0, "entry") for s in entries}
+    for entry in entries:
+        for system, ratio in _from(graph, entry).items():
+            if system in purchase_flow and system != entry and ratio.ratio > ratios.get(system, Ratio(0, "")).ratio:
+                ratios[system] = ratio
+    return {s: ratios.get(s, Ratio(1.0, "assumed")) for s in purchase_flow}
+
+
+def _from(graph: nx.DiGraph, entry: str) -> dict[str, Ratio]:
+    """Requests at every system one request at ``entry`` causes, summed over call paths."""
+    reached = graph.subgraph({entry} | nx.descendants(graph, entry))
+    totals = dict.fromkeys(reached, 0.0)
+    totals[entry] = 1.0
     defaulted: set[str] = set()
-    for node in nx.topological_sort(dag):
-        for _, callee, data in dag.out_edges(node, data=True):
+    for node in nx.topological_sort(reached):
+        for _, callee, data in reached.out_edges(node, data=True):
             totals[callee] += totals[node] * data["ratio"]
-            if not data["learned"]:
+            if not data["learned"] or node in defaulted:
                 defaulted.add(callee)
-    return {s: Ratio(totals.get(s, 1.0), "entry" if s in entries else
-                     ("call_ratios_default" if s in defaulted else "call_ratios")) for s in purchase_flow}
+    return {node: Ratio(total, "call_ratios_default" if node in defaulted else "call_ratios")
+            for node, total in totals.items()}
 
 
 def _acyclic(graph: nx.DiGraph) -> nx.DiGraph:

@@ -76,6 +76,12 @@ if view == "Queue":
             figures[4].metric("Headroom", "-" if review["headroom_rps"] is None else f"{review['headroom_rps']:,.2f} req/s")
             st.markdown(f"**Decision: {review['decision'].replace('_', ' ')}**")
             st.markdown("\n".join(f"- {line}" for line in review["reasoning"]))
+            rooms = review["figures"].get("headroom_systems")  # reviews before the headroom formula have none
+            if rooms:
+                st.markdown(f"**Headroom per purchase-flow system** (bottleneck "
+                            f"{review['figures'].get('headroom_bottleneck')}: room = (capacity - expected p99 - "
+                            "holds) / call ratio, in merchant req/s)")
+                st.dataframe(pd.DataFrame(rooms).sort_values("room_rps"), hide_index=True, width="stretch")
         if permissions.may_decide_sale(user, request, ratelimit_team=team):
             with st.form(f"sale_decide_{request['id']}"):
                 st.markdown("**Rate-limit team decision**")
@@ -212,13 +218,13 @@ if view == "Overrides timeline":
 # ------------------------------------------------------------------ limits and unmanaged
 if view == "Limits and unmanaged sales":
     platform = data.sale_platform(url)
-    st.metric("FLAS capacity of the purchase flow", "-" if platform["capacity_rps"] is None
+    st.metric("Purchase-flow capacity (merchant req/s at the entry)", "-" if platform["capacity_rps"] is None
               else f"{platform['capacity_rps']:,.1f} req/s", help=f"bottleneck: {platform['bottleneck'] or '-'}")
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Category rate limits**")
         st.dataframe(pd.DataFrame(data.sale_categories(url)), hide_index=True, width="stretch")
-        st.markdown("**Purchase-flow systems (FLAS capacity)**")
+        st.markdown("**Purchase-flow systems (capacity absorbing a surge, call ratio)**")
         systems = pd.DataFrame(platform["systems"])
         if not systems.empty:
             st.dataframe(systems.sort_values("capacity_rps"), hide_index=True, width="stretch")

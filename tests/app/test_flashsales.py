@@ -102,6 +102,7 @@ def test_only_the_rate_limit_team_is_offered_the_decision_and_it_approves(sales)
     assert not [b for b in viewer.button if b.label == "Approve increase"]
     at = open_app("views/flashsales.py", user=team[0])
     no_exceptions(at)
+    assert "Headroom per purchase-flow system" in texts(at)  # every term per system, with the bottleneck
     next(b for b in at.button if b.label == "Approve increase").click().run()
     no_exceptions(at)
     assert flashsales.get_request(engine, request_id).request.status == "approved"
