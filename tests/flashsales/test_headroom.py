@@ -50,13 +50,14 @@ def _catalog() -> dict:
     return doc
 
 
-def _inventory() -> dict:
+def _inventory(extra: tuple = ()) -> dict:
     def compute(system: str, replicas: int, baseline: float) -> dict:
         return {"id": f"{system.lower()}/app", "type": "compute", "tags": {"SystemID": system},
                 "replicas": replicas, "rps_per_replica": 50, "forecast_baseline_rps": baseline}
 
     return {"generated_at": "2026-11-01T00:00:00",
-            "assets": [compute("WEB", 10, 70), compute("CHK", 8, 130), compute("PAY", 6, 55)]}
+            "assets": [compute("WEB", 10, 70), compute("CHK", 8, 130), compute("PAY", 6, 55),
+                       *(compute(*e) for e in extra)]}
 
 
 class _Overload:
@@ -73,7 +74,7 @@ class _Overload:
             "started_at": self.started_at.isoformat()}}}})
 
 
-def _store_kapacity_run(engine) -> None:
+def _store_kapacity_run(engine, ratios=RATIOS, p99s=P99) -> None:
     """A complete Kapacity run: 3 days of 5-minute forecasts from NOW, and the call ratios."""
     intervals = 3 * 86_400 // STEP
     peak = int((START + timedelta(hours=3) - NOW).total_seconds() // STEP)
@@ -83,7 +84,7 @@ def _store_kapacity_run(engine) -> None:
                           horizon_seconds=intervals * STEP)
         session.add(run)
         session.flush()
-        for system, (level, at_peak) in P99.items():
+        for system, (level, at_peak) in p99s.items():
             p99 = np.full(intervals, float(level))
             p99[peak], p99[outside] = at_peak, 1000.0
             rows = np.stack([p99 * 0.6, p99 * 0.8, p99]).astype("<f4")
@@ -93,7 +94,7 @@ def _store_kapacity_run(engine) -> None:
                 flas_rps=at_peak, peak_forecast_rps=at_peak, spike_ratio=1.0,
                 capacity={"assumptions": {"points_rows": ["forecast", "q0.9", "q0.99"]}},
                 points=zlib.compress(rows.tobytes(), 1), created_at=NOW))
-        for caller, callee, ratio in RATIOS:
+        for caller, callee, ratio in ratios:
             session.add(KapacityCallRatio(run_id=run.id, caller=caller, callee=callee, ratio=ratio, r2=0.99,
                                           samples=500))
 
@@ -159,3 +160,18 @@ def test_a_window_no_forecast_covers_falls_back_to_the_baseline_forecast_and_say
     assert any(r.startswith("expected traffic of CHK, PAY, WEB") and "not the sale's window" in r
                for r in review.reasoning)
     assert review.figures["headroom_bottleneck"] == "CHK" and review.headroom_rps == pytest.approx(135)  # (400-130)/2
+
+
+def test_a_system_reached_from_two_entries_takes_the_larger_ratio(engine, tmp_path):
+    doc = _catalog()  # APP, a second entry, calls CHK 3 times per request (WEB: 2)
+    doc["systems"].append({"id": "APP", "name": "app-api", "team": "checkout", "tier": "critical",
+                           "purchase_flow": True, "dependencies": [{"system": "CHK", "kind": "sync"}]})
+    (tmp_path / "catalog.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    readiness.import_catalog_file(engine, tmp_path / "catalog.yaml")
+    (tmp_path / "inventory.json").write_text(json.dumps(_inventory(extra=(("APP", 4, 20),))))
+    readiness.import_inventory_file(engine, tmp_path / "inventory.json")
+    _store_kapacity_run(engine, (*RATIOS, ("APP", "CHK", 3.0)), {**P99, "APP": (20, 40)})
+    platform = flashsales.purchase_flow_capacity(engine, (START + timedelta(hours=2), START + timedelta(hours=6)))
+    assert {s.system_id: (s.call_ratio, s.ratio_source) for s in platform.systems} == {
+        "APP": (1.0, "entry"), "WEB": (1.0, "entry"), "CHK": (3.0, "call_ratios"), "PAY": (2.25, "call_ratios")}
+    assert platform.capacity_rps == pytest.approx(400 / 3)  # CHK 400 / 3 (PAY 300 / 2.25 the same)
