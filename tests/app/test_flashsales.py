@@ -118,3 +118,12 @@ def test_the_service_refuses_an_approval_by_someone_outside_the_team(sales):
     outcome = actions.approve_sale(User("viewer", "Viewer"), request_id, None, "")
     assert not outcome.ok and outcome.message.startswith("Not allowed")
     assert flashsales.get_request(engine, request_id).request.status == "increase_requested"
+
+
+def test_the_limits_page_shows_the_purchase_flow_capacity_per_system(sales):
+    at = open_app("views/flashsales.py", user="viewer")
+    at.segmented_control(key="sale_view").set_value("Limits and unmanaged sales").run()
+    no_exceptions(at)
+    assert "Purchase-flow capacity (merchant req/s at the entry)" in texts(at)
+    systems = next(d.value for d in at.dataframe if "call_ratio" in d.value.columns)
+    assert {"capacity_rps", "limited_by", "call_ratio", "provisioned_rps"} <= set(systems.columns)
