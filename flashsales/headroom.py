@@ -75,7 +75,9 @@ class PlatformCapacity:
     window: tuple[datetime, datetime] | None = None
 
     def rooms(self, reserved_rps: float) -> list[SystemRoom]:
-        """Every term per system with ``reserved_rps`` held at the entry; needs known figures."""
+        """Every term per system with ``reserved_rps`` held at the entry; needs known figures and a window."""
+        if self.window is None or self.capacity_rps is None:
+            raise ValueError("the headroom needs a window and every system's figures (see problems)")
         return [SystemRoom(s.system_id, s.capacity_rps, s.expected_p99_rps, reserved_rps * s.call_ratio,
                            s.call_ratio,
                            (s.capacity_rps - s.expected_p99_rps - reserved_rps * s.call_ratio) / s.call_ratio)

@@ -31,8 +31,8 @@ class CategoryRisk:
     largest_normal_rpm: float | None  # the busiest merchant's normal daily peak
     spike_rpm: float | None  # largest_normal_rpm x spike_ratio
     admitted_rpm: float | None  # what the category limit lets through of that spike
-    admitted_rps: float | None  # at each purchase-flow system
-    limit_rps: float  # one merchant at the category limit, at each purchase-flow system
+    admitted_rps: float | None  # at the purchase flow's entry
+    limit_rps: float  # one merchant at the category limit, at the purchase flow's entry
     headroom_rps: float | None  # the purchase flow's headroom at the moment (flashsales.headroom)
     headroom_left_rps: float | None  # headroom_rps - admitted_rps
     could_exceed: bool | None  # the admitted spike is more than the headroom
