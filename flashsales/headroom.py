@@ -81,7 +81,7 @@ class PlatformCapacity:
         return [SystemRoom(s.system_id, s.capacity_rps, s.expected_p99_rps, reserved_rps * s.call_ratio,
                            s.call_ratio,
                            (s.capacity_rps - s.expected_p99_rps - reserved_rps * s.call_ratio) / s.call_ratio)
-                for s in self.systems]
+                for s in self.systems if s.call_ratio > 0]  # a ratio of 0: merchant requests never reach it
 
     def as_dict(self) -> dict:
         return {"capacity_rps": None if self.capacity_rps is None else round(self.capacity_rps, 3),
@@ -107,7 +107,7 @@ def purchase_flow_capacity(engine: Engine, window: tuple[datetime, datetime] | N
     figures = [_system(engine, s.system_id, s.team, facts.get(s.system_id, {}), ratios[s.system_id], window)
                for s in systems]
     problems = tuple(_problems(figures, window))
-    known = [f for f in figures if f.capacity_rps is not None]
+    known = [f for f in figures if f.capacity_rps is not None and f.call_ratio > 0]
     if problems or not known:
         return PlatformCapacity(tuple(figures), None, None, problems, window)
     weakest = min(known, key=lambda f: (f.capacity_rps / f.call_ratio, f.system_id))
