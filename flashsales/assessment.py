@@ -1,5 +1,7 @@
 """The review's arithmetic, pure: projected peak, proposed limit, extra load, headroom.
 
+The headroom formula and where each term comes from: :mod:`flashsales.headroom`.
+
 ``decide`` takes everything it needs as arguments (the request row, the
 category limit, the merchant's profile, the purchase flow's capacity, the
 overlapping holds) and returns a :class:`Decision` whose ``figures`` hold every
@@ -20,6 +22,7 @@ from flashsales.models import SaleRequest
 from flashsales.settings import Settings
 
 EPSILON = 1e-9  # extra load equal to the headroom fits, whatever the float rounding
+SHOWN_SYSTEMS = 5  # systems named in the reasoning; the figures hold them all
 
 
 @dataclass
@@ -34,15 +37,27 @@ class Decision:
 
 
 def extra_rps(limit_rpm: int, category_limit_rpm: int, settings: Settings) -> float:
-    """Requests/s a merchant limit above its category's adds at each purchase-flow system."""
+    """Requests/s a merchant limit above its category's adds at the purchase flow's entry."""
     return (limit_rpm - category_limit_rpm) / 60.0 * settings.requests_per_merchant_request
 
 
+@dataclass(frozen=True)
+class Headroom:
+    """The window's headroom: holds at the entry, each system's terms, the bottleneck's room."""
+
+    reserved_rps: float
+    rooms: list[cap.SystemRoom]
+    room_rps: float  # the smallest room, never below 0: what can be granted
+    bottleneck: str
+
+
 def headroom(platform: cap.PlatformCapacity, holds: list[cap.Hold], starts_at: datetime,
-             ends_at: datetime) -> tuple[float, float]:
-    """(reserved, headroom) in requests/s over the window; the capacity must be known."""
+             ends_at: datetime) -> Headroom:
+    """min over systems of (capacity - expected p99 - holds x ratio) / ratio; figures must be known."""
     reserved = cap.peak_reserved(holds, starts_at, ends_at)
-    return reserved, max(0.0, platform.capacity_rps - reserved)
+    rooms = platform.rooms(reserved)
+    tightest = min(rooms, key=lambda r: (r.room_rps, r.system_id))
+    return Headroom(reserved, rooms, max(0.0, tightest.room_rps), tightest.system_id)
 
 
 def decide(row: SaleRequest, limit_rpm: int, profile: TrafficProfile | None, history_error: str | None,
@@ -101,16 +116,16 @@ def _increase(row: SaleRequest, limit_rpm: int, projected: float, platform: cap.
     extra = extra_rps(proposed, limit_rpm, settings)
     figures.update(proposed_limit_rpm=proposed, extra_rps=round(extra, 3), platform=platform.as_dict())
     reasons.append(f"above the {row.category_key} limit of {limit_rpm} rpm: a temporary limit of {proposed} rpm "
-                   f"adds {extra:.2f} requests/s at each purchase-flow system")
+                   f"adds {extra:.2f} requests/s at the purchase flow's entry")
     if platform.capacity_rps is None:
-        reasons.append("FLAS capacity of the purchase flow unknown: " + "; ".join(platform.problems)
+        reasons.append("headroom of the purchase flow unknown: " + "; ".join(platform.problems)
                        + "; an increase cannot be granted without it")
         return Decision("refuse", projected, None, extra, None, figures, reasons)
     room = _note_headroom(row, platform, holds, figures, reasons)
     if extra <= room + EPSILON:
         reasons.append(f"{extra:.2f} <= {room:.2f}: propose {proposed} rpm to the rate-limit team")
         return Decision("increase", projected, proposed, extra, round(room, 3), figures, reasons)
-    grantable = limit_rpm + int(math.floor(room * 60.0 / settings.requests_per_merchant_request))
+    grantable = limit_rpm + _per_minute(room, figures)
     figures["max_grantable_limit_rpm"] = grantable
     reasons.append(f"{extra:.2f} > {room:.2f}: refused, the platform cannot take it; the most it could "
                    f"grant in this window is {grantable} rpm")
@@ -119,12 +134,41 @@ def _increase(row: SaleRequest, limit_rpm: int, projected: float, platform: cap.
 
 def _note_headroom(row: SaleRequest, platform: cap.PlatformCapacity, holds: list[cap.Hold], figures: dict,
                    reasons: list[str]) -> float:
-    """The headroom overlapping sales leave in the window, with the figures and reason that explain it."""
-    reserved, room = headroom(platform, holds, row.starts_at, row.ends_at)
-    figures.update(reserved_rps=round(reserved, 3), headroom_rps=round(room, 3),
+    """The headroom in the window, with every term per system and the bottleneck."""
+    room = headroom(platform, holds, row.starts_at, row.ends_at)
+    figures.update(reserved_rps=round(room.reserved_rps, 3), headroom_rps=round(room.room_rps, 3),
+                   headroom_bottleneck=room.bottleneck, headroom_systems=[r.as_dict() for r in room.rooms],
+                   grantable_increase_rpm=_per_minute(room.room_rps, figures),
                    overlapping=[{"request_id": h.request_id, "merchant_id": h.merchant_id,
                                  "reserved_rps": round(h.reserved_rps, 3)} for h in holds])
-    reasons.append(f"FLAS capacity {platform.capacity_rps:.1f} requests/s (bottleneck {platform.bottleneck})"
-                   f" minus {reserved:.1f} reserved by {len(holds)} overlapping sale(s) leaves "
-                   f"{room:.1f} requests/s")
-    return room
+    reasons.extend(_fallback_reasons(platform))
+    tightest = sorted(room.rooms, key=lambda r: (r.room_rps, r.system_id))[:SHOWN_SYSTEMS]
+    if len(room.rooms) > len(tightest):
+        reasons.append(f"the {len(tightest)} tightest of {len(room.rooms)} purchase-flow systems (every system's "
+                       "terms are in the figures, headroom_systems):")
+    for r in tightest:
+        reasons.append(f"{r.system_id}: (capacity {r.capacity_rps:.1f} - expected p99 {r.expected_p99_rps:.1f} "
+                       f"- holds {r.holds_rps:.1f}) / call ratio {r.call_ratio:.3g} = {r.room_rps:.1f} requests/s")
+    reasons.append(f"bottleneck {room.bottleneck}: {room.room_rps:.1f} merchant requests/s "
+                   f"({figures['grantable_increase_rpm']} rpm) can be granted in this window, after "
+                   f"{room.reserved_rps:.1f} held by {len(holds)} overlapping sale(s)")
+    return room.room_rps
+
+
+def _fallback_reasons(platform: cap.PlatformCapacity) -> list[str]:
+    """One line per distinct reason the expected traffic is not Kapacity's p99 over the whole window."""
+    by_note: dict[str, list[str]] = {}
+    for system in platform.systems:
+        if system.expected_source != "kapacity_p99":
+            by_note.setdefault(system.expected_note, []).append(system.system_id)
+    return [f"expected traffic of {_some(ids)}: {note}" for note, ids in by_note.items()]
+
+
+def _some(ids: list[str]) -> str:
+    return ", ".join(ids[:SHOWN_SYSTEMS]) + (f" and {len(ids) - SHOWN_SYSTEMS} more" if len(ids) > SHOWN_SYSTEMS
+                                             else "")
+
+
+def _per_minute(room_rps: float, figures: dict) -> int:
+    """Merchant requests per minute that ``room_rps`` at the entry allows."""
+    return int(math.floor(room_rps * 60.0 / figures["requests_per_merchant_request"] + EPSILON))

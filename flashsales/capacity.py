@@ -1,97 +1,27 @@
-"""The platform's FLAS headroom and the holds flash sales put on it.
+"""The holds flash sales put on the purchase flow's headroom, and the lock that serialises them.
 
-FLAS capacity (Fast, Large Spike) is what a system absorbs within two minutes,
-without autoscaling. A flash-sale request passes through every system in the
-purchase flow, so the platform takes what its weakest purchase-flow system
-takes: the platform capacity is the minimum over those systems. Per system:
-
-- the FLAS forecast, by the one capacity policy the rules use too
-  (``readiness.capacity_figures``: Kapacity when it has run, else the inventory);
-- capped by the provisioned capacity (running replicas x requests per replica, from
-  Kubernetes workloads when collected, else the inventory): only capacity already
-  running absorbs a spike.
-
-Headroom for a window = platform capacity - the largest total that holding
-requests (proposed or granted increases) overlapping in time reserve at any
-instant of the window. Every change to holds first takes the ledger lock
-(:func:`lock_ledger`), so two reviews or approvals never both spend the same
-headroom, from any number of processes.
+What each purchase-flow system absorbs and expects is :mod:`flashsales.headroom`
+(re-exported here). A request's ``reserved_rps`` is its hold: the extra merchant
+requests/s at the entry while it is proposed or granted. Every change to holds
+first takes the ledger lock (:func:`lock_ledger`), so two reviews or approvals never
+both spend the same headroom, from any number of processes.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from flashsales.headroom import PlatformCapacity, SystemCapacity, SystemRoom, purchase_flow_capacity
 from flashsales.models import Ledger, SaleRequest
 from storage import utcnow
 
 HOLDING_STATES = ("increase_requested", "approved", "scheduled", "live")
-
-
-@dataclass(frozen=True)
-class SystemCapacity:
-    system_id: str
-    team: str
-    flas_rps: float | None
-    provisioned_rps: float | None
-    capacity_rps: float | None
-    source: str  # kapacity | inventory | none
-    limited_by: str  # flas_forecast | provisioned | unknown
-    baseline_rps: float | None = None  # regular traffic at its forecast peak (for event multipliers)
-
-
-@dataclass(frozen=True)
-class PlatformCapacity:
-    """FLAS capacity of the purchase flow: the weakest system's, with each system's figures."""
-
-    systems: tuple[SystemCapacity, ...]
-    capacity_rps: float | None
-    bottleneck: str | None
-    problems: tuple[str, ...] = field(default=())
-
-    def as_dict(self) -> dict:
-        return {"capacity_rps": None if self.capacity_rps is None else round(self.capacity_rps, 3),
-                "bottleneck": self.bottleneck, "problems": list(self.problems),
-                "systems": [asdict(s) for s in self.systems]}
-
-
-def purchase_flow_capacity(engine: Engine) -> PlatformCapacity:
-    """Read the catalog and the latest facts through readiness's public surface."""
-    import readiness
-
-    systems = [s for s in readiness.active_systems(engine) if s.purchase_flow]
-    if not systems:
-        return PlatformCapacity((), None, None, ("the catalog has no purchase-flow systems",))
-    facts = readiness.latest_facts(engine, [s.system_id for s in systems])
-    figures = [_system_capacity(s.system_id, s.team, facts.get(s.system_id, {})) for s in systems]
-    problems = tuple(f"{f.system_id}: no FLAS capacity in the facts (run kapacity, or record "
-                     "forecast_flas_rps and replicas in the inventory)" for f in figures if f.capacity_rps is None)
-    known = [f for f in figures if f.capacity_rps is not None]
-    if problems or not known:
-        return PlatformCapacity(tuple(figures), None, None, problems)
-    weakest = min(known, key=lambda f: (f.capacity_rps, f.system_id))
-    return PlatformCapacity(tuple(figures), weakest.capacity_rps, weakest.system_id)
-
-
-def _system_capacity(system_id: str, team: str, by_source: dict) -> SystemCapacity:
-    """The system's figures by the one capacity policy (readiness.capacity_figures)."""
-    import readiness
-
-    facts = readiness.Facts({name: dict(getattr(stored, "data", None) or {}) for name, stored in by_source.items()})
-    figures = readiness.capacity_figures(facts)
-    flas, provisioned, baseline = figures.flas_rps, figures.provisioned_rps, figures.baseline_rps
-    if flas is None:
-        return SystemCapacity(system_id, team, None, provisioned, None, figures.forecast_source, "unknown", baseline)
-    if provisioned is not None and provisioned < flas:
-        return SystemCapacity(system_id, team, flas, provisioned, provisioned, figures.forecast_source,
-                              "provisioned", baseline)
-    return SystemCapacity(system_id, team, flas, provisioned, flas, figures.forecast_source, "flas_forecast",
-                          baseline)
+__all__ = ["HOLDING_STATES", "Hold", "PlatformCapacity", "SystemCapacity", "SystemRoom", "lock_ledger",
+           "overlapping_holds", "peak_reserved", "purchase_flow_capacity"]
 
 
 # ------------------------------------------------------------------ holds and the lock

@@ -38,7 +38,7 @@ def approve(engine: Engine, request_id: int, *, actor: str, limit_rpm: int | Non
     now = now or utcnow()
     settings = settings or load_settings()
     require_ratelimit(engine, actor, settings)
-    platform = cap.purchase_flow_capacity(engine)  # read before taking the lock, to hold it briefly
+    platform = cap.purchase_flow_capacity(engine, _window(engine, request_id))  # before the lock: hold it briefly
     with session_scope(engine) as session:
         cap.lock_ledger(session, now)
         row = _pending_increase(session, request_id, "approved")
@@ -54,6 +54,12 @@ def approve(engine: Engine, request_id: int, *, actor: str, limit_rpm: int | Non
                    detail={"limit_rpm": granted, "extra_rps": round(extra, 3), "headroom_rps": round(room, 3),
                            "comment": comment})
     return _announce(engine, request_id, "approved", Delivery(settings, now, sender, sleep), comment)
+
+
+def _window(engine: Engine, request_id: int) -> tuple[datetime, datetime]:
+    with session_scope(engine) as session:
+        row = get_row(session, request_id)
+        return row.starts_at, row.ends_at
 
 
 def _pending_increase(session: Session, request_id: int, outcome: str) -> SaleRequest:
@@ -82,15 +88,15 @@ def _check_headroom(session: Session, row: SaleRequest, platform: cap.PlatformCa
                     extra: float) -> float:
     """The headroom left by overlapping sales, re-checked at approval; it must take ``extra``."""
     if platform.capacity_rps is None:
-        raise CapacityExceeded("FLAS capacity of the purchase flow unknown: " + "; ".join(platform.problems))
+        raise CapacityExceeded("headroom of the purchase flow unknown: " + "; ".join(platform.problems))
     holds = cap.overlapping_holds(session, row.starts_at, row.ends_at, exclude=row.id)
-    reserved, room = headroom(platform, holds, row.starts_at, row.ends_at)
-    if extra > room + EPSILON:
+    room = headroom(platform, holds, row.starts_at, row.ends_at)
+    if extra > room.room_rps + EPSILON:
         raise CapacityExceeded(
-            f"granting {granted} rpm adds {extra:.2f} requests/s but only {room:.2f} are left "
-            f"(capacity {platform.capacity_rps:.2f}, reserved by overlapping sales {reserved:.2f}); "
+            f"granting {granted} rpm adds {extra:.2f} requests/s but only {room.room_rps:.2f} are left "
+            f"(bottleneck {room.bottleneck}, reserved by overlapping sales {room.reserved_rps:.2f}); "
             f"nothing was changed")
-    return room
+    return room.room_rps
 
 
 def reject(engine: Engine, request_id: int, *, actor: str, reason: str, now: datetime | None = None,

@@ -31,9 +31,9 @@ class CategoryRisk:
     largest_normal_rpm: float | None  # the busiest merchant's normal daily peak
     spike_rpm: float | None  # largest_normal_rpm x spike_ratio
     admitted_rpm: float | None  # what the category limit lets through of that spike
-    admitted_rps: float | None  # at each purchase-flow system
-    limit_rps: float  # one merchant at the category limit, at each purchase-flow system
-    headroom_rps: float | None  # FLAS capacity minus holds in force at the moment
+    admitted_rps: float | None  # at the purchase flow's entry
+    limit_rps: float  # one merchant at the category limit, at the purchase flow's entry
+    headroom_rps: float | None  # the purchase flow's headroom at the moment (flashsales.headroom)
     headroom_left_rps: float | None  # headroom_rps - admitted_rps
     could_exceed: bool | None  # the admitted spike is more than the headroom
     limit_could_exceed: bool | None  # a merchant at the limit alone is more than the headroom
@@ -53,13 +53,13 @@ class UnmanagedReport:
 
 def unmanaged_report(engine: Engine, *, at: datetime, settings: Settings) -> UnmanagedReport:
     """Which categories, at their historical spike ratios, could exceed the FLAS capacity."""
-    platform = cap.purchase_flow_capacity(engine)
+    platform = cap.purchase_flow_capacity(engine, (at, at + _SECOND))
     with session_scope(engine) as session:
         reserved = cap.peak_reserved(cap.overlapping_holds(session, at, at + _SECOND),
                                      at, at + _SECOND)
         categories = list(session.exec(select(Category).order_by(Category.key)).scalars())
         merchants = list(session.exec(select(Merchant).order_by(Merchant.merchant_id)).scalars())
-    headroom = None if platform.capacity_rps is None else max(0.0, platform.capacity_rps - reserved)
+    headroom = None if platform.capacity_rps is None else max(0.0, min(r.room_rps for r in platform.rooms(reserved)))
     fanout = settings.requests_per_merchant_request
     rows = []
     for category in categories:

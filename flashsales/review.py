@@ -39,8 +39,9 @@ def review(engine: Engine, request_id: int, *, actor: str = SYSTEM_ACTOR, now: d
     settings = settings or load_settings()
     if actor != SYSTEM_ACTOR:
         require_any_role(engine, actor, settings, ("readiness_team", RATELIMIT_TEAM), what="review a flash sale")
-    profile, history_error = _history(_start(engine, request_id, actor, now))
-    platform = cap.purchase_flow_capacity(engine)
+    path, window = _start(engine, request_id, actor, now)
+    profile, history_error = _history(path)
+    platform = cap.purchase_flow_capacity(engine, window)
     try:
         view = _record(engine, request_id, profile, history_error, platform, settings, now)
     except Exception as exc:  # recorded, then raised: the request stays under_review, reviewable again
@@ -51,15 +52,16 @@ def review(engine: Engine, request_id: int, *, actor: str = SYSTEM_ACTOR, now: d
     return view
 
 
-def _start(engine: Engine, request_id: int, actor: str, now: datetime) -> str | None:
-    """Put the request under review (a new review replaces the old hold); its merchant's history file."""
+def _start(engine: Engine, request_id: int, actor: str,
+           now: datetime) -> tuple[str | None, tuple[datetime, datetime]]:
+    """Put the request under review (a new review replaces the old hold); its history file and window."""
     with session_scope(engine) as session:
         row = get_row(session, request_id)
         if row.status != "under_review":
             transition(session, row, "under_review", actor=actor, action="review_started", now=now)
             row.reserved_rps, row.proposed_limit_rpm = 0.0, None
         merchant = session.get(Merchant, row.merchant_id)
-        return merchant.history_path if merchant else None
+        return (merchant.history_path if merchant else None), (row.starts_at, row.ends_at)
 
 
 def _history(path: str | None) -> tuple[TrafficProfile | None, str | None]:

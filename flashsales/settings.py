@@ -42,7 +42,8 @@ class Settings(BaseModel):
     ratelimit_team: tuple[str, ...] = ()
     notify_attempts: int = Field(default=3, ge=1, le=10)
     notify_backoff_seconds: float = Field(default=2.0, ge=0, le=300)
-    # How many requests one merchant request causes at each purchase-flow system.
+    # How many requests one merchant request causes at the purchase flow's entry system (the call
+    # ratios Kapacity stores then carry them to the other purchase-flow systems).
     requests_per_merchant_request: float = Field(default=1.0, gt=0, le=100)
     limit_step_rpm: int = Field(default=10, ge=1)  # proposed limits are rounded up to this
     # Merchant history files are confined here, so a merchant record cannot point at any file.

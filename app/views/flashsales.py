@@ -79,6 +79,12 @@ if view == "Queue":
             figures[4].metric("Headroom", fmt.rate(review["headroom_rps"]))
             st.markdown(f"**Decision: {review['decision'].replace('_', ' ')}**")
             st.markdown("\n".join(f"- {words.plain(line)}" for line in review["reasoning"]))
+            rooms = review["figures"].get("headroom_systems")  # reviews before the headroom formula have none
+            if rooms:
+                st.markdown(f"**Headroom per purchase-flow system** (bottleneck "
+                            f"{review['figures'].get('headroom_bottleneck')}: room = (capacity - expected p99 - "
+                            "holds) / call ratio, in merchant req/s)")
+                st.dataframe(pd.DataFrame(rooms).sort_values("room_rps"), hide_index=True, width="stretch")
         if permissions.may_decide_sale(user, request, ratelimit_team=team):
             with st.form(f"sale_decide_{request['id']}"):
                 st.markdown("**Rate-limit team decision**")
@@ -216,7 +222,7 @@ if view == "Overrides timeline":
 # ------------------------------------------------------------------ limits and unmanaged
 if view == "Limits and unmanaged sales":
     platform = data.sale_platform(url)
-    st.metric("FLAS capacity of the purchase flow", fmt.rate(platform["capacity_rps"]),
+    st.metric("Purchase-flow capacity (merchant req/s at the entry)", fmt.rate(platform["capacity_rps"]),
               help=f"bottleneck: {platform['bottleneck'] or 'none found'}")
     left, right = st.columns(2, gap="large")
     with left:
@@ -226,7 +232,7 @@ if view == "Limits and unmanaged sales":
                      column_config={"rate_limit_rpm": st.column_config.NumberColumn("limit (rpm)", format="localized"),
                                     "updated_at": st.column_config.DatetimeColumn("updated", format="YYYY-MM-DD HH:mm"),
                                     "updated_by": "updated by"})
-        st.markdown("**Purchase-flow systems (FLAS capacity)**")
+        st.markdown("**Purchase-flow systems (capacity absorbing a surge, call ratio)**")
         systems = pd.DataFrame(platform["systems"])
         if not systems.empty:
             rps = {column: st.column_config.NumberColumn(label, format="localized") for column, label in (

@@ -115,6 +115,7 @@ def test_only_the_rate_limit_team_is_offered_the_decision_and_it_approves(sales)
     assert not [b for b in viewer.button if b.label == "Approve increase"]
     at = open_app("views/flashsales.py", user=team[0])
     no_exceptions(at)
+    assert "Headroom per purchase-flow system" in texts(at)  # every term per system, with the bottleneck
     next(b for b in at.button if b.label == "Approve increase").click().run()
     no_exceptions(at)
     assert flashsales.get_request(engine, request_id).request.status == "approved"
@@ -163,3 +164,12 @@ def test_a_forged_cancel_by_a_viewer_is_refused(sales):
     outcome = actions.cancel_sale(User("viewer", "Viewer"), request_id, "not my sale but I try")
     assert not outcome.ok and outcome.message.startswith("Not allowed")
     assert flashsales.get_request(engine, request_id).request.status == "increase_requested"
+
+
+def test_the_limits_page_shows_the_purchase_flow_capacity_per_system(sales):
+    at = open_app("views/flashsales.py", user="viewer")
+    at.segmented_control(key="sale_view").set_value("Limits and unmanaged sales").run()
+    no_exceptions(at)
+    assert "Purchase-flow capacity (merchant req/s at the entry)" in texts(at)
+    systems = next(d.value for d in at.dataframe if "call_ratio" in d.value.columns)
+    assert {"capacity_rps", "limited_by", "call_ratio", "provisioned_rps"} <= set(systems.columns)

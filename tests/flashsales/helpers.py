@@ -17,11 +17,14 @@ RATELIMIT_USER = "rita.limit"
 READINESS_USER = "rob.ready"
 ADMIN = "ann.admin"
 OWNERS = ("cy.checkout", "dee.checkout", "pam.payments")
-# Purchase-flow capacity in the small organisation (requests/s):
-#   CHK: FLAS forecast 120, provisioned 4 x 25 = 100  -> 100 (limited by provisioned)
-#   PAY: FLAS forecast 150, provisioned 10 x 20 = 200 -> 150
-#   platform: the weakest, CHK at 100 req/s
+# Purchase-flow capacity and headroom in the small organisation (requests/s); no Kapacity
+# forecast or call ratios are stored, so the expected traffic is the inventory's Baseline
+# forecast (flagged) and each merchant request counts once at each system:
+#   CHK: running 4 x 25 = 100, expected 30 -> room 70
+#   PAY: running 10 x 20 = 200, expected 40 -> room 160
+#   the purchase flow absorbs 100 (CHK); headroom before any sale 70, bottleneck CHK
 PLATFORM_RPS = 100.0
+HEADROOM_RPS = 70.0
 
 
 def catalog_doc() -> dict:

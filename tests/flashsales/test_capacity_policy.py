@@ -26,4 +26,6 @@ def test_running_capacity_comes_from_kubernetes_workloads_when_collected(org_eng
     readiness.collect_and_store(org_engine, _Workloads())
     after = {s.system_id: s for s in capacity.purchase_flow_capacity(org_engine).systems}
     assert after["CHK"].provisioned_rps == 250
-    assert (after["CHK"].capacity_rps, after["CHK"].limited_by) == (120, "flas_forecast")
+    # what runs absorbs the surge; the FLAS forecast (120) is traffic, not capacity
+    assert (after["CHK"].capacity_rps, after["CHK"].limited_by) == (250, "provisioned")
+    assert after["CHK"].source == "kubernetes"

@@ -12,8 +12,8 @@ from flashsales import capacity
 from flashsales.errors import CapacityExceeded
 from readiness import CollectedFacts
 from tests.flashsales.helpers import (
+    HEADROOM_RPS,
     NOW,
-    PLATFORM_RPS,
     RATELIMIT_USER,
     request,
     set_inventory,
@@ -52,11 +52,13 @@ def test_above_the_limit_an_increase_is_proposed_with_its_figures(org_engine):
     assert review.projected_peak_rpm == pytest.approx(1600)
     assert review.proposed_limit_rpm == 1600
     assert review.extra_rps == pytest.approx(1000 / 60)
-    assert review.headroom_rps == pytest.approx(PLATFORM_RPS)
+    assert review.headroom_rps == pytest.approx(HEADROOM_RPS)  # 100 running - 30 expected at CHK
+    assert review.figures["headroom_bottleneck"] == "CHK" and review.figures["grantable_increase_rpm"] == 70 * 60
     platform = review.figures["platform"]
     assert platform["bottleneck"] == "CHK" and platform["capacity_rps"] == pytest.approx(100)
     chk = next(s for s in platform["systems"] if s["system_id"] == "CHK")
     assert chk["limited_by"] == "provisioned" and chk["flas_rps"] == 120 and chk["provisioned_rps"] == 100
+    assert (chk["expected_p99_rps"], chk["expected_source"]) == (30, "baseline_fallback")
     assert result.request.reserved_rps == pytest.approx(1000 / 60)
     assert result.request.proposed_limit_rpm == 1600
 
@@ -79,7 +81,7 @@ def test_an_increase_beyond_the_headroom_is_refused_with_the_most_that_fits(org_
     assert result.request.status == "rejected"
     review = result.review
     assert review.decision == "refuse"
-    assert review.figures["max_grantable_limit_rpm"] == 600 + 100 * 60
+    assert review.figures["max_grantable_limit_rpm"] == 600 + 70 * 60
     assert any("the platform cannot take it" in r for r in review.reasoning)
     assert result.request.reserved_rps == 0
 
@@ -90,9 +92,9 @@ def test_overlapping_sales_are_never_granted_more_than_the_headroom_together(org
     second = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60),
                      start=START + timedelta(hours=2))  # overlaps the first's last two hours
     assert second.request.status == "rejected"
-    assert second.review.headroom_rps == pytest.approx(40)
+    assert second.review.headroom_rps == pytest.approx(10)
     assert second.review.figures["overlapping"][0]["request_id"] == first.request.id
-    fits = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(40),
+    fits = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(10),
                    start=START + timedelta(hours=2))
     assert fits.request.status == "increase_requested"
     later = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60),
@@ -102,45 +104,48 @@ def test_overlapping_sales_are_never_granted_more_than_the_headroom_together(org
 
 
 def test_sales_that_do_not_overlap_each_other_share_the_headroom_at_each_instant(org_engine):
-    _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60), hours=2)
-    _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60), hours=2,
+    _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(40), hours=2)
+    _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(40), hours=2,
             start=START + timedelta(hours=2))
-    across = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(40), hours=4)
-    assert across.request.status == "increase_requested"  # at most 60 + 40 at any instant
-    assert across.review.figures["reserved_rps"] == pytest.approx(60)
+    across = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(30), hours=4)
+    assert across.request.status == "increase_requested"  # at most 40 + 30 at any instant
+    assert across.review.figures["reserved_rps"] == pytest.approx(40)
 
 
 def test_cancelling_a_sale_releases_its_hold(org_engine):
-    first = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(80))
+    first = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60))
     flashsales.cancel(org_engine, first.request.id, actor="bd.bea", now=NOW, settings=settings())
-    second = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(80))
+    second = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60))
     assert second.request.status == "increase_requested"
 
 
 def test_approval_checks_the_headroom_again(org_engine, tmp_path):
     result = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(60))
-    set_inventory(org_engine, tmp_path, chk_replicas=2)  # CHK now runs 2 x 25 = 50 req/s
-    with pytest.raises(CapacityExceeded, match="only 50.00 are left"):
+    set_inventory(org_engine, tmp_path, chk_replicas=2)  # CHK now runs 2 x 25 = 50 req/s, expects 30
+    with pytest.raises(CapacityExceeded, match="only 20.00 are left"):
         flashsales.approve(org_engine, result.request.id, actor=RATELIMIT_USER, now=NOW, settings=settings())
     assert flashsales.get_request(org_engine, result.request.id).request.status == "increase_requested"
-    approved = flashsales.approve(org_engine, result.request.id, actor=RATELIMIT_USER, limit_rpm=600 + 50 * 60,
+    approved = flashsales.approve(org_engine, result.request.id, actor=RATELIMIT_USER, limit_rpm=600 + 20 * 60,
                                now=NOW, settings=settings())
-    assert approved.status == "approved" and approved.granted_limit_rpm == 3600
-    assert approved.reserved_rps == pytest.approx(50)
+    assert approved.status == "approved" and approved.granted_limit_rpm == 1800
+    assert approved.reserved_rps == pytest.approx(20)
 
 
-def test_kapacity_flas_figures_win_over_the_inventory(org_engine):
+def test_kapacity_forecasts_win_over_the_inventory_and_are_traffic_not_capacity(org_engine):
     class KapacityFacts:
         name, freshness = "kapacity", timedelta(days=1)
 
         def collect(self, engine):
-            return CollectedFacts("kapacity", {"CHK": {"flas_rps": 90.0, "baseline_rps": 30.0},
-                                               "PAY": {"flas_rps": 70.0, "baseline_rps": 40.0}})
+            return CollectedFacts("kapacity", {"CHK": {"flas_rps": 90.0, "baseline_rps": 50.0},
+                                               "PAY": {"flas_rps": 0.2, "baseline_rps": 0.1}})
 
     readiness.collect_and_store(org_engine, KapacityFacts())
-    platform = capacity.purchase_flow_capacity(org_engine)
-    assert platform.capacity_rps == 70.0 and platform.bottleneck == "PAY"
-    assert {s.system_id: s.source for s in platform.systems} == {"CHK": "kapacity", "PAY": "kapacity"}
+    platform = capacity.purchase_flow_capacity(org_engine, (START, START + timedelta(hours=4)))
+    assert platform.capacity_rps == 100.0 and platform.bottleneck == "CHK"  # running, not the 0.2 forecast
+    by_id = {s.system_id: s for s in platform.systems}
+    assert (by_id["CHK"].flas_rps, by_id["CHK"].expected_p99_rps, by_id["CHK"].expected_source) == (
+        90.0, 50.0, "baseline_fallback")  # no stored forecast covers the window: Kapacity's Baseline
+    assert by_id["PAY"].capacity_rps == 200.0
 
 
 def test_without_known_capacity_an_increase_is_refused_and_says_why(engine, tmp_path):
@@ -155,7 +160,7 @@ def test_without_known_capacity_an_increase_is_refused_and_says_why(engine, tmp_
     result = flashsales.submit(engine, request(expected_multiplier=None, expected_peak_rpm=900), now=NOW,
                             settings=settings())
     assert result.request.status == "rejected"
-    assert any("FLAS capacity of the purchase flow unknown" in r and "CHK" in r for r in result.review.reasoning)
+    assert any("headroom of the purchase flow unknown" in r and "CHK" in r for r in result.review.reasoning)
 
 
 def test_peak_reserved_is_the_largest_total_at_any_instant():
