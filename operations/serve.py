@@ -184,7 +184,7 @@ class Service:
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.digest_schedule, now) or now - timedelta(days=7)
         messages = build_digests(self.engine, now=now, since=since, rules_dirs=self.config.rules_dirs)
-        return Channel.from_config(self.config.notify).send(messages)
+        return Channel.from_config(self.config.notify, engine=self.engine).send(messages)
 
     def send_reminders(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
         from operations.channel import Channel
@@ -193,7 +193,7 @@ class Service:
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.reminder_schedule, now) or now - timedelta(days=1)
         messages = build_reminders(self.engine, since=since, until=now, days=self.config.notify.reminder_days)
-        return Channel.from_config(self.config.notify).send(messages)
+        return Channel.from_config(self.config.notify, engine=self.engine).send(messages)
 
 
 # ---------------------------------------------------------------- the schedule
