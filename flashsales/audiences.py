@@ -6,8 +6,8 @@ from sqlalchemy.engine import Engine
 
 from flashsales.roles import catalog_people, ratelimit_team
 from flashsales.settings import Settings
-from notifications import audience
 from flashsales.views import RequestDetail
+from notifications import audience
 
 
 def readiness_team(engine: Engine) -> list[str]:

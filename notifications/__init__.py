@@ -20,7 +20,16 @@ imports only ``storage`` (for the outbox table).
 
 from notifications.channel import Outcome, Sender, address, send, split_urls, with_recipients
 from notifications.masking import masked, redact, secrets
-from notifications.outbox import STATUSES, Draft, Report, counts, deliver, enqueue, list_messages, show_message
+from notifications.outbox import (
+           STATUSES,
+           Draft,
+           Report,
+           counts,
+           deliver,
+           enqueue,
+           list_messages,
+           show_message,
+)
 from notifications.routing import ROLES, ROUTING_ENV, Routing, RoutingError, audience, load_routing
 
 __all__ = ["ROLES", "ROUTING_ENV", "STATUSES", "Draft", "Outcome", "Report", "Routing", "RoutingError", "Sender",

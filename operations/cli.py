@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from clikit import DbOption, DocFormat, DocFormatOption, emit_json, fail, open_engine, say
+from notifications import RoutingError
 from readiness import ReadinessError
 
 ConfigOption = Annotated[Path | None, typer.Option(
@@ -125,7 +126,10 @@ def digest(
     else:
         messages = build_reminders(engine, since=since or now - timedelta(days=1), until=now,
                                    days=cfg.notify.reminder_days)
-    deliveries = Channel.from_config(cfg.notify, engine=engine).send(messages) if send else []
+    try:
+        deliveries = Channel.from_config(cfg.notify, engine=engine).send(messages) if send else []
+    except RoutingError as exc:
+        raise fail(exc) from None
     if fmt == DocFormat.json:
         emit_json({"messages": [m.as_dict() for m in messages], "deliveries": [d.__dict__ for d in deliveries]})
     else:

@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 
 import notifications
-from clikit import EXIT_ERROR, DbOption, Format, FormatOption, emit, emit_json, fail, open_engine, say
+from clikit import (
+    EXIT_ERROR,
+    DbOption,
+    Format,
+    FormatOption,
+    emit,
+    emit_json,
+    fail,
+    open_engine,
+    say,
+)
 from readiness import ReadinessError
 
 app = typer.Typer(help="The notification outbox: every message stored before it is sent, retried until it is.",
