@@ -45,7 +45,7 @@ from readiness import (
 from storage import utcnow
 
 SCORE_LEVELS = ("company", "domain", "group", "team")  # not systems: one series per system is too many
-STAGES = ("expiry", "flashsales", "forecasts", "collect", "evaluate", "digests", "reminders")
+STAGES = ("expiry", "flashsales", "forecasts", "notifications", "collect", "evaluate", "digests", "reminders")
 
 
 def unix(moment: datetime | None) -> float:

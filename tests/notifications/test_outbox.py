@@ -119,3 +119,16 @@ def test_the_outbox_is_listed_with_both_sources(engine, sqlite_url):
                           capture_output=True, text=True, timeout=120, env=env_for_tests(), cwd=REPO)
     assert done.returncode == 0, done.stderr
     assert '"source": "readiness"' in done.stdout and '"source": "flashsales"' in done.stdout
+
+
+def test_each_serve_cycle_sends_what_was_skipped_once_a_channel_exists(engine, sink):
+    from operations import NotifyConfig, ServeConfig, Service
+
+    [row_id] = notifications.enqueue(engine, _draft(), Routing())
+    quiet = Service(engine, ServeConfig(), sources=[]).run_cycle()
+    assert quiet.notifications == {"sent": 0, "failed": 0, "skipped": 1} and sink.posts == {}
+    configured = ServeConfig(notify=NotifyConfig(urls=[sink.url("all")]))
+    report = Service(engine, configured, sources=[]).run_cycle()
+    assert report.notifications == {"sent": 1, "failed": 0, "skipped": 0}
+    assert sink.titles("all") == ["Weekly digest for Checkout"]
+    assert notifications.show_message(engine, row_id)["status"] == "sent"
