@@ -23,6 +23,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 
 import notifications
+from flashsales.errors import FieldProblem, InputError
 from flashsales.settings import Settings
 from notifications import Sender, address, masked
 from storage import utcnow
@@ -52,7 +53,10 @@ class DeliveryReport:
 
 def routing(settings: Settings) -> notifications.Routing:
     """The routing file (``PEAK_NOTIFY_ROUTING``) with the configured URLs as its default."""
-    return notifications.load_routing(default=settings.notify_urls)
+    try:
+        return notifications.load_routing(default=settings.notify_urls)
+    except notifications.RoutingError as exc:
+        raise InputError(FieldProblem("routing", str(exc))) from None
 
 
 def deliver(engine: Engine, request_id: int, message: Message, settings: Settings, *,
