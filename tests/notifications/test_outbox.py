@@ -51,7 +51,8 @@ def test_a_message_without_a_channel_is_kept_and_delivered_by_retry_once_one_is_
     assert again.returncode == 0 and len(sink.posts["core"]) == 1  # sent means sent: never again
 
 
-def test_a_crash_after_the_send_and_before_the_mark_sends_no_duplicate(engine, sink, monkeypatch):
+def test_a_crash_after_the_send_and_before_the_mark_sends_no_duplicate(any_engine, sink, monkeypatch):
+    engine = any_engine
     routing = Routing((sink.url("all"),))
     ids = notifications.enqueue(engine, _draft(), routing)
 
