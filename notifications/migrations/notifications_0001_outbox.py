@@ -1,4 +1,4 @@
-"""notifications outbox
+"""notifications outbox (flash sales' earlier outbox rows copied in, so none is lost)
 
 Revision ID: notifications_0001
 Revises:
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 revision = 'notifications_0001'
 down_revision = None
 branch_labels = ('notifications',)
-depends_on = None
+depends_on = ('flashsales_0001',)  # its outbox rows are copied in
 
 
 def upgrade() -> None:
@@ -39,6 +39,20 @@ def upgrade() -> None:
     )
     for column in ('message_key', 'source', 'ref', 'status'):
         op.create_index(f'ix_notifications_outbox_{column}', 'notifications_outbox', [column])
+    # Flash sales kept their own outbox before this one: its rows move here, skipped ones to be sent by
+    # `notifications retry` once a channel exists; a "no change needed" not yet sent is only recorded.
+    op.execute("""
+        INSERT INTO notifications_outbox (key, message_key, source, kind, ref, audience, destination, recipients,
+            subject, body, status, attempts, last_error, created_at, last_attempt_at, sent_at)
+        SELECT substr('flashsale:' || request_id || ':' || event || ':' || 'legacy' || id || '|' || destination, 1, 200),
+            'flashsale:' || request_id || ':' || event || ':' || 'legacy' || id, 'flashsales',
+            CASE event WHEN 'submitted' THEN 'flashsale.lifecycle' WHEN 'cancelled' THEN 'flashsale.lifecycle'
+                       WHEN 'increase_requested' THEN 'flashsale.review' ELSE 'flashsale.decision' END,
+            'flashsale:' || request_id, '', destination, recipients, subject, body,
+            CASE WHEN event = 'no_change_needed' AND status <> 'sent' THEN 'recorded' ELSE status END,
+            attempts, last_error, created_at, last_attempt_at, sent_at
+        FROM flashsales_notification ORDER BY id
+    """)
 
 
 def downgrade() -> None:
