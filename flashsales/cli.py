@@ -343,9 +343,9 @@ def list_notifications(status: Annotated[str | None, typer.Option("--status")] =
 @notes_app.command("retry")
 @_errors
 def retry(db: DbOption = None, config: ConfigOption = None) -> None:
-    """Send again the notifications that failed."""
+    """Send again the notifications that failed or had no channel (the shared outbox, flash-sale messages)."""
     report = retry_failed(open_engine(db), load_settings(config))
-    typer.echo(f"sent {report.sent}, failed {report.failed}, destination no longer configured {report.skipped}")
+    typer.echo(f"sent {report.sent}, failed {report.failed}, still without a channel {report.skipped}")
     if report.failed:
         raise typer.Exit(EXIT_ERROR)
 

@@ -4,6 +4,13 @@
 countries, peak times, limits, the review's reasoning); ``send`` hands them to
 ``flashsales.notify`` and records a failure in the audit instead of raising,
 because the decision it reports is already stored.
+
+Each event has a kind and an audience (docs/operations.md): the announcement of a
+new sale and its cancellation are *lifecycle* messages, the request for a
+temporary increase is a *review* message for the rate-limit team, approvals,
+rejections and refusals are *decisions*. Every person is reached through the
+channel of their role or team (``audiences.by_channel``). A decision that
+changes nothing (``no_change_needed``) is recorded in the outbox, never sent.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
+from flashsales.audiences import by_channel
 from flashsales.models import AuditEntry
 from flashsales.notify import Message, Sender, deliver
 from flashsales.roles import SYSTEM_ACTOR
@@ -21,6 +29,9 @@ from flashsales.settings import Settings
 from flashsales.views import RequestDetail, RequestView, ReviewView
 from storage import session_scope
 
+KINDS = {"submitted": "flashsale.lifecycle", "cancelled": "flashsale.lifecycle",
+         "increase_requested": "flashsale.review"}  # everything else is a flashsale.decision
+RECORDED_ONLY = frozenset({"no_change_needed"})  # nothing changes for anyone: kept, not broadcast
 TITLES = {"submitted": "new flash sale announced", "increase_requested": "temporary rate-limit increase requested",
           "no_change_needed": "no rate-limit change needed", "refused": "refused: the platform cannot take it",
           "approved": "temporary rate-limit increase approved", "rejected": "rate-limit increase rejected",
@@ -41,7 +52,10 @@ def send(engine: Engine, delivery: Delivery, detail: RequestDetail, event: str, 
          comment: str = "") -> dict:
     """Deliver the event's message to ``recipients``; the report, or ``{"error": ...}`` when the outbox broke."""
     message = compose(detail, event, comment=comment)
-    message = Message(message.event, message.subject, message.body, tuple(sorted(set(recipients))))
+    people = sorted(set(recipients))
+    message = Message(message.event, message.subject, message.body, tuple(people),
+                      kind=KINDS.get(event, "flashsale.decision"),
+                      channels=by_channel(engine, delivery.settings, people), broadcast=event not in RECORDED_ONLY)
     options = {"sender": delivery.sender, "now": delivery.now}
     if delivery.sleep is not None:
         options["sleep"] = delivery.sleep
@@ -106,7 +120,9 @@ def _peak_times(review: ReviewView | None) -> str:
 def _expected_peak(r: RequestView, review: ReviewView | None) -> str:
     if review and review.projected_peak_rpm:
         return f"Expected peak: {review.projected_peak_rpm:.0f} rpm"
-    return f"Declared: peak {r.expected_peak_rpm} rpm, multiplier {r.expected_multiplier}"
+    declared = [f"peak {r.expected_peak_rpm:g} rpm" if r.expected_peak_rpm else "",
+                f"{r.expected_multiplier:g}x the usual traffic" if r.expected_multiplier else ""]
+    return "Declared: " + (", ".join(d for d in declared if d) or "no expected peak given")
 
 
 def _limit(r: RequestView, review: ReviewView | None) -> str:

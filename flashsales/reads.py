@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+import notifications
 from flashsales.errors import NotFound
-from flashsales.models import AuditEntry, Notification, Override, Review, SaleRequest
+from flashsales.models import AuditEntry, Override, Review, SaleRequest
 from flashsales.views import (
     RequestDetail,
     RequestView,
@@ -41,9 +44,10 @@ def get_request(engine: Engine, request_id: int) -> RequestDetail:
         row = get_row(session, request_id)
         reviews = [review_view(r) for r in _of_request(session, Review, request_id)]
         audit = [audit_view(a) for a in _of_request(session, AuditEntry, request_id)]
-        notes = [notification_view(n) for n in _of_request(session, Notification, request_id)]
         override = session.exec(select(Override).where(Override.request_id == request_id)).scalars().first()
-        return RequestDetail(request_view(row), reviews, audit, notes, override_view(override))
+        detail = RequestDetail(request_view(row), reviews, audit, [], override_view(override))
+    notes = [notification_view(n) for n in notifications.list_messages(engine, ref=f"flashsale:{request_id}")]
+    return replace(detail, notifications=notes)
 
 
 def _of_request(session: Session, table: type, request_id: int) -> list:

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flashsales.models import AuditEntry, Notification, Override, Review, SaleRequest
+from flashsales.models import AuditEntry, Override, Review, SaleRequest
 
 
 @dataclass(frozen=True)
@@ -131,9 +131,11 @@ def audit_view(row: AuditEntry) -> AuditView:
     return AuditView(row.at, row.actor, row.action, row.from_status, row.to_status, dict(row.detail))
 
 
-def notification_view(row: Notification) -> NotificationView:
-    return NotificationView(row.id, row.event, row.destination, list(row.recipients), row.subject, row.status,
-                            row.attempts, row.last_error, row.sent_at)
+def notification_view(row: dict) -> NotificationView:
+    """An outbox row (``notifications.list_messages``) of a request; its key is ``flashsale:<id>:<event>:<at>``."""
+    event = row["message_key"].split(":")[2]
+    return NotificationView(row["id"], event, row["destination"], list(row["recipients"]), row["subject"],
+                            row["status"], row["attempts"], row["last_error"], row["sent_at"])
 
 
 def override_view(row: Override | None) -> dict | None:

@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 
 from clikit import DbOption, DocFormat, DocFormatOption, emit_json, fail, open_engine, say
+from notifications import RoutingError
 from readiness import ReadinessError
 
 ConfigOption = Annotated[Path | None, typer.Option(
@@ -127,7 +128,10 @@ def digest(
     else:
         messages = build_reminders(engine, since=since or now - timedelta(days=1), until=now,
                                    days=cfg.notify.reminder_days)
-    deliveries = Channel.from_config(cfg.notify).send(messages) if send else []
+    try:
+        deliveries = Channel.from_config(cfg.notify, engine=engine).send(messages) if send else []
+    except RoutingError as exc:
+        raise fail(exc) from None
     if fmt == DocFormat.json:
         emit_json({"messages": [m.as_dict() for m in messages], "deliveries": [d.__dict__ for d in deliveries]})
     else:
@@ -143,6 +147,9 @@ def digest(
 
 
 def register(app: typer.Typer, groups: dict[str, typer.Typer]) -> None:
-    """Add `serve` and `digest` to the `readiness` command."""
+    """Add `serve`, `digest` and `notifications` to the `readiness` command."""
+    from operations.outbox_cli import app as notifications_app
+
     app.command("serve")(serve)
     app.command("digest")(digest)
+    app.add_typer(notifications_app, name="notifications")

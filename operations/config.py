@@ -76,6 +76,7 @@ class NotifyConfig(_Strict):
     reminder_days: list[int] = Field(default_factory=lambda: [14, 3])
     urls: list[str] | None = None
     email_domain: str | None = None
+    routing: str | None = None  # routing file (channels per team, group, domain, role); else PEAK_NOTIFY_ROUTING
 
     _cron = field_validator("digest_schedule", "reminder_schedule")(_check_cron)
 

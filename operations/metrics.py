@@ -28,6 +28,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy.engine import Engine
 
+import notifications
 from readiness import (
     LOSING_STATUSES,
     active_systems,
@@ -44,7 +45,7 @@ from readiness import (
 from storage import utcnow
 
 SCORE_LEVELS = ("company", "domain", "group", "team")  # not systems: one series per system is too many
-STAGES = ("expiry", "flashsales", "forecasts", "collect", "evaluate", "digests", "reminders")
+STAGES = ("expiry", "flashsales", "forecasts", "notifications", "collect", "evaluate", "digests", "reminders")
 
 
 def unix(moment: datetime | None) -> float:
@@ -65,6 +66,7 @@ class Snapshot:
     sources: list[dict] = field(default_factory=list)
     capacity: list[tuple[str, str, str, float]] = field(default_factory=list)  # system, class, kind, rps
     peak: dict | None = None
+    outbox: dict[str, int] = field(default_factory=dict)  # notifications by status
 
 
 def read_snapshot(engine: Engine, now: datetime, categories: dict[str, str]) -> Snapshot:
@@ -84,6 +86,7 @@ def read_snapshot(engine: Engine, now: datetime, categories: dict[str, str]) -> 
             value = (stored.data or {}).get(key) if stored else None
             if isinstance(value, int | float):
                 snap.capacity.append((system.system_id, system.traffic_class, kind, float(value)))
+    snap.outbox = notifications.counts(engine)
     snap.waivers = dict.fromkeys(WAIVER_STATES, 0)
     for waiver in list_waivers(engine, now=now):
         snap.waivers[waiver["state"]] = snap.waivers.get(waiver["state"], 0) + 1
@@ -194,6 +197,9 @@ def _families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
     yield _gauge("readiness_last_run_errors", "Error results (rule crashed or failed to load) in the latest run",
                  rows=[([], run.get("errors", 0))])
     yield _gauge("readiness_last_run_systems", "Systems evaluated in the latest run", rows=[([], run.get("systems", 0))])
+    yield _gauge("readiness_notifications", "Messages in the notification outbox by status (queued: pending, "
+                 "skipped; sent; failed; sending: unconfirmed after a crash)", ["status"],
+                 [([status], n) for status, n in sorted(snap.outbox.items())])
     yield _gauge("readiness_waivers", "Waivers by state now", ["state"],
                  (([state], count) for state, count in sorted(snap.waivers.items())))
     yield _gauge("readiness_reviews", "Reviews of team-managed checks by state now", ["state"],

@@ -84,6 +84,7 @@ class CycleReport:
     sources: list[StoreReport] = field(default_factory=list)
     expired: dict[str, list[int]] = field(default_factory=dict)
     hooks: dict[str, Any] = field(default_factory=dict)  # what each cycle hook returned, in short
+    notifications: dict[str, int] = field(default_factory=dict)  # outbox retries: sent, failed, skipped
     errors: list[str] = field(default_factory=list)  # step failures (stage: message)
 
     def as_dict(self) -> dict:
@@ -91,7 +92,8 @@ class CycleReport:
                 "company_score": self.company_score, "duration_seconds": round(self.duration_seconds, 3),
                 "sources": [{"source": s.source, "systems": s.systems, "changed": s.changed,
                              "errors": s.errors[:5]} for s in self.sources],
-                "expired": self.expired, "hooks": self.hooks, "errors": self.errors}
+                "expired": self.expired, "hooks": self.hooks, "notifications": self.notifications,
+                "errors": self.errors}
 
 
 def _summary(value: Any) -> Any:
@@ -147,6 +149,9 @@ class Service:
         for name, hook in cycle_hooks():
             outcome = self._step(report, name, lambda hook=hook: hook(self.engine, now=now))
             report.hooks[name] = None if outcome is None else _summary(outcome)
+        retried = self._step(report, "notifications", lambda: self.retry_notifications(now))
+        if retried is not None:
+            report.notifications = {"sent": retried.sent, "failed": retried.failed, "skipped": retried.skipped}
         stored = self._step(report, "collect", lambda: collect(self.engine, self.sources, now=now))
         report.sources = stored or []
         for item in report.sources:
@@ -184,7 +189,16 @@ class Service:
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.digest_schedule, now) or now - timedelta(days=7)
         messages = build_digests(self.engine, now=now, since=since, rules_dirs=self.config.rules_dirs)
-        return Channel.from_config(self.config.notify).send(messages)
+        return Channel.from_config(self.config.notify, engine=self.engine).send(messages)
+
+    def retry_notifications(self, now: datetime):
+        """Each cycle: send the outbox's skipped messages whose audience has a channel now, and the failed
+        ones whose backoff is over (one try each: the backoff lives in the outbox, not in a sleep)."""
+        import notifications
+        from operations.channel import Channel
+
+        channel = Channel.from_config(self.config.notify, engine=self.engine)
+        return notifications.deliver(self.engine, channel.routing, due_only=True, now=now, attempts=1)
 
     def send_reminders(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
         from operations.channel import Channel
@@ -193,7 +207,7 @@ class Service:
         now = now or self.clock()
         since = since or _previous_fire(self.config.notify.reminder_schedule, now) or now - timedelta(days=1)
         messages = build_reminders(self.engine, since=since, until=now, days=self.config.notify.reminder_days)
-        return Channel.from_config(self.config.notify).send(messages)
+        return Channel.from_config(self.config.notify, engine=self.engine).send(messages)
 
 
 # ---------------------------------------------------------------- the schedule

@@ -670,7 +670,7 @@ class Ownership:
 def ownership(engine: Engine) -> Ownership:
     with session_scope(engine) as session:
         groups = {g.key: g.domain_key for g in session.execute(select(Group)).scalars()}
-        teams = {t.key: {"name": t.name, "domain": groups.get(t.group_key), "members": list(t.members),
+        teams = {t.key: {"name": t.name, "group": t.group_key, "domain": groups.get(t.group_key), "members": list(t.members),
                          "leads": list(t.leads), "retired": t.retired}
                  for t in session.execute(select(Team)).scalars()}
         domains = {d.key: {"name": d.name, "architects": list(d.architects), "leads": list(d.leads),

@@ -37,10 +37,9 @@ def test_a_decision_reaches_everyone_involved_by_email(org_engine, smtp_sink):
 
 def test_times_are_shown_in_the_offset_the_reporter_wrote(org_engine, smtp_sink):
     config = settings(notify_urls=(smtp_sink.url(),))
-    raw = request(starts_at="2026-11-03T10:00:00+01:00", ends_at="2026-11-03T14:30:00+01:00",
-                  expected_multiplier=2)
+    raw = request(starts_at="2026-11-03T10:00:00+01:00", ends_at="2026-11-03T14:30:00+01:00")
     flashsales.submit(org_engine, raw, now=NOW, settings=config)
-    decision = next(m for m in smtp_sink.wait_for(2) if "no rate-limit change" in m.subject)
+    decision = next(m for m in smtp_sink.wait_for(2) if "increase requested" in m.subject)
     assert "2026-11-03 10:00 +01:00 to 2026-11-03 14:30 +01:00" in decision.body
     assert "(UTC 2026-11-03 09:00 to 2026-11-03 13:30)" in decision.body
 
@@ -51,10 +50,11 @@ def test_a_webhook_gets_the_message_and_a_failed_post_is_retried(org_engine, web
     sale = flashsales.submit(org_engine, request(expected_multiplier=2), now=NOW, settings=config).request
     notes = flashsales.get_request(org_engine, sale.id).notifications
     assert [(n.event, n.status, n.attempts) for n in notes] == [
-        ("submitted", "sent", 3), ("no_change_needed", "sent", 1)]
-    assert len(webhook.posts) == 2
-    assert "no rate-limit change needed" in webhook.posts[1]["title"]
-    assert "To: " in webhook.posts[1]["message"] and "kam.kai@example.com" in webhook.posts[1]["message"]
+        ("submitted", "sent", 3), ("no_change_needed", "recorded", 0)]  # a decision changing nothing: kept
+    assert len(webhook.posts) == 1
+    assert "new flash sale announced" in webhook.posts[0]["title"]
+    assert "To: " in webhook.posts[0]["message"] and "bd.bea@example.com" in webhook.posts[0]["message"]
+    assert "None" not in webhook.posts[0]["message"]
 
 
 def test_an_unreachable_destination_is_recorded_and_the_request_kept(org_engine, smtp_sink):
@@ -74,7 +74,7 @@ def test_an_unreachable_destination_is_recorded_and_the_request_kept(org_engine,
 def test_failed_notifications_are_sent_later_by_retry(org_engine, webhook):
     webhook.fail_next = 100
     config = settings(notify_urls=(webhook.url,), notify_attempts=1)
-    sale = flashsales.submit(org_engine, request(expected_multiplier=2), now=NOW, settings=config).request
+    sale = flashsales.submit(org_engine, request(), now=NOW, settings=config).request
     assert {n.status for n in flashsales.get_request(org_engine, sale.id).notifications} == {"failed"}
     webhook.fail_next = 0
     report = notify.retry_failed(org_engine, config, sleep=lambda _: None)

@@ -29,8 +29,8 @@ def _without_backoff() -> None:
 
     configured = Channel.from_config.__func__
 
-    def quick(cls, notify=None, env=None):
-        return dataclasses.replace(configured(cls, notify, env), sleep=lambda _seconds: None)
+    def quick(cls, notify=None, env=None, engine=None):
+        return dataclasses.replace(configured(cls, notify, env, engine), sleep=lambda _seconds: None)
 
     Channel.from_config = classmethod(quick)
 

@@ -161,7 +161,7 @@ def test_reminders_name_who_to_tell_and_what_to_do(week):
 def test_digests_are_delivered_by_mail_to_each_unit(week, smtp_sink):
     engine, now = week["engine"], week["now"]
     messages = build_digests(engine, now=now, since=now - timedelta(days=7), ruleset=RULES)
-    channel = Channel([smtp_sink.url()], email_domain="corp.example")
+    channel = Channel([smtp_sink.url()], email_domain="corp.example", engine=engine)
     deliveries = channel.send(messages)
     assert [d.status for d in deliveries] == ["sent"] * 4
     mails = smtp_sink.wait_for(5)  # apprise sends one mail per address

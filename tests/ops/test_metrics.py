@@ -115,3 +115,15 @@ def test_cycles_count_outcomes_duration_and_source_errors(org, tmp_path):
     assert got["readiness_serve_run_duration_seconds_count"][0].value == 1
     assert got["readiness_serve_last_success_timestamp_seconds"][0].value > 0
     assert {s.labels["source"]: s.value for s in got["readiness_source_up"]}["inventory"] == 0
+
+
+def test_the_outbox_is_counted_by_status(engine):
+    import notifications
+
+    routing = notifications.Routing()
+    for key in ("a", "b"):
+        notifications.enqueue(engine, notifications.Draft("readiness", "digest", key, "s", "b", {"team:x": []}),
+                              routing)
+    got = scrape(engine)
+    by_status = {s.labels["status"]: s.value for s in got["readiness_notifications"]}
+    assert by_status["skipped"] == 2 and by_status["sent"] == 0 and by_status["failed"] == 0
