@@ -7,6 +7,7 @@ readiness team or an admin revoke it (the requester may withdraw it before appro
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
@@ -112,16 +113,23 @@ def request_waiver(engine: Engine, system_id: str, rule_id: str, *, actor_name: 
     return after
 
 
-def approve_waiver(engine: Engine, waiver_id: int, *, actor_name: str, comment: str = "",
-                   ruleset: RuleSet | None = None, now: datetime | None = None) -> dict:
-    """A domain architect of the system's domain (or an admin), never the requester, approves."""
-    now = naive(now)
+@contextmanager
+def _deciding(engine: Engine, waiver_id: int, actor_name: str, now: datetime):
+    """Open a decision on a waiver: the actor in the system's context, the waiver and its
+    state at ``now``, in one transaction."""
     name = acting_user(actor_name)
     ctx = row_context(engine, Waiver, waiver_id, _unknown_waiver(waiver_id))
     who = scoped_actor(engine, name, ctx)
     with session_scope(engine) as session:
         waiver = _load_waiver(session, waiver_id)
-        state = waiver_state(waiver, now)
+        yield session, who, ctx, waiver, waiver_state(waiver, now)
+
+
+def approve_waiver(engine: Engine, waiver_id: int, *, actor_name: str, comment: str = "",
+                   ruleset: RuleSet | None = None, now: datetime | None = None) -> dict:
+    """A domain architect of the system's domain (or an admin), never the requester, approves."""
+    now = naive(now)
+    with _deciding(engine, waiver_id, actor_name, now) as (session, who, ctx, waiver, state):
         if state != "requested":
             raise InputError(f"waiver {waiver.id} is {state}; only requested waivers can be approved")
         if who.name == waiver.requested_by:
@@ -145,12 +153,7 @@ def revoke_waiver(engine: Engine, waiver_id: int, *, actor_name: str, reason: st
     now = naive(now)
     if len((reason or "").strip()) < MIN_REASON:
         raise InputError(f"--reason: say why the waiver is revoked (at least {MIN_REASON} characters)")
-    name = acting_user(actor_name)
-    ctx = row_context(engine, Waiver, waiver_id, _unknown_waiver(waiver_id))
-    who = scoped_actor(engine, name, ctx)
-    with session_scope(engine) as session:
-        waiver = _load_waiver(session, waiver_id)
-        state = waiver_state(waiver, now)
+    with _deciding(engine, waiver_id, actor_name, now) as (session, who, ctx, waiver, state):
         if state not in ("requested", "approved"):
             raise InputError(f"waiver {waiver.id} is already {state}")
         withdrawing = state == "requested" and who.name == waiver.requested_by
