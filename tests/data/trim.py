@@ -1,6 +1,6 @@
 """Rebuild the trimmed test series in this folder from the full files (see SOURCES.md).
 
-    python tests/data/trim.py [FULL_DATA_DIR]      # default: ../shared/data beside the repo
+    python tests/data/trim.py FULL_DATA_DIR      # the folder holding the full series
 
 Each file keeps whole rows of the original, unchanged, for the timestamp ranges below
 (start inclusive, end exclusive, compared as text on the local date and time, so rows
@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FULL = HERE.parents[2] / "shared" / "data"
 
 # name: the kept ranges of local timestamps, [start, end)
 RANGES: dict[str, list[tuple[str, str]]] = {
@@ -55,7 +54,11 @@ def trim(source: Path, target: Path, ranges: list[tuple[str, str]]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    full = Path(argv[0]) if argv else FULL
+    if len(argv) != 1:
+        print("usage: python tests/data/trim.py FULL_DATA_DIR (the folder holding the full series)",
+              file=sys.stderr)
+        return 2
+    full = Path(argv[0])
     if not full.is_dir():
         print(f"trim.py: full data folder not found at {full}", file=sys.stderr)
         return 1
