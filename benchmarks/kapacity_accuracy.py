@@ -228,6 +228,29 @@ def _run_one(task: tuple[str, str, int, str | None]) -> dict:
     return summary
 
 
+def hindsight_bound(path: Path, case: str) -> float:
+    """Relative MAE (vs weekly seasonal naive) of a forecast no model can make: the horizon's own
+    time-of-day median over its days, smoothed over an hour. A smooth daily-profile forecast
+    that knew the future profile and level gets this far; what is left is interval noise."""
+    [series] = read_history(path)
+    cut, h = short_window(series, case)
+    n, D = cut.n - h, cut.per_day
+    actual = cut.values[n:]
+    naive = SeasonalNaive().fit(cut.head(n)).predict(h).mean
+    days = actual[:h - h % D].reshape(-1, D)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-gap slot
+        profile = np.nanmedian(days, axis=0)
+    profile = np.where(np.isnan(profile), np.nanmedian(days), profile)
+    width = max(1, round(3600 / cut.step))
+    if width > 1:
+        padded = np.concatenate([profile[-(width // 2):], profile, profile[:width - 1 - width // 2]])
+        profile = np.convolve(padded, np.ones(width) / width, mode="valid")
+    bound = np.resize(profile, h)
+    ok = ~np.isnan(actual)
+    return float(np.mean(np.abs(actual[ok] - bound[ok])) / np.mean(np.abs(actual[ok] - naive[ok])))
+
+
 def cache_key(path: Path, model: str, origins: int, case: str | None = None) -> str:
     key = f"{model}|{path.name}|{path.stat().st_size}|{origins}"
     return key if case is None else f"{key}|{case}|{SHORT_CASES[case]}"
@@ -313,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\nShort-history cases (one origin each: history days -> horizon days)")
         print(report(cases, models, results, targets=False))
         print(short_targets(cases, models, results))
+        bounds = {c: hindsight_bound(by_stem[SHORT_CASES[c][0]], c) for c in cases}
+        print("hindsight bound (the horizon's own time-of-day median, smoothed an hour; no model "
+              "can know it): " + ", ".join(f"{c} {v:.3f}" for c, v in bounds.items())
+              + f"; geomean {math.exp(np.mean(np.log(list(bounds.values())))):.3f}")
     kapacity_cpu = sum(r.get("cpu_total_s", 0.0) for (_, m), r in results.items()
                        if m == "kapacity")
     print(f"\n(ran {len(tasks)} backtests in {time.perf_counter() - started:.0f} s wall; "
