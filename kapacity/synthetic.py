@@ -37,7 +37,8 @@ from kapacity.history import DAY
 # How much busier than an ordinary day each shopping peak day is (the whole day's traffic).
 PEAK_DAY_UPLIFT = {"Black Friday": 2.4, "Cyber Monday": 2.0, "Christmas Eve": 1.3,
                    "Christmas Day": 0.7, "Boxing Day": 1.5, "New Year's Eve": 1.1}
-CALLER_SHARE = 0.5       # with ``levels``: the share of a called system's traffic its callers bring
+CALLER_SHARE = 0.5       # with ``levels``: the most of a called system's traffic its callers bring
+MAX_RATIO = 1.5          # with ``levels``: calls per caller request (fan-out stays plausible)
 NOISE = 0.08             # relative noise of each interval
 SAFETY_BUFFER = 0.2      # Kapacity's default FLAS buffer: surges are sized so FLAS agrees
 
@@ -125,11 +126,16 @@ def synthesize(specs: Sequence, out_dir: str | Path, *, weeks: int = 8, step: in
         graph.remove_edge(caller, callee)
         ratios.pop((caller, callee), None)
     normal = _normal_peaks(levels, times, fine, uplift is not None) if levels else {}
-    if levels:  # callers bring CALLER_SHARE of a system's traffic, split evenly among them
+    own_share: dict[str, float] = {}
+    if levels:  # callers bring up to CALLER_SHARE of a system's traffic, split evenly among them
+        brought: dict[str, float] = {}
         for (caller, callee) in list(ratios):
             if caller in normal and callee in normal:
                 share = CALLER_SHARE / graph.in_degree(callee)
-                ratios[(caller, callee)] = round(share * normal[callee] / normal[caller], 4)
+                ratio = min(MAX_RATIO, share * normal[callee] / normal[caller])
+                ratios[(caller, callee)] = round(ratio, 4)
+                brought[callee] = brought.get(callee, 0.0) + ratio * normal[caller]
+        own_share = {s: max(1 - CALLER_SHARE, 1 - brought.get(s, 0.0) / normal[s]) for s in normal}
     remaining = {node: graph.out_degree(node) for node in graph.nodes}
     totals: dict[str, np.ndarray] = {}
     timestamps = pd.to_datetime(times, unit="s")
@@ -143,8 +149,7 @@ def synthesize(specs: Sequence, out_dir: str | Path, *, weeks: int = 8, step: in
         known = levels.get(node) if levels else None
         if node in normal:
             # the system's own traffic peaks at its share of the ordinary day's peak, today
-            own_share = 1 - (CALLER_SHARE if graph.in_degree(node) else 0.0)
-            level = own_share * normal[node] * fine / float(shape.max())
+            level = own_share[node] * normal[node] * fine / float(shape.max())
             yearly = float(rng.uniform(0.05, 0.3))  # a year's growth, reached at the history's end
             growth = (1 + yearly) ** ((times - times[-1]) / (365 * DAY))
         own = level * shape * growth.astype(np.float32)
