@@ -6,7 +6,7 @@ which figures were measured, forecast or assumed:
 - :func:`breaking_point`: perftest's latest judged overload test, from readiness's
   latest facts (the ``perftest`` source); only a run that broke gives a limit;
 - :func:`expected_p99`: the largest p99 of Kapacity's stored forecast over the
-  sale's window; when no forecast covers the window, the system's Baseline
+  sale's window, in requests/s (stored points count requests per interval); when no forecast covers the window, the system's Baseline
   forecast (``readiness.capacity_figures``), flagged ``baseline_fallback``;
 - :func:`ratios_from_entry`: how many requests one merchant request causes at
   each purchase-flow system, from Kapacity's stored call ratios.
@@ -61,7 +61,9 @@ def expected_p99(engine: Engine, system_id: str, start: datetime, end: datetime,
     covers = f"the forecast covers {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
     if not inside.any():
         return _fallback(baseline_rps, f"{covers}, not the sale's window")
-    p99 = float(points.loc[inside.to_numpy(), "p99"].astype(float).max())
+    # points count requests per interval (the history's unit): per second, as capacity is
+    seconds = step.total_seconds() if step > pd.Timedelta(0) else 1.0
+    p99 = float(points.loc[inside.to_numpy(), "p99"].astype(float).max()) / seconds
     if first <= pd.Timestamp(start) and last >= pd.Timestamp(end):
         return Expected(p99, "kapacity_p99", f"Kapacity p99 over the window ({covers})")
     both = max(p99, baseline_rps or 0.0)

@@ -258,10 +258,14 @@ def run_cmd(
     peaks: PeaksOpt = True,
     points: Annotated[bool, typer.Option("--points/--no-points", help="Store forecast points "
                                          "(not only capacity).")] = True,
+    peak_growth: Annotated[float | None, typer.Option(
+        "--peak-growth", min=-0.9, max=10.0, help="Yearly growth for the peak projection when the "
+        "history spans less than a year (0.15 = 15%; default: 10%).")] = None,
     fmt: FormatOption = Format.table,
     quiet: QuietOpt = False,
 ) -> None:
-    """Forecast every catalog system and service, learn dependencies, store the run."""
+    """Forecast every catalog system and service, learn dependencies, store the run (with each
+    series' peak projection for the current season's peak window)."""
     from kapacity.runner import RunSettings, run_catalog
     from kapacity.store import system_capacity
 
@@ -272,7 +276,7 @@ def run_cmd(
     try:
         settings = RunSettings(horizon_seconds=seconds, forecast=forecast_settings,
                                events=tuple(read_events(events)) if events else (),
-                               store_points=points)
+                               store_points=points, peak_growth=peak_growth)
         engine = open_engine(db)
         report = run_catalog(engine, history_source, settings=settings,
                              systems=system or None, executor=executor, progress=progress)
@@ -320,6 +324,57 @@ def _history_source(kind: str, histories: Path | None, config: Path | None):
     if not Path(folder).is_dir():
         _fail(KapacityError(f"{folder}: not a directory of histories"))
     return DirectorySource(Path(folder))
+
+
+@app.command("projection")
+def projection_cmd(
+    system: Annotated[list[str] | None, typer.Option("--system", help="Only these systems "
+                                                     "(repeatable).")] = None,
+    services: Annotated[bool, typer.Option("--services/--totals", help="Each service too, or "
+                                           "only system totals.")] = True,
+    run_id: Annotated[int | None, typer.Option("--run", help="A stored run (default: each "
+                                               "system's newest).")] = None,
+    db: DbOption = None,
+    fmt: FormatOption = Format.table,
+) -> None:
+    """The peak projection per system and service: last season's peak event x growth on the
+    coming peak days, with the forecast window and history span it rests on."""
+    from kapacity.store import peak_projections
+
+    engine = open_engine(db)
+    found = peak_projections(engine, systems=system or None, run_id=run_id, services=services)
+    if not found:
+        what = f"for {', '.join(system)} " if system else ""
+        _fail(KapacityError(f"no stored Kapacity forecast {what}yet: run `kapacity run` first"))
+    unknown = sorted(set(system or ()) - {r["system_id"] for r in found})
+    if unknown:
+        _fail(KapacityError(f"no stored Kapacity forecast for {', '.join(unknown)}"))
+    rows = [_projection_row(r) for r in found]
+    _emit({"projections": found}, rows, fmt)
+
+
+def _projection_row(found: dict) -> dict:
+    p = found["projection"] or {}
+    best = (p.get("basis") or [{}])[0]
+    window = p.get("window") or {}
+    history = p.get("history") or {}
+    forecast_window = p.get("forecast_window") or {}
+    row = {"system": found["system_id"], "service": found["service"] or "(total)",
+           "peak window": f"{window.get('starts_on', '?')} to {window.get('ends_on', '?')}" if window else "",
+           "last peak event": f"{best['event']} {best['observed_on']}" if best else "",
+           "uplift": f"{p['uplift']:.2f}x" if p.get("uplift") else "",
+           "growth a year": _percent((p.get("growth") or {}).get("yearly")),
+           "projected peak rps": p.get("peak_rps"), "baseline rps": p.get("baseline_rps"),
+           "flas rps": p.get("flas_rps"), "forecast baseline rps": found["baseline_rps"],
+           "history": f"{history.get('from')} to {history.get('to')}" if history else "",
+           "forecast window": (f"{str(forecast_window.get('from'))[:16]} to "
+                               f"{str(forecast_window.get('to'))[:16]}") if forecast_window else "",
+           "note": p.get("missing") or ("" if p else "no projection in this run (run it again)")}
+    return {k: ("" if v is None else v) for k, v in row.items()}
+
+
+def _percent(share: float | None) -> str:
+    return "" if share is None else f"{share:.0%}"
 
 
 @app.command("synthesize")

@@ -8,7 +8,9 @@
   intervals all of them have); a caller's coefficient is the ratio, requests
   the callee receives per request the caller receives. Surges and noise at the
   caller travel to the callee; the callee's own fluctuations do not depend on
-  the caller, so they do not bias the ratio. Where histories do not overlap for
+  the caller, so they do not bias the ratio. The calendar's shopping peak days are
+  left out: every system swings up on Black Friday at once, and that shared swing
+  would read as calls. Where histories do not overlap for
   at least two days, the ratio is assumed to be 1 (said so: ``learned=False``).
 - **Propagation.** A surge at the purchase-flow entry points (their FLAS need
   above their forecast peak) travels down synchronous dependencies, scaled by
@@ -127,7 +129,7 @@ def _fluctuation(volume: tuple[int, int, np.ndarray]) -> tuple[int, int, np.ndar
     """Volume minus its mean per slot of week: linear, so a callee's share of its callers'
     traffic stays exactly proportional after the shared cycles are taken out."""
     size, first, values = volume
-    values = values.astype(float)
+    values = _without_peak_days(first, size, values.astype(float))
     per_week = 7 * 86_400 // size
     slots = (np.arange(values.size) + first) % per_week
     ok = ~np.isnan(values)
@@ -136,6 +138,21 @@ def _fluctuation(volume: tuple[int, int, np.ndarray]) -> tuple[int, int, np.ndar
     with np.errstate(invalid="ignore", divide="ignore"):
         profile = np.where(count > 0, total / count, np.nan)
     return size, first, values - profile[slots]
+
+
+def _without_peak_days(first: int, size: int, values: np.ndarray) -> np.ndarray:
+    """The volume with the calendar's shopping peak days left out (NaN): every system is busier
+    on Black Friday at once, and that shared swing would read as calls between them."""
+    from datetime import timedelta
+
+    from kapacity.calendar import EPOCH, shopping_peaks
+
+    days = (first + np.arange(values.size)) * size // 86_400
+    start, end = EPOCH + timedelta(days=int(days[0])), EPOCH + timedelta(days=int(days[-1]))
+    peak = [(d - EPOCH).days for year in range(start.year, end.year + 1) for d in shopping_peaks(year)]
+    out = values.copy()
+    out[np.isin(days, peak)] = np.nan
+    return out
 
 
 def _fit(target: tuple[int, int, np.ndarray], callers: list[tuple[int, int, np.ndarray]],

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 
 import numpy as np
@@ -27,6 +27,7 @@ from kapacity.errors import KapacityError, ParameterError
 from kapacity.events import KnownEvent, apply_events
 from kapacity.history import DAY, Series
 from kapacity.points import encode_points, points_rows
+from kapacity.projection import PeakWindow, project_peak
 from kapacity.service import ForecastSettings, forecast_series, horizon_intervals, inputs_hash
 from kapacity.sources import HistorySource
 from kapacity.subset import StoredGraph, TotalFigures, call_ratios
@@ -49,8 +50,12 @@ class RunSettings:
     capacity: CapacitySettings = field(default_factory=CapacitySettings)
     events: tuple[KnownEvent, ...] = ()
     store_points: bool = True
+    peak: PeakWindow | None = None  # the peak projection's window (run_catalog: the season's)
+    peak_growth: float | None = None  # declared yearly growth for the projection (0.15 = 15%)
 
     def __post_init__(self) -> None:
+        if self.peak_growth is not None and not -0.9 <= self.peak_growth <= 10:
+            raise ParameterError(f"peak growth {self.peak_growth} outside -0.9 to 10 (0.15 means 15% a year)")
         if self.horizon_seconds <= 0 or self.horizon_seconds > 366 * DAY:
             raise ParameterError(f"horizon {self.horizon_seconds}s outside 1 s to 366 days")
         levels = set(self.forecast.levels)
@@ -61,7 +66,8 @@ class RunSettings:
     def as_dict(self) -> dict:
         return {"horizon_seconds": self.horizon_seconds, "forecast": self.forecast.as_dict(),
                 "capacity": self.capacity.as_dict(),
-                "events": [e.as_dict() for e in self.events], "store_points": self.store_points}
+                "events": [e.as_dict() for e in self.events], "store_points": self.store_points,
+                "peak": self.peak.as_dict() if self.peak else None, "peak_growth": self.peak_growth}
 
 
 @dataclass
@@ -79,11 +85,15 @@ class SeriesResult:
     points: bytes
     surge_rps: float
     points_rows: list[str]   # what each encoded row of ``points`` holds
+    projection: dict | None = None  # the peak projection (kapacity/projection.py)
 
     def stored_capacity(self) -> dict:
-        """The capacity as stored with the forecast: its JSON form, with the points' rows."""
+        """The capacity as stored with the forecast: its JSON form, with the points' rows and
+        the peak projection."""
         stored = self.capacity.as_dict()
         stored["assumptions"]["points_rows"] = self.points_rows
+        if self.projection is not None:
+            stored["projection"] = self.projection
         return stored
 
 
@@ -126,6 +136,8 @@ def _forecast_system(spec: SystemSpec, source: HistorySource, settings: RunSetti
             h = horizon_intervals(series, settings.horizon_seconds)
             regular = forecast_series(series, h, settings.forecast)
             cap = capacity_result(series, regular, settings.capacity, settings.events)
+            projection = (project_peak(series, cap, settings.peak, settings.capacity, settings.events)
+                          if settings.peak is not None else None)
         except KapacityError as exc:
             result.problems.append(f"{key}: {exc}")
             result.series = []  # bad input stores nothing for the system
@@ -136,7 +148,7 @@ def _forecast_system(spec: SystemSpec, source: HistorySource, settings: RunSetti
             service, key, inputs_hash(series, settings.forecast, h, settings.events),
             shown.model, shown.params, regular.start, regular.step, h, regular.tz, cap,
             encode_points(shown, levels) if settings.store_points else b"",
-            max(0.0, raw_flas - cap.peak_forecast_rps), points_rows(levels)))
+            max(0.0, raw_flas - cap.peak_forecast_rps), points_rows(levels), projection))
     result.volume = binned_volume(history.total)
     return result
 
@@ -371,6 +383,8 @@ def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None =
     from readiness import active_systems
 
     settings = settings or RunSettings()
+    if settings.peak is None:
+        settings = replace(settings, peak=peak_window(engine, now, settings.peak_growth))
     started = time.perf_counter()
     catalog = active_systems(engine)
     if not catalog:
@@ -413,6 +427,20 @@ def run_catalog(engine, source: HistorySource, *, settings: RunSettings | None =
                      sum(1 for v in deps["systems"].values() if v["traffic_class"] == "FLAS"),
                      max([0.0, *[r.worker_peak_mb for r in results]]),
                      round(sum(r.cpu_seconds for r in results), 2))
+
+
+def peak_window(engine, now: datetime | None = None, growth: float | None = None) -> PeakWindow:
+    """The window the peak projection is for: the current season's peak (``readiness season``),
+    else the calendar's next Black Friday to 31 December."""
+    from kapacity.projection import next_peak_window
+    from readiness import current_season
+    from storage import utcnow
+
+    today = (now or utcnow()).date()
+    season = current_season(engine, today)
+    if season is not None and season.ends_on >= today:
+        return PeakWindow(season.starts_on, season.ends_on, season.key, growth)
+    return next_peak_window(today, growth)
 
 
 def ratios_as_rows(ratios: Iterable[CallRatio]) -> list[dict]:

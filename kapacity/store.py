@@ -91,6 +91,10 @@ def finish_run(engine: Engine, run_id: int, deps: dict, *, errors: list[str], sy
             row.capacity = {**row.capacity, "flas_rps": info["flas_rps"],
                             "traffic_class": info["traffic_class"],
                             "propagation": info["propagation"]}
+            projection = _propagated_projection(row.capacity.get("projection"), info["propagation"],
+                                                row.peak_forecast_rps)
+            if projection is not None:
+                row.capacity = {**row.capacity, "projection": projection}
         for ratio in deps["ratios"]:
             session.add(KapacityCallRatio(run_id=run_id, caller=ratio.caller, callee=ratio.callee,
                                           kind=ratio.kind, ratio=ratio.ratio, learned=ratio.learned,
@@ -98,6 +102,21 @@ def finish_run(engine: Engine, run_id: int, deps: dict, *, errors: list[str], sy
         session.execute(update(KapacityRun).where(KapacityRun.id == run_id).values(
             status="complete", finished_at=now or utcnow(), systems=systems, series=series,
             errors=list(errors) + [f"cycle broken at {a} -> {b}" for a, b in deps["dropped_edges"]]))
+
+
+def _propagated_projection(projection: dict | None, propagation: dict,
+                           peak_forecast_rps: float) -> dict | None:
+    """A system's peak projection with the surge its callers send on the peak days: the propagated
+    FLAS need of the regular forecast, scaled by how much busier the projected peak is."""
+    propagated = propagation.get("propagated_flas_rps")
+    if not projection or projection.get("peak_rps") is None or not propagated or peak_forecast_rps <= 0:
+        return None
+    scale = max(1.0, projection["peak_rps"] / peak_forecast_rps)
+    need = round(propagated * scale, 6)
+    out = {**projection, "propagated_flas_rps": need}
+    if need > projection["flas_rps"]:
+        out.update(flas_rps=need, flas_driver="propagated_surge")
+    return out
 
 
 def fail_run(engine: Engine, run_id: int, message: str, *, now: datetime | None = None) -> None:
@@ -204,9 +223,14 @@ def capacity_targets(engine: Engine, system_id: str) -> dict | None:
             KapacityForecast.service.is_(None))).scalar_one_or_none()
         if row is None:
             return None
+        projection = row.capacity.get("projection") or {}
+        if projection.get("baseline_rps") is not None:  # the season's peak days, not next week
+            return {"baseline_rps": projection["baseline_rps"], "flas_rps": projection["flas_rps"],
+                    "peak_forecast_rps": projection["peak_rps"], "traffic_class": row.traffic_class,
+                    "basis": "peak projection", "reference": f"run-{run_id}:{row.inputs_hash[:12]}"}
         return {"baseline_rps": row.baseline_rps, "flas_rps": row.flas_rps,
                 "peak_forecast_rps": row.peak_forecast_rps, "traffic_class": row.traffic_class,
-                "reference": f"run-{run_id}:{row.inputs_hash[:12]}"}
+                "basis": "forecast", "reference": f"run-{run_id}:{row.inputs_hash[:12]}"}
 
 
 def call_ratios(engine: Engine, *, run_id: int | None = None) -> list[dict]:
@@ -218,3 +242,29 @@ def call_ratios(engine: Engine, *, run_id: int | None = None) -> list[dict]:
                             .order_by(KapacityCallRatio.caller, KapacityCallRatio.callee)).scalars()
         return [{"caller": r.caller, "callee": r.callee, "kind": r.kind, "ratio": r.ratio,
                  "learned": r.learned, "r2": r.r2, "samples": r.samples} for r in rows]
+
+
+def peak_projections(engine: Engine, *, systems: list[str] | None = None, run_id: int | None = None,
+                     services: bool = True) -> list[dict]:
+    """The peak projection of each series of a complete run (default: each system's newest),
+    with its regular forecast's figures beside it; ``projection`` is None where the run made none."""
+    with session_scope(engine) as session:
+        query = select(KapacityForecast)
+        if run_id is not None:
+            query = query.where(KapacityForecast.run_id == run_id)
+        else:
+            fc = KapacityForecast.__table__
+            complete = select(KapacityRun.id).where(KapacityRun.status == "complete")
+            newest = (select(fc.c.system_id, func.max(fc.c.run_id).label("run_id"))
+                      .where(fc.c.run_id.in_(complete)).group_by(fc.c.system_id).subquery())
+            query = query.join(newest, (KapacityForecast.system_id == newest.c.system_id)
+                               & (KapacityForecast.run_id == newest.c.run_id))
+        if systems:
+            query = query.where(KapacityForecast.system_id.in_(systems))
+        if not services:
+            query = query.where(KapacityForecast.service.is_(None))
+        rows = session.exec(query.order_by(KapacityForecast.series_key)).scalars()
+        return [{"run_id": r.run_id, "system_id": r.system_id, "service": r.service,
+                 "baseline_rps": r.baseline_rps, "flas_rps": r.flas_rps,
+                 "peak_forecast_rps": r.peak_forecast_rps, "traffic_class": r.traffic_class,
+                 "projection": r.capacity.get("projection")} for r in rows]

@@ -113,9 +113,15 @@ def run(engine, out: Path, *, quick: bool = False, again: bool = False,
 
 
 def demo_systems(engine) -> list:
-    """One catalog system per scenario: ready and under-provisioned are the first FLAS systems
-    (critical first, purchase flow first), failover the most critical of the rest."""
-    from readiness import active_systems
+    """One catalog system per scenario, FLAS systems first (critical first, purchase flow first).
+
+    The stand-ins serve what k6 sustains on a small machine, so the stories must fit the systems'
+    own figures (the one capacity policy's forecasts): ready is the first purchase-flow system
+    whose Baseline and FLAS forecasts lie within the ready plan's targets, so its measured breaking
+    point tells the truth about it; under-provisioned is the first FLAS system outside the purchase
+    flow (its low breaking point is its own story, not a limit on every flash sale); failover the
+    most critical of the rest. Without such systems, the first FLAS systems."""
+    from readiness import active_systems, stored_capacity_figures
 
     systems = active_systems(engine)
     if not _is_demo_catalog(systems):
@@ -126,7 +132,17 @@ def demo_systems(engine) -> list:
         )
     ranked = sorted(systems, key=lambda s: (s.traffic_class != "FLAS", TIER_ORDER.get(s.tier, 9),
                                             not s.purchase_flow, s.system_id))
-    ready, undersized = ranked[:2]
+    figures = stored_capacity_figures(engine, [s.system_id for s in ranked if s.traffic_class == "FLAS"])
+
+    def fits(system) -> bool:
+        f = figures.get(system.system_id)
+        return bool(f and f.baseline_rps and f.flas_rps and f.baseline_rps <= READY.baseline_rps
+                    and f.flas_rps <= READY.flas_rps)
+
+    ready = next((s for s in ranked if s.purchase_flow and fits(s)), ranked[0])
+    undersized = next((s for s in ranked if s.traffic_class == "FLAS" and not s.purchase_flow
+                       and s.system_id != ready.system_id),
+                      next(s for s in ranked if s.system_id != ready.system_id))
     rest = [s for s in systems if s.system_id not in (ready.system_id, undersized.system_id)]
     failover = min(rest, key=lambda s: (TIER_ORDER.get(s.tier, 9), s.system_id))
     return [ready, undersized, failover]

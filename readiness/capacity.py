@@ -52,14 +52,20 @@ def capacity_figures(facts: Facts) -> CapacityFigures:
         compute_source=compute_source)
 
 
-def stored_capacity_figures(engine: Engine, system_ids: Iterable[str]) -> dict[str, CapacityFigures]:
-    """The policy's figures for systems, from their latest stored facts (every id gets an entry)."""
+def stored_capacity_figures(engine: Engine, system_ids: Iterable[str],
+                            today: date | None = None) -> dict[str, CapacityFigures]:
+    """The policy's figures for systems, from their latest stored facts (every id gets an entry),
+    judged against the current season as an evaluation judges them."""
     from readiness.facts import latest_facts
+    from readiness.seasons import current_season, season_facts
 
     ids = list(system_ids)
     stored = latest_facts(engine, ids)
-    return {system_id: capacity_figures(Facts({source: dict(fact.data or {})
-                                               for source, fact in stored.get(system_id, {}).items()}))
+    season = current_season(engine, today)
+    extra = {"season": season_facts(season)} if season is not None else {}
+    return {system_id: capacity_figures(Facts({**{source: dict(fact.data or {})
+                                                  for source, fact in stored.get(system_id, {}).items()},
+                                               **extra}))
             for system_id in ids}
 
 

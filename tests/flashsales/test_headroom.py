@@ -75,7 +75,8 @@ class _Overload:
 
 
 def _store_kapacity_run(engine, ratios=RATIOS, p99s=P99) -> None:
-    """A complete Kapacity run: 3 days of 5-minute forecasts from NOW, and the call ratios."""
+    """A complete Kapacity run: 3 days of 5-minute forecasts from NOW (``p99s`` in requests/s), and the
+    call ratios."""
     intervals = 3 * 86_400 // STEP
     peak = int((START + timedelta(hours=3) - NOW).total_seconds() // STEP)
     outside = int((START + timedelta(hours=8) - NOW).total_seconds() // STEP)
@@ -87,7 +88,8 @@ def _store_kapacity_run(engine, ratios=RATIOS, p99s=P99) -> None:
         for system, (level, at_peak) in p99s.items():
             p99 = np.full(intervals, float(level))
             p99[peak], p99[outside] = at_peak, 1000.0
-            rows = np.stack([p99 * 0.6, p99 * 0.8, p99]).astype("<f4")
+            # stored points count requests per interval, as Kapacity stores them (rates x STEP)
+            rows = (np.stack([p99 * 0.6, p99 * 0.8, p99]) * STEP).astype("<f4")
             session.add(KapacityForecast(
                 run_id=run.id, system_id=system, series_key=system, inputs_hash="0" * 64, model="test",
                 resolution_seconds=STEP, start=NOW, intervals=intervals, baseline_rps=level * 0.6,
