@@ -150,9 +150,12 @@ def _milestones(engine, season, points: list[dict], rules_dirs: list[Path], in_s
 
 
 def _met(engine, run_id: int, rules: set[str], in_scope: set[str]) -> tuple[int, int]:
-    judged = [r for r in readiness.results(engine, run_id=run_id)
-              if r.rule_id in rules and r.system_id in in_scope and r.status != "not_applicable"]
-    return sum(r.status in MET for r in judged), len(judged)
+    """Results of ``rules`` on systems in scope that were met, of those that applied (warnings included)."""
+    applied = sorted(str(s) for s in readiness.JUDGED_STATUSES | {"warning", "error"})
+    judged = [r for rule_id in sorted(rules)
+              for r in readiness.rule_results(engine, run_id, rule_id, statuses=applied, limit=1_000_000)
+              if r["system_id"] in in_scope]
+    return sum(r["status"] in MET for r in judged), len(judged)
 
 
 # ------------------------------------------------------------------ waivers

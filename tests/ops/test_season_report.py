@@ -22,6 +22,7 @@ from perftest.spec import Endpoint, TestSpec
 from perftest.store import save_run
 from readiness import get_season, import_inventory_file, run_evaluation, season_scores
 from readiness.cli import app
+from readiness.reports import results
 from storage import get_engine
 from tests.readiness.helpers import catalog_doc, compute, write_inventory, write_yaml
 
@@ -168,7 +169,13 @@ def test_the_report_gives_the_final_and_milestone_scores_and_the_waivers_used(se
     assert f"| Final score | {final['score']:.1f} (run {final['run_id']}, 2026-12-01) |" in report
     milestones = {r["Due"]: r for r in table(report, "Milestones")}
     assert "2027-11-05" in milestones  # capacity moved to 2 weeks before the target
-    assert "capacity_plan_signoff" in milestones["2027-11-05"]["Due that day"]
+    capacity = milestones["2027-11-05"]
+    assert "capacity_plan_signoff" in capacity["Due that day"]
+    due = set(capacity["Due that day"].split(", "))
+    applied = [r for r in results(engine, run_id=final["run_id"]) if r.rule_id in due and r.status != "not_applicable"]
+    met = sum(r.status in ("pass", "waived") for r in applied)
+    assert capacity["Results met"] == f"{met} of {len(applied)}" and len(applied) > 0
+    assert capacity["Verdict"] == ("all met" if met == len(applied) else f"{len(applied) - met} not met")
     target = milestones["2027-11-19"]
     assert target["Score"] == f"{final['score']:.1f}" and target["Run"] == str(final["run_id"])
     assert target["Verdict"] == ("target met" if final["score"] >= 90 else
@@ -229,3 +236,25 @@ def test_breaking_points_before_the_window_ends_only(season_org):
     broke = {r["System"].split(" ")[0]: r for r in table(report, "Breaking points against the actual peak")}
     assert broke["SYS-2"]["Breaking point"] == "50"
     assert np.isclose(float(broke["SYS-2"]["Breaking point / actual"].rstrip("x")), 2.5)
+
+
+def test_each_milestone_takes_the_last_run_on_or_before_its_day(sqlite_url, tmp_path):
+    url = sqlite_url
+    catalog = write_yaml(tmp_path / "catalog.yaml", catalog_doc(readiness_team=["rita"]))
+    assert cli(url, "import", "--catalog", str(catalog)).exit_code == 0
+    assert cli(url, "season", "create", "peak-2026", "--name", "Peak 2026", "--starts-on", "2026-12-02",
+               "--ends-on", "2026-12-31", "--target-date", "2026-11-28", "--milestone", "capacity=-2w",
+               "--as", "rita").exit_code == 0
+    engine = get_engine(url)
+    for moment, inventory in ((WEEK_1, [compute("SYS-1", "api", replicas=1, zones=["a"])]),
+                              (WEEK_2, [compute("SYS-1", "api"), compute("SYS-2", "scorer")])):
+        import_inventory_file(engine, write_inventory(tmp_path / f"{moment:%d}.json", inventory), now=moment)
+        run_evaluation(engine, now=moment)
+    first, second = season_scores(engine, get_season(engine, "peak-2026"))
+    assert first["score"] != second["score"]
+    report = cli(url, "season", "report", "peak-2026").stdout
+    milestones = {r["Due"]: r for r in table(report, "Milestones")}
+    assert (milestones["2026-11-14"]["Score"], milestones["2026-11-14"]["Run"]) == ("no run by then", "")
+    target = milestones["2026-11-28"]  # between the two runs: the first one counts
+    assert (target["Run"], target["Score"]) == (str(first["run_id"]), f"{first['score']:.1f}")
+    assert f"| Final score | {second['score']:.1f} (run {second['run_id']}, 2026-12-01) |" in report
