@@ -37,6 +37,16 @@ def _milestones_text(milestones: dict) -> str:
     return ", ".join(f"{key}={days // 7}w" if days % 7 == 0 else f"{key}={days}d" for key, days in milestones.items())
 
 
+def _changed(change: dict) -> str:
+    """What one recorded change changed, in words: "target_score: 100.0 → 95.0"."""
+    before, after = change["before"] or {}, change["after"] or {}
+    if not before:
+        return "created"
+    shown = lambda v: "none" if v in (None, {}, []) else str(v)  # noqa: E731
+    return "; ".join(f"{field.replace('_', ' ')}: {shown(before.get(field))} → {shown(value)}"
+                     for field, value in after.items() if before.get(field) != value) or "nothing"
+
+
 def _season_form(key: str, season: dict | None) -> None:
     """The create form (``season`` None) or the update form of an open season."""
     today = date.today()
@@ -120,7 +130,7 @@ scores = detail["scores"]
 if not scores.empty:
     st.subheader("Burn-up")
     chart = scores.assign(target=season["target_score"]).set_index("at")[["score", "target"]]
-    st.line_chart(chart, y_label="score", x_label="run")
+    st.line_chart(chart, y_label="score", x_label="run date")
     st.caption(f"The season's score in each of its {len(scores)} runs, against the target.")
 
 st.subheader("Milestones")
@@ -155,8 +165,8 @@ with st.expander("Read the report here"):
 st.subheader("Changes")
 history = detail["history"]
 if history:
-    st.dataframe(pd.DataFrame([{"When": fmt.moment(h["at"]), "Who": h["actor"], "What": h["action"]}
-                               for h in history]), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{"When": fmt.moment(h["at"]), "Who": h["actor"], "What": h["action"],
+                                "Changed": _changed(h)} for h in history]), hide_index=True, width="stretch")
 else:
     st.caption("No recorded change.")
 

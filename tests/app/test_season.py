@@ -92,6 +92,8 @@ def test_the_readiness_team_changes_the_season_and_the_change_is_recorded_as_the
     assert season.target_score == 95.0 and season.milestones["capacity"] == -56
     change = readiness.season_history(engine, key)[-1]
     assert (change["actor"], change["action"]) == (team.username, "updated")
+    changes = at.dataframe[-1].value
+    assert changes["Who"].iloc[-1] == team.username and "target score: 100.0 → 95.0" in changes["Changed"].iloc[-1]
 
 
 def test_an_admin_creates_and_closes_a_season(org):
