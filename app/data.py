@@ -590,8 +590,9 @@ def history_dir() -> Path | None:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def season_report(url: str, key: str, fmt: str) -> str:
-    """The season report (``readiness season report``) as Markdown or HTML."""
+def season_report(url: str, key: str) -> dict[str, str]:
+    """The season report (``readiness season report``), built once, as ``markdown`` and ``html``."""
     import operations
 
-    return operations.season_report(engine(url), key, fmt=fmt, histories=history_dir())
+    report = operations.build_report(engine(url), key, histories=history_dir())
+    return {"markdown": operations.render_markdown(report), "html": operations.render_html(report)}

@@ -240,8 +240,6 @@ def _window(season) -> tuple[int, int]:
 def _actual_history(season, systems, folder: Path | None) -> _History:
     out = _History(folder)
     if folder is None or not Path(folder).is_dir():
-        if folder is not None:
-            out.problems.append(f"{folder} is not a folder of histories")
         return out
     source = kapacity.DirectorySource(Path(folder))
     lo, hi = _window(season)
@@ -270,7 +268,9 @@ def _actual_history(season, systems, folder: Path | None) -> _History:
 
 
 def _not_loaded(season, history: _History) -> str:
-    where = f"the history in {history.folder} does not reach it" if history.folder else "no history was given"
+    where = ("no history was given" if history.folder is None else
+             f"{history.folder} is not a folder" if not Path(history.folder).is_dir() else
+             f"the history in {history.folder} does not reach it")
     return (f"The peak window's history is not loaded yet ({where}): put the traffic of "
             f"{_day(season.starts_on)} to {_day(season.ends_on)} in the folder `kapacity run` reads and run "
             f"`readiness season report {season.key} --histories FOLDER` (or set KAPACITY_HISTORY_DIR).")

@@ -153,11 +153,12 @@ st.subheader("Season report")
 st.caption("Final and per-milestone scores, the waivers used, and Kapacity's forecast and perftest's breaking "
            "points against the actual peak, once the peak window's history is in the folder Kapacity reads "
            "(KAPACITY_HISTORY_DIR). The same report as `readiness season report " + key + "`.")
-markdown = data.season_report(url, key, "markdown")
+report = data.season_report(url, key)
+markdown = report["markdown"]
 cols = st.columns(2)
 cols[0].download_button("Download the report (Markdown)", markdown, file_name=f"season-report-{key}.md",
                         mime="text/markdown", icon=":material/download:")
-cols[1].download_button("Download the report (HTML)", data.season_report(url, key, "html"),
+cols[1].download_button("Download the report (HTML)", report["html"],
                         file_name=f"season-report-{key}.html", mime="text/html", icon=":material/download:")
 with st.expander("Read the report here"):
     st.markdown(markdown)

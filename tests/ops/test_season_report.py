@@ -206,6 +206,11 @@ def test_without_the_peak_history_the_report_says_how_to_load_it(season_org):
     assert "readiness season report peak-2027 --histories FOLDER" in report
     broke = {r["System"].split(" ")[0]: r for r in table(report, "Breaking points against the actual peak")}
     assert broke["SYS-1"]["Actual peak"] == "not loaded"
+    missing = cli(url, "season", "report", "peak-2027", "--histories", str(actual.parent / "nowhere")).stdout
+    assert f"({actual.parent / 'nowhere'} is not a folder)" in missing
+    before_peak = cli(url, "season", "report", "peak-2027", "--histories", str(actual.parent / "before-peak")).stdout
+    assert f"(the history in {actual.parent / 'before-peak'} does not reach it)" in before_peak
+    assert "History that ends before the peak window (not compared): SYS-1, SYS-1/api, SYS-1/web, SYS-2." in before_peak
 
 
 def test_html_report_escapes_user_text_and_writes_the_file(season_org, tmp_path):
