@@ -263,3 +263,27 @@ def test_each_milestone_takes_the_last_run_on_or_before_its_day(sqlite_url, tmp_
     target = milestones["2026-11-28"]  # between the two runs: the first one counts
     assert (target["Run"], target["Score"]) == (str(first["run_id"]), f"{first['score']:.1f}")
     assert f"| Final score | {second['score']:.1f} (run {second['run_id']}, 2026-12-01) |" in report
+
+
+def test_a_finer_history_is_summed_to_the_forecasts_resolution_and_breaking_points_see_its_busiest_interval(
+        season_org, tmp_path):
+    url, engine, _ = season_org
+    folder = tmp_path / "quarter-hours"
+    folder.mkdir()
+    busy = {datetime(2027, 11, 26, 20, 0): 9_000, datetime(2027, 11, 26, 20, 15): 36_000,
+            datetime(2027, 11, 26, 20, 30): 9_000, datetime(2027, 11, 26, 20, 45): 9_000}
+    with (folder / "SYS-2.csv").open("w", newline="") as handle:  # SYS-2 only, every 15 minutes
+        out = csv.writer(handle)
+        out.writerow(["timestamp", "value"])
+        moment = HISTORY_FROM
+        while moment < PEAK_TO:
+            out.writerow([moment.strftime("%Y-%m-%dT%H:%M:%S"), busy.get(moment, BASE // 4)])
+            moment += timedelta(minutes=15)
+    report = cli(url, "season", "report", "peak-2027", "--histories", str(folder)).stdout
+    rows = {r["System / service"]: r for r in table(report, "Forecast peak against the actual peak")}
+    assert (rows["SYS-2"]["Actual peak"], rows["SYS-2"]["Actual peak at"]) == ("17.5", "2027-11-26 20:00")  # 63,000/h
+    assert rows["SYS-1"]["Actual peak"] == "not loaded" and rows["SYS-1 / api"]["Actual peak"] == "not loaded"
+    broke = {r["System"].split(" ")[0]: r for r in table(report, "Breaking points against the actual peak")}
+    assert (broke["SYS-2"]["Actual peak"], broke["SYS-2"]["Actual peak at"]) == ("40", "2027-11-26 20:15")
+    assert broke["SYS-2"]["Breaking point / actual"] == "1.25x"
+    assert broke["SYS-1"]["Actual peak"] == "not loaded"
