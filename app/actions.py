@@ -7,6 +7,7 @@ written. The pages only decide which forms to show (``app.permissions``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -179,4 +180,63 @@ def cancel_sale(user: User, request_id: int, reason: str) -> SaleOutcome:
     outcome = _sale_call(user, flashsales.cancel, request_id, reason=reason)
     if outcome.ok:
         outcome.message = f"Request #{request_id} cancelled; its capacity hold is released."
+    return outcome
+
+
+# ------------------------------------------------------------------ seasons
+
+SEASON_REFUSAL = ("Not allowed: only the readiness team and admins create, change or close seasons "
+                  "(the catalog's readiness_team and admins lists).")
+
+
+def _season_call(user: User, write: Callable, *args, **kwargs) -> Outcome:
+    """A season write through ``readiness.seasons`` as the logged-in user (checked and recorded there);
+    refused here first when the user has not the role, so a forged form post writes nothing."""
+    if not permissions.may_manage_seasons(user):
+        return Outcome(False, SEASON_REFUSAL)
+    try:
+        season = write(data.engine(data.db_url()), *args, actor=user.username, **kwargs)
+    except readiness.ReadinessError as exc:
+        return _fail(exc)
+    data.forget_seasons()
+    return Outcome(True, "saved", record=readiness.season_record(season))
+
+
+def _milestones(text: str) -> dict[str, int | None]:
+    """``capacity=-6w, rule:ddos_fire_drill=-10d`` (commas or lines); a named rule must be in the pack."""
+    parsed = dict(readiness.parse_milestone(part) for part in re.split(r"[,\n]", text or "") if part.strip())
+    known = {rule.meta.id for rule in data.ruleset().rules}
+    unknown = sorted(k.removeprefix("rule:") for k in parsed if k.startswith("rule:") and k[5:] not in known)
+    if unknown:
+        raise readiness.InputError(f"milestone: no rule {', '.join(unknown)} in the rule pack")
+    return parsed
+
+
+def create_season(user: User, fields: dict, milestones: str = "") -> Outcome:
+    """``fields``: key, name, starts_on, ends_on, target_date, target_score, freeze_on, scope."""
+    try:
+        parsed = _milestones(milestones)
+    except readiness.ReadinessError as exc:
+        return _fail(exc)
+    outcome = _season_call(user, readiness.create_season, milestones=parsed, **fields)
+    if outcome.ok:
+        outcome.message = f"Season {fields['key']} created; the next evaluation run is counted in it."
+    return outcome
+
+
+def update_season(user: User, key: str, changes: dict, milestones: str = "") -> Outcome:
+    try:
+        parsed = _milestones(milestones)
+    except readiness.ReadinessError as exc:
+        return _fail(exc)
+    outcome = _season_call(user, readiness.update_season, key, milestones=parsed, **changes)
+    if outcome.ok:
+        outcome.message = f"Season {key} saved; the next evaluation run uses its due dates."
+    return outcome
+
+
+def close_season(user: User, key: str) -> Outcome:
+    outcome = _season_call(user, readiness.close_season, key)
+    if outcome.ok:
+        outcome.message = f"Season {key} closed: it is no longer current and can no longer change."
     return outcome

@@ -546,3 +546,53 @@ def warm(*calls: tuple) -> None:
     with ThreadPoolExecutor(max_workers=min(4, len(calls)), thread_name_prefix="peak-warm") as pool:
         for future in [pool.submit(run, call) for call in calls]:
             future.result()
+
+
+# ------------------------------------------------------------------ seasons
+
+
+def forget_seasons() -> None:
+    """After a season write: the season lists, progress and report are read again."""
+    for cached in (seasons, season_detail, season_report, progress):
+        cached.clear()
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def seasons(url: str) -> list[dict]:
+    """Every season, latest peak first, with ``current`` set on the current one."""
+    engine_ = engine(url)
+    current = readiness.current_season(engine_)
+    return [{**readiness.season_record(s), "current": current is not None and s.key == current.key}
+            for s in readiness.list_seasons(engine_)]
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def season_detail(url: str, key: str) -> dict:
+    """A season's progress, score per run (its burn-up), due date per scheduled rule and change history."""
+    engine_ = engine(url)
+    season = readiness.get_season(engine_, key)
+    metas = {rule.meta.id: rule.meta for rule in ruleset().rules}
+    due = readiness.due_dates(season, metas.values())
+    milestones = pd.DataFrame([{"due": day, "rule_id": rule_id, "title": metas[rule_id].title,
+                                "category": metas[rule_id].category} for rule_id, day in due.items()],
+                              columns=["due", "rule_id", "title", "category"]).sort_values(["due", "rule_id"])
+    points = pd.DataFrame(readiness.season_scores(engine_, season), columns=["run_id", "at", "score"])
+    return {"progress": readiness.progress(engine_, season=key), "scores": points, "milestones": milestones,
+            "history": readiness.season_history(engine_, key)}
+
+
+def history_dir() -> Path | None:
+    """The folder of traffic histories Kapacity reads (``KAPACITY_HISTORY_DIR``), for the season report."""
+    import os
+
+    folder = os.environ.get("KAPACITY_HISTORY_DIR")
+    return Path(folder) if folder else None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def season_report(url: str, key: str) -> dict[str, str]:
+    """The season report (``readiness season report``), built once, as ``markdown`` and ``html``."""
+    import operations
+
+    report = operations.build_report(engine(url), key, histories=history_dir())
+    return {"markdown": operations.render_markdown(report), "html": operations.render_html(report)}

@@ -30,6 +30,7 @@ pages = {
         st.Page(ui.SYSTEM, title="System", icon=":material/dns:"),
         st.Page(ui.RULES, title="Rules", icon=":material/menu_book:"),
         st.Page(ui.REVIEWS, title="Reviews and waivers", icon=":material/fact_check:"),
+        st.Page(ui.SEASON, title="Season", icon=":material/event:"),
     ],
     "Capacity and load": [
         st.Page(ui.CAPACITY, title="Capacity", icon=":material/show_chart:"),

@@ -78,3 +78,11 @@ def may_cancel_sale(user: User | None, request: dict, *, ratelimit_team: set[str
         return False
     people = {request.get("reporter"), request.get("key_account_manager"), request.get("solution_engineer")}
     return (user.username in people or user.readiness_team or user.admin or user.username in ratelimit_team)
+
+
+# Seasons (mirrors readiness.seasons: the catalog's readiness team and admins create, change and
+# close seasons). ``app.actions`` checks this before calling the service, which checks again.
+
+
+def may_manage_seasons(user: User | None) -> bool:
+    return user is not None and (user.readiness_team or user.admin)

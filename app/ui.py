@@ -23,6 +23,7 @@ REVIEWS = "views/reviews.py"
 CAPACITY = "views/capacity.py"
 PERFTESTS = "views/perftests.py"
 FLASHSALES = "views/flashsales.py"
+SEASON = "views/season.py"
 
 
 def badge(text: str, color: str) -> str:

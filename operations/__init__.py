@@ -11,6 +11,8 @@ Public surface:
   ``next_fire``, ``missed_run``
 - metrics: ``build_registry``, ``start_server``, ``ReadinessCollector``, ``ServeMetrics``
 - digests: ``build_digests``, ``build_reminders``, ``Channel``, ``Message``, ``Delivery``
+- the season report: ``season_report`` (Markdown or HTML), ``build_report``, ``render_markdown``,
+  ``render_html``, ``SeasonReport``, ``Section``
 """
 
 from operations.channel import Channel, Delivery
@@ -18,6 +20,14 @@ from operations.config import NotifyConfig, ServeConfig, build_sources, load_con
 from operations.digests import Message, build_digests
 from operations.metrics import ReadinessCollector, ServeMetrics, build_registry, start_server
 from operations.reminders import build_reminders
+from operations.season_report import (
+    SeasonReport,
+    Section,
+    build_report,
+    render_html,
+    render_markdown,
+    season_report,
+)
 from operations.serve import (
     CycleReport,
     Service,
@@ -33,4 +43,6 @@ __all__ = [
     "ServeMetrics", "Service", "Stopper", "build_digests", "build_registry", "build_reminders",
     "build_sources", "cycle_hooks", "load_config", "missed_run", "next_fire", "serve_forever",
     "start_server",
+    # the season report
+    "SeasonReport", "Section", "build_report", "render_html", "render_markdown", "season_report",
 ]

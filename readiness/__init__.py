@@ -11,7 +11,7 @@ Other packages import from here only (never from the private modules):
 - use cases: ``open_database``, ``import_catalog_file``, ``import_inventory_file``,
   ``collect``, ``run_evaluation``, ``run_demo``
 - seasons: ``create_season``, ``update_season``, ``close_season``, ``get_season``, ``list_seasons``,
-  ``current_season``, ``season_history``, ``season_record``, ``due_dates``, ``parse_milestone``;
+  ``current_season``, ``season_history``, ``season_record``, ``due_dates``, ``parse_milestone``, ``in_scope``;
   due offsets for rules: ``weeks_before``, ``days_before``, ``describe_offset``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``season_scores``, ``changes``, ``latest_run_id``,
   ``rule_summary``, ``results``, ``current_peak_event``, ``run_current_at``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
@@ -117,6 +117,7 @@ from readiness.seasons import (
     current_season,
     due_dates,
     get_season,
+    in_scope,
     list_seasons,
     parse_milestone,
     season_history,
@@ -153,7 +154,7 @@ __all__ = [
     "scores", "season_scores",
     # seasons and due offsets
     "close_season", "create_season", "current_season", "days_before", "describe_offset", "due_dates",
-    "get_season", "list_seasons", "parse_milestone", "season_history", "season_record", "update_season",
+    "get_season", "in_scope", "list_seasons", "parse_milestone", "season_history", "season_record", "update_season",
     "weeks_before",
     # rules and the authoring kit
     "Facts", "Outcome", "RuleMeta", "RuleSet", "Status", "SystemView", "load_rules",

@@ -1,4 +1,4 @@
-"""`readiness season create|update|list|show|close`: the peak season as data.
+"""`readiness season create|update|list|show|close|report`: the peak season as data.
 
 Writes take ``--as USER`` and are allowed to the catalog's readiness team and
 admins; every change is recorded (``season show`` prints the history). Exit
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from clikit import DbOption, Format, FormatOption, emit, open_engine, reported
+from clikit import DbOption, Format, FormatOption, emit, open_engine, reported, say
 from readiness.errors import PermissionDenied, ReadinessError
 
 season_app = typer.Typer(help="Peak seasons: peak window, target, scope and milestones.", no_args_is_help=True)
@@ -170,3 +171,51 @@ def _changed(change: dict) -> str:
     before, after = change["before"] or {}, change["after"] or {}
     fields = [f"{k}: {before.get(k)} -> {after.get(k)}" for k in after if before and before.get(k) != after.get(k)]
     return "; ".join(fields) if before else "created"
+
+
+# The report reads contexts above the core (governance's waivers, Kapacity's forecasts, perftest's
+# breaking points), so the core asks for it through this entry-point group: one function
+# f(engine, key, *, fmt, histories, rules_dirs) -> str (registered by operations).
+SEASON_REPORT = "peak_readiness.season_report"
+
+
+class ReportFormat(StrEnum):
+    markdown = "markdown"
+    html = "html"
+
+
+def _report_builder():
+    from importlib.metadata import entry_points
+
+    from readiness.errors import InputError
+
+    found = sorted(entry_points(group=SEASON_REPORT), key=lambda ep: ep.name)
+    if not found:
+        raise InputError("the season report is not installed (the operations package registers it): "
+                         "reinstall the platform with `pip install -e .`")
+    return found[0].load()
+
+
+@season_app.command("report")
+@_reported
+def report(key: Annotated[str, typer.Argument(help="Season key.")],
+           fmt: Annotated[ReportFormat, typer.Option("--format", help="markdown or html.")] = ReportFormat.markdown,
+           out: Annotated[Path | None, typer.Option("--out", help="Write the report to this file.")] = None,
+           histories: Annotated[Path | None, typer.Option(
+               "--histories", envvar="KAPACITY_HISTORY_DIR",
+               help="Folder of traffic histories (the one `kapacity run` reads) holding the peak window; "
+                    "default: KAPACITY_HISTORY_DIR.")] = None,
+           rules_dir: RulesDirs = None, db: DbOption = None):
+    """After the peak: final and per-milestone scores, waivers used, forecast and breaking points
+    against the actual peak."""
+    from readiness.errors import InputError
+
+    text = _report_builder()(open_engine(db), key, fmt=fmt.value, histories=histories, rules_dirs=rules_dir or [])
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--out {out}: cannot write the report ({exc.strerror or exc})") from None
+    say(f"wrote the report of season {key} to {out}")

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 PAGES = ["views/overview.py", "views/units.py", "views/system.py", "views/rules.py", "views/reviews.py",
-         "views/capacity.py", "views/perftests.py", "views/flashsales.py"]
+         "views/capacity.py", "views/perftests.py", "views/flashsales.py", "views/season.py"]
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 NAV = [("Overview", "overview"), ("Domains, groups, teams", "units"), ("System", "system"), ("Rules", "rules"),
        ("Reviews and waivers", "reviews"), ("Capacity", "capacity"), ("Performance tests", "perftests"),
-       ("Flash sales", "flashsales")]
+       ("Flash sales", "flashsales"), ("Season", "season")]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
