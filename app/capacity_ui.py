@@ -111,9 +111,11 @@ def forecast_chart(url: str, kap_run: int, system_id: str, service: str | None, 
     ctx = context(url, kap_run, system_id, service)
     history = data.traffic_history(url, system_id, service)
     now, first, last = pd.Timestamp(ctx["now"]), prediction["timestamp"].min(), prediction["timestamp"].max()
-    start = min([first, now, *([history["timestamp"].min()] if not history.empty else [])])
-    end = max(last, now)
-    ui.chart(charts.forecast(history, prediction, lines=lines(row, ctx["breaking"]), events=ctx["events"], now=now,
+    start = min([first, *([history["timestamp"].min()] if not history.empty else [])])
+    near = start - pd.Timedelta(days=3) <= now <= last + pd.Timedelta(days=7)  # else the forecast shrinks to a sliver
+    start, end = (min(start, now), max(last, now)) if near else (start, last)
+    ui.chart(charts.forecast(history, prediction, lines=lines(row, ctx["breaking"]), events=ctx["events"],
+                             now=now if near else None,
                              season=ctx["season"], peak_days=ctx["peak_days"], projection=ctx["points"],
                              start=start, end=end, height=height), width="stretch")
     st.caption("Blue: observed traffic; dark red: the forecast (p50) with its p50–p99 band (shaded orange); "

@@ -25,6 +25,7 @@ alt.utils.schemapi.disable_debug_mode()
 # Red up to the blocker cap of the scoring policy, green at the target: 85% reads light green.
 SCORE_SCALE = alt.Scale(domain=score_stops(BLOCKER_CAP), range=list(SCORE_COLORS))
 TARGET_COLOR = SERIES_COLORS["target"]
+RATE_FORMAT = ",.4~r"  # 1,911 / 2.5 / 0.25: thousands separators, no repeated labels at small rates
 # One way to write time on every chart, as app/fmt.py writes it in text: ISO days, the minute in tooltips.
 DAY_FORMAT, MOMENT_FORMAT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
 
@@ -156,7 +157,7 @@ def perf_runs(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart:
     data = frame.assign(figure=figure.fillna(pd.to_numeric(frame["achieved_rps"], errors="coerce")))
     return alt.Chart(data).mark_circle(size=90).encode(
         x=alt.X("started_at:T", title=None, axis=time_axis(data["started_at"])),
-        y=alt.Y("figure:Q", title="sustained / achieved req/s", axis=alt.Axis(format=",.0f")),
+        y=alt.Y("figure:Q", title="sustained / achieved req/s", axis=alt.Axis(format=RATE_FORMAT)),
         color=alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values()))),
         shape=alt.Shape("test_type:N", title="test type"),
         tooltip=[alt.Tooltip("run_id:Q", title="run"), alt.Tooltip("system_id:N", title="system"),
@@ -240,9 +241,9 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
         layers.append(alt.Chart(window).mark_rect(opacity=0.12, color=SERIES_COLORS["season"], clip=True).encode(
             x=x("starts"), x2="ends:T", tooltip=[alt.Tooltip("label:N", title="peak window")]
         ).properties(name="season"))
-        layers.append(alt.Chart(window).mark_text(align="left", dx=4, dy=10, fontSize=11, clip=True,
+        layers.append(alt.Chart(window).mark_text(align="right", dx=-4, dy=10, fontSize=11, clip=True,
                                                   color=SERIES_COLORS["season"]).encode(
-            x=x("starts"), y=alt.value(0), text="label:N"))
+            x=x("ends"), y=alt.value(0), text="label:N"))
     if events is not None and not events.empty:
         sales = events.assign(label="flash sale: " + events["name"].astype(str))
         layers.append(alt.Chart(sales).mark_rect(opacity=0.25, color=SERIES_COLORS["sale"], clip=True).encode(
@@ -260,13 +261,13 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
         layers.append(alt.Chart(days).mark_rule(color=SERIES_COLORS["season"], strokeDash=[2, 2], clip=True).encode(
             x=x("day"), tooltip=[alt.Tooltip("name:N", title="peak day"), alt.Tooltip("day:T", format=DAY_FORMAT)]
         ).properties(name="peak days"))
-        layers.append(alt.Chart(days).mark_text(angle=270, align="right", baseline="bottom", dy=-2, dx=-40,
-                                                fontSize=10, clip=True, color=SERIES_COLORS["season"]).encode(
-            x=x("day"), y=alt.value(0), text="name:N"))
+        layers.append(alt.Chart(days.head(1)).mark_text(angle=270, align="right", baseline="bottom", dy=-2, dx=-30,
+                                                        fontSize=10, clip=True, color=SERIES_COLORS["season"]).encode(
+            x=x("day"), y=alt.value(0), text="name:N"))  # the first peak day named; the others on hover
     if not prediction.empty and "p99" in prediction:
         band = prediction.assign(band="p50–p99")
         layers.append(alt.Chart(band).mark_area(opacity=0.45, color=SERIES_COLORS["band"], clip=True).encode(
-            x=x("timestamp"), y=alt.Y("forecast:Q", title=y_title, axis=alt.Axis(format=",.0f")), y2="p99:Q",
+            x=x("timestamp"), y=alt.Y("forecast:Q", title=y_title, axis=alt.Axis(format=RATE_FORMAT)), y2="p99:Q",
             tooltip=[alt.Tooltip("timestamp:T", title="at", format=MOMENT_FORMAT),
                      alt.Tooltip("forecast:Q", title="forecast p50 (req/s)", format=",.1f"),
                      alt.Tooltip("p99:Q", title="p99 (req/s)", format=",.1f")]
@@ -289,10 +290,10 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
             continue
         color = SERIES_COLORS.get(name.split(" ")[0], SERIES_COLORS.get(name, "#555555"))
         label = f"{name} {fmt.rate(value)}"
-        frame = pd.DataFrame({"value": [float(value)], "label": [label], "at": [right]})
+        frame = pd.DataFrame({"value": [float(value)], "label": [label], "at": [left]})
         layers.append(alt.Chart(frame).mark_rule(strokeDash=[6, 3], strokeWidth=1.5, color=color).encode(
             y=alt.Y("value:Q", title=y_title), tooltip=[alt.Tooltip("label:N", title="line")]).properties(name=name))
-        layers.append(alt.Chart(frame).mark_text(align="right", dx=-4, dy=-7, fontSize=11, fontWeight="bold",
+        layers.append(alt.Chart(frame).mark_text(align="left", dx=4, dy=-7, fontSize=11, fontWeight="bold",
                                                  color=color).encode(x=x("at"), y="value:Q", text="label:N"))
     if projection is not None and not projection.empty:
         points = projection.assign(day=pd.to_datetime(projection["day"]))
@@ -308,9 +309,10 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
         frame = pd.DataFrame({"now": [pd.Timestamp(now)], "label": [f"now {fmt.moment(now)}"]})
         layers.append(alt.Chart(frame).mark_rule(color=SERIES_COLORS["now"], strokeWidth=1.5, clip=True).encode(
             x=x("now"), tooltip=[alt.Tooltip("label:N", title="now")]).properties(name="now"))
-        layers.append(alt.Chart(frame.assign(text="now")).mark_text(align="left", dx=4, dy=-4, fontWeight="bold",
-                                                                    clip=True, color=SERIES_COLORS["now"]).encode(
-            x=x("now"), y=alt.value(height), text="text:N"))
+        layers.append(alt.Chart(frame.assign(text="now")).mark_text(align="left", baseline="top", dx=4, dy=2,
+                                                                    fontWeight="bold", clip=True,
+                                                                    color=SERIES_COLORS["now"]).encode(
+            x=x("now"), y=alt.value(0), text="text:N"))
     if not layers:
         layers.append(alt.Chart(pd.DataFrame({"x": []})).mark_point())
     return alt.layer(*layers).properties(height=height)

@@ -24,14 +24,17 @@ def forecasts(app_env, full_demo, monkeypatch):
 
 
 def _layers(at) -> tuple[dict[str, dict], list[dict]]:
-    """The named layers of the first forecast chart on the page, and the rows of its data."""
+    """The named layers of the page's forecast charts (the forecast, and from now through the
+    season's peak when the forecast stops short of it), and the rows of their data."""
     import pyarrow as pa
 
-    chart = at.get("vega_lite_chart")[0].proto
-    spec = json.loads(chart.spec)
-    rows = [row for dataset in chart.datasets
-            for row in pa.ipc.open_stream(dataset.data.data).read_pandas().to_dict("records")]
-    return {layer["name"]: layer for layer in spec["layer"] if "name" in layer}, rows
+    layers, rows = {}, []
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        layers.update({layer["name"]: layer for layer in spec.get("layer", []) if "name" in layer})
+        rows += [row for dataset in element.proto.datasets
+                 for row in pa.ipc.open_stream(dataset.data.data).read_pandas().to_dict("records")]
+    return layers, rows
 
 
 def _visible(at) -> str:
