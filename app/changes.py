@@ -26,9 +26,12 @@ CAUSE_HELP = {
     "rule": "Results that moved because the rule itself changed version",
     "time": "Results that moved with nothing new: a due date passed, facts went stale, a waiver expired",
 }
-TEAM_ACTIONS = {"review.submitted": "reviews submitted", "review.approved": "review approvals",
-                "review.rejected": "reviews rejected", "waiver.requested": "waivers requested",
-                "waiver.approved": "waivers approved", "waiver.revoked": "waivers revoked"}
+TEAM_ACTIONS = {"review.submitted": ("review submitted", "reviews submitted"),
+                "review.approved": ("review approval", "review approvals"),
+                "review.rejected": ("review rejected", "reviews rejected"),
+                "waiver.requested": ("waiver requested", "waivers requested"),
+                "waiver.approved": ("waiver approved", "waivers approved"),
+                "waiver.revoked": ("waiver revoked", "waivers revoked")}
 SHOWN = 200
 
 
@@ -58,7 +61,11 @@ def pick(url: str, run_id: int) -> int | None:
         if options:
             chosen = right.selectbox("Run", options, key="changes_run",
                                      format_func=lambda r: f"run {r} · {fmt.moment(at[r])}")
-    return baseline(runs, period, data.now(), chosen)
+    since = baseline(runs, period, data.now(), chosen)
+    if since is not None:
+        right.caption(f"Changes below and the score deltas compare the latest run with {label(url, run_id, since)}"
+                      + ("." if period == PERIODS[2] else f", the run current {period.removeprefix('since ')}."))
+    return since
 
 
 def label(url: str, run_id: int, since: int) -> str:
@@ -104,7 +111,7 @@ def show(url: str, run_id: int, since: int | None) -> None:
     actions = team_actions(url, start, datetime.now())
     if actions:
         st.caption("The team in this period: " + ", ".join(
-            f"{fmt.number(actions[a])} {words}" for a, words in TEAM_ACTIONS.items() if actions.get(a)) + ".")
+            fmt.count(actions[a], one, many) for a, (one, many) in TEAM_ACTIONS.items() if actions.get(a)) + ".")
     else:
         st.caption("No review or waiver was submitted or decided in this period.")
     if frame.empty:

@@ -13,6 +13,7 @@ from app.palette import (
     SCORE_COLORS,
     SERIES_COLORS,
     STATUS_COLORS,
+    STATUS_LABELS,
     VERDICT_COLORS,
     score_stops,
 )
@@ -131,11 +132,13 @@ def score_bars(frame: pd.DataFrame, *, label: str = "name", height: int | None =
 
 def status_bars(frame: pd.DataFrame) -> alt.Chart:
     """Results per status as one stacked bar per rule (pass rates at a glance)."""
+    frame = frame.assign(status=frame["status"].map(lambda s: STATUS_LABELS.get(s, s)))
+    labels = [STATUS_LABELS.get(s, s) for s in STATUS_COLORS]
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("systems:Q", stack="normalize", title="share of systems", axis=alt.Axis(format="%")),
         y=alt.Y("rule_id:N", title=None, sort=alt.EncodingSortField("pass_rate", order="ascending"),
                 axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=11)),  # every rule, uncut
-        color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
+        color=alt.Color("status:N", scale=alt.Scale(domain=labels, range=list(STATUS_COLORS.values())),
                         title="status", legend=alt.Legend(orient="top", columns=5, labelLimit=0)),
         tooltip=[alt.Tooltip("rule_id:N", title="rule"), "status:N", alt.Tooltip("systems:Q", format=",")],
     ).properties(height=80 + 22 * frame["rule_id"].nunique())

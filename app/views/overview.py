@@ -34,7 +34,7 @@ since = "" if previous is None else f" since {changes.label(url, run_id, previou
 capped = chase.capped_systems(url, run_id)
 cols = st.columns([1, 1, 1, 1.3, 1])
 cols[0].metric("Company score", ui.pct(company["score"]),
-               delta=None if before is None else f"{fmt.signed(company['score'] - before['score'])} pts{since}",
+               delta=None if before is None else f"{fmt.signed(company['score'] - before['score'])} pts",
                help="Criticality-weighted mean of system scores (docs/scoring.md)")
 cols[1].metric("Points outstanding", fmt.number(company["points_outstanding"]),
                delta=None if before is None else fmt.signed(company["points_outstanding"] - before["points_outstanding"], 0),
