@@ -122,7 +122,7 @@ def show(url: str, run_id: int, since: int | None) -> None:
         with tab:
             part = frame[frame["cause"] == cause]
             if part.empty:
-                st.caption("None in this period.")
+                st.caption("Nothing of this kind in this period.")
                 continue
             part = part.assign(size=part["points"].abs()).sort_values(["size", "system_id"], ascending=[False, True])
             if len(part) > SHOWN:
