@@ -104,36 +104,53 @@ def forecast_chart(url: str, kap_run: int, system_id: str, service: str | None, 
                    *, height: int = 340) -> None:
     """The forecast chart of one series, the words about how far it reaches, and the season chart
     when the forecast stops short of the peak."""
-    prediction = data.forecast(url, kap_run, system_id, service)
-    if prediction.empty:
+    if data.forecast(url, kap_run, system_id, service).empty:
         ui.empty("This forecast was stored without its points", "kapacity run --points")
         return
-    ctx = context(url, kap_run, system_id, service)
-    history = data.traffic_history(url, system_id, service)
-    now, first, last = pd.Timestamp(ctx["now"]), prediction["timestamp"].min(), prediction["timestamp"].max()
-    start = min([first, *([history["timestamp"].min()] if not history.empty else [])])
-    near = start - pd.Timedelta(days=3) <= now <= last + pd.Timedelta(days=7)  # else the forecast shrinks to a sliver
-    start, end = (min(start, now), max(last, now)) if near else (start, last)
-    ui.chart(charts.forecast(history, prediction, lines=lines(row, ctx["breaking"]), events=ctx["events"],
-                             now=now if near else None,
-                             season=ctx["season"], peak_days=ctx["peak_days"], projection=ctx["points"],
-                             start=start, end=end, height=height), width="stretch")
+    capacity = tuple((name, value) for name, value in (("Baseline", row.get("baseline_rps")),
+                                                        ("FLAS", row.get("flas_rps"))) if not fmt.missing(value))
+    minute = pd.Timestamp(data.now()).floor("min").isoformat()
+    detail, season, sentences, history = figures(url, kap_run, system_id, service, capacity, minute, height)
+    st.vega_lite_chart(detail, width="stretch")
     st.caption("Blue: observed traffic; dark red: the forecast (p50) with its p50–p99 band (shaded orange); "
                "dashed: Baseline and FLAS capacity to hold and the breaking point perftest measured, each with its "
                "value; black: now; red shading: announced flash sales going ahead; purple: the season's peak "
                "window and peak days; diamonds: Kapacity's peak projection."
-               + ("" if not history.empty else " Set KAPACITY_HISTORY_DIR to show the observed traffic."))
-    season = ctx["season"]
-    for sentence in reach(first, last, now, season, ctx["projection"], ctx["peak_days"]):
+               + ("" if history else " Set KAPACITY_HISTORY_DIR to show the observed traffic."))
+    for sentence in sentences:
         st.markdown(sentence)
-    if season and pd.Timestamp(season["ends_on"]) > last:
+    if season is not None:
         st.markdown("**From now through the season's peak** (daily peaks)")
+        st.vega_lite_chart(season, width="stretch")
+
+
+@st.cache_data(ttl=data.TTL, show_spinner=False)  # sales and perftest runs may change; "now" keys it per minute
+def figures(url: str, kap_run: int, system_id: str, service: str | None, capacity: tuple, minute: str,
+            height: int) -> tuple[dict, dict | None, list[str], bool]:
+    """The detail chart, the chart through the season's peak (None when the forecast reaches it),
+    the sentences about the forecast's reach, and whether the observed history is there."""
+    prediction = data.forecast(url, kap_run, system_id, service)
+    ctx = context(url, kap_run, system_id, service)
+    history = data.traffic_history(url, system_id, service)
+    now, first, last = pd.Timestamp(minute), prediction["timestamp"].min(), prediction["timestamp"].max()
+    drawn = lines(pd.Series(dict(capacity)).rename({"Baseline": "baseline_rps", "FLAS": "flas_rps"}), ctx["breaking"])
+    start = min([first, *([history["timestamp"].min()] if not history.empty else [])])
+    near = start - pd.Timedelta(days=3) <= now <= last + pd.Timedelta(days=7)  # else the forecast shrinks to a sliver
+    start, end = (min(start, now), max(last, now)) if near else (start, last)
+    detail = charts.spec(charts.forecast(history, prediction, lines=drawn, events=ctx["events"],
+                                         now=now if near else None, season=ctx["season"], peak_days=ctx["peak_days"],
+                                         projection=ctx["points"], start=start, end=end, height=height))
+    season = ctx["season"]
+    sentences = reach(first, last, now, season, ctx["projection"], ctx["peak_days"])
+    through = None
+    if season and pd.Timestamp(season["ends_on"]) > last:
         daily = _daily(prediction, [c for c in ("forecast", "p90", "p99") if c in prediction])
         observed = _daily(history, ["value"]) if not history.empty else history
-        ui.chart(charts.forecast(observed, daily, lines=lines(row, ctx["breaking"]), events=ctx["events"], now=now,
-                                 season=season, peak_days=ctx["peak_days"], projection=ctx["points"],
-                                 start=min(start, now), end=pd.Timestamp(season["ends_on"]) + pd.Timedelta(days=2),
-                                 height=280), width="stretch")
+        through = charts.spec(charts.forecast(
+            observed, daily, lines=drawn, events=ctx["events"], now=now, season=season, peak_days=ctx["peak_days"],
+            projection=ctx["points"], start=min(start, now), end=pd.Timestamp(season["ends_on"]) + pd.Timedelta(days=2),
+            height=280))
+    return detail, through, sentences, not history.empty
 
 
 def reach(first, last, now, season: dict | None, projection: dict | None, days: pd.DataFrame) -> list[str]:
