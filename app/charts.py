@@ -7,14 +7,40 @@ from datetime import datetime
 import altair as alt
 import pandas as pd
 
-from app.palette import STATUS_COLORS
+from app import fmt
+from app.palette import (
+    SALE_COLORS,
+    SCORE_COLORS,
+    SERIES_COLORS,
+    STATUS_COLORS,
+    STATUS_LABELS,
+    VERDICT_COLORS,
+    score_stops,
+)
+from readiness import BLOCKER_CAP
 
 # Charts are built fresh on every run: skip Altair's JSON-schema validation while building them
 # (it costs most of a page's render time; the specs are fixed by this module and its tests).
 alt.utils.schemapi.disable_debug_mode()
 
-SCORE_SCALE = alt.Scale(domain=[0, 50, 70, 85, 100], range=["#a50026", "#f46d43", "#fdae61", "#a6d96a", "#1a9850"])
-TARGET_COLOR = "#4575b4"
+# Red up to the blocker cap of the scoring policy, green at the target: 85% reads light green.
+SCORE_SCALE = alt.Scale(domain=score_stops(BLOCKER_CAP), range=list(SCORE_COLORS))
+TARGET_COLOR = SERIES_COLORS["target"]
+RATE_FORMAT = ",.4~r"  # 1,911 / 2.5 / 0.25: thousands separators, no repeated labels at small rates
+# One way to write time on every chart, as app/fmt.py writes it in text: ISO days, the minute in tooltips.
+DAY_FORMAT, MOMENT_FORMAT = "%Y-%m-%d", "%Y-%m-%d %H:%M"
+
+
+def time_axis(values=None, *, title: str | None = None) -> alt.Axis:
+    """An x axis of dates with their year ("2026-12-05"); within one day the times of that day
+    ("21:20:05", the day in the title) so ticks of runs minutes apart stay distinct."""
+    times = pd.to_datetime(pd.Series(values), errors="coerce").dropna() if values is not None else pd.Series()
+    if len(times) and times.max() - times.min() < pd.Timedelta(days=1):
+        span = times.max() - times.min()
+        text = "%H:%M:%S" if span < pd.Timedelta(hours=1) else "%H:%M"
+        return alt.Axis(format=text, labelAngle=0, labelOverlap=True,
+                        title=title or f"{fmt.day(times.min())} (UTC)")
+    return alt.Axis(format=DAY_FORMAT, labelAngle=0, labelOverlap=True, title=title)
 
 
 def spec(chart: alt.TopLevelMixin) -> dict:
@@ -26,11 +52,12 @@ def score_trend(history: pd.DataFrame, progress: dict | None, *, height: int = 3
     """Score per run, the straight target line to the deadline, and the projected date of reaching it."""
     points = history.assign(at=pd.to_datetime(history["at"]), series="score")
     layers = [
-        alt.Chart(points).mark_line(point=True, color="#313695").encode(
-            x=alt.X("at:T", title=None),
+        alt.Chart(points).mark_line(point=True, color=SERIES_COLORS["score"]).encode(
+            x=alt.X("at:T", title=None, axis=time_axis()),
             y=alt.Y("score:Q", title="score (%)", scale=alt.Scale(domain=[_floor(points), 100])),
-            tooltip=[alt.Tooltip("at:T", title="run at", format="%Y-%m-%d %H:%M"), "run_id:Q",
-                     alt.Tooltip("score:Q", format=".1f"), alt.Tooltip("points_outstanding:Q", format=",.0f")],
+            tooltip=[alt.Tooltip("at:T", title="run at", format=MOMENT_FORMAT), alt.Tooltip("run_id:Q", title="run"),
+                     alt.Tooltip("score:Q", title="score (%)", format=".1f"),
+                     alt.Tooltip("points_outstanding:Q", title="points outstanding", format=",.0f")],
         )
     ]
     if progress and not points.empty:
@@ -39,7 +66,7 @@ def score_trend(history: pd.DataFrame, progress: dict | None, *, height: int = 3
         target = pd.DataFrame({"at": [last["at"], target_at], "score": [last["score"], progress["target_score"]],
                                "line": "target path"})
         layers.append(alt.Chart(target).mark_line(strokeDash=[6, 4], color=TARGET_COLOR).encode(
-            x="at:T", y="score:Q", tooltip=["line:N", alt.Tooltip("at:T", format="%Y-%m-%d")]))
+            x="at:T", y="score:Q", tooltip=["line:N", alt.Tooltip("at:T", format=DAY_FORMAT)]))
         rules = pd.DataFrame({"at": [target_at], "label": [f"deadline {progress['target_date']}"]})
         layers.append(alt.Chart(rules).mark_rule(color=TARGET_COLOR).encode(x="at:T", tooltip=["label:N"]))
         layers.append(alt.Chart(rules).mark_text(align="right", dx=-4, dy=-6, color=TARGET_COLOR).encode(
@@ -50,7 +77,7 @@ def score_trend(history: pd.DataFrame, progress: dict | None, *, height: int = 3
                                        "line": "projection at the recent pace"})
             color = "#1a9850" if progress.get("on_track") else "#d73027"
             layers.append(alt.Chart(projection).mark_line(strokeDash=[2, 3], color=color).encode(
-                x="at:T", y="score:Q", tooltip=["line:N", alt.Tooltip("at:T", format="%Y-%m-%d")]))
+                x="at:T", y="score:Q", tooltip=["line:N", alt.Tooltip("at:T", format=DAY_FORMAT)]))
             proj = pd.DataFrame({"at": [projected_at], "score": [progress["target_score"]],
                                  "label": [f"projected 100%: {progress['projected_date']}"]})
             layers.append(alt.Chart(proj).mark_point(shape="diamond", size=90, filled=True, color=color).encode(
@@ -94,8 +121,9 @@ def score_bars(frame: pd.DataFrame, *, label: str = "name", height: int | None =
         y=alt.Y(f"{label}:N", sort=alt.EncodingSortField("score", order="ascending"), title=None,
                 axis=alt.Axis(labelLimit=220)),
         color=alt.Color("score:Q", scale=SCORE_SCALE, legend=None),
-        tooltip=[f"{label}:N", alt.Tooltip("score:Q", format=".1f"),
-                 alt.Tooltip("points_outstanding:Q", format=",.1f"), "systems:Q", "failing_rules:Q"],
+        tooltip=[alt.Tooltip(f"{label}:N", title="name"), alt.Tooltip("score:Q", title="score (%)", format=".1f"),
+                 alt.Tooltip("points_outstanding:Q", title="points outstanding", format=",.1f"),
+                 alt.Tooltip("systems:Q", format=","), alt.Tooltip("failing_rules:Q", title="failing rules")],
     )
     if select:
         chart = chart.add_params(alt.selection_point(name="bar", fields=["key"], on="click"))
@@ -104,21 +132,25 @@ def score_bars(frame: pd.DataFrame, *, label: str = "name", height: int | None =
 
 def status_bars(frame: pd.DataFrame) -> alt.Chart:
     """Results per status as one stacked bar per rule (pass rates at a glance)."""
+    frame = frame.assign(status=frame["status"].map(lambda s: STATUS_LABELS.get(s, s)))
+    labels = [STATUS_LABELS.get(s, s) for s in STATUS_COLORS]
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("systems:Q", stack="normalize", title="share of systems", axis=alt.Axis(format="%")),
-        y=alt.Y("rule_id:N", title=None, sort=alt.EncodingSortField("pass_rate", order="ascending")),
-        color=alt.Color("status:N", scale=alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values())),
-                        title="status"),
-        tooltip=["rule_id:N", "status:N", "systems:Q"],
-    ).properties(height=60 + 20 * frame["rule_id"].nunique())
+        y=alt.Y("rule_id:N", title=None, sort=alt.EncodingSortField("pass_rate", order="ascending"),
+                axis=alt.Axis(labelLimit=0, labelOverlap=False, labelFontSize=11)),  # every rule, uncut
+        color=alt.Color("status:N", scale=alt.Scale(domain=labels, range=list(STATUS_COLORS.values())),
+                        title="status", legend=alt.Legend(orient="top", columns=5, labelLimit=0)),
+        tooltip=[alt.Tooltip("rule_id:N", title="rule"), "status:N", alt.Tooltip("systems:Q", format=",")],
+    ).properties(height=80 + 22 * frame["rule_id"].nunique())
 
 
 def unit_history(history: pd.DataFrame, *, height: int = 220) -> alt.Chart:
     points = history.assign(at=pd.to_datetime(history["at"]))
-    return alt.Chart(points).mark_line(color="#313695", point=True).encode(
-        x=alt.X("at:T", title=None),
+    return alt.Chart(points).mark_line(color=SERIES_COLORS["score"], point=True).encode(
+        x=alt.X("at:T", title=None, axis=time_axis()),
         y=alt.Y("score:Q", title="score (%)", scale=alt.Scale(domain=[_floor(points), 100])),
-        tooltip=[alt.Tooltip("at:T", format="%Y-%m-%d"), "run_id:Q", alt.Tooltip("score:Q", format=".1f")],
+        tooltip=[alt.Tooltip("at:T", title="run at", format=MOMENT_FORMAT), alt.Tooltip("run_id:Q", title="run"),
+                 alt.Tooltip("score:Q", title="score (%)", format=".1f")],
     ).properties(height=height)
 
 
@@ -127,12 +159,13 @@ def perf_runs(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart:
     figure = pd.to_numeric(frame["breaking_point_rps"], errors="coerce")
     data = frame.assign(figure=figure.fillna(pd.to_numeric(frame["achieved_rps"], errors="coerce")))
     return alt.Chart(data).mark_circle(size=90).encode(
-        x=alt.X("started_at:T", title=None, axis=alt.Axis(format="%b %d %H:%M")),
-        y=alt.Y("figure:Q", title="sustained / achieved req/s"),
-        color=alt.Color("verdict:N", scale=alt.Scale(domain=["pass", "fail", "invalid", "error", "timeout", "interrupted"],
-                                                     range=["#1a9850", "#d73027", "#fdae61", "#762a83", "#f46d43", "#878787"])),
-        shape="test_type:N",
-        tooltip=["run_id:Q", "system_id:N", "test_type:N", "verdict:N", alt.Tooltip("started_at:T", format="%Y-%m-%d %H:%M"),
+        x=alt.X("started_at:T", title=None, axis=time_axis(data["started_at"])),
+        y=alt.Y("figure:Q", title="sustained / achieved req/s", axis=alt.Axis(format=RATE_FORMAT)),
+        color=alt.Color("verdict:N", scale=alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values()))),
+        shape=alt.Shape("test_type:N", title="test type"),
+        tooltip=[alt.Tooltip("run_id:Q", title="run"), alt.Tooltip("system_id:N", title="system"),
+                 alt.Tooltip("test_type:N", title="test type"), "verdict:N",
+                 alt.Tooltip("started_at:T", title="started", format=MOMENT_FORMAT),
                  alt.Tooltip("target_rps:Q", format=",.0f"), alt.Tooltip("achieved_rps:Q", format=",.0f"),
                  alt.Tooltip("breaking_point_rps:Q", format=",.0f"), alt.Tooltip("p95_ms:Q", format=",.0f")],
     ).properties(height=height)
@@ -140,26 +173,25 @@ def perf_runs(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart:
 
 def breaking_vs_forecast(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart:
     """Breaking point next to the forecast need per system: bars and a tick for the need."""
-    bars = alt.Chart(frame).mark_bar(color="#74add1").encode(
+    bars = alt.Chart(frame).mark_bar(color=SERIES_COLORS["history"]).encode(
         y=alt.Y("system_id:N", title=None, sort=alt.EncodingSortField("ratio", order="ascending")),
         x=alt.X("breaking_point_rps:Q", title="req/s"),
-        tooltip=["system_id:N", alt.Tooltip("breaking_point_rps:Q", format=",.0f"),
-                 alt.Tooltip("need_rps:Q", format=",.0f"), alt.Tooltip("ratio:Q", format=".2f")],
+        tooltip=[alt.Tooltip("system_id:N", title="system"),
+                 alt.Tooltip("breaking_point_rps:Q", title="breaking point (req/s)", format=",.0f"),
+                 alt.Tooltip("need_rps:Q", title="forecast need (req/s)", format=",.0f"),
+                 alt.Tooltip("ratio:Q", title="breaking point / need", format=".2f")],
     )
-    ticks = alt.Chart(frame).mark_tick(color="#d73027", thickness=3, size=18).encode(
+    ticks = alt.Chart(frame).mark_tick(color=SERIES_COLORS["forecast"], thickness=3, size=18).encode(
         y=alt.Y("system_id:N", sort=alt.EncodingSortField("ratio", order="ascending")), x="need_rps:Q")
     return (bars + ticks).properties(height=max(height, 22 * len(frame)))
-
-
-SALE_COLORS = {"increase_requested": "#f4a582", "approved": "#4575b4", "scheduled": "#74add1", "live": "#762a83",
-               "completed": "#bababa", "no_change_needed": "#1a9850", "rejected": "#d73027", "cancelled": "#878787"}
 
 
 def timeline(frame: pd.DataFrame, *, start: str, end: str, label: str, color: str, height: int | None = None,
              now: datetime | None = None, text: str | None = None) -> alt.Chart:
     """Bars from start to end per row (rate-limit overrides, flash sales), labelled with ``text``."""
     base = alt.Chart(frame).encode(
-        x=alt.X(f"{start}:T", title=None, axis=alt.Axis(format="%b %d %H:%M")), y=alt.Y(f"{label}:N", title=None))
+        x=alt.X(f"{start}:T", title=None, axis=time_axis(pd.concat([frame[start], frame[end]]))),
+        y=alt.Y(f"{label}:N", title=None, axis=alt.Axis(labelLimit=260)))
     chart = base.mark_bar(cornerRadius=3, height=18).encode(
         x2=f"{end}:T",
         color=alt.Color(f"{color}:N", scale=alt.Scale(domain=list(SALE_COLORS), range=list(SALE_COLORS.values())),
@@ -170,35 +202,120 @@ def timeline(frame: pd.DataFrame, *, start: str, end: str, label: str, color: st
         chart = chart + base.mark_text(align="left", dx=4, fontSize=11).encode(x=f"{end}:T", text=f"{text}:N")
     if now is not None:
         rule = alt.Chart(pd.DataFrame({"now": [now], "label": ["now"]})).mark_rule(
-            color="black", strokeDash=[3, 3]).encode(x="now:T", tooltip=["label:N"])
+            color=SERIES_COLORS["now"], strokeDash=[3, 3]).encode(x="now:T", tooltip=["label:N"])
         chart = chart + rule
-    return chart.properties(height=height or 40 + 34 * frame[label].nunique())
+    return chart.properties(height=height or max(160, 60 + 36 * frame[label].nunique()))  # readable with one row
 
 
-def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: dict[str, float] | None = None,
-             events: pd.DataFrame | None = None, height: int = 320) -> alt.Chart:
-    """History, forecast with its p99 band, capacity lines and announced sales."""
+def _when(value) -> alt.DateTime:
+    stamp = pd.Timestamp(value)
+    return alt.DateTime(year=stamp.year, month=stamp.month, date=stamp.day, hours=stamp.hour, minutes=stamp.minute)
+
+
+def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tuple[str, float]] | None = None,
+             events: pd.DataFrame | None = None, now: datetime | None = None, season: dict | None = None,
+             peak_days: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
+             start=None, end=None, height: int = 340) -> alt.Chart:
+    """Traffic in req/s over time: history, the forecast (p50) with its p50–p99 band, Baseline,
+    FLAS and breaking-point lines labelled with their values, the "now" line, the season's peak
+    window and peak days, announced flash sales (shaded) and the peak projection's points.
+
+    Every layer is named (``band``, ``now``, ``season``, ``peak days``, ``flash sales``, ...),
+    so readers of the spec (tests, the browser tour) find each. ``start``/``end`` fix the axis.
+    """
+    times = [t for frame, column in ((history, "timestamp"), (prediction, "timestamp"))
+             if frame is not None and not frame.empty for t in (frame[column].min(), frame[column].max())]
+    times += [t for t in (now, start, end) if t is not None]
+    left = pd.Timestamp(start) if start is not None else (min(times) if times else None)
+    right = pd.Timestamp(end) if end is not None else (max(times) if times else None)
+    scale = alt.Scale(domain=[_when(left), _when(right)]) if left is not None and right is not None else alt.Undefined
+    axis = time_axis([left, right] if left is not None else None)
+
+    def x(field: str) -> alt.X:
+        return alt.X(f"{field}:T", title=None, scale=scale, axis=axis)
+
+    y_title = "requests per second (req/s)"
     layers = []
-    if not prediction.empty and "p99" in prediction:
-        layers.append(alt.Chart(prediction).mark_area(opacity=0.25, color="#fdae61").encode(
-            x=alt.X("timestamp:T", title=None), y=alt.Y("forecast:Q", title="requests per second"), y2="p99:Q",
-            tooltip=[alt.Tooltip("timestamp:T", format="%Y-%m-%d %H:%M"), alt.Tooltip("forecast:Q", format=",.1f"),
-                     alt.Tooltip("p99:Q", format=",.1f")]))
-    if not history.empty:
-        layers.append(alt.Chart(history).mark_line(color="#4575b4", strokeWidth=1).encode(
-            x="timestamp:T", y="value:Q", tooltip=[alt.Tooltip("timestamp:T", format="%Y-%m-%d %H:%M"), "value:Q"]))
-    if not prediction.empty:
-        layers.append(alt.Chart(prediction).mark_line(color="#d73027", strokeWidth=1).encode(x="timestamp:T", y="forecast:Q"))
-    if lines:
-        frame = pd.DataFrame({"line": list(lines), "value": list(lines.values())})
-        layers.append(alt.Chart(frame).mark_rule(strokeDash=[6, 3]).encode(
-            y="value:Q", color=alt.Color("line:N", scale=alt.Scale(range=["#1a9850", "#762a83", "#313695"]), title=None),
-            tooltip=["line:N", alt.Tooltip("value:Q", format=",.1f")]))
+    if season and season.get("starts_on") and season.get("ends_on"):
+        window = pd.DataFrame({"starts": [pd.Timestamp(season["starts_on"])],
+                               "ends": [pd.Timestamp(season["ends_on"]) + pd.Timedelta(days=1)],
+                               "label": [f"{season.get('name') or 'peak season'}: {fmt.day(season['starts_on'])} "
+                                         f"to {fmt.day(season['ends_on'])}"]})
+        layers.append(alt.Chart(window).mark_rect(opacity=0.12, color=SERIES_COLORS["season"], clip=True).encode(
+            x=x("starts"), x2="ends:T", tooltip=[alt.Tooltip("label:N", title="peak window")]
+        ).properties(name="season"))
+        layers.append(alt.Chart(window).mark_text(align="right", dx=-4, dy=10, fontSize=11, clip=True,
+                                                  color=SERIES_COLORS["season"]).encode(
+            x=x("ends"), y=alt.value(0), text="label:N"))
     if events is not None and not events.empty:
-        layers.append(alt.Chart(events).mark_rect(opacity=0.15, color="#d73027").encode(
-            x="starts_at:T", x2="ends_at:T", tooltip=[c for c in events.columns]))
+        sales = events.assign(label="flash sale: " + events["name"].astype(str))
+        layers.append(alt.Chart(sales).mark_rect(opacity=0.25, color=SERIES_COLORS["sale"], clip=True).encode(
+            x=x("starts_at"), x2="ends_at:T",
+            tooltip=[alt.Tooltip("name:N", title="flash sale"), alt.Tooltip("merchant_name:N", title="merchant"),
+                     alt.Tooltip("starts_at:T", title="starts", format=MOMENT_FORMAT),
+                     alt.Tooltip("ends_at:T", title="ends", format=MOMENT_FORMAT),
+                     alt.Tooltip("multiplier:Q", title="expected multiplier", format=".1f")]
+        ).properties(name="flash sales"))
+        layers.append(alt.Chart(sales).mark_text(align="left", dx=3, dy=24, fontSize=11, clip=True,
+                                                 color=SERIES_COLORS["sale"]).encode(
+            x=x("starts_at"), y=alt.value(0), text="label:N"))
+    if peak_days is not None and not peak_days.empty:
+        days = peak_days.assign(day=pd.to_datetime(peak_days["day"]))
+        layers.append(alt.Chart(days).mark_rule(color=SERIES_COLORS["season"], strokeDash=[2, 2], clip=True).encode(
+            x=x("day"), tooltip=[alt.Tooltip("name:N", title="peak day"), alt.Tooltip("day:T", format=DAY_FORMAT)]
+        ).properties(name="peak days"))
+        layers.append(alt.Chart(days.head(1)).mark_text(angle=270, align="right", baseline="bottom", dy=-2, dx=-30,
+                                                        fontSize=10, clip=True, color=SERIES_COLORS["season"]).encode(
+            x=x("day"), y=alt.value(0), text="name:N"))  # the first peak day named; the others on hover
+    if not prediction.empty and "p99" in prediction:
+        band = prediction.assign(band="p50–p99")
+        layers.append(alt.Chart(band).mark_area(opacity=0.45, color=SERIES_COLORS["band"], clip=True).encode(
+            x=x("timestamp"), y=alt.Y("forecast:Q", title=y_title, axis=alt.Axis(format=RATE_FORMAT)), y2="p99:Q",
+            tooltip=[alt.Tooltip("timestamp:T", title="at", format=MOMENT_FORMAT),
+                     alt.Tooltip("forecast:Q", title="forecast p50 (req/s)", format=",.1f"),
+                     alt.Tooltip("p99:Q", title="p99 (req/s)", format=",.1f")]
+        ).properties(name="band"))
+    if not history.empty:
+        layers.append(alt.Chart(history).mark_line(color=SERIES_COLORS["history"], strokeWidth=1.2, clip=True).encode(
+            x=x("timestamp"), y=alt.Y("value:Q", title=y_title),
+            tooltip=[alt.Tooltip("timestamp:T", title="at", format=MOMENT_FORMAT),
+                     alt.Tooltip("value:Q", title="observed (req/s)", format=",.1f")]
+        ).properties(name="history"))
+    if not prediction.empty:
+        layers.append(alt.Chart(prediction).mark_line(color=SERIES_COLORS["forecast"], strokeWidth=1.8,
+                                                      clip=True).encode(
+            x=x("timestamp"), y=alt.Y("forecast:Q", title=y_title),
+            tooltip=[alt.Tooltip("timestamp:T", title="at", format=MOMENT_FORMAT),
+                     alt.Tooltip("forecast:Q", title="forecast p50 (req/s)", format=",.1f")]
+        ).properties(name="forecast"))
+    for name, value in lines or []:
+        if fmt.missing(value):
+            continue
+        color = SERIES_COLORS.get(name.split(" ")[0], SERIES_COLORS.get(name, "#555555"))
+        label = f"{name} {fmt.rate(value)}"
+        frame = pd.DataFrame({"value": [float(value)], "label": [label], "at": [left]})
+        layers.append(alt.Chart(frame).mark_rule(strokeDash=[6, 3], strokeWidth=1.5, color=color).encode(
+            y=alt.Y("value:Q", title=y_title), tooltip=[alt.Tooltip("label:N", title="line")]).properties(name=name))
+        layers.append(alt.Chart(frame).mark_text(align="left", dx=4, dy=-7, fontSize=11, fontWeight="bold",
+                                                 color=color).encode(x=x("at"), y="value:Q", text="label:N"))
+    if projection is not None and not projection.empty:
+        points = projection.assign(day=pd.to_datetime(projection["day"]))
+        points["label"] = [f"{n}: {fmt.rate(v)} projected" for n, v in zip(points["name"], points["rps"], strict=True)]
+        layers.append(alt.Chart(points).mark_point(shape="diamond", size=120, filled=True,
+                                                   color=SERIES_COLORS["projection"], clip=True).encode(
+            x=x("day"), y=alt.Y("rps:Q", title=y_title), tooltip=[alt.Tooltip("label:N", title="peak projection")]
+        ).properties(name="projection"))
+        layers.append(alt.Chart(points.head(1)).mark_text(align="right", dx=-8, dy=-8, fontSize=11, clip=True,
+                                                          color=SERIES_COLORS["projection"]).encode(
+            x=x("day"), y="rps:Q", text="label:N"))
+    if now is not None:
+        frame = pd.DataFrame({"now": [pd.Timestamp(now)], "label": [f"now {fmt.moment(now)}"]})
+        layers.append(alt.Chart(frame).mark_rule(color=SERIES_COLORS["now"], strokeWidth=1.5, clip=True).encode(
+            x=x("now"), tooltip=[alt.Tooltip("label:N", title="now")]).properties(name="now"))
+        layers.append(alt.Chart(frame.assign(text="now")).mark_text(align="left", baseline="top", dx=4, dy=2,
+                                                                    fontWeight="bold", clip=True,
+                                                                    color=SERIES_COLORS["now"]).encode(
+            x=x("now"), y=alt.value(0), text="text:N"))
     if not layers:
         layers.append(alt.Chart(pd.DataFrame({"x": []})).mark_point())
     return alt.layer(*layers).properties(height=height)
-
-

@@ -121,7 +121,7 @@ def show(url: str, run_id: int, *, systems_total: int, target: float | None) -> 
                     f"Milestones ({fmt.number(overdue)} overdue)" if overdue else "Milestones"])
     with tabs[0]:
         st.caption(f"{fmt.count(len(capped), 'system')} of {fmt.number(systems_total)} miss a blocker rule, which "
-                   f"caps their score at 50% whatever else they do. Most points outstanding first.")
+                   f"caps their score at {fmt.pct(readiness.BLOCKER_CAP, 0)} whatever else they do. Most points outstanding first.")
         if not capped.empty:
             shown = capped.assign(system_id="/system?id=" + capped["system_id"])
             st.dataframe(shown, hide_index=True, width="stretch", key="chase_capped", column_config={

@@ -596,3 +596,68 @@ def season_report(url: str, key: str) -> dict[str, str]:
 
     report = operations.build_report(engine(url), key, histories=history_dir())
     return {"markdown": operations.render_markdown(report), "html": operations.render_html(report)}
+
+
+# ------------------------------------------------------------------ changes over a period, capacity context
+
+
+def now() -> datetime:
+    """The moment pages draw as "now" (naive UTC, like every stored time)."""
+    return pd.Timestamp.now(tz="UTC").tz_localize(None).to_pydatetime()
+
+
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
+def runs(url: str, run_id: int) -> pd.DataFrame:
+    """Complete evaluation runs up to ``run_id``, newest first: run_id, at (``run_id`` keys the cache)."""
+    rows = [{"run_id": r.id, "at": r.started_at} for r in readiness.list_runs(engine(url), limit=500)
+            if r.status == "complete" and r.id <= run_id]
+    return pd.DataFrame(rows, columns=["run_id", "at"])
+
+
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
+def result_changes(url: str, since_run: int, run_id: int) -> dict:
+    """Results that changed between two runs, each with its cause (team, data, rule, time)."""
+    return readiness.result_changes(engine(url), since_run, run_id)
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def season(url: str) -> dict | None:
+    """The current season as plain data (None when there is none)."""
+    current = readiness.current_season(engine(url))
+    return readiness.season_record(current) if current is not None else None
+
+
+@st.cache_data(ttl=RUN_TTL, show_spinner=False)
+def peak_projection(url: str, kap_run: int, system_id: str, service: str | None = None) -> dict | None:
+    """Kapacity's peak projection of a series when stored: from the run's capacity rows, else
+    (the system total) from Kapacity's facts as the last readiness evaluation collected them.
+    The dict has at least ``peak_rps`` and ``window`` (``starts_on``, ``ends_on``) when
+    projected, or ``missing`` (why there is none)."""
+    rows = capacity_table(url, kap_run, services=service is not None)
+    if "projection" in rows.columns:
+        match = rows[(rows["system_id"] == system_id) & (rows["service"].isna() if service is None
+                                                         else rows["service"] == service)]
+        if not match.empty and isinstance(match.iloc[0]["projection"], dict):
+            return match.iloc[0]["projection"]
+    if service is not None:
+        return None
+    stored = readiness.latest_facts(engine(url), [system_id]).get(system_id, {}).get("kapacity")
+    facts = stored.data if stored is not None else {}
+    if facts.get("basis") == "peak projection" and isinstance(facts.get("projection"), dict):
+        return {**facts["projection"], "baseline_rps": facts.get("baseline_rps"), "flas_rps": facts.get("flas_rps"),
+                "window": {"starts_on": facts.get("forecast_from"), "ends_on": facts.get("forecast_to")}}
+    if facts.get("projection_missing"):
+        return {"missing": facts["projection_missing"]}
+    return None
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def breaking_point(url: str, system_id: str) -> dict | None:
+    """The newest breaking point perftest measured for a system: rps, at, run_id, test_type."""
+    frame = perf_runs(url, system_id)
+    frame = frame[pd.to_numeric(frame["breaking_point_rps"], errors="coerce").notna()]
+    if frame.empty:
+        return None
+    row = frame.sort_values("started_at").iloc[-1]
+    return {"rps": float(row["breaking_point_rps"]), "at": row["started_at"], "run_id": int(row["run_id"]),
+            "test_type": row["test_type"]}

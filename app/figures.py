@@ -47,18 +47,3 @@ def rule_status(url: str, run_id: int, rule_ids: tuple[str, ...]) -> dict:
         var_name="status", value_name="systems")
     long = long[long["rule_id"].isin(set(rule_ids)) & (long["systems"] > 0)]
     return charts.spec(charts.status_bars(long))
-
-
-@st.cache_data(ttl=data.TTL, show_spinner=False)  # announced sales may change at any moment
-def forecast(url: str, kap_run: int, system_id: str, service: str | None, baseline: float, flas: float,
-             height: int) -> dict:
-    prediction = data.forecast(url, kap_run, system_id, service)
-    history = data.traffic_history(url, system_id, service)
-    events = data.sale_events(url)
-    if not events.empty:
-        events = events[events["systems"].str.split(",").apply(lambda ids: system_id in ids)]
-        if not prediction.empty:
-            start, end = prediction["timestamp"].min(), prediction["timestamp"].max()
-            events = events[(events["ends_at"] > start) & (events["starts_at"] < end)]
-    return charts.spec(charts.forecast(history, prediction, events=events, height=height,
-                                       lines={"Baseline capacity": baseline, "FLAS capacity": flas}))

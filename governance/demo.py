@@ -54,6 +54,9 @@ class _Plan:
     architects: dict[str, tuple[str, ...]]
     rng: random.Random = field(default_factory=lambda: random.Random("demo-governance"))
     events: list[tuple[datetime, int, Callable[[], object]]] = field(default_factory=list)  # (when, order, action)
+    reviewed: set[tuple[str, str]] = field(default_factory=set)  # (system, rule) with a review planned
+    waived: set[str] = field(default_factory=set)  # systems with a waiver planned
+    pending: dict[str, set[str]] = field(default_factory=dict)  # domain -> {"review", "waiver"} left undecided
 
     def at(self, days: float, hours: int = 0) -> datetime:
         return self.now - timedelta(days=days, hours=hours)
@@ -82,10 +85,12 @@ def seed_demo_governance(engine: Engine, now: datetime | None = None, *, ruleset
     systems = [s for s in active_systems(engine)
                if s.team in plan.teams and (plan.teams[s.team].leads or plan.teams[s.team].members)
                and plan.architects.get(s.domain)]
+    run_id = latest_run_id(engine)
     reviews = _plan_reviews(plan, systems)
-    waivers = _plan_waivers(plan, systems, latest_run_id(engine))
+    waivers = _plan_waivers(plan, systems, run_id)
+    extra_reviews, extra_waivers = _plan_domain_work(plan, systems, run_id)
     plan.replay()
-    return {"skipped": False, "reviews": reviews, "waivers": waivers}
+    return {"skipped": False, "reviews": reviews + extra_reviews, "waivers": waivers + extra_waivers}
 
 
 def _plan_reviews(plan: _Plan, systems: list[SystemView]) -> int:
@@ -104,6 +109,9 @@ def _plan_reviews(plan: _Plan, systems: list[SystemView]) -> int:
                 continue
             key, planned = planned, planned + 1
             fate = rng.choices(["approved", "pending", "rejected", "expired"], [0.55, 0.25, 0.15, 0.05])[0]
+            plan.reviewed.add((system.system_id, meta.id))
+            if fate == "pending" and system.tier != "critical":  # a critical one waits for the readiness team
+                plan.pending.setdefault(system.domain, set()).add("review")
             start = plan.at(200 if fate == "expired" else rng.randint(6, 20), rng.randint(0, 8))
             answers = {str(n): DEMO_ANSWERS[(n + index) % len(DEMO_ANSWERS)].format(
                 day=(start - timedelta(days=2)).date().isoformat(), owner=owner)
@@ -156,6 +164,9 @@ def _plan_waivers(plan: _Plan, systems: list[SystemView], run_id: int | None) ->
     chosen = _waiver_candidates(plan, systems, run_id)
     for (system_id, rule_id), fate in zip(chosen, WAIVER_FATES, strict=False):
         system = by_id[system_id]
+        plan.waived.add(system_id)
+        if fate == "requested":
+            plan.pending.setdefault(system.domain, set()).add("waiver")
         owner, architect = plan.owner(system), plan.architects[system.domain][0]
         asked = plan.at(40 if fate == "expired" else rng.randint(3, 12))
         expires = (plan.at(3) if fate == "expired" else plan.at(-rng.randint(20, 60))).date()
@@ -172,3 +183,49 @@ def _plan_waivers(plan: _Plan, systems: list[SystemView], run_id: int | None) ->
             add(revoked, lambda a=architect, t=revoked, k=key: revoke_waiver(
                 engine, k["id"], actor_name=a, now=t, reason="The migration was brought forward; fix it now."))
     return len(chosen)
+
+
+def _plan_domain_work(plan: _Plan, systems: list[SystemView], run_id: int | None) -> tuple[int, int]:
+    """Every domain with architects gets a review and a waiver waiting for them (when it has a system
+    a check applies to, or a waivable failure), so every demo architect login has work to decide."""
+    checks = [r.meta for r in plan.ruleset.rules if r.meta.kind == "team-managed"]
+    waivable = {r.meta.id for r in plan.ruleset.rules if r.meta.kind == "automated" and r.meta.waivable}
+    failing: dict[str, list[str]] = {}
+    if run_id is not None:
+        for result in results(plan.engine, run_id=run_id, statuses=("fail",)):
+            if result.rule_id in waivable:
+                failing.setdefault(result.system_id, []).append(result.rule_id)
+    engine, ruleset = plan.engine, plan.ruleset
+    reviews = waivers = 0
+    by_domain: dict[str, list[SystemView]] = {}
+    for system in sorted(systems, key=lambda s: (TIER_ORDER[s.tier], s.system_id)):
+        by_domain.setdefault(system.domain, []).append(system)
+    for domain, members in sorted(by_domain.items()):
+        waiting = plan.pending.get(domain, set())
+        if "review" not in waiting:
+            found = next(((s, m) for s in members for m in checks
+                          if (s.system_id, m.id) not in plan.reviewed and not m.applies_to.reason_not_applicable(s)),
+                         None)
+            if found is not None:
+                system, meta = found
+                owner, when = plan.owner(system), plan.at(2, 3)
+                answers = {str(n): DEMO_ANSWERS[n % len(DEMO_ANSWERS)].format(
+                    day=(when - timedelta(days=1)).date().isoformat(), owner=owner)
+                    for n in range(1, len(meta.questions) + 1)}
+                evidence = [f"https://wiki.example.internal/peak/{system.system_id.lower()}/{meta.id}"]
+                plan.reviewed.add((system.system_id, meta.id))
+                plan.add(when, lambda s=system, m=meta, o=owner, a=answers, e=evidence, t=when: submit_review(
+                    engine, s.system_id, m.id, actor_name=o, answers=a, evidence=e, ruleset=ruleset, now=t))
+                reviews += 1
+        if "waiver" not in waiting:
+            found = next(((s, sorted(failing[s.system_id])[0]) for s in members
+                          if s.system_id in failing and s.system_id not in plan.waived), None)
+            if found is not None:
+                system, rule_id = found
+                owner, when = plan.owner(system), plan.at(1, 5)
+                expires = plan.at(-45).date()
+                plan.waived.add(system.system_id)
+                plan.add(when, lambda s=system.system_id, r=rule_id, o=owner, e=expires, t=when: request_waiver(
+                    engine, s, r, actor_name=o, reason=DEMO_WAIVER_REASON, expires=e, ruleset=ruleset, now=t))
+                waivers += 1
+    return reviews, waivers

@@ -15,11 +15,11 @@ Other packages import from here only (never from the private modules):
   due offsets for rules: ``weeks_before``, ``days_before``, ``describe_offset``
 - read models: ``scores``, ``explain``, ``history``, ``progress``, ``season_scores``, ``changes``, ``latest_run_id``,
   ``rule_summary``, ``results``, ``current_peak_event``, ``run_current_at``; lean rows for dashboards: ``rule_points``, ``rule_status_counts``,
-  ``system_results``, ``rule_results``, ``score_rows``, ``system_catalog``, ``run_started``,
+  ``system_results``, ``rule_results``, ``result_changes``, ``score_rows``, ``system_catalog``, ``run_started``,
   ``schema_ready``
 - one evaluation at a time: ``evaluation_lock``
 - status sets (from the scoring policy): ``MET_STATUSES``, ``JUDGED_STATUSES``, ``LOSING_STATUSES``,
-  ``NOT_YET_MET_STATUSES``, ``BLOCKING_STATUSES``
+  ``NOT_YET_MET_STATUSES``, ``BLOCKING_STATUSES``; the blocker cap ``BLOCKER_CAP``
 - for the governance context: ``central_roles``, ``system_people`` (who answers for a system),
   ``domain_architects``, ``active_system_ids``, ``RoleChange`` (what a catalog import's
   ``peak_readiness.role_changes`` hooks receive)
@@ -68,6 +68,7 @@ from readiness.facts import (
 from readiness.inventory import InventorySource
 from readiness.locking import evaluation_lock
 from readiness.reads import (
+    result_changes,
     rule_points,
     rule_results,
     rule_status_counts,
@@ -104,6 +105,7 @@ from readiness.rulekit import (
     weeks_before,
 )
 from readiness.scoring import (
+    BLOCKER_CAP,
     BLOCKING_STATUSES,
     JUDGED_STATUSES,
     LOSING_STATUSES,
@@ -146,7 +148,7 @@ __all__ = [
     "CollectedFacts", "FactSource", "InventorySource", "StoreReport", "collect_and_store", "latest_facts",
     "source_statuses", "store_facts", "latest_facts_of", "freshness", "registered_sources",
     # lean reads for dashboards
-    "rule_points", "rule_results", "rule_status_counts", "run_started", "schema_ready", "score_rows",
+    "result_changes", "rule_points", "rule_results", "rule_status_counts", "run_started", "schema_ready", "score_rows",
     "system_catalog", "system_results",
     # read models
     "changes", "explain", "get_run", "history", "latest_run_id", "list_runs", "progress", "rule_summary",
@@ -159,7 +161,7 @@ __all__ = [
     # rules and the authoring kit
     "Facts", "Outcome", "RuleMeta", "RuleSet", "Status", "SystemView", "load_rules",
     # status sets
-    "BLOCKING_STATUSES", "JUDGED_STATUSES", "LOSING_STATUSES", "MET_STATUSES", "NOT_YET_MET_STATUSES",
+    "BLOCKER_CAP", "BLOCKING_STATUSES", "JUDGED_STATUSES", "LOSING_STATUSES", "MET_STATUSES", "NOT_YET_MET_STATUSES",
     "WAIVABLE_STATUSES",
     # use cases
     "collect", "import_catalog_file", "import_inventory_file", "open_database", "run_demo", "run_evaluation",

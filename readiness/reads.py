@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from readiness.models import EvaluationRun, Group, RuleResult, ScoreSnapshot, System, Team
 from readiness.reports import rule_summary
+from readiness.rulekit import ATTESTATIONS
 from readiness.scoring import LOSING_STATUSES
 
 POINT_FIELDS = ("possible", "earned", "results", "short")
@@ -125,6 +126,77 @@ def run_started(engine: Engine, run_id: int) -> str | None:
     with engine.connect() as connection:
         value = connection.execute(select(EvaluationRun.started_at).where(EvaluationRun.id == run_id)).scalar()
     return None if value is None else str(value)
+
+
+TEAM_BASES = frozenset({"attested", "pending", "waiver"})  # results that rest on a review or a waiver
+TEAM_STATUSES = frozenset({"pending_review", "waived"})
+
+
+def result_changes(engine: Engine, since_run: int, run_id: int) -> dict:
+    """Results that differ between two runs (status, basis or points earned), each with what
+    caused it, so a reader tells a data refresh from team work.
+
+    ``{"from_run", "to_run", "from_at", "to_at", "changes": [...]}``; each change is
+    ``{"system_id", "rule_id", "before", "after", "points", "cause"}`` (``points``: earned
+    after minus before; ``before``/``after`` None when the result is new or gone) where
+    ``cause`` is the first that holds:
+
+    - ``team``: the result rests on a review or a waiver in one run and not in the same way
+      in the other (its basis changed to or from attested, pending or waiver, or its status to
+      or from pending review or waived), or the only facts of the system that changed are the
+      review states (the ``attestations`` source: a review submitted, decided or expired);
+    - ``rule``: the rule's version changed;
+    - ``data``: the system's facts changed (a collection or an import brought new ones), or
+      the system came or went (a catalog import);
+    - ``time``: nothing above: a due date passed, facts went stale, a waiver expired.
+
+    One query over the two runs' results (compared here: faster than joining them in the
+    database), plus the two runs' fact fingerprints.
+    """
+    r = RuleResult
+    with engine.connect() as connection:
+        runs = {row[0]: row for row in connection.execute(
+            select(EvaluationRun.id, EvaluationRun.started_at, EvaluationRun.fact_hashes)
+            .where(EvaluationRun.id.in_([since_run, run_id])))}
+        seen: dict[int, dict[tuple[str, str], tuple]] = {since_run: {}, run_id: {}}
+        for run, system_id, rule_id, *rest in connection.execute(
+                select(r.run_id, r.system_id, r.rule_id, r.status, r.basis, r.earned, r.rule_version)
+                .where(r.run_id.in_([since_run, run_id]))):
+            seen[run][(system_id, rule_id)] = tuple(rest)
+    before, after = seen[since_run], seen[run_id]
+    rows = [(key, before[key], after[key]) for key in before.keys() & after.keys()
+            if before[key][:2] != after[key][:2] or abs(before[key][2] - after[key][2]) > 1e-9]
+    only = [("gone", key, before[key]) for key in before.keys() - after.keys()]
+    only += [("new", key, after[key]) for key in after.keys() - before.keys()]
+    hashes = {run: dict((runs[run][2] if run in runs else None) or {}) for run in (since_run, run_id)}
+    changes = []
+    for (system_id, rule_id), (s1, b1, e1, v1), (s2, b2, e2, v2) in rows:
+        facts = _changed_sources(hashes[since_run].get(system_id), hashes[run_id].get(system_id))
+        if (b1 != b2 and (b1 in TEAM_BASES or b2 in TEAM_BASES)) or (s1 != s2 and {s1, s2} & TEAM_STATUSES) \
+                or facts == {ATTESTATIONS}:
+            cause = "team"
+        elif v1 != v2:
+            cause = "rule"
+        elif facts:
+            cause = "data"
+        else:
+            cause = "time"
+        changes.append({"system_id": system_id, "rule_id": rule_id, "before": s1, "after": s2,
+                        "points": round(e2 - e1, 4), "cause": cause})
+    for side, (system_id, rule_id), (status, _basis, earned, _version) in only:
+        changes.append({"system_id": system_id, "rule_id": rule_id, "before": status if side == "gone" else None,
+                        "after": status if side == "new" else None,
+                        "points": round(earned if side == "new" else -earned, 4), "cause": "data"})
+    changes.sort(key=lambda c: (c["system_id"], c["rule_id"]))
+    at = {run: runs[run][1] if run in runs else None for run in (since_run, run_id)}
+    return {"from_run": since_run, "to_run": run_id, "from_at": at[since_run], "to_at": at[run_id],
+            "changes": changes}
+
+
+def _changed_sources(before: dict | None, after: dict | None) -> set[str]:
+    """Fact sources whose content differs between two runs' fingerprints of one system."""
+    before, after = before or {}, after or {}
+    return {source for source in before.keys() | after.keys() if before.get(source) != after.get(source)}
 
 
 def _rows(engine: Engine, query) -> list[dict]:

@@ -41,19 +41,19 @@ if view == "Queue":
         ui.empty("No flash-sale request yet: file one under New request, or", "flashsales submit --file F.json")
     else:
         table = requests.assign(window=[f"{fmt.moment(a)} → {fmt.moment(b)}" for a, b in
-                                        zip(requests["starts_at"], requests["ends_at"], strict=True)])
+                                        zip(requests["starts_at"], requests["ends_at"], strict=True)],
+                                **{c: requests[c].map(fmt.number) for c in  # a dash, never "None"
+                                   ("expected_peak_rpm", "proposed_limit_rpm", "granted_limit_rpm")},
+                                expected_multiplier=requests["expected_multiplier"].map(
+                                    lambda v: fmt.MISSING if fmt.missing(v) else f"{fmt.number(v, 1)}×"),
+                                status=requests["status"].str.replace("_", " "))
         st.dataframe(ui.colour_column(table.sort_values("id", ascending=False), "status", STATUS_COLORS),
                      hide_index=True, width="stretch",
                      column_order=["id", "status", "merchant_name", "category", "window", "expected_peak_rpm",
                                    "expected_multiplier", "proposed_limit_rpm", "granted_limit_rpm", "reporter"],
-                     column_config={"merchant_name": "merchant",
-                                    "expected_peak_rpm": st.column_config.NumberColumn("expected peak (rpm)",
-                                                                                       format="localized"),
-                                    "expected_multiplier": st.column_config.NumberColumn("multiplier", format="%.1f×"),
-                                    "proposed_limit_rpm": st.column_config.NumberColumn("proposed limit (rpm)",
-                                                                                        format="localized"),
-                                    "granted_limit_rpm": st.column_config.NumberColumn("granted limit (rpm)",
-                                                                                       format="localized")})
+                     column_config={"merchant_name": "merchant", "expected_peak_rpm": "expected peak (rpm)",
+                                    "expected_multiplier": "multiplier", "proposed_limit_rpm": "proposed limit (rpm)",
+                                    "granted_limit_rpm": "granted limit (rpm)"})
         ids = requests.sort_values("id", ascending=False)["id"].tolist()
         names = dict(zip(requests["id"], requests["merchant_name"], strict=True))
         statuses = dict(zip(requests["id"], requests["status"], strict=True))
@@ -84,7 +84,12 @@ if view == "Queue":
                 st.markdown(f"**Headroom per purchase-flow system** (bottleneck "
                             f"{review['figures'].get('headroom_bottleneck')}: room = (capacity - expected p99 - "
                             "holds) / call ratio, in merchant req/s)")
-                st.dataframe(pd.DataFrame(rooms).sort_values("room_rps"), hide_index=True, width="stretch")
+                rps = {c: st.column_config.NumberColumn(label, format="localized") for c, label in (
+                    ("capacity_rps", "capacity (req/s)"), ("expected_p99_rps", "expected p99 (req/s)"),
+                    ("holds_rps", "held by other sales (req/s)"), ("room_rps", "room (merchant req/s)"))}
+                st.dataframe(pd.DataFrame(rooms).sort_values("room_rps").round(1), hide_index=True, width="stretch",
+                             column_config={"system_id": "system", "call_ratio": st.column_config.NumberColumn(
+                                 "call ratio", format="%.2f"), **rps})
         if permissions.may_decide_sale(user, request, ratelimit_team=team):
             with st.form(f"sale_decide_{request['id']}"):
                 st.markdown("**Rate-limit team decision**")
@@ -110,13 +115,20 @@ if view == "Queue":
         left, right = st.columns(2)
         with left:
             st.markdown("**History**")
-            st.dataframe(pd.DataFrame(detail["audit"], columns=["at", "actor", "action", "from_status", "to_status"]),
-                         hide_index=True, width="stretch")
+            history = pd.DataFrame(detail["audit"], columns=["at", "actor", "action", "from_status", "to_status"])
+            history = history.assign(at=history["at"].map(fmt.moment), **{
+                c: history[c].map(lambda v: fmt.MISSING if fmt.missing(v) or v == "" else str(v).replace("_", " "))
+                for c in ("action", "from_status", "to_status")})
+            st.dataframe(history, hide_index=True, width="stretch",
+                         column_config={"from_status": "from", "to_status": "to"})
         with right:
             st.markdown("**Notifications**")
-            st.dataframe(pd.DataFrame(detail["notifications"], columns=["event", "destination", "status", "attempts",
-                                                                        "last_error"]),
-                         hide_index=True, width="stretch")
+            sent = pd.DataFrame(detail["notifications"], columns=["event", "destination", "status", "attempts",
+                                                                  "last_error"])
+            sent = sent.assign(**{c: sent[c].map(lambda v: fmt.MISSING if fmt.missing(v) or v == "" else
+                                                 str(v).replace("_", " ")) for c in ("event", "destination", "status",
+                                                                                     "last_error")})
+            st.dataframe(sent, hide_index=True, width="stretch", column_config={"last_error": "last error"})
 
 # ------------------------------------------------------------------ request form
 FIELDS = st.session_state.get("sale_errors", {})

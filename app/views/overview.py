@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import chase, data, figures, fmt, ui
+from app import changes, chase, data, figures, fmt, ui
 
 url = data.db_url()
 run_id = data.latest_run(url)
@@ -17,23 +17,24 @@ if run_id is None:
     ui.no_run()
     st.stop()
 
-previous = data.previous_run(url, run_id)
+history = data.score_history(url, run_id)
+progress = data.progress(url, run_id)
+if progress:
+    st.caption(f"{progress['event']} · target {fmt.pct(progress['target_score'], 0)} by {fmt.day(progress['target_date'])} · "
+               f"as of run {run_id}, {ui.as_of(history['at'].iloc[-1])}")
+previous = changes.pick(url, run_id)  # the run to compare with: yesterday's, last week's or a chosen one
 data.warm((data.category_heatmap, url, run_id), (data.system_scores, url, run_id),
           (chase.failing_rules, url, run_id),
           *([(data.movers, url, run_id, previous)] if previous else []))
 company = data.company(url, run_id)
-history = data.score_history(url, run_id)
-progress = data.progress(url, run_id)
-before = history[history["run_id"] == previous].iloc[0] if previous is not None else None
-
-if progress:
-    st.caption(f"{progress['event']} · target {fmt.pct(progress['target_score'], 0)} by {fmt.day(progress['target_date'])} · "
-               f"as of run {run_id}, {ui.as_of(history['at'].iloc[-1])}")
+match = history[history["run_id"] == previous] if previous is not None else history.iloc[0:0]
+before = match.iloc[0] if not match.empty else None
+since = "" if previous is None else f" since {changes.label(url, run_id, previous)}"
 
 capped = chase.capped_systems(url, run_id)
 cols = st.columns([1, 1, 1, 1.3, 1])
 cols[0].metric("Company score", ui.pct(company["score"]),
-               delta=None if before is None else f"{fmt.signed(company['score'] - before['score'])} pts since run {previous}",
+               delta=None if before is None else f"{fmt.signed(company['score'] - before['score'])} pts",
                help="Criticality-weighted mean of system scores (docs/scoring.md)")
 cols[1].metric("Points outstanding", fmt.number(company["points_outstanding"]),
                delta=None if before is None else fmt.signed(company["points_outstanding"] - before["points_outstanding"], 0),
@@ -52,6 +53,7 @@ cols[4].metric("Capped by blockers", fmt.number(len(capped)),
                help="Systems in service missing a blocker rule: their score is capped at 50%")
 
 chase.show(url, run_id, systems_total=company["systems"], target=progress["target_score"] if progress else None)
+changes.show(url, run_id, previous)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -86,11 +88,13 @@ else:
                "the colour is the share earned (hover for the percentage; empty: no rule of that category "
                "applies there). Click a cell to open the domain.")
 
-st.subheader(f"Biggest movers since run {previous}" if previous else "Biggest movers")
+st.subheader("Biggest movers")
 if previous is None:
-    ui.empty("Only one run so far: movers show from the second run on")
+    ui.empty("No earlier run in the chosen period: movers show once there is one to compare with")
 else:
     moved = data.movers(url, run_id, previous)
+    st.caption(f"Units whose score moved most{since}, whatever the cause (see What changed for the split "
+               "between team work and data refreshes).")
     if moved.empty:
         st.caption("No unit's score changed.")
     else:

@@ -80,8 +80,7 @@ if wanted in set(catalog["rule_id"]):
 category = st.pills("Category", sorted(catalog["category"].unique()), selection_mode="single", key="rule_category")
 shown = table if not category else table[table["category"] == category]
 st.caption(f"{len(shown)} rules. Pick a rule (row) for its documentation and the systems not meeting it.")
-left, right = st.columns([3, 2], gap="large")
-with left:
+with st.container():
     event = st.dataframe(
         shown.sort_values(["pass_rate", "rule_id"] if stats is not None else ["rule_id"]),
         hide_index=True, width="stretch", on_select="rerun", selection_mode="single-row", key="rules_table",
@@ -94,6 +93,6 @@ with left:
     if rows:
         st.switch_page(ui.RULES, query_params={"rule": shown.sort_values(
             ["pass_rate", "rule_id"] if stats is not None else ["rule_id"]).iloc[rows[0]]["rule_id"]})
-with right:
-    if stats is not None:
-        st.vega_lite_chart(figures.rule_status(url, run_id, tuple(shown["rule_id"])), width="stretch")
+if stats is not None:  # full width below the table, so every rule's name fits beside its bar
+    st.subheader("Results per rule")
+    st.vega_lite_chart(figures.rule_status(url, run_id, tuple(shown["rule_id"])), width="stretch")

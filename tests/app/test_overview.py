@@ -3,6 +3,7 @@ independently from readiness' public reads."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 
 import pytest
@@ -89,3 +90,57 @@ def test_milestones_list_rules_with_a_due_date_and_the_systems_not_meeting_them(
     shown = {link.removeprefix("/rules?rule="): n for link, n in zip(table["rule_id"], table["systems"], strict=True)}
     assert shown and shown == dict(open_)
     assert list(table["due"]) == sorted(table["due"])
+
+
+def _changed(engine, since: int, run_id: int) -> dict[tuple[str, str], tuple]:
+    """Results whose status or points differ between two runs, computed from readiness.results."""
+    before = {(r.system_id, r.rule_id): (r.status, round(r.earned, 4), r.basis) for r in readiness.results(engine, run_id=since)}
+    after = {(r.system_id, r.rule_id): (r.status, round(r.earned, 4), r.basis) for r in readiness.results(engine, run_id=run_id)}
+    return {k: (before.get(k), after.get(k)) for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+
+
+def _split_counts(at) -> dict[str, int]:
+    labels = {"Team work": "team", "Data refreshes": "data", "Rule changes": "rule", "Time passing": "time"}
+    return {labels[m.label]: int(m.value.split()[0].replace(",", "")) for m in at.metric if m.label in labels}
+
+
+def test_changes_since_last_week_compare_with_the_run_current_a_week_ago(overview):
+    at, engine, run_id = overview
+    from datetime import datetime, timedelta
+
+    week_ago = datetime.now() - timedelta(days=7)
+    runs = [r for r in readiness.list_runs(engine) if r.status == "complete" and r.id != run_id]
+    expected = max(r.id for r in runs if r.started_at <= week_ago)
+    caption = next(c.value for c in at.caption if c.value.startswith(f"Run {run_id} of "))
+    assert f"compared with run {expected} of " in caption and re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", caption)
+    counts = _split_counts(at)
+    assert sum(counts.values()) == len(_changed(engine, expected, run_id))
+
+
+def test_the_latest_runs_review_and_waiver_changes_count_as_team_work_not_data(overview):
+    """The demo's last run follows the governance seed: what moved there is team work."""
+    at, engine, run_id = overview
+    previous = max(r.id for r in readiness.list_runs(engine) if r.status == "complete" and r.id != run_id)
+    at.segmented_control(key="changes_period").set_value("since a chosen run").run()
+    at.selectbox(key="changes_run").set_value(previous).run()
+    no_exceptions(at)
+    counts = _split_counts(at)
+    changed = _changed(engine, previous, run_id)
+    assert counts["team"] > 0 and counts["data"] == 0
+    assert sum(counts.values()) == len(changed)
+    waived = sum(1 for before, after in changed.values() if after and after[0] == "waived")
+    assert counts["team"] >= waived
+
+
+def test_a_week_of_demo_history_is_a_data_refresh(overview):
+    """Between two weekly demo runs only collected facts changed: no team work is claimed."""
+    at, engine, run_id = overview
+    ids = sorted(r.id for r in readiness.list_runs(engine) if r.status == "complete")
+    older, newer = ids[-3], ids[-2]  # two history weeks, before the governance seed
+    assert newer != run_id
+    # compare the latest with a run: the selector lists every earlier run with its date
+    at.segmented_control(key="changes_period").set_value("since a chosen run").run()
+    options = at.selectbox(key="changes_run").options
+    assert any(o.startswith(f"run {older} · ") and o.endswith(" UTC") for o in options)
+    assert readiness.result_changes(engine, older, newer)["changes"]
+    assert {c["cause"] for c in readiness.result_changes(engine, older, newer)["changes"]} <= {"data", "time", "rule"}

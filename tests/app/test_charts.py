@@ -1,0 +1,59 @@
+"""Every page's charts come from app/charts.py: one date format with the year, score colours from
+the scoring policy, perftest ticks that tell runs minutes apart, labels not cut."""
+
+from __future__ import annotations
+
+import json
+
+import readiness
+from tests.app.conftest import no_exceptions, open_app
+
+
+def _specs(at) -> list[dict]:
+    return [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+
+
+def _encodings(spec: dict):
+    for layer in [spec, *spec.get("layer", [])]:
+        yield layer.get("encoding", {})
+
+
+def test_score_colours_are_red_only_up_to_the_blocker_cap(app_env, demo_db):
+    app_env(demo_db)
+    at = open_app("views/units.py")
+    no_exceptions(at)
+    scales = [e["color"]["scale"] for spec in _specs(at) for e in _encodings(spec)
+              if e.get("color", {}).get("field") == "score" and "scale" in e["color"]]
+    assert scales
+    for scale in scales:
+        stops, colours = scale["domain"], scale["range"]
+        assert stops[1] == readiness.BLOCKER_CAP and stops[-1] == 100
+        # 85% sits between the last two stops: light green to green, never red or amber
+        below = max(i for i, stop in enumerate(stops) if stop <= 85)
+        assert below == len(stops) - 2 and colours[below] in ("#a6d96a",) and colours[-1] == "#1a9850"
+
+
+def test_time_axes_write_dates_with_the_year(app_env, demo_db):
+    app_env(demo_db)
+    at = open_app("views/overview.py")
+    no_exceptions(at)
+    formats = {e["x"]["axis"]["format"] for spec in _specs(at) for e in _encodings(spec)
+               if e.get("x", {}).get("type") == "temporal" and "axis" in e["x"]}
+    assert formats == {"%Y-%m-%d"}
+
+
+def test_perftest_runs_minutes_apart_get_distinct_ticks(app_env, full_demo):
+    app_env(full_demo[0])
+    at = open_app("views/perftests.py")
+    no_exceptions(at)
+    axes = [e["x"]["axis"] for spec in _specs(at) for e in _encodings(spec)
+            if e.get("x", {}).get("field") == "started_at"]
+    assert axes and all(axis["format"] in ("%H:%M:%S", "%H:%M") and axis["title"].endswith("(UTC)") for axis in axes)
+
+
+def test_the_rules_chart_shows_every_rule_name_uncut(app_env, demo_db):
+    app_env(demo_db)
+    at = open_app("views/rules.py")
+    no_exceptions(at)
+    axes = [e["y"]["axis"] for spec in _specs(at) for e in _encodings(spec) if e.get("y", {}).get("field") == "rule_id"]
+    assert axes and all(axis["labelLimit"] == 0 and axis["labelOverlap"] is False for axis in axes)
