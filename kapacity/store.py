@@ -185,7 +185,8 @@ def _summary(row: KapacityForecast) -> dict:
             "start": row.start, "intervals": row.intervals, "tz": row.tz,
             "flas_driver": row.capacity.get("assumptions", {}).get("flas_driver"),
             "received_surge_rps": propagation.get("received_surge_rps"),
-            "growth": row.capacity.get("growth"), "created_at": row.created_at}
+            "growth": row.capacity.get("growth"), "projection": row.capacity.get("projection"),
+            "created_at": row.created_at}
 
 
 def forecast_points(engine: Engine, system_id: str, service: str | None = None, *,
