@@ -22,7 +22,7 @@ from importlib import import_module
 
 # Each public name loads from its module on first use (PEP 562): importing the package, or a
 # light submodule of it such as its CLI, does not import the whole context and its heavy
-# dependencies. `tests/storage/test_lazy_exports.py` checks every name here resolves.
+# dependencies. tests/clikit/test_startup.py checks every name here resolves.
 _EXPORTS = {
     "Outcome": "notifications.channel",
     "Sender": "notifications.channel",

@@ -20,6 +20,7 @@ from clikit import (
     DbOption,
     Format,
     FormatOption,
+    counted,
     emit,
     emit_json,
     fail,
@@ -103,7 +104,7 @@ def demo(db: DbOption = None,
     say(f"wrote the demo files to {out}/ and evaluated in {time.perf_counter() - started:.1f}s")
     typer.echo(f"imported {report.catalog.domains} domains, {report.catalog.groups} groups, "
                f"{report.catalog.teams} teams, {report.catalog.systems} systems; "
-               f"{len(report.runs)} run(s); latest run {last.run_id}: company score {last.company.score:.1f}, "
+               f"{counted(len(report.runs), 'run')}; latest run {last.run_id}: company score {last.company.score:.1f}, "
                f"{last.company.outstanding:.0f} points outstanding")
 
 
@@ -142,7 +143,7 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
         stored = import_inventory_file(engine, inventory)
         typer.echo(f"inventory: facts for {stored.systems} systems ({stored.changed} changed)")
         if stored.unknown_systems:
-            say(f"warning: {len(stored.unknown_systems)} SystemID(s) not in the catalog, ignored: "
+            say(f"warning: {counted(len(stored.unknown_systems), 'SystemID')} not in the catalog, ignored: "
                  f"{', '.join(stored.unknown_systems[:10])}")
 
 
@@ -293,13 +294,13 @@ def rules_docs(out: Annotated[Path, typer.Option(help="Folder for the pages and 
     report = write_docs(ruleset, out, check=check)
     if check:
         if report.stale:
-            say(f"{len(report.stale)} page(s) out of date: {', '.join(p.name for p in report.stale)}; "
+            say(f"{counted(len(report.stale), 'page')} out of date: {', '.join(p.name for p in report.stale)}; "
                  f"run `readiness rules docs --out {out}`")
             raise typer.Exit(EXIT_GATE_FAILED)
         typer.echo(f"{out}: {len(ruleset.rules)} rule pages up to date")
         return
     typer.echo(f"wrote {len(report.written) - 1} rule pages and {out / 'index.md'}"
-               + (f"; removed {len(report.removed)} page(s) of rules no longer in the pack" if report.removed else ""))
+               + (f"; removed {counted(len(report.removed), 'page')} of rules no longer in the pack" if report.removed else ""))
     if ruleset.load_errors:
         raise typer.Exit(EXIT_ERROR)
 
@@ -344,7 +345,7 @@ def changes(since: Annotated[int, typer.Option(help="Compare against this run id
     if fmt == Format.json:
         emit_json(diff)
         return
-    typer.echo(f"run {diff['from_run']} -> {diff['to_run']}: {len(diff['results_changed'])} result(s) changed")
+    typer.echo(f"run {diff['from_run']} -> {diff['to_run']}: {counted(len(diff['results_changed']), 'result')} changed")
     emit(diff["movers"][:20], Format.table, ["level", "key", "name", "before", "after", "delta"])
 
 
