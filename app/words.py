@@ -69,13 +69,22 @@ def sale_problem(field: str, message: str) -> str:
 
 def plain(text: str) -> str:
     """A service message without command-line wording: flags, role keys, "problem(s)", long floats."""
-    text = re.sub(r"(\d+) problem\(s\)", lambda m: fmt.count(int(m.group(1)), "problem"), text)
+    text = _COUNTED.sub(_counted, text)
     for flag, label in FLAGS.items():
         text = re.sub(rf"{flag}:\s*", f"{label}: ", text).replace(flag, label.lower())
     for key, words in CAPACITIES.items():
         text = re.sub(rf"\b(needs|needs the|for|as) {key}\b", rf"\1 {words}", text)
     text = re.sub(r"\b\d+\.\d{3,}\b", lambda m: _number(m.group(0)), text)
     return text
+
+
+# "3 problem(s)", "14 day(s)", "0 overlapping sale(s)": a count, words between, a noun with "(s)".
+_COUNTED = re.compile(r"\b(\d[\d,]*)((?: [a-z-]+)*?) ([A-Za-z]+)\(s\)")
+
+
+def _counted(match: re.Match) -> str:
+    n = int(match.group(1).replace(",", ""))
+    return f"{n:,}{match.group(2)} {match.group(3)}{'' if n == 1 else 's'}"
 
 
 def capacities(keys) -> str:

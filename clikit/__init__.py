@@ -3,6 +3,7 @@
 A kernel package: it imports typer and ``storage``, nothing else of ours. The rules it
 applies everywhere (so the CLIs cannot drift apart again):
 
+- counts in messages are words for people (``counted(3, "system")``: "3 systems", never "system(s)");
 - data goes to stdout (``emit``, ``emit_json``), progress and errors to stderr (``say``, ``fail``);
 - exit codes: 0 ok, 1 error, 2 usage (typer's own), 3 a gate failed;
 - ``--format table|json|csv``: CSV with LF line endings and formula prefixes escaped; a missing value (None, or a NaN
@@ -28,6 +29,7 @@ from clikit.output import (
     Format,
     FormatOption,
     cell_text,
+    counted,
     csv_safe,
     emit,
     emit_json,
@@ -44,6 +46,7 @@ __all__ = [
     "Format",
     "FormatOption",
     "cell_text",
+    "counted",
     "csv_safe",
     "emit",
     "emit_json",

@@ -14,11 +14,45 @@ The command `readiness collect kubernetes` is added by ``collectors.cli`` throug
 surface; the core never imports them.
 """
 
-from collectors.kubernetes.demo import collect_demo, demo_week, write_demo_manifests
-from collectors.kubernetes.facts import FACT_KEYS, image_pinned, selector_matches
-from collectors.kubernetes.source import KubernetesScan, KubernetesSource, collect_kubernetes
+from importlib import import_module
+
+# Each public name loads from its module on first use (PEP 562): importing the package, or a
+# light submodule of it such as its CLI, does not import the whole context and its heavy
+# dependencies. tests/clikit/test_startup.py checks every name here resolves.
+_EXPORTS = {
+    "collect_demo": "collectors.kubernetes.demo",
+    "demo_week": "collectors.kubernetes.demo",
+    "write_demo_manifests": "collectors.kubernetes.demo",
+    "FACT_KEYS": "collectors.kubernetes.facts",
+    "image_pinned": "collectors.kubernetes.facts",
+    "selector_matches": "collectors.kubernetes.facts",
+    "KubernetesScan": "collectors.kubernetes.source",
+    "KubernetesSource": "collectors.kubernetes.source",
+    "collect_kubernetes": "collectors.kubernetes.source",
+}
 
 __all__ = [
     "FACT_KEYS", "KubernetesScan", "KubernetesSource", "collect_demo", "collect_kubernetes", "demo_week",
     "image_pinned", "selector_matches", "write_demo_manifests",
 ]
+
+
+def __getattr__(name: str):
+    target = _EXPORTS.get(name)
+    if target is None:
+        if name.startswith("__"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a submodule asked for as an attribute, as the eager imports used to allow
+            return import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

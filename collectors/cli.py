@@ -8,13 +8,18 @@ or object could not be read; the others were still collected), 2 usage.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clikit import DbOption, Format, FormatOption, emit, emit_json, fail, open_engine, say
-from collectors import FACT_KEYS, KubernetesScan, KubernetesSource, collect_kubernetes
+from clikit import DbOption, Format, FormatOption, counted, emit, emit_json, fail, open_engine, say
 from readiness import ReadinessError
+
+if TYPE_CHECKING:
+    from collectors import KubernetesScan
+
+# The collector itself (manifest parsing, the fact store) loads when the command runs, so
+# registering it costs `readiness --help` and every other `readiness` command nothing.
 
 WORKLOAD_COLUMNS = ["kind", "namespace", "name", "system_id", "replicas", "readiness_probe", "liveness_probe",
                     "requests_set", "memory_limit_set", "hpa", "pdb", "spread", "image_pinned", "source"]
@@ -61,6 +66,8 @@ def kubernetes(
 
 def _dry_run(paths: list[Path], system_label: list[str] | None, mapping: Path | None,
              fmt: Format) -> KubernetesScan:
+    from collectors import FACT_KEYS, KubernetesSource
+
     result = KubernetesSource(paths, system_label, mapping).scan(None)
     rows = [{key: w[key] for key in FACT_KEYS} | {k: v for k, v in w.items() if k not in FACT_KEYS}
             for w in result.workloads]
@@ -70,6 +77,8 @@ def _dry_run(paths: list[Path], system_label: list[str] | None, mapping: Path | 
 
 def _collect(paths: list[Path], system_label: list[str] | None, mapping: Path | None, fmt: Format,
              db: str | None) -> KubernetesScan:
+    from collectors import collect_kubernetes
+
     result, stored = collect_kubernetes(open_engine(db), paths, system_labels=system_label, mapping=mapping)
     if fmt == Format.json:
         summary = {"files": result.files, "workloads": len(result.workloads), "systems": stored.systems,
@@ -79,8 +88,8 @@ def _collect(paths: list[Path], system_label: list[str] | None, mapping: Path | 
     elif fmt == Format.csv:
         emit(result.workloads, fmt, WORKLOAD_COLUMNS, cell=_cell)
     else:
-        typer.echo(f"kubernetes: {len(result.workloads)} workload(s) in {result.files} file(s); "
-                   f"facts stored for {stored.systems} system(s) ({stored.changed} changed); "
+        typer.echo(f"kubernetes: {counted(len(result.workloads), 'workload')} in {counted(result.files, 'file')}; "
+                   f"facts stored for {counted(stored.systems, 'system')} ({stored.changed} changed); "
                    f"{len(result.unmapped)} unmapped")
     return result
 
@@ -88,7 +97,7 @@ def _collect(paths: list[Path], system_label: list[str] | None, mapping: Path | 
 def _report(result: KubernetesScan, dry_run: bool) -> None:
     """What was skipped, unmapped, warned about or failed, on stderr."""
     if result.skipped:
-        say(f"skipped {sum(result.skipped.values())} object(s) of other kinds: "
+        say(f"skipped {counted(sum(result.skipped.values()), 'object')} of other kinds: "
             + ", ".join(f"{kind} x{count}" for kind, count in result.skipped.items()))
     for item in result.unmapped:
         source = item["source"]

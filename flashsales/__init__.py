@@ -16,29 +16,64 @@ Other packages and the app import from here only:
   (``InputError.fields`` maps each field to its messages, for a form).
 """
 
-from flashsales.capacity import PlatformCapacity, purchase_flow_capacity
-from flashsales.catalogue import list_categories, list_merchants, set_category, upsert_merchant
-from flashsales.decisions import advance, approve, cancel, reject
-from flashsales.errors import (
-    CapacityExceeded,
-    FieldProblem,
-    FlashSalesError,
-    HistoryUnavailable,
-    InputError,
-    InvalidTransition,
-    NotFound,
-    PermissionDenied,
-)
-from flashsales.intake import check_request, submit, submit_file
-from flashsales.lifecycle import STATES, TRANSITIONS
-from flashsales.ratelimits import EffectiveLimits, effective_limits, render_envoy, render_json
-from flashsales.reads import get_request, list_requests
-from flashsales.reports import KnownEvent, kapacity_events, known_events, unmanaged_report
-from flashsales.review import review
-from flashsales.roles import RATELIMIT_TEAM, grant_role, ratelimit_team, revoke_role
-from flashsales.schema import REQUEST_KEYS, SaleRequestIn, iso_country_codes, load_request_file
-from flashsales.settings import Settings, load_settings
-from flashsales.views import RequestDetail, RequestView, ReviewView, SubmitResult, to_jsonable
+import sys
+from importlib import import_module
+from types import ModuleType
+
+# Each public name loads from its module on first use (PEP 562): importing the package, or a
+# light submodule of it such as its CLI, does not import the whole context and its heavy
+# dependencies. tests/clikit/test_startup.py checks every name here resolves.
+_EXPORTS = {
+    "PlatformCapacity": "flashsales.capacity",
+    "purchase_flow_capacity": "flashsales.capacity",
+    "list_categories": "flashsales.catalogue",
+    "list_merchants": "flashsales.catalogue",
+    "set_category": "flashsales.catalogue",
+    "upsert_merchant": "flashsales.catalogue",
+    "advance": "flashsales.decisions",
+    "approve": "flashsales.decisions",
+    "cancel": "flashsales.decisions",
+    "reject": "flashsales.decisions",
+    "CapacityExceeded": "flashsales.errors",
+    "FieldProblem": "flashsales.errors",
+    "FlashSalesError": "flashsales.errors",
+    "HistoryUnavailable": "flashsales.errors",
+    "InputError": "flashsales.errors",
+    "InvalidTransition": "flashsales.errors",
+    "NotFound": "flashsales.errors",
+    "PermissionDenied": "flashsales.errors",
+    "check_request": "flashsales.intake",
+    "submit": "flashsales.intake",
+    "submit_file": "flashsales.intake",
+    "STATES": "flashsales.lifecycle",
+    "TRANSITIONS": "flashsales.lifecycle",
+    "EffectiveLimits": "flashsales.ratelimits",
+    "effective_limits": "flashsales.ratelimits",
+    "render_envoy": "flashsales.ratelimits",
+    "render_json": "flashsales.ratelimits",
+    "get_request": "flashsales.reads",
+    "list_requests": "flashsales.reads",
+    "KnownEvent": "flashsales.reports",
+    "kapacity_events": "flashsales.reports",
+    "known_events": "flashsales.reports",
+    "unmanaged_report": "flashsales.reports",
+    "review": "flashsales.review",
+    "RATELIMIT_TEAM": "flashsales.roles",
+    "grant_role": "flashsales.roles",
+    "ratelimit_team": "flashsales.roles",
+    "revoke_role": "flashsales.roles",
+    "REQUEST_KEYS": "flashsales.schema",
+    "SaleRequestIn": "flashsales.schema",
+    "iso_country_codes": "flashsales.schema",
+    "load_request_file": "flashsales.schema",
+    "Settings": "flashsales.settings",
+    "load_settings": "flashsales.settings",
+    "RequestDetail": "flashsales.views",
+    "RequestView": "flashsales.views",
+    "ReviewView": "flashsales.views",
+    "SubmitResult": "flashsales.views",
+    "to_jsonable": "flashsales.views",
+}
 
 __all__ = [
     "RATELIMIT_TEAM", "REQUEST_KEYS", "STATES", "TRANSITIONS", "CapacityExceeded", "EffectiveLimits", "FieldProblem",
@@ -50,3 +85,38 @@ __all__ = [
     "ratelimit_team", "reject", "render_envoy", "render_json", "review", "revoke_role", "set_category",
     "submit", "submit_file", "to_jsonable", "unmanaged_report", "upsert_merchant",
 ]
+
+
+def __getattr__(name: str):
+    target = _EXPORTS.get(name)
+    if target is None:
+        if name.startswith("__"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a submodule asked for as an attribute, as the eager imports used to allow
+            return import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(ModuleType):
+    """Keeps `flashsales.review` the public function when its submodule of the same name is imported:
+    the import system binds a submodule to its package's attribute, which the eager imports
+    used to overwrite straight away."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _EXPORTS and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

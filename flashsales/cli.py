@@ -31,11 +31,13 @@ from clikit import (
     say,
 )
 from clikit import run as run_app
-from flashsales import ratelimits as rl
-from flashsales import reports
 from flashsales.errors import FlashSalesError
-from flashsales.notify import retry_failed
-from flashsales.settings import load_settings
+
+# The use cases load on first use (`flashsales` is a lazy package surface, `service` here), so
+# `flashsales --help` and a mistyped option answer at once (benchmarks/cli_speed.py). The default
+# --domain is written out for the same reason; tests/clikit/test_startup.py keeps it equal to
+# flashsales.ratelimits.ENVOY_DOMAIN.
+ENVOY_DOMAIN = "merchant_rate_limits"
 
 app = typer.Typer(help="Managed flash sales: intake, review, temporary rate-limit increases, notifications.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -97,7 +99,7 @@ def submit(file: Annotated[Path, typer.Option("--file", help="The request JSON f
            actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Validate, store and review a flash-sale request; print its id, status and the review."""
     engine = open_engine(db)
-    result = service.submit_file(engine, file, actor=actor, settings=load_settings(config))
+    result = service.submit_file(engine, file, actor=actor, settings=service.load_settings(config))
     payload = {"id": result.request.id, "status": result.request.status,
                "review": service.to_jsonable(result.review) if result.review else None,
                "review_error": result.review_error, "notifications": result.notifications}
@@ -128,7 +130,7 @@ def _print_review(review) -> None:
 @_errors
 def review_cmd(request_id: int, actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Review a request again (readiness team), e.g. after a limit or capacity change."""
-    view = service.review(open_engine(db), request_id, actor=_actor(actor), settings=load_settings(config))
+    view = service.review(open_engine(db), request_id, actor=_actor(actor), settings=service.load_settings(config))
     _print_review(view)
 
 
@@ -178,7 +180,7 @@ def approve(request_id: int, actor: ActorOption = None,
             db: DbOption = None, config: ConfigOption = None) -> None:
     """Grant the requested temporary increase (central rate-limit team)."""
     view = service.approve(open_engine(db), request_id, actor=_actor(actor), limit_rpm=limit, comment=comment,
-                           settings=load_settings(config))
+                           settings=service.load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}, {view.merchant_id} limited to {view.granted_limit_rpm} rpm "
                f"from {service.to_jsonable(view.starts_at)} until {service.to_jsonable(view.ends_at)}")
 
@@ -188,7 +190,7 @@ def approve(request_id: int, actor: ActorOption = None,
 def reject(request_id: int, reason: Annotated[str, typer.Option("--reason")], actor: ActorOption = None,
            db: DbOption = None, config: ConfigOption = None) -> None:
     """Decline the requested increase (central rate-limit team)."""
-    view = service.reject(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
+    view = service.reject(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=service.load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}")
 
 
@@ -197,7 +199,7 @@ def reject(request_id: int, reason: Annotated[str, typer.Option("--reason")], ac
 def cancel(request_id: int, reason: Annotated[str, typer.Option("--reason")] = "", actor: ActorOption = None,
            db: DbOption = None, config: ConfigOption = None) -> None:
     """Withdraw a sale (its reporter, account manager, solution engineer, or the central teams)."""
-    view = service.cancel(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=load_settings(config))
+    view = service.cancel(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=service.load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}")
 
 
@@ -217,7 +219,7 @@ def advance(at: AtOption = None, db: DbOption = None) -> None:
 def unmanaged(at: AtOption = None, fmt: FormatOption = Format.table,
               db: DbOption = None, config: ConfigOption = None) -> None:
     """Categories whose historical spikes could exceed the FLAS capacity, with the headroom left."""
-    report = reports.unmanaged_report(open_engine(db), at=_moment(at) or _now(), settings=load_settings(config))
+    report = service.unmanaged_report(open_engine(db), at=_moment(at) or _now(), settings=service.load_settings(config))
     if fmt == Format.json:
         emit_json(service.to_jsonable(report))
         return
@@ -240,12 +242,12 @@ def events(start: Annotated[str | None, typer.Option("--from")] = None,
                                                   "for `kapacity forecast --events`.")] = False,
            db: DbOption = None, config: ConfigOption = None) -> None:
     """Approved flash sales as known events for Kapacity's forecasts."""
-    engine, settings = open_engine(db), load_settings(config)
+    engine, settings = open_engine(db), service.load_settings(config)
     window = {"start": _moment(start, "--from"), "end": _moment(end, "--to"), "settings": settings}
     if kapacity:
-        _emit(reports.kapacity_events(engine, **window), fmt, ["name", "start", "end", "multiplier", "series"])
+        _emit(service.kapacity_events(engine, **window), fmt, ["name", "start", "end", "multiplier", "series"])
         return
-    rows = reports.known_events(engine, **window)
+    rows = service.known_events(engine, **window)
     _emit([e.__dict__ for e in rows], fmt, ["name", "request_id", "status", "merchant_id", "category", "system_ids",
                                             "starts_at", "ends_at", "multiplier", "expected_peak_rpm", "extra_rps",
                                             "limit_rpm"])
@@ -261,11 +263,11 @@ def _now() -> datetime:
 @limits_app.command("export")
 @_errors
 def export_limits(fmt: Annotated[ExportFormat, typer.Option("--format")] = ExportFormat.envoy, at: AtOption = None,
-                  domain: Annotated[str, typer.Option("--domain", help="Envoy rate-limit domain.")] = rl.ENVOY_DOMAIN,
+                  domain: Annotated[str, typer.Option("--domain", help="Envoy rate-limit domain.")] = ENVOY_DOMAIN,
                   db: DbOption = None) -> None:
     """The configuration in force at a moment: category limits plus live overrides."""
-    limits = rl.effective_limits(open_engine(db), _moment(at) or _now())
-    typer.echo(rl.render_envoy(limits, domain=domain) if fmt == ExportFormat.envoy else rl.render_json(limits), nl=False)
+    limits = service.effective_limits(open_engine(db), _moment(at) or _now())
+    typer.echo(service.render_envoy(limits, domain=domain) if fmt == ExportFormat.envoy else service.render_json(limits), nl=False)
 
 
 @limits_app.command("list")
@@ -281,7 +283,7 @@ def set_limit(category: str, rpm: int, name: Annotated[str | None, typer.Option(
               actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Create a category or change its limit (central rate-limit team)."""
     service.set_category(open_engine(db), category, rate_limit_rpm=rpm, name=name, actor=_actor(actor),
-                         settings=load_settings(config))
+                         settings=service.load_settings(config))
     typer.echo(f"{category}: {rpm} rpm")
 
 
@@ -301,14 +303,14 @@ def set_merchant(merchant_id: str, name: Annotated[str, typer.Option("--name")],
     """Register a merchant, its category and its traffic history file (central rate-limit team)."""
     service.upsert_merchant(open_engine(db), merchant_id, name=name, category=category,
                             history_path=history.resolve() if history else None, actor=_actor(actor),
-                            settings=load_settings(config))
+                            settings=service.load_settings(config))
     typer.echo(f"{merchant_id}: {category}")
 
 
 @roles_app.command("list")
 @_errors
 def list_roles(db: DbOption = None, config: ConfigOption = None) -> None:
-    for user in sorted(service.ratelimit_team(open_engine(db), load_settings(config))):
+    for user in sorted(service.ratelimit_team(open_engine(db), service.load_settings(config))):
         typer.echo(user)
 
 
@@ -344,7 +346,9 @@ def list_notifications(status: Annotated[str | None, typer.Option("--status")] =
 @_errors
 def retry(db: DbOption = None, config: ConfigOption = None) -> None:
     """Send again the notifications that failed or had no channel (the shared outbox, flash-sale messages)."""
-    report = retry_failed(open_engine(db), load_settings(config))
+    from flashsales.notify import retry_failed
+
+    report = retry_failed(open_engine(db), service.load_settings(config))
     typer.echo(f"sent {report.sent}, failed {report.failed}, still without a channel {report.skipped}")
     if report.failed:
         raise typer.Exit(EXIT_ERROR)

@@ -19,31 +19,44 @@ Other packages import from here only:
 - audit: ``audit_log``
 """
 
-from governance.attestations import AttestationSource, attestation_facts, sources_for
-from governance.audit import audit_log, audit_role_changes
-from governance.demo import seed_demo_governance
-from governance.expiry import EXPIRY_ACTOR, ExpiryReport, expire_due
-from governance.overlay import WaiverOverlay, overlays_for
-from governance.reviews import (
-    APPROVAL_VALIDITY,
-    REVIEW_STATES,
-    approval_expiry,
-    approve_review,
-    get_review,
-    list_reviews,
-    parse_answers,
-    reject_review,
-    submit_review,
-)
-from governance.roles import ARCHITECT, READINESS_TEAM, Actor, actor, central_role_members
-from governance.waivers import (
-    WAIVER_STATES,
-    active_waivers,
-    approve_waiver,
-    list_waivers,
-    request_waiver,
-    revoke_waiver,
-)
+from importlib import import_module
+
+# Each public name loads from its module on first use (PEP 562): importing the package, or a
+# light submodule of it such as its CLI, does not import the whole context and its heavy
+# dependencies. tests/clikit/test_startup.py checks every name here resolves.
+_EXPORTS = {
+    "AttestationSource": "governance.attestations",
+    "attestation_facts": "governance.attestations",
+    "sources_for": "governance.attestations",
+    "audit_log": "governance.audit",
+    "audit_role_changes": "governance.audit",
+    "seed_demo_governance": "governance.demo",
+    "EXPIRY_ACTOR": "governance.expiry",
+    "ExpiryReport": "governance.expiry",
+    "expire_due": "governance.expiry",
+    "WaiverOverlay": "governance.overlay",
+    "overlays_for": "governance.overlay",
+    "APPROVAL_VALIDITY": "governance.reviews",
+    "REVIEW_STATES": "governance.reviews",
+    "approval_expiry": "governance.reviews",
+    "approve_review": "governance.reviews",
+    "get_review": "governance.reviews",
+    "list_reviews": "governance.reviews",
+    "parse_answers": "governance.reviews",
+    "reject_review": "governance.reviews",
+    "submit_review": "governance.reviews",
+    "ARCHITECT": "governance.roles",
+    "READINESS_TEAM": "governance.roles",
+    "Actor": "governance.roles",
+    "actor": "governance.roles",
+    "central_role_members": "governance.roles",
+    "WAIVER_STATES": "governance.waivers",
+    "active_waivers": "governance.waivers",
+    "approve_waiver": "governance.waivers",
+    "list_waivers": "governance.waivers",
+    "request_waiver": "governance.waivers",
+    "revoke_waiver": "governance.waivers",
+}
 
 __all__ = [
     "APPROVAL_VALIDITY", "ARCHITECT", "EXPIRY_ACTOR", "READINESS_TEAM", "REVIEW_STATES", "WAIVER_STATES",
@@ -53,3 +66,24 @@ __all__ = [
     "list_waivers", "overlays_for", "parse_answers", "reject_review", "request_waiver", "revoke_waiver",
     "seed_demo_governance", "sources_for", "submit_review",
 ]
+
+
+def __getattr__(name: str):
+    target = _EXPORTS.get(name)
+    if target is None:
+        if name.startswith("__"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a submodule asked for as an attribute, as the eager imports used to allow
+            return import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

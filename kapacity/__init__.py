@@ -9,64 +9,58 @@ Public surface (import from here only):
   ``SeasonalProfile``, ``SeasonalNaive`` and their ``Forecast``, and the errors;
 - runs: ``run_catalog``, ``RunSettings``, ``DirectorySource``, ``HistorySource``,
   ``PrometheusHistorySource`` and ``load_prometheus_config`` (one from its YAML file);
-- with a database (imported on first use, see below): ``KapacityFactSource``,
+- with a database: ``KapacityFactSource``,
   ``refresh_forecasts``, and the read functions ``capacity_targets``,
   ``system_capacity``, ``forecast_points``, ``list_runs``, ``latest_run_id``,
   ``call_ratios``.
+
+Every name loads from its module on first use (PEP 562): the file commands (`kapacity
+forecast`, `capacity`, `backtest`, `growth`), each forecast worker of `kapacity run` and flash
+sales reading histories need no database layer (SQLModel and SQLAlchemy, about 1.5 s and 40 MB to
+import), and `kapacity --help` or a perftest plan needs not even pandas.
 """
 
-from __future__ import annotations
+import sys
+from importlib import import_module
+from types import ModuleType
 
-from typing import TYPE_CHECKING, Any
-
-from kapacity.backtest import backtest
-from kapacity.capacity import CapacityResult, CapacitySettings, capacity, capacity_result, growth
-from kapacity.errors import EventError, HistoryError, KapacityError, ParameterError
-from kapacity.events import KnownEvent, read_events
-from kapacity.forecast import AutoProfile, Forecast, SeasonalNaive, SeasonalProfile
-from kapacity.history import Series, read_history
-from kapacity.runner import RunSettings, run_catalog
-from kapacity.service import ForecastSettings, forecast_series
-from kapacity.sources import DirectorySource, HistorySource
-from kapacity.sources_prometheus import PrometheusHistorySource, load_prometheus_config
-
-# Why some names load on first use: they need the database layer (SQLModel and
-# SQLAlchemy, about 1.5 s and 40 MB to import) or pydantic-settings, and many
-# users of this package need neither: the file commands (`kapacity forecast`,
-# `capacity`, `backtest`, `growth`), each forecast worker of `kapacity run`, and
-# flash sales reading histories and events.
-_STORE_READS = ("call_ratios", "capacity_targets", "forecast_points", "latest_run_id",
-                "list_runs", "system_capacity")
-
-if TYPE_CHECKING:  # pragma: no cover - the same names, for type checkers and editors
-    from kapacity.facts import KapacityFactSource
-    from kapacity.refresh import refresh_forecasts
-    from kapacity.store import (
-        call_ratios,
-        capacity_targets,
-        forecast_points,
-        latest_run_id,
-        list_runs,
-        system_capacity,
-    )
-
-
-def __getattr__(name: str) -> Any:
-    """The database-backed names, imported when first asked for."""
-    if name in _STORE_READS:
-        from kapacity import store
-
-        return getattr(store, name)
-    if name == "KapacityFactSource":
-        from kapacity.facts import KapacityFactSource
-
-        return KapacityFactSource
-    if name == "refresh_forecasts":
-        from kapacity.refresh import refresh_forecasts
-
-        return refresh_forecasts
-    raise AttributeError(f"module 'kapacity' has no attribute {name!r}")
-
+_EXPORTS = {
+    "backtest": "kapacity.backtest",
+    "CapacityResult": "kapacity.capacity",
+    "CapacitySettings": "kapacity.capacity",
+    "capacity": "kapacity.capacity",
+    "capacity_result": "kapacity.capacity",
+    "growth": "kapacity.capacity",
+    "EventError": "kapacity.errors",
+    "HistoryError": "kapacity.errors",
+    "KapacityError": "kapacity.errors",
+    "ParameterError": "kapacity.errors",
+    "KnownEvent": "kapacity.events",
+    "read_events": "kapacity.events",
+    "AutoProfile": "kapacity.forecast",
+    "Forecast": "kapacity.forecast",
+    "SeasonalNaive": "kapacity.forecast",
+    "SeasonalProfile": "kapacity.forecast",
+    "Series": "kapacity.history",
+    "read_history": "kapacity.history",
+    "RunSettings": "kapacity.runner",
+    "run_catalog": "kapacity.runner",
+    "ForecastSettings": "kapacity.service",
+    "forecast_series": "kapacity.service",
+    "DirectorySource": "kapacity.sources",
+    "HistorySource": "kapacity.sources",
+    "PrometheusHistorySource": "kapacity.sources_prometheus",
+    "load_prometheus_config": "kapacity.sources_prometheus",
+    # with a database
+    "KapacityFactSource": "kapacity.facts",
+    "refresh_forecasts": "kapacity.refresh",
+    "call_ratios": "kapacity.store",
+    "capacity_targets": "kapacity.store",
+    "forecast_points": "kapacity.store",
+    "latest_run_id": "kapacity.store",
+    "list_runs": "kapacity.store",
+    "system_capacity": "kapacity.store",
+}
 
 __all__ = [
     "AutoProfile", "CapacityResult", "CapacitySettings", "DirectorySource", "EventError",
@@ -78,3 +72,38 @@ __all__ = [
     "call_ratios", "capacity_targets", "forecast_points", "latest_run_id", "list_runs",
     "system_capacity",
 ]
+
+
+def __getattr__(name: str):
+    target = _EXPORTS.get(name)
+    if target is None:
+        if name.startswith("__"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a submodule asked for as an attribute, as the eager imports used to allow
+            return import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(ModuleType):
+    """Keeps `kapacity.backtest` and `kapacity.capacity` the public functions when their submodules of the same name are imported:
+    the import system binds a submodule to its package's attribute, which the eager imports
+    used to overwrite straight away."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _EXPORTS and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -9,20 +9,21 @@ from __future__ import annotations
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from clikit import EXIT_ERROR, DbOption, Format, FormatOption, emit, open_engine, say
 from clikit import run as run_app
-from kapacity.backtest import backtest as run_backtest
-from kapacity.capacity import CapacitySettings, capacity, growth
 from kapacity.errors import KapacityError, ParameterError
-from kapacity.events import KnownEvent, read_events
-from kapacity.history import Series, parse_duration, read_history
-from kapacity.service import ForecastSettings, forecast_frame, forecast_series, horizon_intervals
+
+if TYPE_CHECKING:
+    from kapacity.events import KnownEvent
+    from kapacity.history import Series
+    from kapacity.service import ForecastSettings
+
+# Each command imports the forecasting stack (pandas, numpy, statsmodels) when it runs: `--help`
+# and a mistyped option answer at once (benchmarks/cli_speed.py).
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Kapacity: traffic forecasts, Baseline and FLAS capacity, backtests.")
@@ -48,6 +49,8 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on st
 def _settings(model: str, country: str, subdiv: str | None, peaks: bool,
               extra_levels: tuple[float, ...] = ()) -> ForecastSettings:
     """Forecast settings from options; a value out of range is a usage error (exit 2)."""
+    from kapacity.service import ForecastSettings
+
     country_code = None if country.strip().lower() in {"none", ""} else country.strip().upper()
     try:
         return ForecastSettings(model=model, country=country_code, subdiv=subdiv, peaks=peaks,
@@ -57,6 +60,8 @@ def _settings(model: str, country: str, subdiv: str | None, peaks: bool,
 
 
 def _horizon(text: str) -> int:
+    from kapacity.history import parse_duration
+
     try:
         return parse_duration(text)
     except ValueError as exc:
@@ -71,6 +76,9 @@ def _progress(quiet: bool):
 
 
 def _load(history: Path, series: str | None, events: Path | None) -> tuple[list[Series], list[KnownEvent]]:
+    from kapacity.events import read_events
+    from kapacity.history import read_history
+
     loaded = read_history(history, series=series)
     known = read_events(events) if events is not None else []
     return loaded, known
@@ -96,6 +104,10 @@ def forecast(
     quiet: QuietOpt = False,
 ) -> None:
     """Forecast each series: timestamp,forecast,p90,p99 (+series) at the history's resolution."""
+    import pandas as pd
+
+    from kapacity.service import forecast_frame, forecast_series, horizon_intervals
+
     seconds = _horizon(horizon)
     progress = _progress(quiet)
     settings = _settings(model, country, subdiv, peaks)
@@ -143,6 +155,9 @@ def capacity_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Baseline and FLAS capacity per series, with the assumptions used."""
+    from kapacity.capacity import CapacitySettings, capacity
+    from kapacity.service import forecast_series, horizon_intervals
+
     seconds = _horizon(horizon)
     progress = _progress(quiet)
     cap_settings = CapacitySettings(quantile=quantile, safety_buffer=safety_buffer)
@@ -181,6 +196,12 @@ def backtest_cmd(
     quiet: QuietOpt = False,
 ) -> None:
     """Rolling-origin backtest: MAE vs weekly seasonal naive, MASE, coverage, capacity checks."""
+    import numpy as np
+
+    from kapacity.backtest import backtest as run_backtest
+    from kapacity.capacity import CapacitySettings
+    from kapacity.service import forecast_series, horizon_intervals
+
     seconds = _horizon(horizon)
     progress = _progress(quiet)
     cap_settings = CapacitySettings(quantile=quantile)
@@ -221,6 +242,8 @@ def growth_cmd(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Week-over-week, month-over-month and year-over-year growth of volume and daily peaks."""
+    from kapacity.capacity import growth
+
     try:
         loaded, _ = _load(history, series, None)
     except KapacityError as exc:
@@ -266,6 +289,7 @@ def run_cmd(
 ) -> None:
     """Forecast every catalog system and service, learn dependencies, store the run (with each
     series' peak projection for the current season's peak window)."""
+    from kapacity.events import read_events
     from kapacity.runner import RunSettings, run_catalog
     from kapacity.store import system_capacity
 

@@ -18,20 +18,58 @@ imports only ``storage`` (for the outbox table).
   (claim, send, mark; retries with backoff), ``list_messages``, ``show_message``, ``counts``.
 """
 
-from notifications.channel import Outcome, Sender, address, send, split_urls, with_recipients
-from notifications.masking import masked, redact, secrets
-from notifications.outbox import (
-           STATUSES,
-           Draft,
-           Report,
-           counts,
-           deliver,
-           enqueue,
-           list_messages,
-           show_message,
-)
-from notifications.routing import ROLES, ROUTING_ENV, Routing, RoutingError, audience, load_routing
+from importlib import import_module
+
+# Each public name loads from its module on first use (PEP 562): importing the package, or a
+# light submodule of it such as its CLI, does not import the whole context and its heavy
+# dependencies. tests/clikit/test_startup.py checks every name here resolves.
+_EXPORTS = {
+    "Outcome": "notifications.channel",
+    "Sender": "notifications.channel",
+    "address": "notifications.channel",
+    "send": "notifications.channel",
+    "split_urls": "notifications.channel",
+    "with_recipients": "notifications.channel",
+    "masked": "notifications.masking",
+    "redact": "notifications.masking",
+    "secrets": "notifications.masking",
+    "STATUSES": "notifications.outbox",
+    "Draft": "notifications.outbox",
+    "Report": "notifications.outbox",
+    "counts": "notifications.outbox",
+    "deliver": "notifications.outbox",
+    "enqueue": "notifications.outbox",
+    "list_messages": "notifications.outbox",
+    "show_message": "notifications.outbox",
+    "ROLES": "notifications.routing",
+    "ROUTING_ENV": "notifications.routing",
+    "Routing": "notifications.routing",
+    "RoutingError": "notifications.routing",
+    "audience": "notifications.routing",
+    "load_routing": "notifications.routing",
+}
 
 __all__ = ["ROLES", "ROUTING_ENV", "STATUSES", "Draft", "Outcome", "Report", "Routing", "RoutingError", "Sender",
            "address", "audience", "counts", "deliver", "enqueue", "list_messages", "load_routing", "masked",
            "redact", "secrets", "send", "show_message", "split_urls", "with_recipients"]
+
+
+def __getattr__(name: str):
+    target = _EXPORTS.get(name)
+    if target is None:
+        if name.startswith("__"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a submodule asked for as an attribute, as the eager imports used to allow
+            return import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

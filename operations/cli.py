@@ -17,8 +17,7 @@ from typing import Annotated
 
 import typer
 
-from clikit import DbOption, DocFormat, DocFormatOption, emit_json, fail, open_engine, say
-from notifications import RoutingError
+from clikit import DbOption, DocFormat, DocFormatOption, counted, emit_json, fail, open_engine, say
 from readiness import ReadinessError
 
 ConfigOption = Annotated[Path | None, typer.Option(
@@ -114,6 +113,7 @@ def digest(
     config: ConfigOption = None,
 ):
     """Build this week's digests (or today's reminders); print them, or send them with --send."""
+    from notifications import RoutingError
     from operations import Channel, build_digests, build_reminders
     from storage import utcnow
 
@@ -141,7 +141,7 @@ def digest(
         for delivery in deliveries:
             say(f"{delivery.unit} -> {delivery.destination or '-'}: {delivery.status}"
                 + (f" ({delivery.error})" if delivery.error else ""))
-    say(f"{len(messages)} message(s)" + (f", {sum(d.status == 'sent' for d in deliveries)} delivered" if send else ""))
+    say(counted(len(messages), "message") + (f", {sum(d.status == 'sent' for d in deliveries)} delivered" if send else ""))
     if any(d.status == "failed" for d in deliveries):
         raise typer.Exit(1)
 

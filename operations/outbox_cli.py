@@ -23,13 +23,16 @@ from readiness import ReadinessError
 
 app = typer.Typer(help="The notification outbox: every message stored before it is sent, retried until it is.",
                   no_args_is_help=True)
+# notifications.STATUSES, written out so that `--help` and every other `readiness` command do
+# not import the outbox (SQLAlchemy) to build this help text; tests/clikit/test_startup.py keeps them equal.
+STATUSES = ("pending", "sending", "sent", "failed", "skipped", "recorded")
 COLUMNS = ["id", "source", "kind", "ref", "status", "attempts", "destination", "audience", "last_error"]
 ConfigOption = Annotated[Path | None, typer.Option(
     "--config", help="YAML: the serve config, for notify.urls and notify.routing (see docs/operations.md).")]
 
 
 @app.command("list")
-def list_command(status: Annotated[str | None, typer.Option(help=f"One of {', '.join(notifications.STATUSES)}.")] = None,
+def list_command(status: Annotated[str | None, typer.Option(help=f"One of {', '.join(STATUSES)}.")] = None,
                  source: Annotated[str | None, typer.Option(help="readiness or flashsales.")] = None,
                  fmt: FormatOption = Format.table, db: DbOption = None) -> None:
     """The stored messages, oldest first."""

@@ -9,8 +9,9 @@ Data goes to stdout, progress and errors to stderr. Exit codes: 0 passed,
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,20 +31,29 @@ from clikit import (
 )
 from clikit import run as run_app
 from perftest.errors import PerftestError, UsageError
-from perftest.plans import load_plan, resolve_targets, specs_from_plan
-from perftest.runner import FAIL, PASS, RunResult, run_test
-from perftest.settings import PerftestSettings
-from perftest.spec import (
-    SLO,
-    Endpoint,
-    FailoverSettings,
-    OverloadSettings,
-    SpikeSettings,
-    TestSpec,
-    TestType,
-)
-from perftest.store import list_runs, trends
-from perftest.target import DEFAULT_BASE_LATENCY_S, DEFAULT_MAX_QUEUE_S, serve
+
+if TYPE_CHECKING:
+    from perftest.runner import RunResult
+    from perftest.spec import TestType
+
+# Each command imports what it runs (plans, k6, the store, the target) in its body, so `perftest
+# --help` and a mistyped option answer at once (benchmarks/cli_speed.py). What the options show
+# is written out here for the same reason; tests/clikit/test_startup.py keeps it equal to its source.
+
+
+class TestTypeChoice(StrEnum):
+    """perftest.spec.TestType, the values of --type."""
+
+    load = "load"
+    spike = "spike"
+    overload = "overload"
+    failover = "failover"
+
+    __test__ = False  # not a pytest class
+
+
+DEFAULT_BASE_LATENCY_MS = 10.0  # perftest.target.DEFAULT_BASE_LATENCY_S, in ms
+DEFAULT_MAX_QUEUE_MS = 1000.0  # perftest.target.DEFAULT_MAX_QUEUE_S, in ms
 
 app = typer.Typer(
     help="Load, spike, overload and failover tests with k6, judged against SLOs.",
@@ -74,11 +84,13 @@ def target(
     capacity_rps: Annotated[float, typer.Option("--capacity-rps", help="Requests per second served within SLO.")],
     port: Annotated[int, typer.Option("--port", help="Port (0: a free one).")] = 0,
     host: Annotated[str, typer.Option("--host", help="Loopback address to listen on.")] = "127.0.0.1",
-    base_latency_ms: Annotated[float, typer.Option("--base-latency-ms", help="Latency below capacity.")] = DEFAULT_BASE_LATENCY_S * 1000,
-    max_queue_ms: Annotated[float, typer.Option("--max-queue-ms", help="Queueing beyond this is shed with 503.")] = DEFAULT_MAX_QUEUE_S * 1000,
+    base_latency_ms: Annotated[float, typer.Option("--base-latency-ms", help="Latency below capacity.")] = DEFAULT_BASE_LATENCY_MS,
+    max_queue_ms: Annotated[float, typer.Option("--max-queue-ms", help="Queueing beyond this is shed with 503.")] = DEFAULT_MAX_QUEUE_MS,
     pid_file: Annotated[Path | None, typer.Option("--pid-file", help="Write the process id here while serving.")] = None,
 ) -> None:
     """Start the local capacity-limited target; prints its URL on stdout, serves until stopped."""
+    from perftest.target import serve
+
     if capacity_rps <= 0:
         raise typer.BadParameter("must be > 0", param_hint="--capacity-rps")
     if host not in ("127.0.0.1", "::1", "localhost"):
@@ -99,7 +111,7 @@ def target(
 
 @app.command()
 def run(
-    test_type: Annotated[TestType | None, typer.Option("--type", help="load | spike | overload | failover (with --plan: only this one).")] = None,
+    test_type: Annotated[TestTypeChoice | None, typer.Option("--type", help="load | spike | overload | failover (with --plan: only this one).")] = None,
     url: Annotated[str | None, typer.Option("--url", help="Endpoint URL.")] = None,
     rps: Annotated[float | None, typer.Option("--rps", help="Load rate; spike FLAS peak; overload forecast; failover steady rate.")] = None,
     duration: Annotated[str, typer.Option("--duration", help="load/failover: total; spike: hold at peak (30s, 2m).")] = "60s",
@@ -131,6 +143,19 @@ def run(
     artifacts: Annotated[Path | None, typer.Option("--artifacts", help="Keep script, summary and points here.")] = None,
 ) -> None:
     """Run one test (--type/--url/--rps) or a system's plan (--plan/--system)."""
+    from perftest.runner import run_test
+    from perftest.settings import PerftestSettings
+    from perftest.spec import (
+        SLO,
+        Endpoint,
+        FailoverSettings,
+        OverloadSettings,
+        SpikeSettings,
+        TestSpec,
+        TestType,
+    )
+
+    test_type = TestType(test_type) if test_type is not None else None
     settings = PerftestSettings()
     try:
         if plan is not None:
@@ -181,6 +206,8 @@ def run(
 
 
 def _plan_specs(path: Path, system: str | None, only: TestType | None, engine):
+    from perftest.plans import load_plan, resolve_targets, specs_from_plan
+
     plan_obj = load_plan(path)
     if system is None:
         raise UsageError("--system is required with --plan")
@@ -208,6 +235,8 @@ def _catalog_class(engine, system_id: str) -> str | None:
 
 
 def _exit_code(results: list[RunResult]) -> int:
+    from perftest.runner import FAIL, PASS
+
     verdicts = {r.verdict for r in results}
     if verdicts <= {PASS}:
         return EXIT_OK
@@ -268,6 +297,8 @@ def plan_check(
     db: Annotated[str | None, typer.Option("--db", help="Also read the system's traffic class from the catalog and Kapacity's targets in this database.")] = None,
 ) -> None:
     """Validate a plan; list the tests it requires and their target rates."""
+    from perftest.plans import load_plan, resolve_targets, specs_from_plan
+
     try:
         plan_obj = load_plan(file)
         engine = open_engine(db) if db else None
@@ -304,12 +335,14 @@ def plan_check(
 @app.command()
 def results(
     system: Annotated[str | None, typer.Option("--system", help="Only this system.")] = None,
-    test_type: Annotated[TestType | None, typer.Option("--type", help="Only this test type.")] = None,
+    test_type: Annotated[TestTypeChoice | None, typer.Option("--type", help="Only this test type.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many runs, newest first.")] = 50,
     fmt: FormatOption = Format.table,
     db: DbOption = None,
 ) -> None:
     """Stored runs, newest first."""
+    from perftest.store import list_runs
+
     engine = open_engine(db)
     rows = [r.as_dict() for r in list_runs(engine, system_id=system, test_type=test_type.value if test_type else None, limit=limit)]
     if fmt == Format.json:
@@ -327,6 +360,8 @@ def trends_cmd(
     db: DbOption = None,
 ) -> None:
     """Per system and test type: the headline figure across runs (first, last, change)."""
+    from perftest.store import trends
+
     engine = open_engine(db)
     rows = trends(engine, system_id=system)
     _emit(rows, fmt, ["system_id", "test_type", "metric", "runs", "judged_runs", "passes", "first", "last", "change"])

@@ -25,115 +25,109 @@ Other packages import from here only (never from the private modules):
   ``peak_readiness.role_changes`` hooks receive)
 """
 
-from readiness.backstage import BackstageReport, import_backstage, read_backstage
-from readiness.capacity import CapacityFigures, capacity_figures, stored_capacity_figures
-from readiness.catalog import (
-    OrgUnit,
-    Ownership,
-    RoleChange,
-    SystemPeople,
-    TeamContacts,
-    active_system_ids,
-    active_systems,
-    central_roles,
-    domain_architects,
-    get_system,
-    org_units,
-    ownership,
-    people,
-    system_people,
-    team_contacts,
-)
-from readiness.engine import freshness
-from readiness.errors import (
-    InputError,
-    MassRetirement,
-    NotFound,
-    NothingToEvaluate,
-    PermissionDenied,
-    ReadinessError,
-    RuleLoadError,
-)
-from readiness.facts import (
-    CollectedFacts,
-    FactSource,
-    StoreReport,
-    collect_and_store,
-    latest_facts,
-    latest_facts_of,
-    registered_sources,
-    source_statuses,
-    store_facts,
-)
-from readiness.inventory import InventorySource
-from readiness.locking import evaluation_lock
-from readiness.reads import (
-    result_changes,
-    rule_points,
-    rule_results,
-    rule_status_counts,
-    run_started,
-    schema_ready,
-    score_rows,
-    system_catalog,
-    system_results,
-)
-from readiness.reports import (
-    changes,
-    current_peak_event,
-    explain,
-    get_run,
-    history,
-    latest_run_id,
-    list_runs,
-    progress,
-    results,
-    rule_summary,
-    run_current_at,
-    scores,
-    season_scores,
-)
-from readiness.rulebook import RuleSet, load_rules
-from readiness.rulekit import (
-    Facts,
-    Outcome,
-    RuleMeta,
-    Status,
-    SystemView,
-    days_before,
-    describe_offset,
-    weeks_before,
-)
-from readiness.scoring import (
-    BLOCKER_CAP,
-    BLOCKING_STATUSES,
-    JUDGED_STATUSES,
-    LOSING_STATUSES,
-    MET_STATUSES,
-    NOT_YET_MET_STATUSES,
-    WAIVABLE_STATUSES,
-)
-from readiness.seasons import (
-    close_season,
-    create_season,
-    current_season,
-    due_dates,
-    get_season,
-    in_scope,
-    list_seasons,
-    parse_milestone,
-    season_history,
-    season_record,
-    update_season,
-)
-from readiness.service import (
-    collect,
-    import_catalog_file,
-    import_inventory_file,
-    open_database,
-    run_demo,
-    run_evaluation,
-)
+from importlib import import_module
+
+# Each public name loads from its module on first use (PEP 562): importing the package, or a
+# light submodule of it such as its CLI, does not import the whole context and its heavy
+# dependencies. tests/clikit/test_startup.py checks every name here resolves.
+_EXPORTS = {
+    "BackstageReport": "readiness.backstage",
+    "import_backstage": "readiness.backstage",
+    "read_backstage": "readiness.backstage",
+    "CapacityFigures": "readiness.capacity",
+    "capacity_figures": "readiness.capacity",
+    "stored_capacity_figures": "readiness.capacity",
+    "OrgUnit": "readiness.catalog",
+    "Ownership": "readiness.catalog",
+    "RoleChange": "readiness.catalog",
+    "SystemPeople": "readiness.catalog",
+    "TeamContacts": "readiness.catalog",
+    "active_system_ids": "readiness.catalog",
+    "active_systems": "readiness.catalog",
+    "central_roles": "readiness.catalog",
+    "domain_architects": "readiness.catalog",
+    "get_system": "readiness.catalog",
+    "org_units": "readiness.catalog",
+    "ownership": "readiness.catalog",
+    "people": "readiness.catalog",
+    "system_people": "readiness.catalog",
+    "team_contacts": "readiness.catalog",
+    "freshness": "readiness.engine",
+    "InputError": "readiness.errors",
+    "MassRetirement": "readiness.errors",
+    "NotFound": "readiness.errors",
+    "NothingToEvaluate": "readiness.errors",
+    "PermissionDenied": "readiness.errors",
+    "ReadinessError": "readiness.errors",
+    "RuleLoadError": "readiness.errors",
+    "CollectedFacts": "readiness.facts",
+    "FactSource": "readiness.facts",
+    "StoreReport": "readiness.facts",
+    "collect_and_store": "readiness.facts",
+    "latest_facts": "readiness.facts",
+    "latest_facts_of": "readiness.facts",
+    "registered_sources": "readiness.facts",
+    "source_statuses": "readiness.facts",
+    "store_facts": "readiness.facts",
+    "InventorySource": "readiness.inventory",
+    "evaluation_lock": "readiness.locking",
+    "rule_points": "readiness.reads",
+    "rule_results": "readiness.reads",
+    "rule_status_counts": "readiness.reads",
+    "run_started": "readiness.reads",
+    "schema_ready": "readiness.reads",
+    "score_rows": "readiness.reads",
+    "system_catalog": "readiness.reads",
+    "system_results": "readiness.reads",
+    "changes": "readiness.reports",
+    "current_peak_event": "readiness.reports",
+    "explain": "readiness.reports",
+    "get_run": "readiness.reports",
+    "history": "readiness.reports",
+    "latest_run_id": "readiness.reports",
+    "list_runs": "readiness.reports",
+    "progress": "readiness.reports",
+    "results": "readiness.reports",
+    "rule_summary": "readiness.reports",
+    "run_current_at": "readiness.reports",
+    "scores": "readiness.reports",
+    "season_scores": "readiness.reports",
+    "RuleSet": "readiness.rulebook",
+    "load_rules": "readiness.rulebook",
+    "Facts": "readiness.rulekit",
+    "Outcome": "readiness.rulekit",
+    "RuleMeta": "readiness.rulekit",
+    "Status": "readiness.rulekit",
+    "SystemView": "readiness.rulekit",
+    "days_before": "readiness.rulekit",
+    "describe_offset": "readiness.rulekit",
+    "weeks_before": "readiness.rulekit",
+    "BLOCKING_STATUSES": "readiness.scoring",
+    "JUDGED_STATUSES": "readiness.scoring",
+    "LOSING_STATUSES": "readiness.scoring",
+    "MET_STATUSES": "readiness.scoring",
+    "NOT_YET_MET_STATUSES": "readiness.scoring",
+    "WAIVABLE_STATUSES": "readiness.scoring",
+    "close_season": "readiness.seasons",
+    "create_season": "readiness.seasons",
+    "current_season": "readiness.seasons",
+    "due_dates": "readiness.seasons",
+    "get_season": "readiness.seasons",
+    "list_seasons": "readiness.seasons",
+    "parse_milestone": "readiness.seasons",
+    "season_history": "readiness.seasons",
+    "season_record": "readiness.seasons",
+    "update_season": "readiness.seasons",
+    "collect": "readiness.service",
+    "import_catalog_file": "readiness.service",
+    "import_inventory_file": "readiness.service",
+    "open_database": "readiness.service",
+    "run_demo": "readiness.service",
+    "run_evaluation": "readiness.service",
+    "BLOCKER_CAP": "readiness.scoring",
+    "in_scope": "readiness.seasons",
+    "result_changes": "readiness.reads",
+}
 
 __all__ = [
     # capacity policy
@@ -169,3 +163,24 @@ __all__ = [
     "RoleChange", "SystemPeople", "active_system_ids", "central_roles", "current_peak_event",
     "domain_architects", "results", "system_people",
 ]
+
+
+def __getattr__(name: str):
+    target = _EXPORTS.get(name)
+    if target is None:
+        if name.startswith("__"):
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:  # a submodule asked for as an attribute, as the eager imports used to allow
+            return import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module, _, attr = target.partition(":")
+    value = getattr(import_module(module), attr or name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

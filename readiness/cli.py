@@ -20,6 +20,7 @@ from clikit import (
     DbOption,
     Format,
     FormatOption,
+    counted,
     emit,
     emit_json,
     fail,
@@ -27,21 +28,14 @@ from clikit import (
     say,
 )
 from clikit import run as run_app
-from readiness import reports
 from readiness.cli_collect import collect_app
 from readiness.cli_collect import register as register_collect_commands
 from readiness.cli_season import season_app
 from readiness.errors import ReadinessError
-from readiness.export import export_run
-from readiness.rulebook import load_rules
-from readiness.rulekit import describe_offset
-from readiness.scoring import BASES
-from readiness.service import (
-    import_catalog_file,
-    import_inventory_file,
-    run_demo,
-    run_evaluation,
-)
+
+# Each command imports what it needs inside its body: `--help` and the quick reads (`runs`,
+# `score`, `explain`) must not pay for the catalog import, the engine, the demo or the
+# other contexts' stacks (benchmarks/cli_speed.py, tests/clikit/test_startup.py).
 
 app = typer.Typer(help="Peak-season readiness: catalog, facts, rules, scores.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -101,6 +95,8 @@ def demo(db: DbOption = None,
          seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same organisation.")] = 7,
          out: Annotated[Path, typer.Option(help="Where to write the catalog and inventory files.")] = Path("demo")):
     """Generate the demo organisation, import it like real data, and evaluate it."""
+    from readiness.service import run_demo
+
     engine = open_engine(db)
     started = time.perf_counter()
     report = run_demo(engine, out, systems=systems, seed=seed)
@@ -108,7 +104,7 @@ def demo(db: DbOption = None,
     say(f"wrote the demo files to {out}/ and evaluated in {time.perf_counter() - started:.1f}s")
     typer.echo(f"imported {report.catalog.domains} domains, {report.catalog.groups} groups, "
                f"{report.catalog.teams} teams, {report.catalog.systems} systems; "
-               f"{len(report.runs)} run(s); latest run {last.run_id}: company score {last.company.score:.1f}, "
+               f"{counted(len(report.runs), 'run')}; latest run {last.run_id}: company score {last.company.score:.1f}, "
                f"{last.company.outstanding:.0f} points outstanding")
 
 
@@ -134,6 +130,8 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
         raise typer.BadParameter("--catalog and --backstage each replace the whole catalog: give one")
     if catalog is None and inventory is None and not backstage:
         raise typer.BadParameter("give --catalog, --inventory, --backstage PATH... or a combination")
+    from readiness.service import import_catalog_file, import_inventory_file
+
     engine = open_engine(db)
     if backstage:
         _import_backstage(engine, paths or [], backstage_system_kind, strict, fmt)
@@ -145,7 +143,7 @@ def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry 
         stored = import_inventory_file(engine, inventory)
         typer.echo(f"inventory: facts for {stored.systems} systems ({stored.changed} changed)")
         if stored.unknown_systems:
-            say(f"warning: {len(stored.unknown_systems)} SystemID(s) not in the catalog, ignored: "
+            say(f"warning: {counted(len(stored.unknown_systems), 'SystemID')} not in the catalog, ignored: "
                  f"{', '.join(stored.unknown_systems[:10])}")
 
 
@@ -176,6 +174,7 @@ def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: Fail
     With --fail-under, error results (a rule that raised, exited, hung or failed to
     load) count as failures that earn nothing unless --errors-pass."""
     from readiness.locking import evaluation_lock
+    from readiness.service import run_evaluation
 
     engine = open_engine(db)
     with evaluation_lock(engine) as taken:
@@ -214,6 +213,9 @@ def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = 
           run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None,
           parent: Annotated[str | None, typer.Option(help="Only units under this parent key.")] = None):
     """Scores per unit at a level (0-100), worst first, with points outstanding and evidence confidence."""
+    from readiness import reports
+    from readiness.scoring import BASES
+
     engine = open_engine(db)
     rows = reports.scores(engine, level.value, run_id=run, parent=parent)
     for row in rows:
@@ -232,6 +234,9 @@ def explain(system_id: str, db: DbOption = None, fmt: FormatOption = Format.tabl
             rules_dir: RulesDirs = None,
             run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None):
     """Why a system is below 100: failing rules, evidence and how to fix each."""
+    from readiness import reports
+    from readiness.rulebook import load_rules
+
     engine = open_engine(db)
     report = reports.explain(engine, system_id, load_rules(rules_dir or []), run_id=run)
     if fmt != Format.table:
@@ -260,6 +265,9 @@ def explain(system_id: str, db: DbOption = None, fmt: FormatOption = Format.tabl
 @rules_app.command("list")
 def rules_list(fmt: FormatOption = Format.table, rules_dir: RulesDirs = None):
     """Every rule in the pack, with its metadata."""
+    from readiness.rulebook import load_rules
+    from readiness.rulekit import describe_offset
+
     ruleset = load_rules(rules_dir or [])
     rows = [{"id": r.meta.id, "title": r.meta.title, "category": r.meta.category, "kind": r.meta.kind,
              "severity": r.meta.severity, "points": r.meta.points, "blocker": r.meta.blocker,
@@ -277,6 +285,7 @@ def rules_docs(out: Annotated[Path, typer.Option(help="Folder for the pages and 
                check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 3 when the pages "
                                                    "differ from the pack (for CI).")] = False):
     """One Markdown page per rule (expected, why, fix, evaluation, bands, applicability, due date) and an index."""
+    from readiness.rulebook import load_rules
     from readiness.ruledocs import write_docs
 
     ruleset = load_rules(rules_dir or [])
@@ -285,13 +294,13 @@ def rules_docs(out: Annotated[Path, typer.Option(help="Folder for the pages and 
     report = write_docs(ruleset, out, check=check)
     if check:
         if report.stale:
-            say(f"{len(report.stale)} page(s) out of date: {', '.join(p.name for p in report.stale)}; "
+            say(f"{counted(len(report.stale), 'page')} out of date: {', '.join(p.name for p in report.stale)}; "
                  f"run `readiness rules docs --out {out}`")
             raise typer.Exit(EXIT_GATE_FAILED)
         typer.echo(f"{out}: {len(ruleset.rules)} rule pages up to date")
         return
     typer.echo(f"wrote {len(report.written) - 1} rule pages and {out / 'index.md'}"
-               + (f"; removed {len(report.removed)} page(s) of rules no longer in the pack" if report.removed else ""))
+               + (f"; removed {counted(len(report.removed), 'page')} of rules no longer in the pack" if report.removed else ""))
     if ruleset.load_errors:
         raise typer.Exit(EXIT_ERROR)
 
@@ -302,6 +311,9 @@ def export(fmt: Annotated[str, typer.Option("--format", help="json, csv, sarif o
            out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
            run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None):
     """Export a run's results for CI systems and code-scanning tools."""
+    from readiness.export import export_run
+    from readiness.rulebook import load_rules
+
     text = export_run(open_engine(db), load_rules(rules_dir or []), fmt, run_id=run)
     if out:
         out.write_text(text, encoding="utf-8")
@@ -314,6 +326,8 @@ def export(fmt: Annotated[str, typer.Option("--format", help="json, csv, sarif o
 def runs(db: DbOption = None, fmt: FormatOption = Format.table,
          limit: Annotated[int, typer.Option(min=1)] = 20):
     """Recent evaluation runs: when, what they read, the company score."""
+    from readiness import reports
+
     rows = [{"id": r.id, "started_at": reports.as_of(r.started_at), "status": r.status, "systems": r.systems,
              "results": r.results, "errors": r.errors, "company_score": r.company_score,
              "inputs_hash": r.inputs_hash[:12]} for r in reports.list_runs(open_engine(db), limit)]
@@ -325,11 +339,13 @@ def changes(since: Annotated[int, typer.Option(help="Compare against this run id
             fmt: FormatOption = Format.table,
             run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None):
     """What changed since run N: results that flipped and the biggest movers."""
+    from readiness import reports
+
     diff = reports.changes(open_engine(db), since, run_id=run)
     if fmt == Format.json:
         emit_json(diff)
         return
-    typer.echo(f"run {diff['from_run']} -> {diff['to_run']}: {len(diff['results_changed'])} result(s) changed")
+    typer.echo(f"run {diff['from_run']} -> {diff['to_run']}: {counted(len(diff['results_changed']), 'result')} changed")
     emit(diff["movers"][:20], Format.table, ["level", "key", "name", "before", "after", "delta"])
 
 
@@ -337,6 +353,7 @@ def changes(since: Annotated[int, typer.Option(help="Compare against this run id
 def progress(db: DbOption = None, fmt: FormatOption = Format.table,
              season: Annotated[str | None, typer.Option(help="Season key (default: the current season).")] = None):
     """The season's score (over its scope) against its target date, and the projected date of reaching it."""
+    from readiness import reports
     from readiness.seasons import current_season, get_season
 
     engine = open_engine(db)

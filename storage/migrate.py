@@ -3,16 +3,23 @@
 Each context owns a branch (``readiness``, ``kapacity``, ...) in its own
 ``<package>/migrations`` folder, so contexts add tables without touching each
 other's revisions; ``upgrade heads`` applies all branches.
+
+A database already at every head is recognised without Alembic (:func:`is_current` reads the
+revision ids from the migration files and compares them with ``alembic_version``): importing
+Alembic and the migration environment, which imports every context's models, costs about a
+second, paid before each command otherwise.
 """
 
 from __future__ import annotations
 
+import ast
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy.engine import Engine
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy.engine import Engine
 
 # Contexts whose models.py the migration environment imports (their tables in one metadata), and
 # whose migrations/ folder, when there is one, holds their branch. governance has tables but no
@@ -20,22 +27,82 @@ from sqlalchemy.engine import Engine
 CONTEXTS_WITH_MIGRATIONS = ("readiness", "kapacity", "perftest", "flashsales", "governance", "notifications")
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def _version_locations() -> list[Path]:
     here = Path(str(resources.files("storage")))
-    config = Config(str(here / "alembic.ini"))
-    config.set_main_option("script_location", str(here / "migrations"))
-    locations = [str(here / "migrations" / "versions")]
+    locations = [here / "migrations" / "versions"]
     for package in CONTEXTS_WITH_MIGRATIONS:
         folder = here.parent / package / "migrations"
         if folder.is_dir():
-            locations.append(str(folder))
-    config.set_main_option("version_locations", " ".join(locations))
+            locations.append(folder)
+    return locations
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
+    here = Path(str(resources.files("storage")))
+    config = Config(str(here / "alembic.ini"))
+    config.set_main_option("script_location", str(here / "migrations"))
+    config.set_main_option("version_locations", " ".join(str(p) for p in _version_locations()))
     config.set_main_option("path_separator", "space")
     if engine is not None:
         config.attributes["engine"] = engine
     return config
 
 
+def _revision_ids(path: Path) -> tuple[str, set[str]] | None:
+    """A revision file's id and the ids it follows; None when they are not plain literals."""
+    values: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
+                try:
+                    values[target.id] = ast.literal_eval(node.value)
+                except ValueError:
+                    return None
+    revision, down = values.get("revision"), values.get("down_revision")
+    if not isinstance(revision, str):
+        return None
+    parents = {down} if isinstance(down, str) else set(down or ())
+    return revision, parents
+
+
+def _heads() -> set[str] | None:
+    """Every branch's head, read from the revision files; None when one cannot be read plainly."""
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for folder in _version_locations():
+        for path in sorted(folder.glob("*.py")):
+            found = _revision_ids(path)
+            if found is None:
+                return None
+            revisions.add(found[0])
+            followed |= found[1]
+    return revisions - followed
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database is at every branch's head already (False when unsure)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    heads = _heads()
+    if not heads:
+        return False
+    try:
+        with engine.connect() as connection:
+            stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+    except SQLAlchemyError:
+        return False
+    return stored == heads
+
+
 def migrate(engine: Engine, revision: str = "heads") -> None:
-    """Upgrade to ``revision`` (default: every branch's head)."""
+    """Upgrade to ``revision`` (default: every branch's head; nothing to do, and no Alembic
+    imported, when the database is there already)."""
+    if revision == "heads" and is_current(engine):
+        return
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from app import auth, data, figures, fmt, governance_ui, permissions, sections, ui
+from app import auth, data, figures, fmt, governance_ui, permissions, sections, ui, words
 
 PICKER_LIMIT = 2000  # above this many systems the picker searches instead of listing all
 url = data.db_url()
@@ -89,7 +89,7 @@ for index, finding in enumerate(findings):
                               ui.badge(finding["severity"], "gray")]
                              + ([ui.badge("blocker: caps the score at 50%", "red")] if finding["blocker"] else [])
                              + ([ui.badge("team-managed", "orange")] if meta and meta.kind == "team-managed" else [])))
-        st.markdown(f"**Why:** {finding['message'] or '-'}")
+        st.markdown(f"**Why:** {words.plain(finding['message']) if finding['message'] else '-'}")
         st.markdown(f"**How to fix:** {finding['remediation']}")
         if finding["evidence"]:
             st.dataframe(pd.DataFrame([{k: v if isinstance(v, str | int | float | bool) or v is None else

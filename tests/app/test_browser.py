@@ -1,10 +1,15 @@
 """The real thing: the app served by Streamlit, driven in headless Chromium (Debian's package,
-never a downloaded browser). Logs in, visits every page, follows the three-click path from
-the overview to a system's fixes, and saves screenshots under test-artifacts/screenshots/."""
+never a downloaded browser). Tours every page as each demo role (a full-page screenshot of each
+as test-artifacts/screenshots/ROLE-PAGE.png), failing on any exception and on developer text a
+person should never read; follows the three-click path from the overview to a system's fixes.
+
+One server per test module (per xdist worker), one browser per role."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from app.users import DEMO_PASSWORDS, demo_users
+from app.users import DEMO_PASSWORDS, ROLES, demo_users
 from storage import get_engine
 from tests.app.conftest import demo_users_file
 
@@ -36,10 +41,12 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def served_app(full_demo, tmp_path):
-    """The dashboard on a free loopback port against the full demo (every context's data)."""
+@pytest.fixture(scope="module")
+def served_app(full_demo, tmp_path_factory):
+    """The dashboard on a free loopback port against the full demo (every context's data), one
+    server for the module's tests: they only read, and starting one costs several seconds."""
     demo_db, histories = full_demo
+    tmp_path = tmp_path_factory.mktemp("served-app")
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} missing: install Debian's chromium (apt-get install -y chromium)")
     port = _free_port()
@@ -79,10 +86,10 @@ IDLE = """() => !document.querySelector(
     '[data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"], [data-stale="true"], [data-testid="stSkeleton"]')"""
 
 
-def _wait_idle(page, timeout: float = 90_000) -> None:
+def _wait_idle(page, timeout: float = 90_000, settle: int = 800) -> None:
     """Wait until Streamlit has finished the script run and nothing on the page is stale."""
     for _ in range(2):  # idle twice, a moment apart: a rerun may start right after the first
-        page.wait_for_timeout(800)
+        page.wait_for_timeout(settle)
         page.wait_for_function(IDLE, timeout=timeout)
 
 
@@ -127,11 +134,7 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
             page.screenshot(path=str(SHOTS / "00-login.png"), full_page=True)
             _login(page, served_app, owner.username, DEMO_PASSWORDS["owner"])
 
-            for index, (label, slug) in enumerate(NAV, start=1):
-                page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
-                _wait_idle(page)
-                assert page.locator("[data-testid='stException']").count() == 0, f"{label}: exception on the page"
-                page.screenshot(path=str(SHOTS / f"{index:02d}-{slug}.png"), full_page=True)
+            # Every page is toured (and shot) by test_every_page_reads_as_written_for_a_person_for_every_role.
 
             # Three clicks from the overview to why a system is below 100% and how to fix it.
             page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview", exact=True).click()
@@ -173,3 +176,85 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
             assert not errors, errors
         finally:
             browser.close()
+
+
+# Text a person should never read on a page, and why it is there when it is.
+DEVELOPER_TEXT = [
+    (re.compile(r"\bNone\b(?! of\b)"), "a Python None where a value or a word belongs"),
+    (re.compile(r"\b(?:nan|NaN)\b"), "a NaN where a number or a dash belongs"),
+    (re.compile(r"\w\(s\)"), "a plural written as (s)"),
+    (re.compile(r"(?<![\w-])--[a-z][a-z-]*"), "a command-line flag"),
+    (re.compile(r"String should match pattern|Input should be|validation errors? for|Field required|"
+                r"should be a valid|Value error,"), "a pydantic validation message"),
+    (re.compile(r"Traceback \(most recent call last\)|object at 0x[0-9a-f]+|Timestamp\('|datetime\.\w+\("),
+     "a Python repr or traceback"),
+    (re.compile(r"\b\d+\.\d{5,}\b"), "a number with raw float digits"),
+    (re.compile(r"\b(?:readiness_team|ratelimit_team)\b"), "a role's identifier instead of its name"),
+]
+TOUR_SHOTS = SHOTS
+# What a person reads on the page: its visible text, where a command shown as code (`perftest run
+# --system ...`, an empty state's "run this") stands as code, not as prose leaking developer words.
+READ_TEXT = """() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    let text = main.innerText;
+    for (const code of main.querySelectorAll('code, pre')) {
+        const shown = code.innerText;
+        if (shown) text = text.split(shown).join(' \u2039code\u203a ');
+    }
+    return text;
+}"""
+
+
+def _developer_text(text: str) -> list[str]:
+    found = []
+    for pattern, why in DEVELOPER_TEXT:
+        for match in pattern.finditer(text):
+            start, end = max(0, match.start() - 50), min(len(text), match.end() + 50)
+            context = " ".join(text[start:end].split())
+            found.append(f"{why}: {match.group(0)!r} in \u2026{context}\u2026")
+    return found
+
+
+@pytest.fixture(scope="module")
+def tour_users(full_demo) -> dict:
+    """The demo's logins by role, as `make app` lists them."""
+    return {u.role: u for u in demo_users(get_engine(full_demo[0]))}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_reads_as_written_for_a_person_for_every_role(served_app, tour_users, role):
+    """The tour: each page as each demo role, a full-page screenshot of each; no exception, no
+    developer text. Every finding is listed with its role, page and the text around it."""
+    from playwright.sync_api import sync_playwright
+
+    if role not in tour_users:
+        holders = ", ".join(f"{u.role} {u.username}" for u in tour_users.values())
+        pytest.skip(f"the demo has no separate {role} login (app/users.py demo_users: {holders})")
+    user = tour_users[role]
+    TOUR_SHOTS.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            started = time.monotonic()
+            _login(page, served_app, user.username, DEMO_PASSWORDS[role])
+            print(f"{role}: logged in in {time.monotonic() - started:.1f} s")
+            for label, slug in NAV:
+                where, started = f"{role} / {label}", time.monotonic()
+                page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
+                _wait_idle(page, settle=400)
+                page.screenshot(path=str(TOUR_SHOTS / f"{role}-{slug}.png"), full_page=True)
+                if role == "owner":  # the names docs/app.md links to
+                    shutil.copyfile(TOUR_SHOTS / f"{role}-{slug}.png", SHOTS / f"{NAV.index((label, slug)) + 1:02d}-{slug}.png")
+                for exception in page.locator("[data-testid='stException']").all():
+                    problems.append(f"{where}: exception on the page: {' '.join(exception.inner_text().split())[:300]}")
+                problems += [f"{where}: {finding}" for finding in _developer_text(page.evaluate(READ_TEXT))]
+                problems += [f"{where}: error in the browser: {error}" for error in errors]
+                errors.clear()
+                print(f"{where}: {time.monotonic() - started:.1f} s")
+        finally:
+            browser.close()
+    assert not problems, f"touring as {role}, {len(problems)} finding{'' if len(problems) == 1 else 's'}:\n" + "\n".join(problems)

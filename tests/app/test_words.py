@@ -56,3 +56,12 @@ def test_service_wording_is_made_plain():
     assert words.plain("waiver 3: 1 problem(s); nothing was written") == "waiver 3: 1 problem; nothing was written"
     assert words.plain("it needs readiness_team") == "it needs the readiness team"
     assert words.plain("limit 910.000000 rpm") == "limit 910 rpm"
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("history M-1001.csv: 14 day(s) at 300s resolution", "history M-1001.csv: 14 days at 300s resolution"),
+    ("0.0 held by 0 overlapping sale(s)", "0.0 held by 0 overlapping sales"),
+    ("held by 1 overlapping sale(s)", "held by 1 overlapping sale"),
+    ("1 problem(s)", "1 problem"), ("1,200 run(s) kept", "1,200 runs kept")])
+def test_every_count_written_with_s_in_brackets_reads_as_words(message, expected):
+    assert words.plain(message) == expected

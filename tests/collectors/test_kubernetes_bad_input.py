@@ -95,7 +95,7 @@ metadata: {name: not-a-real-deployment}
 """)
     rows, stderr, code = dry_run(tmp_path)
     assert code == 0 and rows == []
-    assert ("skipped 5 object(s) of other kinds: ConfigMap x2, CronJob x1, "
+    assert ("skipped 5 objects of other kinds: ConfigMap x2, CronJob x1, "
             "Deployment (example.com/v1, custom resource) x1, Rollout (argoproj.io/v1alpha1, custom resource) x1"
             ) in stderr
 

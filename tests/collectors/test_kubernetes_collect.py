@@ -56,7 +56,7 @@ def test_collect_stores_facts_per_known_system_and_reports_unmapped_workloads(an
     url = org.url.render_as_string(hide_password=False)
     result = cli("collect", "kubernetes", str(GOOD), "--db", url)
     assert result.exit_code == 0, result.stderr
-    assert "4 workload(s) in 3 file(s); facts stored for 3 system(s) (3 changed); 1 unmapped" in result.stdout
+    assert "4 workloads in 3 files; facts stored for 3 systems (3 changed); 1 unmapped" in result.stdout
     assert re.search(r"unmapped: DaemonSet kube-system/node-agent \(.*export-list.yaml:27\): label "
                      r"app.kubernetes.io/name=node-agent is neither a SystemID nor a system name", result.stderr)
     stored = latest_facts(org)

@@ -1,0 +1,100 @@
+"""What starting a command costs: `--help` and the quick reads import only what they use.
+
+Every command used to import the whole stack (pandas, SQLModel, statsmodels, apprise, Alembic)
+before doing anything; `--help` took 0.8 s and a read 1.2-2.3 s (issue 19). The package
+surfaces load their names on first use (PEP 562), each command imports what it runs, and a
+database already at every migration head is opened without Alembic.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+
+import pytest
+
+from clikit import counted
+
+HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "pandas", "numpy", "statsmodels", "apprise", "alembic",
+         "networkx", "yaml")
+PACKAGES = ("storage", "notifications", "clikit", "readiness", "governance", "collectors", "kapacity",
+            "perftest", "flashsales", "operations")
+
+
+def _imported(cli: str, *args: str) -> list[str]:
+    """Run `cli args...` in a fresh interpreter; the heavy modules it imported."""
+    code = (f"import sys, json\nfrom {cli}.cli import main\nsys.argv = [{cli!r}, *{list(args)!r}]\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
+            f"print(json.dumps([code, sorted(m for m in {HEAVY!r} if m in sys.modules)]), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    exit_code, loaded = json.loads(done.stderr.strip().splitlines()[-1])
+    assert exit_code in (0, None), done.stderr
+    return loaded
+
+
+@pytest.mark.parametrize("cli", ["readiness", "kapacity", "perftest", "flashsales"])
+def test_help_imports_no_database_layer_and_no_data_stack(cli):
+    assert _imported(cli, "--help") == []
+
+
+@pytest.mark.parametrize("args", [["review", "--help"], ["collect", "kubernetes", "--help"],
+                                  ["notifications", "list", "--help"], ["serve", "--help"]])
+def test_the_help_of_plugin_commands_imports_none_of_their_stack(args):
+    # typer itself validates a group's options with pydantic once it parses them; nothing of ours
+    assert [m for m in _imported("readiness", *args) if m != "pydantic"] == []
+
+
+def test_a_read_on_a_current_database_skips_alembic_and_the_data_stack(sqlite_url):
+    assert "alembic" in _imported("readiness", "runs", "--db", sqlite_url)  # a new database is migrated
+    loaded = _imported("readiness", "runs", "--db", sqlite_url)
+    assert "alembic" not in loaded and "sqlalchemy" in loaded
+    assert not {"pandas", "numpy", "statsmodels", "apprise", "networkx"} & set(loaded), loaded
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_public_name_of_a_package_resolves(package):
+    module = importlib.import_module(package)
+    missing = [name for name in module.__all__ if not hasattr(module, name)]
+    assert missing == [], f"{package}.__all__ names nothing for {missing}"
+    assert set(module.__all__) <= set(dir(module))
+
+
+@pytest.mark.parametrize(("package", "name"), [("storage", "migrate"), ("kapacity", "capacity"),
+                                               ("kapacity", "backtest"), ("flashsales", "review")])
+def test_a_function_named_like_its_module_stays_the_function_once_the_module_is_imported(package, name):
+    code = f"import {package}.{name}, {package}; print(callable({package}.{name}), type({package}.{name}).__name__)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "function"]
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    import readiness
+
+    with pytest.raises(AttributeError, match="no_such_name"):
+        readiness.no_such_name  # noqa: B018
+
+
+def test_what_the_options_show_equals_its_source():
+    """Written out in the CLI modules so that `--help` needs no import of their source."""
+    import flashsales.ratelimits
+    import notifications
+    import perftest.cli
+    import perftest.spec
+    import perftest.target
+    from flashsales import cli as flashsales_cli
+    from operations import outbox_cli
+
+    assert [t.value for t in perftest.cli.TestTypeChoice] == [t.value for t in perftest.spec.TestType]
+    assert perftest.cli.DEFAULT_BASE_LATENCY_MS == perftest.target.DEFAULT_BASE_LATENCY_S * 1000
+    assert perftest.cli.DEFAULT_MAX_QUEUE_MS == perftest.target.DEFAULT_MAX_QUEUE_S * 1000
+    assert flashsales_cli.ENVOY_DOMAIN == flashsales.ratelimits.ENVOY_DOMAIN
+    assert outbox_cli.STATUSES == notifications.STATUSES
+
+
+@pytest.mark.parametrize(("n", "thing", "plural", "expected"), [
+    (1, "system", None, "1 system"), (0, "system", None, "0 systems"), (2, "policy", "policies", "2 policies"),
+    (12_500, "result", None, "12,500 results")])
+def test_counts_are_words_for_people(n, thing, plural, expected):
+    assert counted(n, thing, plural) == expected
