@@ -6,7 +6,11 @@ to, then sent; what has no channel yet is stored ``skipped`` and goes out with
 
 - a team's digest, and a reminder about one of its systems: the team's channel,
   else its group's, its domain's, the default (``team:x>group:y>domain:z``);
-- a domain's digest: the domain's channel, else the default.
+- a domain's digest, and its overdue list after a milestone: the domain's channel,
+  else the default;
+- a milestone nudge: the team's chain, as a team's digest;
+- besides, each recipient with an e-mail address (routing file ``people``, with
+  SMTP set: ``PEAK_SMTP_*``) gets the message by e-mail (audience ``person:<user>``).
 
 The default channel is ``notify.urls`` from the serve config, else
 ``PEAK_NOTIFY_URLS``; the routing file is ``notify.routing``, else
@@ -90,9 +94,12 @@ class Channel:
         recipients = [self.address(r) for r in message.recipients]
         audience = self.audiences.get(message.unit) or audience_of(message, owners)
         moment = message.data.get("expires_at") or message.data.get("run_id") or ""
-        key = f"{message.kind}:{message.unit}:{message.data.get('days', '')}:{moment}:{message.subject}"
+        key = (message.data.get("key")
+               or f"{message.kind}:{message.unit}:{message.data.get('days', '')}:{moment}:{message.subject}")
+        routing = self.routing or notifications.Routing(tuple(self.urls))
+        audiences = {audience: recipients, **routing.emailable(message.recipients)}
         return notifications.Draft("readiness", message.kind, key[:160], message.subject, message.body,
-                                   {audience: recipients}, ref=message.unit)
+                                   audiences, ref=message.unit)
 
 
 def audience_of(message: Message, owners: Mapping[str, str]) -> str:

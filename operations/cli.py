@@ -28,6 +28,7 @@ ConfigOption = Annotated[Path | None, typer.Option(
 class Kind(StrEnum):
     weekly = "weekly"
     reminders = "reminders"
+    milestones = "milestones"
 
 
 def _setup_logging(level: str) -> None:
@@ -104,7 +105,9 @@ def serve(
 
 def digest(
     kind: Annotated[Kind, typer.Option(help="weekly: digests per team and domain; reminders: expiring "
-                                            "waivers and approvals.")] = Kind.weekly,
+                                            "waivers and approvals; milestones: nudges to the teams due at "
+                                            "a coming milestone, overdue lists per domain after one.")]
+    = Kind.weekly,
     since: Annotated[datetime | None, typer.Option(help="Window start, UTC (default: 7 days ago for weekly, "
                                                         "1 day ago for reminders).")] = None,
     send: Annotated[bool, typer.Option("--send", help="Send through the notification channel "
@@ -125,6 +128,11 @@ def digest(
     now = utcnow()
     if kind == Kind.weekly:
         messages = build_digests(engine, now=now, since=since or now - timedelta(days=7), rules_dirs=cfg.rules_dirs)
+    elif kind == Kind.milestones:
+        from operations.milestones import build_milestone_nudges
+
+        messages = build_milestone_nudges(engine, now=now, app_url=cfg.notify.app_address(),
+                                          rules_dirs=cfg.rules_dirs, lead_days=cfg.notify.milestone_lead_days)
     else:
         messages = build_reminders(engine, since=since or now - timedelta(days=1), until=now,
                                    days=cfg.notify.reminder_days)
@@ -141,7 +149,8 @@ def digest(
         for delivery in deliveries:
             say(f"{delivery.unit} -> {delivery.destination or '-'}: {delivery.status}"
                 + (f" ({delivery.error})" if delivery.error else ""))
-    say(f"{len(messages)} message(s)" + (f", {sum(d.status == 'sent' for d in deliveries)} delivered" if send else ""))
+    delivered = sum(d.status == "sent" for d in deliveries)
+    say(f"{len(messages)} {'message' if len(messages) == 1 else 'messages'}" + (f", {delivered} delivered" if send else ""))
     if any(d.status == "failed" for d in deliveries):
         raise typer.Exit(1)
 

@@ -147,6 +147,10 @@ def build_digests(engine: Engine, *, now: datetime, since: datetime, rules_dirs:
     return messages
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _delta(value: float) -> str:
     return f"{value:+.1f}" if abs(value) >= 0.05 else "unchanged"
 
@@ -158,7 +162,7 @@ def _digest_body(data: dict, titles: Mapping[str, str], now: datetime) -> str:
     if data["previous_score"] is not None:
         score += (f" (was {data['previous_score']:.1f} at run {data['previous_run_id']} on "
                   f"{data['previous_run_at'][:10]}: {_delta(data['score'] - data['previous_score'])})")
-    lines += [f"{score}; {data['points_outstanding']:.1f} points outstanding over {data['systems']} system(s); "
+    lines += [f"{score}; {data['points_outstanding']:.1f} points outstanding over {_count(data['systems'], 'system')}; "
               f"run {data['run_id']} of {data['run_at'][:16].replace('T', ' ')} UTC.", ""]
     if data["previous_run_id"] is None:
         lines += ["What changed: no earlier run to compare with (this is the first digest).", ""]
@@ -169,7 +173,7 @@ def _digest_body(data: dict, titles: Mapping[str, str], now: datetime) -> str:
         other = len(data["changed"]) - len(fixed) - len(worse)
         lines.append(f"What changed since run {data['previous_run_id']}: {len(fixed)} fixed, "
                      f"{len(worse)} got worse or need attention"
-                     + (f", {other} other change(s) (new rules, rules that stopped applying)." if other else "."))
+                     + (f", {_count(other, 'other change')} (new rules, rules that stopped applying)." if other else "."))
         for label, items in (("fixed", fixed), ("worse", worse)):
             for c in items[:MAX_LINES]:
                 lines.append(f"  {label}: {c['system_id']} {c['rule_id']}: {c['before'] or 'new'} -> "
@@ -179,7 +183,7 @@ def _digest_body(data: dict, titles: Mapping[str, str], now: datetime) -> str:
         lines.append("")
     if data["milestone"]:
         lines.append(f"Due by {data['milestone']} ({data['milestone_label']}): "
-                     f"{len(data['due'])} result(s) not yet met.")
+                     f"{_count(len(data['due']), 'result')} not yet met.")
         by_rule: dict[tuple[str, str], list[str]] = {}
         for item in data["due"]:
             by_rule.setdefault((item["due"], item["rule_id"]), []).append(item["system_id"])
