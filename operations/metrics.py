@@ -201,9 +201,8 @@ def _families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
     yield _gauge("readiness_notifications", "Messages in the notification outbox by status (queued: pending, "
                  "skipped; sent; failed; sending: unconfirmed after a crash)", ["status"],
                  [([status], n) for status, n in sorted(snap.outbox.items())])
-    queued = snap.outbox.get("pending", 0) + snap.outbox.get("skipped", 0) + snap.outbox.get("failed", 0)
-    for name, value, what in (("queued", queued, "waiting to be sent (pending, no channel yet, or failed and "
-                                                 "to be retried)"),
+    queued = snap.outbox.get("pending", 0) + snap.outbox.get("skipped", 0)
+    for name, value, what in (("queued", queued, "waiting to be sent (pending, or no channel yet)"),
                               ("sent", snap.outbox.get("sent", 0), "sent"),
                               ("failed", snap.outbox.get("failed", 0), "whose last attempt failed")):
         yield _gauge(f"readiness_notifications_{name}", f"Messages in the outbox {what}", rows=[([], value)])
