@@ -40,7 +40,7 @@ log = logging.getLogger("readiness.digests")  # the logger name operators filter
 class Delivery:
     unit: str
     destination: str  # the URL with secrets masked
-    status: str  # sent | failed | skipped
+    status: str  # sent | failed | skipped | already sent (by an earlier run; not sent again)
     error: str | None = None
 
 
@@ -81,10 +81,14 @@ class Channel:
         deliveries = []
         for message in messages:
             ids = notifications.enqueue(self.engine, self._draft(message, owners), routing)
+            earlier = {i for i in ids if notifications.show_message(self.engine, i)["status"] in ("sent", "sending")}
             notifications.deliver(self.engine, routing, ids=ids, sender=self.sender, attempts=self.attempts,
                                   backoff_seconds=self.backoff_seconds, sleep=self.sleep)
             for row in (notifications.show_message(self.engine, i) for i in ids):
                 status = "skipped" if row["status"] in ("skipped", "recorded", "pending") else row["status"]
+                if row["id"] in earlier:  # stored and sent by an earlier run: not again
+                    deliveries.append(Delivery(message.unit, row["destination"], "already sent"))
+                    continue
                 deliveries.append(Delivery(message.unit, row["destination"], status, row["last_error"]))
                 if status != "sent":
                     log.warning("%s to %s %s: %s", message.unit, row["destination"] or "-", status, row["last_error"])
