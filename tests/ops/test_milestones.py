@@ -11,11 +11,23 @@ import pytest
 import notifications
 from operations import Channel, build_digests
 from operations.milestones import build_milestone_nudges, system_link
-from readiness import create_season, import_inventory_file, load_rules, ownership, run_evaluation
+from readiness import (
+    NOT_YET_MET_STATUSES,
+    close_season,
+    create_season,
+    import_inventory_file,
+    list_seasons,
+    load_rules,
+    ownership,
+    people,
+    run_evaluation,
+)
+from readiness.reports import results
 from readiness.rulekit import CATEGORIES
-from storage import utcnow
+from readiness.service import open_database
+from storage import get_engine, utcnow
 from tests.notifications.sinks import webhook_sink
-from tests.ops.support import READINESS, REPO, env_for_tests
+from tests.ops.support import READINESS, REPO, copy_sqlite, env_for_tests
 from tests.readiness.helpers import compute, write_inventory, write_yaml
 
 RULES = load_rules()
@@ -164,3 +176,49 @@ def test_the_person_gets_an_email_only_with_an_address_and_smtp_set(sqlite_org, 
         without_smtp = notifications.load_routing(path, env={})
         assert without_smtp.emailable(["cy", "dee"]) == {}
     assert "PEAK_SMTP_HOST" not in os.environ
+
+
+def test_on_the_demo_each_domain_channel_hears_its_digests_and_its_teams_nudges_only(demo_db, tmp_path):
+    """The demo organisation with a season whose one near milestone is a rule some teams fail."""
+    url = copy_sqlite(demo_db, tmp_path / "demo.db")
+    engine = open_database(get_engine(url))
+    now = utcnow()
+    today = now.date()
+    manager = sorted(u for u, roles in people(engine).items() if "readiness_team" in roles)[0]
+    for season in list_seasons(engine):
+        if season.closed_at is None:
+            close_season(engine, season.key, actor=manager, now=now - timedelta(hours=2))
+    run_id = run_evaluation(engine, ruleset=RULES, now=now - timedelta(hours=1)).run_id
+    owners = ownership(engine)
+    failing: dict[str, set[str]] = {}
+    for result in results(engine, run_id=run_id, statuses=tuple(sorted(NOT_YET_MET_STATUSES))):
+        failing.setdefault(result.rule_id, set()).add(owners.systems[result.system_id][0])
+    active = {key for key, team in owners.teams.items() if not team["retired"]}
+    rule = min((r for r, teams in failing.items() if 0 < len(teams & active) < len(active)),
+               key=lambda r: (len(failing[r] & active), r))  # a rule some teams fail and others meet
+    target = today + timedelta(days=TARGET_IN)
+    create_season(engine, actor=manager, key="demo-nudges", name="Demo Peak", starts_on=target,
+                  ends_on=target + timedelta(days=30), target_date=target,
+                  milestones={**{c: 0 for c in CATEGORIES}, f"rule:{rule}": 5 - TARGET_IN},
+                  now=now - timedelta(minutes=40))
+    run_evaluation(engine, ruleset=RULES, now=now - timedelta(minutes=30))
+    domains = sorted(key for key, d in owners.domains.items() if not d["retired"])
+    with webhook_sink() as sink:
+        path = write_yaml(tmp_path / "routing.yaml", {"domains": {d: sink.url(d) for d in domains}})
+        env = env_for_tests(PEAK_NOTIFY_ROUTING=str(path), PEAK_APP_URL=APP)
+        for kind in ("weekly", "milestones"):
+            done = subprocess.run([*READINESS, "digest", "--kind", kind, "--db", url, "--send"],
+                                  capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
+            assert done.returncode == 0, done.stderr
+        nudges = build_milestone_nudges(engine, now=now, app_url=APP, ruleset=RULES)
+        assert {m.data["team"] for m in nudges} == failing[rule] & active  # exactly the teams due
+        digests = build_digests(engine, now=utcnow(), since=now - timedelta(days=7), ruleset=RULES)
+        for domain in domains:
+            teams = {key for key, team in owners.teams.items() if team["domain"] == domain}
+            units = {f"domain:{domain}"} | {f"team:{t}" for t in teams}
+            wanted = [m.subject for m in digests if m.unit in units] + [m.subject for m in nudges
+                                                                         if m.data["team"] in teams]
+            assert sorted(sink.titles(domain)) == sorted(wanted), domain
+        assert set(sink.posts) <= set(domains)
+        for post in (p for posts in sink.posts.values() for p in posts):
+            assert "None" not in post["title"] + post["message"] and "(s)" not in post["title"] + post["message"]
