@@ -119,25 +119,6 @@ class AuditEntry(SQLModel, table=True):
     detail: dict = _json_dict()
 
 
-class Notification(SQLModel, table=True):
-    """An outbox row per message and destination: sent, retried, or recorded as failed."""
-
-    __tablename__ = "flashsales_notification"
-    id: int | None = Field(default=None, primary_key=True)
-    request_id: int = Field(foreign_key="flashsales_request.id", index=True)
-    event: str
-    destination: str  # the URL with secrets masked
-    recipients: list = _json_list()
-    subject: str
-    body: str
-    status: str = Field(default="pending", index=True)  # pending | sent | failed | skipped
-    attempts: int = 0
-    last_error: str | None = None
-    created_at: NaiveDatetime
-    last_attempt_at: NaiveDatetime | None = None
-    sent_at: NaiveDatetime | None = None
-
-
 class Ledger(SQLModel, table=True):
     """The one row every headroom change locks first (SELECT ... FOR UPDATE / write lock)."""
 

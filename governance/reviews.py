@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 
 from governance.audit import record_audit
 from governance.checks import rule_meta, ruleset_or_default, team_managed_ids
+from governance.messages import announce_review
 from governance.models import Review, ReviewDecision
 from governance.roles import (
     ARCHITECT,
@@ -320,6 +321,7 @@ def approve_review(engine: Engine, review_id: int, *, actor_name: str, comment: 
         after = review_dict(review, decisions, now)
         record_audit(session, now=now, actor=who.name, action="review.approved", entity=f"review:{review.id}",
                      system_id=review.system_id, rule_id=review.rule_id, before=before, after=after)
+    announce_review(engine, after)  # committed: the team hears of it when it is approved
     return after
 
 
@@ -357,6 +359,7 @@ def reject_review(engine: Engine, review_id: int, *, actor_name: str, comment: s
         after = review_dict(review, decisions, now)
         record_audit(session, now=now, actor=who.name, action="review.rejected", entity=f"review:{review.id}",
                      system_id=review.system_id, rule_id=review.rule_id, before=before, after=after)
+    announce_review(engine, after)
     return after
 
 

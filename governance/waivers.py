@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from governance.audit import record_audit
 from governance.checks import rule_meta, ruleset_or_default
+from governance.messages import announce_waiver
 from governance.models import Waiver
 from governance.roles import acting_user, describe, names, row_context, scoped_actor, system_context
 from governance.times import iso, naive
@@ -141,9 +142,11 @@ def approve_waiver(engine: Engine, waiver_id: int, *, actor_name: str, comment: 
         rules = ruleset_or_default(ruleset).by_id()
         if waiver.rule_id in rules:
             _check_waivable(rules[waiver.rule_id].meta)
-        return _audited_change(session, waiver, actor=who.name, now=now, action="waiver.approved",
-                               state="approved", approved_by=who.name, approved_at=now,
-                               approval_comment=comment.strip())
+        after = _audited_change(session, waiver, actor=who.name, now=now, action="waiver.approved",
+                                state="approved", approved_by=who.name, approved_at=now,
+                                approval_comment=comment.strip())
+    announce_waiver(engine, after)  # committed: the requesting team hears of it
+    return after
 
 
 def revoke_waiver(engine: Engine, waiver_id: int, *, actor_name: str, reason: str,
@@ -162,8 +165,10 @@ def revoke_waiver(engine: Engine, waiver_id: int, *, actor_name: str, reason: st
                                    f"({names(ctx.architects)}), the readiness team or an admin can"
                                    f"{' (or its requester before approval)' if state == 'requested' else ''}; "
                                    f"{describe(engine, who.name)}")
-        return _audited_change(session, waiver, actor=who.name, now=now, action="waiver.revoked",
-                               state="revoked", revoked_by=who.name, revoked_at=now, revoke_reason=reason.strip())
+        after = _audited_change(session, waiver, actor=who.name, now=now, action="waiver.revoked",
+                                state="revoked", revoked_by=who.name, revoked_at=now, revoke_reason=reason.strip())
+    announce_waiver(engine, after)
+    return after
 
 
 def _audited_change(session, waiver: Waiver, *, actor: str, now: datetime, action: str, **fields) -> dict:

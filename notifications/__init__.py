@@ -12,7 +12,9 @@ imports only ``storage`` (for the outbox table).
 - ``address(user, domain)``, ``with_recipients(url, addresses)``, ``split_urls(text)``.
 - routing (``notifications.routing``): ``load_routing`` reads the routing file into a
   :class:`Routing` (channels per team, group, domain, central role, and a default);
-  ``audience(...)`` writes the fallback chain ``team:x>group:y>domain:z``.
+  ``audience(...)`` writes the fallback chain ``team:x>group:y>domain:z``; ``Routing.emailable(users)``
+  gives the ``person:<user>`` audiences of the people with an e-mail address (routing file ``people``)
+  when SMTP is set (``PEAK_SMTP_*``): e-mail to a person never falls back to a channel.
 - the outbox (``notifications.outbox``, table ``notifications_outbox``): ``enqueue`` a
   :class:`Draft` (stored before any send, one row per channel, unique key), ``deliver``
   (claim, send, mark; retries with backoff), ``list_messages``, ``show_message``, ``counts``.

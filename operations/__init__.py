@@ -10,7 +10,7 @@ Public surface:
 - service: ``Service``, ``CycleReport``, ``Stopper``, ``serve_forever``, ``cycle_hooks``,
   ``next_fire``, ``missed_run``
 - metrics: ``build_registry``, ``start_server``, ``ReadinessCollector``, ``ServeMetrics``
-- digests: ``build_digests``, ``build_reminders``, ``Channel``, ``Message``, ``Delivery``
+- digests: ``build_digests``, ``build_reminders``, ``build_milestone_nudges``, ``Channel``, ``Message``, ``Delivery``
 - the season report: ``season_report`` (Markdown or HTML), ``build_report``, ``render_markdown``,
   ``render_html``, ``SeasonReport``, ``Section``
 """
@@ -36,6 +36,7 @@ _EXPORTS = {
     "build_registry": "operations.metrics",
     "start_server": "operations.metrics",
     "build_reminders": "operations.reminders",
+    "build_milestone_nudges": "operations.milestones",
     "CycleReport": "operations.serve",
     "Service": "operations.serve",
     "Stopper": "operations.serve",
@@ -53,7 +54,8 @@ _EXPORTS = {
 
 __all__ = [
     "Channel", "CycleReport", "Delivery", "Message", "NotifyConfig", "ReadinessCollector", "ServeConfig",
-    "ServeMetrics", "Service", "Stopper", "build_digests", "build_registry", "build_reminders",
+    "ServeMetrics", "Service", "Stopper", "build_digests", "build_milestone_nudges", "build_registry",
+    "build_reminders",
     "build_sources", "cycle_hooks", "load_config", "missed_run", "next_fire", "serve_forever",
     "start_server",
     # the season report

@@ -6,7 +6,11 @@ to, then sent; what has no channel yet is stored ``skipped`` and goes out with
 
 - a team's digest, and a reminder about one of its systems: the team's channel,
   else its group's, its domain's, the default (``team:x>group:y>domain:z``);
-- a domain's digest: the domain's channel, else the default.
+- a domain's digest, and its overdue list after a milestone: the domain's channel,
+  else the default;
+- a milestone nudge: the team's chain, as a team's digest;
+- besides, each recipient with an e-mail address (routing file ``people``, with
+  SMTP set: ``PEAK_SMTP_*``) gets the message by e-mail (audience ``person:<user>``).
 
 The default channel is ``notify.urls`` from the serve config, else
 ``PEAK_NOTIFY_URLS``; the routing file is ``notify.routing``, else
@@ -36,7 +40,7 @@ log = logging.getLogger("readiness.digests")  # the logger name operators filter
 class Delivery:
     unit: str
     destination: str  # the URL with secrets masked
-    status: str  # sent | failed | skipped
+    status: str  # sent | failed | skipped | already sent (by an earlier run; not sent again)
     error: str | None = None
 
 
@@ -77,10 +81,14 @@ class Channel:
         deliveries = []
         for message in messages:
             ids = notifications.enqueue(self.engine, self._draft(message, owners), routing)
+            earlier = {i for i in ids if notifications.show_message(self.engine, i)["status"] in ("sent", "sending")}
             notifications.deliver(self.engine, routing, ids=ids, sender=self.sender, attempts=self.attempts,
                                   backoff_seconds=self.backoff_seconds, sleep=self.sleep)
             for row in (notifications.show_message(self.engine, i) for i in ids):
                 status = "skipped" if row["status"] in ("skipped", "recorded", "pending") else row["status"]
+                if row["id"] in earlier:  # stored and sent by an earlier run: not again
+                    deliveries.append(Delivery(message.unit, row["destination"], "already sent"))
+                    continue
                 deliveries.append(Delivery(message.unit, row["destination"], status, row["last_error"]))
                 if status != "sent":
                     log.warning("%s to %s %s: %s", message.unit, row["destination"] or "-", status, row["last_error"])
@@ -90,9 +98,12 @@ class Channel:
         recipients = [self.address(r) for r in message.recipients]
         audience = self.audiences.get(message.unit) or audience_of(message, owners)
         moment = message.data.get("expires_at") or message.data.get("run_id") or ""
-        key = f"{message.kind}:{message.unit}:{message.data.get('days', '')}:{moment}:{message.subject}"
+        key = (message.data.get("key")
+               or f"{message.kind}:{message.unit}:{message.data.get('days', '')}:{moment}:{message.subject}")
+        routing = self.routing or notifications.Routing(tuple(self.urls))
+        audiences = {audience: recipients, **routing.emailable(message.recipients)}
         return notifications.Draft("readiness", message.kind, key[:160], message.subject, message.body,
-                                   {audience: recipients}, ref=message.unit)
+                                   audiences, ref=message.unit)
 
 
 def audience_of(message: Message, owners: Mapping[str, str]) -> str:

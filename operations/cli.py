@@ -27,6 +27,7 @@ ConfigOption = Annotated[Path | None, typer.Option(
 class Kind(StrEnum):
     weekly = "weekly"
     reminders = "reminders"
+    milestones = "milestones"
 
 
 def _setup_logging(level: str) -> None:
@@ -103,7 +104,9 @@ def serve(
 
 def digest(
     kind: Annotated[Kind, typer.Option(help="weekly: digests per team and domain; reminders: expiring "
-                                            "waivers and approvals.")] = Kind.weekly,
+                                            "waivers and approvals; milestones: nudges to the teams due at "
+                                            "a coming milestone, overdue lists per domain after one.")]
+    = Kind.weekly,
     since: Annotated[datetime | None, typer.Option(help="Window start, UTC (default: 7 days ago for weekly, "
                                                         "1 day ago for reminders).")] = None,
     send: Annotated[bool, typer.Option("--send", help="Send through the notification channel "
@@ -125,6 +128,11 @@ def digest(
     now = utcnow()
     if kind == Kind.weekly:
         messages = build_digests(engine, now=now, since=since or now - timedelta(days=7), rules_dirs=cfg.rules_dirs)
+    elif kind == Kind.milestones:
+        from operations.milestones import build_milestone_nudges
+
+        messages = build_milestone_nudges(engine, now=now, app_url=cfg.notify.app_address(),
+                                          rules_dirs=cfg.rules_dirs, lead_days=cfg.notify.milestone_lead_days)
     else:
         messages = build_reminders(engine, since=since or now - timedelta(days=1), until=now,
                                    days=cfg.notify.reminder_days)

@@ -77,8 +77,16 @@ class NotifyConfig(_Strict):
     urls: list[str] | None = None
     email_domain: str | None = None
     routing: str | None = None  # routing file (channels per team, group, domain, role); else PEAK_NOTIFY_ROUTING
+    milestone_schedule: str | None = "0 7 * * *"  # nudges before milestones, overdue lists after; null: none
+    milestone_lead_days: int = Field(default=14, ge=0, le=120)  # how long before a milestone its nudge goes
+    app_url: str | None = None  # the app's address for links to system pages; else PEAK_APP_URL
 
-    _cron = field_validator("digest_schedule", "reminder_schedule")(_check_cron)
+    def app_address(self) -> str:
+        import os
+
+        return (self.app_url or os.environ.get("PEAK_APP_URL") or "http://localhost:8501").rstrip("/")
+
+    _cron = field_validator("digest_schedule", "reminder_schedule", "milestone_schedule")(_check_cron)
 
     @field_validator("reminder_days")
     @classmethod

@@ -148,6 +148,7 @@ def build_digests(engine: Engine, *, now: datetime, since: datetime, rules_dirs:
     return messages
 
 
+
 def _delta(value: float) -> str:
     return f"{value:+.1f}" if abs(value) >= 0.05 else "unchanged"
 

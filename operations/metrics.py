@@ -45,7 +45,8 @@ from readiness import (
 from storage import utcnow
 
 SCORE_LEVELS = ("company", "domain", "group", "team")  # not systems: one series per system is too many
-STAGES = ("expiry", "flashsales", "forecasts", "notifications", "collect", "evaluate", "digests", "reminders")
+STAGES = ("expiry", "flashsales", "forecasts", "notifications", "collect", "evaluate", "digests", "reminders",
+          "milestones")
 
 
 def unix(moment: datetime | None) -> float:
@@ -200,6 +201,11 @@ def _families(snap: Snapshot) -> Iterator[GaugeMetricFamily]:
     yield _gauge("readiness_notifications", "Messages in the notification outbox by status (queued: pending, "
                  "skipped; sent; failed; sending: unconfirmed after a crash)", ["status"],
                  [([status], n) for status, n in sorted(snap.outbox.items())])
+    queued = snap.outbox.get("pending", 0) + snap.outbox.get("skipped", 0)
+    for name, value, what in (("queued", queued, "waiting to be sent (pending, or no channel yet)"),
+                              ("sent", snap.outbox.get("sent", 0), "sent"),
+                              ("failed", snap.outbox.get("failed", 0), "whose last attempt failed")):
+        yield _gauge(f"readiness_notifications_{name}", f"Messages in the outbox {what}", rows=[([], value)])
     yield _gauge("readiness_waivers", "Waivers by state now", ["state"],
                  (([state], count) for state, count in sorted(snap.waivers.items())))
     yield _gauge("readiness_reviews", "Reviews of team-managed checks by state now", ["state"],

@@ -200,6 +200,17 @@ class Service:
         channel = Channel.from_config(self.config.notify, engine=self.engine)
         return notifications.deliver(self.engine, channel.routing, due_only=True, now=now, attempts=1)
 
+    def send_milestones(self, now: datetime | None = None) -> list:
+        """Nudges before the season's milestones and overdue lists after them (each stored once)."""
+        from operations.channel import Channel
+        from operations.milestones import build_milestone_nudges
+
+        now = now or self.clock()
+        notify = self.config.notify
+        messages = build_milestone_nudges(self.engine, now=now, app_url=notify.app_address(),
+                                          rules_dirs=self.config.rules_dirs, lead_days=notify.milestone_lead_days)
+        return Channel.from_config(notify, engine=self.engine).send(messages)
+
     def send_reminders(self, now: datetime | None = None, *, since: datetime | None = None) -> list:
         from operations.channel import Channel
         from operations.reminders import build_reminders
@@ -281,6 +292,8 @@ def serve_forever(service: Service, *, stopper: Stopper, catch_up: bool = True,
         jobs.append(Job("digests", config.notify.digest_schedule, lambda now: service.send_digests(now)))
     if config.notify.reminder_schedule:
         jobs.append(Job("reminders", config.notify.reminder_schedule, lambda now: service.send_reminders(now)))
+    if config.notify.milestone_schedule:
+        jobs.append(Job("milestones", config.notify.milestone_schedule, lambda now: service.send_milestones(now)))
     now = service.clock()
     if catch_up and missed_run(service.engine, config.schedule, now):
         log.info("the last scheduled run was missed; running now")

@@ -22,7 +22,9 @@ def test_every_context_branch_is_at_its_head(any_engine):
     script = ScriptDirectory.from_config(alembic_config(any_engine))
     with any_engine.connect() as connection:
         current = set(MigrationContext.configure(connection).get_current_heads())
-    assert current == set(script.get_heads())
+    # a head another branch depends on (notifications_0001 <- flashsales_0002) is applied, not recorded
+    reached = {r.revision for head in current for r in script.iterate_revisions(head, "base")}
+    assert current <= set(script.get_heads()) and set(script.get_heads()) <= reached
 
 
 def test_migrating_twice_changes_nothing(any_engine):

@@ -46,6 +46,8 @@ def test_without_a_routing_file_everything_goes_to_peak_notify_urls():
     ("roles: {janitors: json://127.0.0.1:9/x}\n", "roles.janitors"),
     ("team: {checkout: json://127.0.0.1:9/x}\n", "'team'"),
     ("domains: [pay]\n", "domains"),
+    ("people: {cy: not an address}\n", "people.cy"),
+    ("people: [cy]\n", "people"),
 ])
 def test_a_bad_routing_file_is_refused_naming_the_file_and_field(tmp_path, text, field):
     path = tmp_path / "routing.yaml"
@@ -53,3 +55,26 @@ def test_a_bad_routing_file_is_refused_naming_the_file_and_field(tmp_path, text,
     with pytest.raises(RoutingError) as caught:
         load_routing(path, env={})
     assert str(path) in str(caught.value) and field in str(caught.value)
+
+
+SMTP = {"PEAK_SMTP_HOST": "127.0.0.1", "PEAK_SMTP_PORT": "2525", "PEAK_SMTP_MODE": "insecure",
+        "PEAK_SMTP_FROM": "peak@corp.example"}
+
+
+def test_a_person_gets_e_mail_only_with_an_address_and_smtp_and_never_through_a_channel(tmp_path):
+    path = tmp_path / "routing.yaml"
+    path.write_text(ROUTING + "people: {cy: cy@corp.example}\n")
+    routing = load_routing(path, env=SMTP)
+    assert routing.emailable(["cy", "dee", "eve@corp.example"]) == {"person:cy": ["cy@corp.example"],
+                                                                   "person:eve@corp.example": ["eve@corp.example"]}
+    [url] = routing.urls_for("person:cy")
+    assert url.startswith("mailto://127.0.0.1:2525?") and "to=cy@corp.example" in url and "mode=insecure" in url
+    assert routing.urls_for("person:dee") == ()  # no address: no e-mail, and not the default channel either
+    assert load_routing(path, env={}).urls_for("person:cy") == ()  # no SMTP server: no e-mail
+
+
+@pytest.mark.parametrize(("name", "value"), [("PEAK_SMTP_MODE", "tls"), ("PEAK_SMTP_PORT", "smtp")])
+def test_bad_smtp_settings_are_refused_naming_the_setting(name, value):
+    with pytest.raises(RoutingError) as caught:
+        load_routing(env={**SMTP, name: value})
+    assert name in str(caught.value)

@@ -129,5 +129,7 @@ def test_open_database_on_an_empty_database_reaches_every_head(db_url):
     script = ScriptDirectory.from_config(alembic_config())
     with engine.connect() as connection:
         applied = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
-        assert applied == set(script.get_heads())
+        # a head another branch depends on (notifications_0001 <- flashsales_0002) is applied, not recorded
+        reached = {r.revision for a in applied for r in script.iterate_revisions(a, "base")}
+        assert set(script.get_heads()) <= reached and applied <= set(script.get_heads())
         assert connection.execute(select(func.count()).select_from(text("readiness_run"))).scalar() == 0
