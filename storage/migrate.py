@@ -51,12 +51,13 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def _revision_ids(path: Path) -> tuple[str, set[str]] | None:
-    """A revision file's id and the ids it follows; None when they are not plain literals."""
+    """A revision file's id and the ids it follows (``down_revision`` and ``depends_on``: Alembic
+    keeps no row for a head another branch depends on); None when they are not plain literals."""
     values: dict[str, object] = {}
     for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         for target in targets:
-            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision") and node.value is not None:
+            if isinstance(target, ast.Name) and target.id in ("revision", "down_revision", "depends_on") and node.value is not None:
                 try:
                     values[target.id] = ast.literal_eval(node.value)
                 except ValueError:
@@ -64,7 +65,9 @@ def _revision_ids(path: Path) -> tuple[str, set[str]] | None:
     revision, down = values.get("revision"), values.get("down_revision")
     if not isinstance(revision, str):
         return None
-    parents = {down} if isinstance(down, str) else set(down or ())
+    parents: set[str] = set()
+    for follows in (down, values.get("depends_on")):
+        parents |= {follows} if isinstance(follows, str) else set(follows or ())
     return revision, parents
 
 
