@@ -18,9 +18,10 @@ from storage.safeyaml import (
     load_document,
     load_documents,
     load_yaml,
+    read_config,
     read_text,
 )
 
 __all__ = ["MAX_DECIMAL", "MAX_WHOLE", "MAX_YAML_BYTES", "YamlDocument", "YamlError", "YamlLimitError", "database_url", "dumps_json",
            "get_engine", "load_document", "load_documents", "load_yaml", "loads_json", "migrate", "number_problem",
-           "out_of_bounds", "read_text", "session_scope", "utcnow"]
+           "out_of_bounds", "read_config", "read_text", "session_scope", "utcnow"]
