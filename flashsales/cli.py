@@ -77,9 +77,10 @@ _errors = reported(FlashSalesError)
 
 def _actor(engine, actor: str | None, token_file: Path | None, *, login: bool = True) -> str | None:
     """The proven actor (clikit.proven_actor). Without a token the name defaults to PEAK_USER, else the
-    login name (``login``) — trusted on a demo database only; with one, PEAK_USER is not a claim."""
+    login name (unless not ``login``: submit's actor is then the request's reporter) — trusted on a demo
+    database only; with a token, PEAK_USER is not a claim."""
     if token_secret(token_file) is None:
-        actor = actor or os.environ.get("PEAK_USER") or (getpass.getuser() if login else None)
+        actor = actor or ((os.environ.get("PEAK_USER") or getpass.getuser()) if login else None)
         if actor is None:
             from identity import is_demo
 
