@@ -14,9 +14,9 @@ from app.users import read_users_file
 from flashsales.cli import app as flashsales_app
 from kapacity.cli import app as kapacity_app
 from notifications import RoutingError, load_routing
-from readiness.cli import app as readiness_app
 from storage import get_engine, migrate
 from tests.hostile.stored import row_counts
+from tests.hostile.support import readiness
 from tests.hostile.test_parsing import alias_bomb
 from tests.kapacity.helpers import series_csv, synthetic
 
@@ -50,7 +50,7 @@ def db(tmp_path) -> str:
 def _quickly(invoke):
     started = time.perf_counter()
     result = invoke()
-    assert time.perf_counter() - started < 10, "the bomb was expanded before being refused"
+    assert time.perf_counter() - started < 20, "the bomb was expanded before being refused"
     return result
 
 
@@ -58,8 +58,9 @@ def _quickly(invoke):
 def test_a_hostile_serve_config_is_refused_by_name_and_nothing_runs(db, request, which):
     path = request.getfixturevalue(which)
     before = row_counts(db)
-    result = _quickly(lambda: runner.invoke(readiness_app, ["serve", "--once", "--config", str(path), "--db", db]))
-    assert result.exit_code == 1, result.output
+    # In its own process: serve sets up logging, which must not outlive the command in this one.
+    result = _quickly(lambda: readiness("serve", "--once", "--config", str(path), db=db, timeout=60))
+    assert result.returncode == 1, result.stderr
     assert str(path) in result.stderr
     assert (EXPANDS if which == "bomb" else "above the limit of 1,000,000") in result.stderr
     assert row_counts(db) == before
