@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 import flashsales
 import readiness
-from storage import get_engine, utcnow
+from storage import YamlError, get_engine, read_config, utcnow
 
 ROLES = ("viewer", "owner", "architect", "readiness_team", "admin", "ratelimit_team")
 ROLE_LABELS = {"viewer": "viewer", "owner": "system owner", "architect": "domain architect",
@@ -131,9 +131,11 @@ def write_users_file(path: Path, users: list[DemoUser]) -> None:
 def read_users_file(path: Path) -> dict:
     """Load and check a users file, naming the file and the field at fault."""
     try:
-        config = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ValueError(f"{path}: not valid YAML: {exc}") from exc
+        config = read_config(Path(path)) or {}
+    except YamlError as exc:  # invalid, not UTF-8, or beyond the safe reader's limits (aliases, size)
+        raise ValueError(str(exc)) from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: expected a mapping with credentials and cookie")
     users = (config.get("credentials") or {}).get("usernames")
     if not isinstance(users, dict) or not users:
         raise ValueError(f"{path}: field credentials.usernames must map user names to name/password entries")

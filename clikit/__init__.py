@@ -9,7 +9,8 @@ applies everywhere (so the CLIs cannot drift apart again):
 - ``--format table|json|csv``: CSV with LF line endings and formula prefixes escaped; a missing value (None, or a NaN
   number) is an empty cell in tables and CSV and ``null`` in JSON;
 - a ``--db`` that cannot be opened (bad URL, no driver, unreachable server, missing folder)
-  ends the command with one line ``error: cannot open the database ...`` and exit 1.
+  ends the command with one line ``error: cannot open the database ...`` and exit 1;
+- a write a person decides names its actor through ``proven_actor`` (a personal API token, ``identity``).
 """
 
 from clikit.console import (
@@ -23,6 +24,7 @@ from clikit.console import (
     say,
 )
 from clikit.database import DbOption, open_engine
+from clikit.identity import TokenFileOption, proven_actor, token_secret
 from clikit.output import (
     DocFormat,
     DocFormatOption,
@@ -45,6 +47,7 @@ __all__ = [
     "DocFormatOption",
     "Format",
     "FormatOption",
+    "TokenFileOption",
     "cell_text",
     "counted",
     "csv_safe",
@@ -52,7 +55,9 @@ __all__ = [
     "emit_json",
     "fail",
     "open_engine",
+    "proven_actor",
     "reported",
     "run",
     "say",
+    "token_secret",
 ]

@@ -2,6 +2,13 @@
 
 Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok, 1 error
 (invalid request, refused action, capacity exceeded), 2 usage.
+
+Every write (submit, review, approve, reject, cancel, ``ratelimits set``, ``merchants set``,
+``roles grant|revoke``) is made by a proven actor: the person of the personal API token
+presented (``PEAK_TOKEN`` or ``--token-file``; ``--actor`` beside it must name that person).
+Only on a demo database is a name alone trusted (``--actor``, else ``PEAK_USER``, else the
+login name). ``advance`` and ``notifications retry`` are the clock's and the outbox's jobs,
+not a person's decision: they need no token (docs/security.md).
 """
 
 from __future__ import annotations
@@ -23,12 +30,15 @@ from clikit import (
     DocFormatOption,
     Format,
     FormatOption,
+    TokenFileOption,
     cell_text,
     emit,
     emit_json,
     open_engine,
+    proven_actor,
     reported,
     say,
+    token_secret,
 )
 from clikit import run as run_app
 from flashsales.errors import FlashSalesError
@@ -57,7 +67,9 @@ class ExportFormat(StrEnum):
 
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Settings YAML (default: PEAK_FLASHSALES_CONFIG).")]
-ActorOption = Annotated[str | None, typer.Option("--actor", help="Who acts (default: PEAK_USER, else the login name).")]
+ActorOption = Annotated[str | None, typer.Option(
+    "--actor", help="Who acts: with a token, its person (default); alone only on a demo database "
+                    "(default: PEAK_USER, else the login name).")]
 AtOption = Annotated[str | None, typer.Option("--at", help="ISO 8601 moment (naive = UTC); default now.")]
 
 
@@ -65,8 +77,18 @@ AtOption = Annotated[str | None, typer.Option("--at", help="ISO 8601 moment (nai
 _errors = reported(FlashSalesError)
 
 
-def _actor(actor: str | None) -> str:
-    return actor or os.environ.get("PEAK_USER") or getpass.getuser()
+def _actor(engine, actor: str | None, token_file: Path | None, *, login: bool = True) -> str | None:
+    """The proven actor (clikit.proven_actor). Without a token the name defaults to PEAK_USER, else the
+    login name (unless not ``login``: submit's actor is then the request's reporter) — trusted on a demo
+    database only; with a token, PEAK_USER is not a claim."""
+    if token_secret(token_file) is None:
+        actor = actor or ((os.environ.get("PEAK_USER") or getpass.getuser()) if login else None)
+        if actor is None:
+            from identity import is_demo
+
+            if is_demo(engine):
+                return None  # submit on the demo: the request's reporter acts
+    return proven_actor(engine, actor, token_file, option="--actor")
 
 
 def _moment(text: str | None, option: str = "--at") -> datetime | None:
@@ -96,10 +118,12 @@ def _joined(value) -> str:
 @_errors
 def submit(file: Annotated[Path, typer.Option("--file", help="The request JSON file.")],
            fmt: DocFormatOption = DocFormat.table,
-           actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+           actor: ActorOption = None, token_file: TokenFileOption = None, db: DbOption = None,
+           config: ConfigOption = None) -> None:
     """Validate, store and review a flash-sale request; print its id, status and the review."""
     engine = open_engine(db)
-    result = service.submit_file(engine, file, actor=actor, settings=service.load_settings(config))
+    who = _actor(engine, actor, token_file, login=False)
+    result = service.submit_file(engine, file, actor=who, settings=service.load_settings(config))
     payload = {"id": result.request.id, "status": result.request.status,
                "review": service.to_jsonable(result.review) if result.review else None,
                "review_error": result.review_error, "notifications": result.notifications}
@@ -128,9 +152,11 @@ def _print_review(review) -> None:
 
 @app.command("review")
 @_errors
-def review_cmd(request_id: int, actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+def review_cmd(request_id: int, actor: ActorOption = None, token_file: TokenFileOption = None, db: DbOption = None,
+               config: ConfigOption = None) -> None:
     """Review a request again (readiness team), e.g. after a limit or capacity change."""
-    view = service.review(open_engine(db), request_id, actor=_actor(actor), settings=service.load_settings(config))
+    engine = open_engine(db)
+    view = service.review(engine, request_id, actor=_actor(engine, actor, token_file), settings=service.load_settings(config))
     _print_review(view)
 
 
@@ -174,13 +200,14 @@ def show(request_id: int, fmt: DocFormatOption = DocFormat.table,
 
 @app.command()
 @_errors
-def approve(request_id: int, actor: ActorOption = None,
+def approve(request_id: int, actor: ActorOption = None, token_file: TokenFileOption = None,
             limit: Annotated[int | None, typer.Option("--limit", help="Grant less than proposed (rpm).")] = None,
             comment: Annotated[str, typer.Option("--comment")] = "",
             db: DbOption = None, config: ConfigOption = None) -> None:
     """Grant the requested temporary increase (central rate-limit team)."""
-    view = service.approve(open_engine(db), request_id, actor=_actor(actor), limit_rpm=limit, comment=comment,
-                           settings=service.load_settings(config))
+    engine = open_engine(db)
+    view = service.approve(engine, request_id, actor=_actor(engine, actor, token_file), limit_rpm=limit,
+                           comment=comment, settings=service.load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}, {view.merchant_id} limited to {view.granted_limit_rpm} rpm "
                f"from {service.to_jsonable(view.starts_at)} until {service.to_jsonable(view.ends_at)}")
 
@@ -188,18 +215,22 @@ def approve(request_id: int, actor: ActorOption = None,
 @app.command()
 @_errors
 def reject(request_id: int, reason: Annotated[str, typer.Option("--reason")], actor: ActorOption = None,
-           db: DbOption = None, config: ConfigOption = None) -> None:
+           token_file: TokenFileOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Decline the requested increase (central rate-limit team)."""
-    view = service.reject(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=service.load_settings(config))
+    engine = open_engine(db)
+    view = service.reject(engine, request_id, actor=_actor(engine, actor, token_file), reason=reason,
+                          settings=service.load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}")
 
 
 @app.command()
 @_errors
 def cancel(request_id: int, reason: Annotated[str, typer.Option("--reason")] = "", actor: ActorOption = None,
-           db: DbOption = None, config: ConfigOption = None) -> None:
+           token_file: TokenFileOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
     """Withdraw a sale (its reporter, account manager, solution engineer, or the central teams)."""
-    view = service.cancel(open_engine(db), request_id, actor=_actor(actor), reason=reason, settings=service.load_settings(config))
+    engine = open_engine(db)
+    view = service.cancel(engine, request_id, actor=_actor(engine, actor, token_file), reason=reason,
+                          settings=service.load_settings(config))
     typer.echo(f"request #{view.id}: {view.status}")
 
 
@@ -280,9 +311,11 @@ def list_limits(fmt: FormatOption = Format.table, db: DbOption = None) -> None:
 @limits_app.command("set")
 @_errors
 def set_limit(category: str, rpm: int, name: Annotated[str | None, typer.Option("--name")] = None,
-              actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+              actor: ActorOption = None, token_file: TokenFileOption = None, db: DbOption = None,
+              config: ConfigOption = None) -> None:
     """Create a category or change its limit (central rate-limit team)."""
-    service.set_category(open_engine(db), category, rate_limit_rpm=rpm, name=name, actor=_actor(actor),
+    engine = open_engine(db)
+    service.set_category(engine, category, rate_limit_rpm=rpm, name=name, actor=_actor(engine, actor, token_file),
                          settings=service.load_settings(config))
     typer.echo(f"{category}: {rpm} rpm")
 
@@ -299,11 +332,13 @@ def set_merchant(merchant_id: str, name: Annotated[str, typer.Option("--name")],
                  category: Annotated[str, typer.Option("--category")],
                  history: Annotated[Path | None, typer.Option("--history", help="timestamp,value CSV inside "
                                                               "PEAK_FLASHSALES_HISTORY_DIR.")] = None,
-                 actor: ActorOption = None, db: DbOption = None, config: ConfigOption = None) -> None:
+                 actor: ActorOption = None, token_file: TokenFileOption = None, db: DbOption = None,
+                 config: ConfigOption = None) -> None:
     """Register a merchant, its category and its traffic history file (central rate-limit team)."""
-    service.upsert_merchant(open_engine(db), merchant_id, name=name, category=category,
-                            history_path=history.resolve() if history else None, actor=_actor(actor),
-                            settings=service.load_settings(config))
+    engine = open_engine(db)
+    service.upsert_merchant(engine, merchant_id, name=name, category=category,
+                            history_path=history.resolve() if history else None,
+                            actor=_actor(engine, actor, token_file), settings=service.load_settings(config))
     typer.echo(f"{merchant_id}: {category}")
 
 
@@ -316,16 +351,19 @@ def list_roles(db: DbOption = None, config: ConfigOption = None) -> None:
 
 @roles_app.command("grant")
 @_errors
-def grant(user: str, actor: ActorOption = None, db: DbOption = None) -> None:
+def grant(user: str, actor: ActorOption = None, token_file: TokenFileOption = None, db: DbOption = None) -> None:
     """Add a catalog user to the rate-limit team (catalog admins)."""
-    service.grant_role(open_engine(db), user, actor=_actor(actor))
+    engine = open_engine(db)
+    service.grant_role(engine, user, actor=_actor(engine, actor, token_file))
     typer.echo(f"{user}: {service.RATELIMIT_TEAM}")
 
 
 @roles_app.command("revoke")
 @_errors
-def revoke(user: str, actor: ActorOption = None, db: DbOption = None) -> None:
-    service.revoke_role(open_engine(db), user, actor=_actor(actor))
+def revoke(user: str, actor: ActorOption = None, token_file: TokenFileOption = None, db: DbOption = None) -> None:
+    """Remove a user from the rate-limit team (catalog admins)."""
+    engine = open_engine(db)
+    service.revoke_role(engine, user, actor=_actor(engine, actor, token_file))
     typer.echo(f"{user}: revoked")
 
 

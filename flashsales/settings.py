@@ -19,10 +19,10 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flashsales.errors import FieldProblem, InputError
+from storage import YamlError, read_config
 
 CONFIG_ENV = "PEAK_FLASHSALES_CONFIG"
 ENV_FIELDS = {
@@ -68,9 +68,10 @@ def load_settings(config: str | Path | None = None, env: Mapping[str, str] | Non
         if not path.is_file():
             raise InputError(FieldProblem("config", f"file not found: {path}"))
         try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise InputError(FieldProblem("config", f"invalid YAML: {exc}"), origin=str(path)) from None
+            loaded = read_config(path) or {}
+        except YamlError as exc:  # invalid, not UTF-8, or beyond the safe reader's limits (aliases, size)
+            where = f"line {exc.line}: " if exc.line is not None else ""
+            raise InputError(FieldProblem("config", where + exc.problem), origin=str(path)) from None
         if not isinstance(loaded, dict):
             raise InputError(FieldProblem("config", "expected a mapping of settings"), origin=str(path))
         values.update(loaded)

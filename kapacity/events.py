@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from kapacity.errors import EventError
 from kapacity.forecast import Forecast
 from kapacity.history import utc_offsets
+from storage import YamlError, read_config
 
 MAX_MULTIPLIER = 1000.0
 
@@ -91,10 +91,13 @@ def read_events(path: str | Path) -> list[KnownEvent]:
         if path.suffix.lower() in {".json"}:
             rows = json.loads(path.read_text())
         elif path.suffix.lower() in {".yaml", ".yml"}:
-            rows = yaml.safe_load(path.read_text()) or []
+            rows = read_config(path) or []
         else:
             rows = pd.read_csv(path, dtype=str, keep_default_na=False).to_dict("records")
-    except (ValueError, yaml.YAMLError, pd.errors.ParserError) as exc:
+    except YamlError as exc:  # invalid, not UTF-8, or beyond the safe reader's limits (aliases, size)
+        raise EventError(f"cannot read events: {exc.problem}" + (f" (line {exc.line})" if exc.line else ""),
+                         place=str(path)) from None
+    except (ValueError, pd.errors.ParserError) as exc:
         raise EventError(f"cannot read events: {exc}", place=str(path)) from exc
     if isinstance(rows, dict) and "events" in rows:
         rows = rows["events"]

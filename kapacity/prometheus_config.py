@@ -195,13 +195,13 @@ def _message(err: dict) -> str:
 
 def read_prometheus_config(path: str | Path) -> PrometheusConfig:
     """Read a configuration file (YAML, safe loader) and validate it."""
-    import yaml
+    from storage import YamlError, read_config
 
     path = Path(path)
     if not path.is_file():
         raise HistoryError("file not found", place=str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise HistoryError(f"invalid YAML: {exc}", place=str(path)) from None
+        raw = read_config(path)
+    except YamlError as exc:  # invalid, not UTF-8, or beyond the safe reader's limits (aliases, size)
+        raise HistoryError(exc.problem + (f" (line {exc.line})" if exc.line else ""), place=str(path)) from None
     return prometheus_config(raw, origin=str(path))

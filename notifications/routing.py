@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from notifications.channel import split_urls, with_recipients
-from storage import YamlError, load_yaml
+from storage import YamlError, read_config
 
 ROUTING_ENV = "PEAK_NOTIFY_ROUTING"
 LEVELS = {"roles": "role", "domains": "domain", "groups": "group", "teams": "team"}  # file section -> link level
@@ -95,7 +95,7 @@ def load_routing(path: str | Path | None = None, *, default: Sequence[str] | Non
     if not path.is_file():
         raise RoutingError(f"{path}: routing file not found ({ROUTING_ENV})")
     try:
-        data = load_yaml(path.read_text(encoding="utf-8"), origin=str(path)) or {}
+        data = read_config(path) or {}
     except YamlError as exc:
         raise RoutingError(str(exc)) from None
     routing = parse_routing(data, origin=str(path), fallback=fallback)

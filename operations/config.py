@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from croniter import croniter
 from pydantic import (
     BaseModel,
@@ -23,6 +22,7 @@ from pydantic import (
 )
 
 from readiness import FactSource, InputError, InventorySource, registered_sources
+from storage import YamlError, read_config
 
 DEFAULT_SCHEDULE = "*/15 * * * *"
 
@@ -118,9 +118,10 @@ def load_config(path: Path | None) -> ServeConfig:
     if not path.is_file():
         raise InputError(f"config file not found: {path}", origin=str(path))
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML: {exc}", origin=str(path)) from None
+        raw = read_config(path) or {}
+    except YamlError as exc:  # invalid, not UTF-8, or beyond the safe reader's limits (aliases, size)
+        raise InputError(exc.problem if exc.line is None else f"line {exc.line}: {exc.problem}",
+                         origin=str(path)) from None
     if not isinstance(raw, dict):
         raise InputError("expected a mapping with schedule, sources, rules_dirs, notify", origin=str(path))
     try:

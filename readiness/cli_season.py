@@ -1,6 +1,7 @@
 """`readiness season create|update|list|show|close|report`: the peak season as data.
 
-Writes take ``--as USER`` and are allowed to the catalog's readiness team and
+Writes are made by a proven actor (a personal API token, ``--as USER`` alone only on a
+demo database: ``clikit.proven_actor``) and are allowed to the catalog's readiness team and
 admins; every change is recorded (``season show`` prints the history). Exit
 codes: 0 ok, 1 error or refusal, 2 usage.
 """
@@ -15,12 +16,23 @@ from typing import Annotated
 
 import typer
 
-from clikit import DbOption, Format, FormatOption, emit, open_engine, reported, say
+from clikit import (
+    DbOption,
+    Format,
+    FormatOption,
+    TokenFileOption,
+    emit,
+    open_engine,
+    proven_actor,
+    reported,
+    say,
+)
 from readiness.errors import PermissionDenied, ReadinessError
 
 season_app = typer.Typer(help="Peak seasons: peak window, target, scope and milestones.", no_args_is_help=True)
 
-Actor = Annotated[str, typer.Option("--as", help="Who makes the change (readiness team or admin in the catalog).")]
+Actor = Annotated[str | None, typer.Option("--as", help="Who makes the change (readiness team or admin in the "
+                                                        "catalog); alone, without a token, only on a demo database.")]
 Day = Annotated[str | None, typer.Option(help="A date, YYYY-MM-DD.")]
 Milestones = Annotated[list[str] | None, typer.Option(
     "--milestone", help="CATEGORY=OFFSET or rule:RULE_ID=OFFSET, e.g. capacity=-6w or rule:ddos_fire_drill=-10d; "
@@ -84,7 +96,8 @@ def create(key: Annotated[str, typer.Argument(help="Season key, e.g. peak-2027."
            starts_on: Annotated[str, typer.Option("--starts-on", help="Peak window start (YYYY-MM-DD).")],
            ends_on: Annotated[str, typer.Option("--ends-on", help="Peak window end (YYYY-MM-DD).")],
            target_date: Annotated[str, typer.Option("--target-date", help="Target score due (YYYY-MM-DD).")],
-           actor: Actor, target_score: Annotated[float, typer.Option("--target-score")] = 100.0,
+           actor: Actor = None, token_file: TokenFileOption = None,
+           target_score: Annotated[float, typer.Option("--target-score")] = 100.0,
            freeze_on: Annotated[str | None, typer.Option("--freeze-on", help="Change freeze from (YYYY-MM-DD).")] = None,
            domain: Domains = None, tier: Tiers = None, traffic_class: Classes = None,
            milestone: Milestones = None, rules_dir: RulesDirs = None, db: DbOption = None,
@@ -92,7 +105,8 @@ def create(key: Annotated[str, typer.Argument(help="Season key, e.g. peak-2027."
     """Create a season: peak window, target date and score, optional freeze, scope and milestones."""
     from readiness.seasons import create_season
 
-    season = create_season(open_engine(db), actor=actor, key=key, name=name,
+    engine = open_engine(db)
+    season = create_season(engine, actor=proven_actor(engine, actor, token_file), key=key, name=name,
                            starts_on=_day(starts_on, "starts-on"), ends_on=_day(ends_on, "ends-on"),
                            target_date=_day(target_date, "target-date"), target_score=target_score,
                            freeze_on=_day(freeze_on, "freeze-on"), scope=_scope(domain, tier, traffic_class),
@@ -102,7 +116,8 @@ def create(key: Annotated[str, typer.Argument(help="Season key, e.g. peak-2027."
 
 @season_app.command("update")
 @_reported
-def update(key: Annotated[str, typer.Argument(help="Season key.")], actor: Actor,
+def update(key: Annotated[str, typer.Argument(help="Season key.")], actor: Actor = None,
+           token_file: TokenFileOption = None,
            name: Annotated[str | None, typer.Option()] = None,
            starts_on: Annotated[str | None, typer.Option("--starts-on")] = None,
            ends_on: Annotated[str | None, typer.Option("--ends-on")] = None,
@@ -118,19 +133,22 @@ def update(key: Annotated[str, typer.Argument(help="Season key.")], actor: Actor
     changes = {"name": name, "starts_on": _day(starts_on, "starts-on"), "ends_on": _day(ends_on, "ends-on"),
                "target_date": _day(target_date, "target-date"), "target_score": target_score,
                "freeze_on": _day(freeze_on, "freeze-on"), "scope": _scope(domain, tier, traffic_class)}
-    season = update_season(open_engine(db), key, actor=actor, milestones=_milestones(milestone, rules_dir),
+    engine = open_engine(db)
+    who = proven_actor(engine, actor, token_file)
+    season = update_season(engine, key, actor=who, milestones=_milestones(milestone, rules_dir),
                            **{field: value for field, value in changes.items() if value is not None})
     _show(season, fmt)
 
 
 @season_app.command("close")
 @_reported
-def close(key: Annotated[str, typer.Argument(help="Season key.")], actor: Actor, db: DbOption = None,
-          fmt: FormatOption = Format.table):
+def close(key: Annotated[str, typer.Argument(help="Season key.")], actor: Actor = None,
+          token_file: TokenFileOption = None, db: DbOption = None, fmt: FormatOption = Format.table):
     """Close a season after its peak: it stops being current and can no longer change."""
     from readiness.seasons import close_season
 
-    _show(close_season(open_engine(db), key, actor=actor), fmt)
+    engine = open_engine(db)
+    _show(close_season(engine, key, actor=proven_actor(engine, actor, token_file)), fmt)
 
 
 @season_app.command("list")

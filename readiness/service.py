@@ -107,10 +107,12 @@ def run_demo(engine: Engine, out_dir: Path, *, systems: int = 450, seed: int = 7
     on one that already has runs it imports the latest files and evaluates once,
     so running it twice gives the same scores without rewriting the past.
     """
+    from identity import mark_demo
     from readiness.demo import generate, peak_event_for
 
     now = now or utcnow()
     files = generate(out_dir, systems=systems, seed=seed, now=now)
+    mark_demo(engine)  # a demo database: `--as NAME` alone is trusted there (docs/security.md)
     report = import_catalog_file(engine, files.catalog, allow_retire=True)  # the demo replaces its own organisation
     _demo_season(engine, peak_event_for(now.date()), now)
     ruleset = load_rules()

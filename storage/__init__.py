@@ -33,12 +33,13 @@ _EXPORTS = {
     "load_document": "storage.safeyaml",
     "load_documents": "storage.safeyaml",
     "load_yaml": "storage.safeyaml",
+    "read_config": "storage.safeyaml",
     "read_text": "storage.safeyaml",
 }
 
 __all__ = ["MAX_DECIMAL", "MAX_WHOLE", "MAX_YAML_BYTES", "YamlDocument", "YamlError", "YamlLimitError", "database_url", "dumps_json",
            "get_engine", "load_document", "load_documents", "load_yaml", "loads_json", "migrate", "number_problem",
-           "out_of_bounds", "read_text", "session_scope", "utcnow"]
+           "out_of_bounds", "read_config", "read_text", "session_scope", "utcnow"]
 
 
 def __getattr__(name: str):

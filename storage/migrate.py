@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 # Contexts whose models.py the migration environment imports (their tables in one metadata), and
 # whose migrations/ folder, when there is one, holds their branch. governance has tables but no
 # branch yet: its tables came with the readiness branch (revision readiness_0002).
-CONTEXTS_WITH_MIGRATIONS = ("readiness", "kapacity", "perftest", "flashsales", "governance", "notifications")
+CONTEXTS_WITH_MIGRATIONS = ("readiness", "kapacity", "perftest", "flashsales", "governance", "notifications",
+                            "identity")
 
 
 def _version_locations() -> list[Path]:

@@ -66,6 +66,14 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
                                          "save the file as UTF-8") from None
 
 
+CONFIG_MAX_BYTES = 1_000_000  # a settings file (serve config, users, routing, events) is a few kilobytes
+
+
+def read_config(path: Path, *, max_bytes: int = CONFIG_MAX_BYTES) -> object:
+    """A settings file's single YAML document (None when empty), within the limits and at most 1 MB."""
+    return load_yaml(read_text(path, max_bytes=max_bytes), origin=str(path))
+
+
 def load_yaml(text: str, *, origin: str) -> object:
     """The single document in ``text`` (None when empty), within the limits."""
     return load_document(text, origin=origin).data

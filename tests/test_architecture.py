@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Lowest first; a package imports only from layers below its own.
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"storage"}),  # the kernel: engine, settings, migrations
+    frozenset({"identity"}),  # the kernel: who is acting (personal API tokens)
     frozenset({"notifications", "clikit"}),  # the kernel's shared channels: messages, command lines
     frozenset({"readiness"}),  # catalog, facts, engine, scores
     frozenset({"rules", "governance", "collectors"}),  # plug into the core

@@ -16,6 +16,7 @@ from kapacity.cli import app as kapacity_app
 from perftest.cli import app as perftest_app
 from readiness.cli import app as readiness_app
 from storage import get_engine, migrate
+from tests.identity.helpers import token_env
 from tests.kapacity.helpers import series_csv, synthetic
 
 BAD_URLS = ["postgresql://nouser@127.0.0.1:1/none", "sqlite:////nonexistent/dir/x.db"]
@@ -111,7 +112,8 @@ def test_perftest_results_leave_a_load_test_without_breaking_point_empty(sqlite_
 
 
 def test_flashsales_csv_has_lf_line_endings_and_an_empty_cell_for_no_history(sqlite_url):
-    team = {"PEAK_FLASHSALES_RATELIMIT_TEAM": "rita.limit"}
+    migrate(get_engine(sqlite_url))
+    team = {"PEAK_FLASHSALES_RATELIMIT_TEAM": "rita.limit", **token_env(sqlite_url, "rita.limit")}
     assert invoke(flashsales_app, "ratelimits", "set", "fashion", "600", "--actor", "rita.limit", "--db", sqlite_url,
                   env=team).exit_code == 0
     assert invoke(flashsales_app, "merchants", "set", "M-1", "--name", "Shop", "--category", "fashion",

@@ -16,6 +16,7 @@ from flashsales.models import AuditEntry, Category, Merchant, RoleGrant
 from flashsales.settings import load_settings
 from storage import session_scope
 from tests.flashsales.helpers import ADMIN, NOW, RATELIMIT_USER, request
+from tests.identity.helpers import token_env
 
 
 def _state(engine) -> tuple:
@@ -81,12 +82,13 @@ def test_refusals_exit_1_with_the_reason(org_engine):
     sale = flashsales.submit(org_engine, request(), now=NOW, settings=load_settings(env={})).request
     missing = CliRunner().invoke(app, ["show", "42", "--db", url])
     assert missing.exit_code == 1 and "no flash-sale request #42" in missing.stderr
-    denied = CliRunner().invoke(app, ["approve", str(sale.id), "--actor", ADMIN, "--db", url], env=env)
+    admin, team = {**env, **token_env(url, ADMIN)}, {**env, **token_env(url, RATELIMIT_USER)}
+    denied = CliRunner().invoke(app, ["approve", str(sale.id), "--actor", ADMIN, "--db", url], env=admin)
     assert denied.exit_code == 1 and "not in the central rate-limit team" in denied.stderr
-    limit = CliRunner().invoke(app, ["ratelimits", "set", "fashion", "900", "--actor", ADMIN, "--db", url], env=env)
+    limit = CliRunner().invoke(app, ["ratelimits", "set", "fashion", "900", "--actor", ADMIN, "--db", url], env=admin)
     assert limit.exit_code == 1
     ok = CliRunner().invoke(app, ["ratelimits", "set", "fashion", "900", "--actor", RATELIMIT_USER, "--db", url],
-                            env=env)
+                            env=team)
     assert ok.exit_code == 0, ok.stderr
     listed = CliRunner().invoke(app, ["ratelimits", "list", "--format", "json", "--db", url])
     assert {r["category"]: r["rate_limit_rpm"] for r in json.loads(listed.stdout)}["fashion"] == 900

@@ -16,6 +16,7 @@ from flashsales.errors import InputError
 from flashsales.models import AuditEntry, Merchant, SaleRequest
 from storage import session_scope
 from tests.flashsales.helpers import NOW, request, settings
+from tests.identity.helpers import token_env
 
 
 def _counts(engine) -> tuple[int, ...]:
@@ -100,8 +101,9 @@ def test_the_cli_names_the_file_problem_and_stores_nothing(org_engine, tmp_path,
     path = tmp_path / "request.json"
     path.write_text(content)
     url = str(org_engine.url)
+    env = token_env(org_engine, "bd.bea")  # not a demo database: the submitter presents a token
     before = _counts(org_engine)
-    result = CliRunner().invoke(app, ["submit", "--file", str(path), "--db", url])
+    result = CliRunner().invoke(app, ["submit", "--file", str(path), "--db", url], env=env)
     assert result.exit_code == 1
     assert str(path) in result.stderr and words in result.stderr
     assert _counts(org_engine) == before
@@ -110,7 +112,8 @@ def test_the_cli_names_the_file_problem_and_stores_nothing(org_engine, tmp_path,
 def test_the_cli_lists_every_field_problem_on_stderr(org_engine, tmp_path):
     path = tmp_path / "request.json"
     path.write_text(json.dumps(request(countries=["SE", "QQ"], ends_at="2026-11-01T00:00:00+00:00")))
-    result = CliRunner().invoke(app, ["submit", "--file", str(path), "--db", str(org_engine.url)])
+    result = CliRunner().invoke(app, ["submit", "--file", str(path), "--db", str(org_engine.url)],
+                                env=token_env(org_engine, "bd.bea"))
     assert result.exit_code == 1
     assert "countries.1: 'QQ' is not an ISO 3166-1 alpha-2 country code" in result.stderr
     assert "nothing was stored" in result.stderr

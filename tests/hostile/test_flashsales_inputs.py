@@ -17,10 +17,16 @@ from flashsales.cli import app
 from storage import get_engine, migrate
 from tests.flashsales.helpers import ADMIN, RATELIMIT_USER, build_org, request, write_history
 from tests.hostile.stored import row_counts
+from tests.identity.helpers import issue_token
 
 runner = CliRunner()
 SECRET = "root:$6$Zk3secretHashThatMustNotLeak:19700:0:99999:7:::"
 ENVOY_MAX = 2**32 - 1
+
+
+# Each person's token on each test database, issued before anything is measured (a token is a row).
+TOKENS: dict[tuple[str, str], str] = {}
+REPORTER = "bd.bea"  # the reporter of tests.flashsales.helpers.request()
 
 
 @pytest.fixture
@@ -29,7 +35,10 @@ def org(tmp_path) -> str:
     engine = get_engine(f"sqlite:///{tmp_path / 'org.db'}")
     migrate(engine)
     build_org(engine, folder)
-    return str(engine.url)
+    url = str(engine.url)
+    for person in (RATELIMIT_USER, ADMIN, REPORTER):
+        TOKENS[url, person] = issue_token(engine, person)
+    return url
 
 
 @pytest.fixture
@@ -51,8 +60,12 @@ def _soon() -> datetime:
 
 
 def flashsales_cli(*args, env: dict | None = None):
-    env = {"PEAK_FLASHSALES_RATELIMIT_TEAM": RATELIMIT_USER, **(env or {})}
-    return runner.invoke(app, [str(a) for a in args], env=env)
+    """`flashsales ARGS`: a write presents the token of its `--actor` (else the reporter's: `submit`)."""
+    args = [str(a) for a in args]
+    person = args[args.index("--actor") + 1] if "--actor" in args else REPORTER
+    token = TOKENS.get((args[args.index("--db") + 1], person), "") if "--db" in args else ""
+    env = {"PEAK_FLASHSALES_RATELIMIT_TEAM": RATELIMIT_USER, "PEAK_TOKEN": token, **(env or {})}
+    return runner.invoke(app, args, env=env)
 
 
 def stored(url: str) -> tuple[dict, str, str]:

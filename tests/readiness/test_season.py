@@ -27,6 +27,7 @@ from readiness import (
 from readiness.cli import app
 from readiness.reports import results
 from storage import get_engine, migrate
+from tests.identity.helpers import token_env
 from tests.readiness.helpers import catalog_doc, compute, write_inventory, write_yaml
 
 runner = CliRunner()
@@ -36,7 +37,9 @@ WEEK_1, WEEK_2 = datetime(2026, 11, 24, 9), datetime(2026, 12, 1, 9)
 
 
 def cli(url: str, *args: str):
-    return runner.invoke(app, [*args, "--db", url])
+    """`readiness ARGS --db URL`; a write `--as NAME` presents NAME's own token (this is not a demo database)."""
+    env = token_env(url, args[args.index("--as") + 1]) if "--as" in args else None
+    return runner.invoke(app, [*args, "--db", url], env=env)
 
 
 @pytest.fixture
