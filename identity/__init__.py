@@ -7,27 +7,44 @@ contexts that own the roles (the catalog's central roles in ``readiness``, gover
 flash sales). ``clikit.proven_actor`` applies it to a command's ``--as`` / ``--token-file``.
 """
 
-from identity.tokens import (
-    DEFAULT_DAYS,
-    HOW_TO_GET_ONE,
-    MAX_DAYS,
-    TOKEN_ENV,
-    IdentityError,
-    IssuedToken,
-    NotProven,
-    get_token,
-    has_active_token,
-    is_demo,
-    issue_token,
-    list_tokens,
-    mark_demo,
-    prove,
-    revoke_token,
-    token_person,
-)
+from importlib import import_module
+
+# Each public name loads from its module on first use (PEP 562): a command's --help and its
+# error handling need only ``identity.errors``, not the token store and the database layer.
+_EXPORTS = {
+    "DEFAULT_DAYS": "identity.errors",
+    "HOW_TO_GET_ONE": "identity.errors",
+    "MAX_DAYS": "identity.errors",
+    "TOKEN_ENV": "identity.errors",
+    "IdentityError": "identity.errors",
+    "IssuedToken": "identity.tokens",
+    "NotProven": "identity.errors",
+    "get_token": "identity.tokens",
+    "has_active_token": "identity.tokens",
+    "is_demo": "identity.tokens",
+    "issue_token": "identity.tokens",
+    "list_tokens": "identity.tokens",
+    "mark_demo": "identity.tokens",
+    "prove": "identity.tokens",
+    "revoke_token": "identity.tokens",
+    "token_person": "identity.tokens",
+}
 
 __all__ = [
     "DEFAULT_DAYS", "HOW_TO_GET_ONE", "MAX_DAYS", "TOKEN_ENV", "IdentityError", "IssuedToken", "NotProven",
     "get_token", "has_active_token", "is_demo", "issue_token", "list_tokens", "mark_demo", "prove", "revoke_token",
     "token_person",
 ]
+
+
+def __getattr__(name: str):
+    target = _EXPORTS.get(name)
+    if target is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(target), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -18,28 +18,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from identity.errors import (
+    DEFAULT_DAYS,
+    DEMO,
+    HOW_TO_GET_ONE,
+    MAX_DAYS,
+    IdentityError,
+    NotProven,
+)
 from identity.models import ApiToken, DatabaseMark
 from storage import session_scope, utcnow
 
 PREFIX = "peak_"
-DEFAULT_DAYS = 90
-MAX_DAYS = 366
-DEMO = "demo"
-TOKEN_ENV = "PEAK_TOKEN"
-HOW_TO_GET_ONE = (f"writes on this database need a personal API token: ask an admin to run "
-                  f"`readiness tokens issue YOUR_NAME`, then set {TOKEN_ENV} to it or pass --token-file FILE "
-                  f"(the first admin of a new database: `readiness tokens issue ADMIN --bootstrap`); a name alone "
-                  f"is accepted only on a demo database (`readiness demo`)")
-
-
-class IdentityError(Exception):
-    """A token or identity request that cannot be honoured (the message says why, for a person)."""
-
-
-class NotProven(IdentityError):
-    """A write whose actor is not proven: no token where one is needed, or one that does not prove the name."""
-
-
 @dataclass(frozen=True)
 class IssuedToken:
     """A token just issued: ``secret`` exists only here, it is shown once and never stored."""
