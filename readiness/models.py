@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -117,6 +117,11 @@ class EvaluationRun(SQLModel, table=True):
     company_score: float | None = None
     inputs_hash: str = ""
     peak_event: str | None = None  # the season's key
+    # What every system's results depend on beside its own inputs (rule versions, load errors,
+    # due dates, season, opaque overlays): a run whose context equals the previous complete
+    # run's re-evaluates only the systems whose fingerprint changed (incremental).
+    context_hash: str = Field(default="", max_length=64)
+    evaluated: int = 0  # systems evaluated by this run; the others' results were carried forward
 
 
 class RuleResult(SQLModel, table=True):
@@ -135,6 +140,25 @@ class RuleResult(SQLModel, table=True):
     message: str = ""
     evidence: list[dict] = _json()
     basis: str = "automated"  # automated | attested | pending | waiver | stale
+
+
+class RunSystem(SQLModel, table=True):
+    """Which results a run gives a system: its own, or an earlier run's carried forward by reference.
+
+    Written in the run's short publish transaction, so a run's results are visible
+    (through this table) only once the run is complete. ``fingerprint`` hashes the
+    system's own inputs (catalog entry, fact hashes, staleness, governance state);
+    ``tally`` is its points as scoring accumulated them, so a later run can roll up
+    a carried system without reading its results.
+    """
+
+    __tablename__ = "readiness_run_system"
+    run_id: int = Field(foreign_key="readiness_run.id", primary_key=True)
+    system_id: str = Field(primary_key=True, max_length=100)
+    results_run_id: int  # the run whose readiness_result rows hold this system's results
+    domain_key: str = Field(default="", max_length=100)
+    fingerprint: str = Field(default="", max_length=64)
+    tally: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class RuleSummary(SQLModel, table=True):
@@ -156,6 +180,10 @@ class RuleSummary(SQLModel, table=True):
     points_possible: float = 0.0
     points_earned: float = 0.0
     short: int = 0  # counted results that earned less than their weight
+    # The exact sums in millionths of a point, so an incremental run can add and
+    # subtract systems and still equal a full run to the last digit.
+    possible_micro: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    earned_micro: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class ScoreSnapshot(SQLModel, table=True):
@@ -227,3 +255,12 @@ class RoleGrant(SQLModel, table=True):
     role: str = Field(primary_key=True, max_length=50)  # readiness_team | admin
     granted_at: NaiveDatetime
     origin: str = ""  # the catalog file that granted it
+
+
+def of_run(query, run_id: int):
+    """``query`` (over ``RuleResult``) narrowed to one run's results: those it wrote and those
+    it carries forward from earlier runs by reference (``RunSystem``). Only a published run
+    has ``RunSystem`` rows, so a run still being written shows no results."""
+    return (query.join(RunSystem, (RunSystem.results_run_id == RuleResult.run_id)
+                       & (RunSystem.system_id == RuleResult.system_id))
+            .where(RunSystem.run_id == run_id))
