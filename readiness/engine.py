@@ -12,8 +12,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
+import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -143,7 +145,15 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         fingerprints[system.system_id] = _hash([repr(system), stale, per_system_overlay.get(system.system_id, "")])
     carried = previous[1] if previous else {}
     todo = [s for s in systems if s.system_id not in carried or carried[s.system_id][2] != fingerprints[s.system_id]]
-    with engine.begin() as connection:
+    # Up to one chunk of systems to evaluate (an incremental run, a small organisation): one
+    # transaction, as short as the evaluation. More: a transaction per chunk and the publish.
+    single = engine.begin() if len(todo) <= CHUNK_SYSTEMS else None
+    shared = single.__enter__() if single is not None else None
+
+    def step():
+        return nullcontext(shared) if shared is not None else engine.begin()
+
+    with step() as connection:
         run_id = connection.execute(insert(EvaluationRun.__table__).values(
             started_at=now, status="running", rule_versions=ruleset.versions(), fact_hashes={},
             load_errors=load_errors, systems=len(systems), peak_event=peak_event, context_hash=context,
@@ -152,14 +162,14 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         totals = _RunTotals()
         for start in range(0, len(todo), CHUNK_SYSTEMS):
             chunk = todo[start:start + CHUNK_SYSTEMS]
-            with engine.connect() as connection:
+            with step() as connection:
                 facts = latest_facts_on(connection, [s.system_id for s in chunk])
             with watchdog.watching():  # ticks only while rules run, never during database work
                 rows = [row for system in chunk
                         for row in _evaluate_system(system, facts.get(system.system_id, {}), ruleset, now,
                                                     overlays, totals, watchdog, due_dates, season)]
             del facts
-            with engine.begin() as connection:  # one short transaction per chunk
+            with step() as connection:  # one short transaction per chunk
                 _insert_results(connection, run_id, rows)
             del rows
         current = {s.system_id for s in systems}
@@ -167,7 +177,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         if previous:
             replaced = {sid: row for sid, row in carried.items()
                         if sid not in current or row[2] != fingerprints.get(sid)}
-            with engine.connect() as connection:
+            with step() as connection:
                 summary = _carried_summary(connection, previous[0], replaced, totals.summary)
         tallies = {sid: _tally_from(carried[sid][3]) for sid in current if sid not in totals.tallies}
         tallies.update(totals.tallies)
@@ -182,7 +192,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         run_systems = [(run_id, s.system_id, run_id if s.system_id in totals.tallies else carried[s.system_id][0],
                         s.domain, fingerprints[s.system_id], dumps_json(_tally_state(tallies[s.system_id])))
                        for s in systems]
-        with engine.begin() as connection:  # the publish: short, and all or nothing
+        with step() as connection:  # the publish: short, and all or nothing
             _insert_run_systems(connection, run_systems)
             _insert_scores(connection, run_id, scored)
             _insert_summary(connection, run_id, summary)
@@ -193,8 +203,13 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
                 inputs_hash=hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest(),
                 status="complete", finished_at=utcnow()))
     except BaseException:
-        _remove_run(engine, run_id)  # nothing half-written stays behind (an interrupt included)
+        if single is not None:
+            single.__exit__(*sys.exc_info())  # rolls the whole run back
+        else:
+            _remove_run(engine, run_id)  # nothing half-written stays behind (an interrupt included)
         raise
+    if single is not None:
+        single.__exit__(None, None, None)  # commits
     gate = gate_score((s.tier, tallies[s.system_id]) for s in systems)
     return RunReport(run_id, len(systems), sum(status_counts.values()), status_counts.get(Status.ERROR.value, 0),
                      [str(e) for e in ruleset.load_errors], company, status_counts, gate, evaluated=len(todo))
