@@ -28,7 +28,7 @@ from readiness.errors import NothingToEvaluate
 from readiness.facts import StoredFacts, latest_facts_on
 from readiness.frozen import rule_inputs
 from readiness.limits import rule_timeout as configured_rule_timeout
-from readiness.models import EvaluationRun, FactRecord, RuleResult, RuleSummary, RunSystem, ScoreSnapshot
+from readiness.models import EvaluationRun, FactRecord, RuleResult, RuleSummary, RunState, RunSystem, ScoreSnapshot
 from readiness.rulebook import Rule, RuleSet
 from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
 from readiness.scoring import (
@@ -156,8 +156,8 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
     with step() as connection:
         run_id = connection.execute(insert(EvaluationRun.__table__).values(
             started_at=now, status="running", rule_versions=ruleset.versions(), fact_hashes={},
-            load_errors=load_errors, systems=len(systems), peak_event=peak_event, context_hash=context,
-            evaluated=len(todo), results=0, errors=0, inputs_hash="")).inserted_primary_key[0]
+            load_errors=load_errors, systems=len(systems), peak_event=peak_event,
+            results=0, errors=0, inputs_hash="")).inserted_primary_key[0]
     try:
         totals = _RunTotals()
         for start in range(0, len(todo), CHUNK_SYSTEMS):
@@ -178,7 +178,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
             replaced = {sid: row for sid, row in carried.items()
                         if sid not in current or row[2] != fingerprints.get(sid)}
             with step() as connection:
-                summary = _carried_summary(connection, previous[0], replaced, totals.summary)
+                summary = _carried_summary(connection, previous[2], replaced, totals.summary)
         tallies = {sid: _tally_from(carried[sid][3]) for sid in current if sid not in totals.tallies}
         tallies.update(totals.tallies)
         scored = _scores(systems, units, tallies)
@@ -196,6 +196,9 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
             _insert_run_systems(connection, run_systems)
             _insert_scores(connection, run_id, scored)
             _insert_summary(connection, run_id, summary)
+            connection.execute(insert(RunState.__table__).values(
+                run_id=run_id, context_hash=context, evaluated=len(todo),
+                summary=[[*key, *cell] for key, cell in sorted(summary.items())]))
             run = EvaluationRun.__table__.c
             connection.execute(EvaluationRun.__table__.update().where(run.id == run_id).values(
                 fact_hashes=fact_hashes, results=sum(status_counts.values()),
@@ -269,13 +272,15 @@ def _fact_index(connection) -> dict[str, dict[str, tuple[str, datetime]]]:
     return out
 
 
-def _previous_run(connection, context: str) -> tuple[int, dict[str, tuple]] | None:
+def _previous_run(connection, context: str) -> tuple[int, dict[str, tuple], list] | None:
     """The latest complete run, if its context equals this one's: (id, system id ->
     (results run, domain, fingerprint, tally))."""
-    run = EvaluationRun.__table__.c
-    latest = connection.execute(select(run.id, run.context_hash).where(run.status == "complete")
-                                .order_by(run.id.desc()).limit(1)).first()
-    if latest is None or not context or latest.context_hash != context:
+    run, state = EvaluationRun.__table__.c, RunState.__table__.c
+    latest = connection.execute(select(run.id).where(run.status == "complete").order_by(run.id.desc()).limit(1)).first()
+    if latest is None:
+        return None
+    stored = connection.execute(select(state.context_hash, state.summary).where(state.run_id == latest.id)).first()
+    if stored is None or stored.context_hash != context:
         return None
     rs = RunSystem.__table__.c
     rows = connection.execute(select(rs.system_id, rs.results_run_id, rs.domain_key, rs.fingerprint, rs.tally)
@@ -284,17 +289,14 @@ def _previous_run(connection, context: str) -> tuple[int, dict[str, tuple]] | No
                for sid, results_run, domain, fingerprint, tally in rows}
     if not carried or any(not row[2] for row in carried.values()):
         return None  # a run stored before incremental runs existed: evaluate everything
-    return latest.id, carried
+    return latest.id, carried, stored.summary
 
 
-def _carried_summary(connection, previous_id: int, replaced: dict[str, tuple],
+def _carried_summary(connection, previous: list, replaced: dict[str, tuple],
                      fresh: dict[tuple[str, str, str], list]) -> dict[tuple[str, str, str], list]:
     """The previous run's exact summary, less the systems evaluated again or gone, plus the new results."""
     summary: dict[tuple[str, str, str], list] = {}
-    s = RuleSummary.__table__.c
-    for domain, rule_id, status, results, counted, possible, earned, short in connection.execute(
-            select(s.domain_key, s.rule_id, s.status, s.results, s.counted, s.possible_micro, s.earned_micro,
-                   s.short).where(s.run_id == previous_id)):
+    for domain, rule_id, status, results, counted, possible, earned, short in previous:
         summary[(domain, rule_id, status)] = [results, counted, possible, earned, short]
     r = RuleResult.__table__.c
     by_run: dict[int, list[str]] = {}
@@ -358,7 +360,7 @@ def _remove_abandoned_runs(engine: Engine) -> None:
 
 def _remove_run(engine: Engine, run_id: int) -> None:
     with engine.begin() as connection:
-        for table in (RuleResult, RunSystem, ScoreSnapshot, RuleSummary):
+        for table in (RuleResult, RunSystem, RunState, ScoreSnapshot, RuleSummary):
             connection.execute(delete(table.__table__).where(table.__table__.c.run_id == run_id))
         connection.execute(delete(EvaluationRun.__table__).where(EvaluationRun.__table__.c.id == run_id))
 
@@ -604,6 +606,5 @@ def _insert_summary(connection, run_id: int, summary: dict[tuple[str, str, str],
         connection.execute(insert(RuleSummary.__table__), [
             {"run_id": run_id, "domain_key": domain, "rule_id": rule_id, "status": status, "results": results,
              "counted": counted, "points_possible": round(possible / 1_000_000, 4),
-             "points_earned": round(earned / 1_000_000, 4), "short": short, "possible_micro": possible,
-             "earned_micro": earned}
+             "points_earned": round(earned / 1_000_000, 4), "short": short}
             for (domain, rule_id, status), (results, counted, possible, earned, short) in sorted(summary.items())])

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from pydantic import NaiveDatetime
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -117,11 +117,6 @@ class EvaluationRun(SQLModel, table=True):
     company_score: float | None = None
     inputs_hash: str = ""
     peak_event: str | None = None  # the season's key
-    # What every system's results depend on beside its own inputs (rule versions, load errors,
-    # due dates, season, opaque overlays): a run whose context equals the previous complete
-    # run's re-evaluates only the systems whose fingerprint changed (incremental).
-    context_hash: str = Field(default="", max_length=64)
-    evaluated: int = 0  # systems evaluated by this run; the others' results were carried forward
 
 
 class RuleResult(SQLModel, table=True):
@@ -161,6 +156,24 @@ class RunSystem(SQLModel, table=True):
     tally: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+class RunState(SQLModel, table=True):
+    """What the next run needs to be incremental (runs stored before incremental runs have none).
+
+    ``context_hash``: what every system's results depend on beside its own inputs (rule
+    versions, load errors, due dates, season, opaque overlays); a run whose context equals
+    the previous complete run's evaluates only the systems whose fingerprint changed.
+    ``summary``: the rule summary's exact sums, ``[domain, rule, status, results, counted,
+    possible, earned, short]`` with points in millionths, so adding and subtracting systems
+    equals a full run to the last digit.
+    """
+
+    __tablename__ = "readiness_run_state"
+    run_id: int = Field(foreign_key="readiness_run.id", primary_key=True)
+    context_hash: str = Field(max_length=64)
+    evaluated: int = 0  # systems evaluated by the run; the others' results were carried forward
+    summary: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
 class RuleSummary(SQLModel, table=True):
     """Results of one run counted per domain, rule and status, with their points.
 
@@ -180,10 +193,6 @@ class RuleSummary(SQLModel, table=True):
     points_possible: float = 0.0
     points_earned: float = 0.0
     short: int = 0  # counted results that earned less than their weight
-    # The exact sums in millionths of a point, so an incremental run can add and
-    # subtract systems and still equal a full run to the last digit.
-    possible_micro: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
-    earned_micro: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class ScoreSnapshot(SQLModel, table=True):
@@ -260,7 +269,11 @@ class RoleGrant(SQLModel, table=True):
 def of_run(query, run_id: int):
     """``query`` (over ``RuleResult``) narrowed to one run's results: those it wrote and those
     it carries forward from earlier runs by reference (``RunSystem``). Only a published run
-    has ``RunSystem`` rows, so a run still being written shows no results."""
-    return (query.join(RunSystem, (RunSystem.results_run_id == RuleResult.run_id)
-                       & (RunSystem.system_id == RuleResult.system_id))
-            .where(RunSystem.run_id == run_id))
+    has ``RunSystem`` rows, so a run still being written shows no results. A run stored
+    before incremental runs existed (no ``RunState``) has only its own results."""
+    from sqlalchemy import and_, exists, or_, select, tuple_
+
+    carried = select(RunSystem.results_run_id, RunSystem.system_id).where(RunSystem.run_id == run_id)
+    legacy = ~exists().where(RunState.run_id == run_id)
+    return query.where(or_(tuple_(RuleResult.run_id, RuleResult.system_id).in_(carried),
+                           and_(RuleResult.run_id == run_id, legacy)))
