@@ -168,7 +168,10 @@ def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: Fail
                   "past it the rule's result is an error (default: PEAK_RULE_TIMEOUT or 5; 0: no limit).")] = None,
               errors_pass: Annotated[bool, typer.Option(
                   "--errors-pass", help="Let --fail-under judge the company score alone; by default "
-                  "error results count as failures that earn nothing.")] = False):
+                  "error results count as failures that earn nothing.")] = False,
+              full: Annotated[bool, typer.Option(
+                  "--full", help="Evaluate every system; by default only systems whose facts, catalog entry, "
+                  "waivers or rules changed since the last complete run are evaluated again.")] = False):
     """Evaluate every system against the rule pack and store the run.
 
     With --fail-under, error results (a rule that raised, exited, hung or failed to
@@ -181,7 +184,7 @@ def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: Fail
         if not taken:
             raise fail("another evaluation is running (readiness serve or another evaluate); try again when it ends")
         try:
-            report = run_evaluation(engine, rules_dirs=rules_dir or [], rule_timeout=rule_timeout)
+            report = run_evaluation(engine, rules_dirs=rules_dir or [], rule_timeout=rule_timeout, full=full)
         except SystemExit as exc:  # whatever reaches here must not end the gate with its exit code (0)
             raise fail(f"the evaluation was stopped by sys.exit({exc.code!r}); no run was stored") from None
     summary = {"run_id": report.run_id, "systems": report.systems, "results": report.results,

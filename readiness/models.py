@@ -137,6 +137,43 @@ class RuleResult(SQLModel, table=True):
     basis: str = "automated"  # automated | attested | pending | waiver | stale
 
 
+class RunSystem(SQLModel, table=True):
+    """Which results a run gives a system: its own, or an earlier run's carried forward by reference.
+
+    Written in the run's short publish transaction, so a run's results are visible
+    (through this table) only once the run is complete. ``fingerprint`` hashes the
+    system's own inputs (catalog entry, fact hashes, staleness, governance state);
+    ``tally`` is its points as scoring accumulated them, so a later run can roll up
+    a carried system without reading its results.
+    """
+
+    __tablename__ = "readiness_run_system"
+    run_id: int = Field(foreign_key="readiness_run.id", primary_key=True)
+    system_id: str = Field(primary_key=True, max_length=100)
+    results_run_id: int  # the run whose readiness_result rows hold this system's results
+    domain_key: str = Field(default="", max_length=100)
+    fingerprint: str = Field(default="", max_length=64)
+    tally: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class RunState(SQLModel, table=True):
+    """What the next run needs to be incremental (runs stored before incremental runs have none).
+
+    ``context_hash``: what every system's results depend on beside its own inputs (rule
+    versions, load errors, due dates, season, opaque overlays); a run whose context equals
+    the previous complete run's evaluates only the systems whose fingerprint changed.
+    ``summary``: the rule summary's exact sums, ``[domain, rule, status, results, counted,
+    possible, earned, short]`` with points in millionths, so adding and subtracting systems
+    equals a full run to the last digit.
+    """
+
+    __tablename__ = "readiness_run_state"
+    run_id: int = Field(foreign_key="readiness_run.id", primary_key=True)
+    context_hash: str = Field(max_length=64)
+    evaluated: int = 0  # systems evaluated by the run; the others' results were carried forward
+    summary: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
 class RuleSummary(SQLModel, table=True):
     """Results of one run counted per domain, rule and status, with their points.
 
@@ -227,3 +264,16 @@ class RoleGrant(SQLModel, table=True):
     role: str = Field(primary_key=True, max_length=50)  # readiness_team | admin
     granted_at: NaiveDatetime
     origin: str = ""  # the catalog file that granted it
+
+
+def of_run(query, run_id: int):
+    """``query`` (over ``RuleResult``) narrowed to one run's results: those it wrote and those
+    it carries forward from earlier runs by reference (``RunSystem``). Only a published run
+    has ``RunSystem`` rows, so a run still being written shows no results. A run stored
+    before incremental runs existed (no ``RunState``) has only its own results."""
+    from sqlalchemy import and_, exists, or_, select, tuple_
+
+    carried = select(RunSystem.results_run_id, RunSystem.system_id).where(RunSystem.run_id == run_id)
+    legacy = ~exists().where(RunState.run_id == run_id)
+    return query.where(or_(tuple_(RuleResult.run_id, RuleResult.system_id).in_(carried),
+                           and_(RuleResult.run_id == run_id, legacy)))

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from sqlalchemy import case, func, inspect, select
 from sqlalchemy.engine import Engine
 
-from readiness.models import EvaluationRun, Group, RuleResult, ScoreSnapshot, System, Team
+from readiness.models import EvaluationRun, Group, RuleResult, ScoreSnapshot, System, Team, of_run
 from readiness.reports import rule_summary
 from readiness.rulekit import ATTESTATIONS
 from readiness.scoring import LOSING_STATUSES
@@ -39,9 +39,10 @@ def rule_points(engine: Engine, run_id: int, *, domain: str | None = None) -> li
         .join(System, System.system_id == RuleResult.system_id)
         .join(Team, Team.key == System.team_key)
         .join(Group, Group.key == Team.group_key)
-        .where(RuleResult.run_id == run_id, RuleResult.counted == True, Group.domain_key == domain)  # noqa: E712
+        .where(RuleResult.counted == True, Group.domain_key == domain)  # noqa: E712
         .group_by(Team.key, RuleResult.rule_id)
     )
+    query = of_run(query, run_id)
     return _rows(engine, query)
 
 
@@ -77,8 +78,9 @@ def system_results(engine: Engine, run_id: int, system_id: str) -> list[dict]:
     query = (select(RuleResult.rule_id, RuleResult.status, RuleResult.credit, RuleResult.weight,
                     RuleResult.earned, RuleResult.counted, RuleResult.message, RuleResult.evidence,
                     RuleResult.basis, RuleResult.rule_version)
-             .where(RuleResult.run_id == run_id, RuleResult.system_id == system_id)
+             .where(RuleResult.system_id == system_id)
              .order_by(RuleResult.rule_id))
+    query = of_run(query, run_id)
     return _rows(engine, query)
 
 
@@ -89,10 +91,11 @@ def rule_results(engine: Engine, run_id: int, rule_id: str, *,
     lost = RuleResult.weight - RuleResult.earned
     query = (select(RuleResult.system_id, RuleResult.status, RuleResult.message, lost.label("points_lost"),
                     RuleResult.evidence)
-             .where(RuleResult.run_id == run_id, RuleResult.rule_id == rule_id,
+             .where(RuleResult.rule_id == rule_id,
                     RuleResult.status.in_(sorted(str(status) for status in statuses)))
              .order_by(lost.desc(), RuleResult.system_id)
              .limit(limit))
+    query = of_run(query, run_id)
     return _rows(engine, query)
 
 

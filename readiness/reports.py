@@ -23,6 +23,7 @@ from readiness.models import (
     Season,
     System,
     Team,
+    of_run,
 )
 from readiness.rulebook import RuleSet
 from readiness.scoring import TIER_WEIGHTS
@@ -93,7 +94,7 @@ def results(engine: Engine, *, run_id: int | None = None, system_id: str | None 
             statuses: tuple[str, ...] = ()) -> list[RuleResult]:
     run_id = _run_or_latest(engine, run_id)
     with session_scope(engine) as session:
-        query = select(RuleResult).where(RuleResult.run_id == run_id)
+        query = of_run(select(RuleResult), run_id)
         if system_id:
             query = query.where(RuleResult.system_id == system_id)
         if statuses:

@@ -70,10 +70,12 @@ def internal_sources(engine: Engine, now: datetime) -> list[FactSource]:
 
 
 def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: RuleSet | None = None,
-                   now: datetime | None = None, rule_timeout: float | None = None) -> RunReport:
+                   now: datetime | None = None, rule_timeout: float | None = None,
+                   full: bool = False) -> RunReport:
     """Evaluate and store a run under the current season (its milestones give the scheduled
     rules' due dates). ``rule_timeout``: seconds per rule call and per rule module import
-    (None: PEAK_RULE_TIMEOUT or the default; 0: no limit)."""
+    (None: PEAK_RULE_TIMEOUT or the default; 0: no limit). Incremental unless ``full``:
+    systems whose inputs did not change keep the previous run's results (``engine.evaluate``)."""
     now = now or utcnow()
     ruleset = ruleset or load_rules(rules_dirs, time_limit=rule_timeout)
     collect(engine, internal_sources(engine, now), now=now)
@@ -81,7 +83,7 @@ def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: 
     return evaluate(engine, ruleset, now=now, overlays=default_overlays(engine, now),
                     peak_event=season.key if season else None, rule_timeout=rule_timeout,
                     due_dates=due_dates(season, (rule.meta for rule in ruleset.rules)),
-                    season=season_facts(season) if season else None)
+                    season=season_facts(season) if season else None, full=full)
 
 
 def _demo_season(engine: Engine, season: dict, now: datetime) -> None:

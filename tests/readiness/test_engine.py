@@ -248,7 +248,7 @@ def test_evaluating_in_chunks_gives_the_same_run_as_all_at_once(org, tmp_path, m
                                                                         compute("SYS-2", "c-2", replicas=1)]))
     whole = run_evaluation(org)
     monkeypatch.setattr(engine_module, "CHUNK_SYSTEMS", 1)
-    chunked = run_evaluation(org)
+    chunked = run_evaluation(org, full=True)
     runs = {r.id: r for r in _runs(org)}
     assert runs[chunked.run_id].inputs_hash == runs[whole.run_id].inputs_hash
     assert runs[chunked.run_id].fact_hashes == runs[whole.run_id].fact_hashes
