@@ -21,7 +21,10 @@ when the histories hold last season's Black Friday, the demo creates that season
 (``peak-YYYY``, Black Friday to 31 December, as its readiness team would with
 ``readiness.create_season``) if it is absent, and stores a Kapacity run made *as of*
 a moment before its peak window, from the histories up to that moment only (what
-the team would have run then; the run's time is that moment). Then it closes that
+the team would have run then; the run's time is that moment), over the whole catalog:
+the report compares each series with the forecast made before the window where one
+exists, else with a later one, so a purchase-flow-only run (a third of the time)
+would leave most rows compared with today's forecast. Then it closes that
 season, so the current season of progress, the app and the rules stays the demo's
 own (an open season whose window has not ended would otherwise come first).
 ``readiness season report peak-YYYY --histories demo/histories`` then compares
