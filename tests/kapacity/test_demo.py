@@ -1,5 +1,6 @@
 """The demo tells the truth: Kapacity's demo traffic agrees with the demo inventory, ends at the
-present, is minute-level for the purchase flow and holds last season's peak event."""
+present, is minute-level for the purchase flow and holds last season's peak event, and last
+season's report compares the forecast made before its peak with the traffic it saw."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import kapacity
 import readiness
 from kapacity.cli import app
 from kapacity.demo import inventory_levels
+from readiness.cli import app as readiness_app
 from storage import get_engine
 
 NOW = datetime(2026, 12, 6, 9, 30)  # after Black Friday 2026 (27 November)
+PEAK_STARTS = datetime(2026, 11, 27)
 
 
 @pytest.fixture(scope="module")
@@ -71,3 +75,45 @@ def test_the_projection_sees_last_black_friday_and_agrees_with_the_inventory(kap
     assert 0.85 < statistics.median(ratios) < 1.15
     assert sum(0.7 < r < 1.3 for r in ratios) >= 0.9 * len(ratios)
 
+
+
+def report_rows(markdown: str, heading: str) -> list[dict]:
+    """The rows of the Markdown table under ``## heading``, as dicts by column heading."""
+    block = markdown.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in block.splitlines() if line.startswith("|")]
+    if not lines:
+        return []
+    cells = lambda line: [c.strip() for c in line.strip("|").split("|")]  # noqa: E731
+    return [dict(zip(cells(lines[0]), cells(line), strict=True)) for line in lines[2:]]
+
+
+def test_last_season_report_compares_the_forecast_made_before_its_peak_with_the_actual(kapacity_demo):
+    url, folder = kapacity_demo
+    engine = get_engine(url)
+    past = [r for r in kapacity.list_runs(engine) if r["status"] == "complete" and r["started_at"] < PEAK_STARTS]
+    assert len(past) == 1  # the forecast "as of" a moment before the window
+    done = CliRunner().invoke(readiness_app, ["season", "report", "peak-2026", "--histories", str(folder),
+                                              "--db", url])
+    assert done.exit_code == 0, done.output
+    rows = report_rows(done.stdout, "Forecast peak against the actual peak")
+    systems = [s.system_id for s in readiness.active_systems(engine)]
+    assert {r["System / service"] for r in rows} >= set(systems)  # every system's total, and its services
+    assert all(r["Forecast run"] == str(past[0]["run_id"]) for r in rows)
+    assert all(r["Actual peak at"][:10] >= "2026-11-27" for r in rows)
+    assert all(r["Actual peak"] not in ("", "not loaded") and r["Forecast error"] for r in rows)
+    # the forecast covers the window's first days, from the history up to before it
+    assert all(r["Forecast covers"].startswith("2026-11-27") for r in rows)
+
+
+def test_last_season_does_not_take_the_place_of_the_demo_season(kapacity_demo):
+    url, _ = kapacity_demo
+    engine = get_engine(url)
+    seasons = {s.key: s for s in readiness.list_seasons(engine)}
+    assert seasons["peak-2026"].closed_at is not None
+    assert seasons["peak-2026"].starts_on.isoformat() == "2026-11-27"
+    assert readiness.current_season(engine, NOW.date()).key == "peak-2027"
+    # the run of the present projects onto the demo's season, and is the newest
+    newest = kapacity.list_runs(engine)[0]
+    assert newest["started_at"] == NOW
+    for found in projections(url):
+        assert found["projection"]["window"]["key"] == "peak-2027", found["system_id"]
