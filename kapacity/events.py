@@ -28,7 +28,6 @@ import pandas as pd
 from kapacity.errors import EventError
 from kapacity.forecast import Forecast
 from kapacity.history import utc_offsets
-from storage import YamlError, read_config
 
 MAX_MULTIPLIER = 1000.0
 
@@ -84,6 +83,11 @@ def _epoch(text: str, tz: str | None, name: str, field: str) -> int:
 
 def read_events(path: str | Path) -> list[KnownEvent]:
     """Read events from CSV, JSON or YAML; errors name the file and row."""
+    from storage import (  # here: the forecasting workers load no storage package
+        YamlError,
+        read_config,
+    )
+
     path = Path(path)
     if not path.exists():
         raise EventError("file not found", place=str(path))

@@ -153,7 +153,7 @@ def result_changes(engine: Engine, since_run: int, run_id: int) -> dict:
       the system came or went (a catalog import);
     - ``time``: nothing above: a due date passed, facts went stale, a waiver expired.
 
-    One query over the two runs' results (compared here: faster than joining them in the
+    One query per run over its results (compared here: faster than joining them in the
     database), plus the two runs' fact fingerprints.
     """
     r = RuleResult
@@ -162,10 +162,10 @@ def result_changes(engine: Engine, since_run: int, run_id: int) -> dict:
             select(EvaluationRun.id, EvaluationRun.started_at, EvaluationRun.fact_hashes)
             .where(EvaluationRun.id.in_([since_run, run_id])))}
         seen: dict[int, dict[tuple[str, str], tuple]] = {since_run: {}, run_id: {}}
-        for run, system_id, rule_id, *rest in connection.execute(
-                select(r.run_id, r.system_id, r.rule_id, r.status, r.basis, r.earned, r.rule_version)
-                .where(r.run_id.in_([since_run, run_id]))):
-            seen[run][(system_id, rule_id)] = tuple(rest)
+        for run in seen:  # each run's results, those it carries forward from earlier runs included
+            for system_id, rule_id, *rest in connection.execute(of_run(
+                    select(r.system_id, r.rule_id, r.status, r.basis, r.earned, r.rule_version), run)):
+                seen[run][(system_id, rule_id)] = tuple(rest)
     before, after = seen[since_run], seen[run_id]
     rows = [(key, before[key], after[key]) for key in before.keys() & after.keys()
             if before[key][:2] != after[key][:2] or abs(before[key][2] - after[key][2]) > 1e-9]

@@ -17,6 +17,7 @@ from kapacity.cli import app
 from kapacity.runner import SystemSpec
 from kapacity.synthetic import Level, synthesize
 from readiness.cli import app as readiness_app
+from tests.identity.helpers import token_env
 
 CATALOG = """
 company: Test
@@ -37,8 +38,8 @@ HISTORY_END = "2025-12-08T00:00:00"  # holds Black Friday 2025-11-28 and Cyber M
 GROWTH = 0.2
 
 
-def invoke(cli, *args: str):
-    result = CliRunner().invoke(cli, list(args))
+def invoke(cli, *args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(cli, list(args), env=env)
     assert result.exit_code == 0, result.output
     return result
 
@@ -52,7 +53,8 @@ def season(sqlite_url, tmp_path) -> tuple[date, date]:
     starts, ends = date(year, 11, 1), date(year, 12, 31)
     invoke(readiness_app, "season", "create", f"peak-{year}", "--name", "Next peak",
            "--starts-on", starts.isoformat(), "--ends-on", ends.isoformat(),
-           "--target-date", date(year, 10, 31).isoformat(), "--as", "rita.ready", "--db", sqlite_url)
+           "--target-date", date(year, 10, 31).isoformat(), "--as", "rita.ready", "--db", sqlite_url,
+           env=token_env(sqlite_url, "rita.ready"))
     return starts, ends
 
 

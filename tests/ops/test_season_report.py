@@ -24,6 +24,7 @@ from readiness import get_season, import_inventory_file, run_evaluation, season_
 from readiness.cli import app
 from readiness.reports import results
 from storage import get_engine
+from tests.identity.helpers import token_env
 from tests.readiness.helpers import catalog_doc, compute, write_inventory, write_yaml
 
 runner = CliRunner()
@@ -40,7 +41,9 @@ BASE, DAYTIME = 7_200, 1_800  # an ordinary hour: 2 requests per second, 2.5 fro
 
 
 def cli(url: str, *args: str):
-    return runner.invoke(app, [*args, "--db", url])
+    """The readiness CLI; a write ``--as PERSON`` presents that person's token (not a demo database)."""
+    env = token_env(url, args[args.index("--as") + 1]) if "--as" in args else None
+    return runner.invoke(app, [*args, "--db", url], env=env)
 
 
 def write_history(path: Path, until: datetime, peak: tuple[datetime, int] | None) -> None:
