@@ -61,7 +61,13 @@ def generate_files(systems: int, folder: Path) -> tuple[Path, Path]:
 
 def measure(systems: int, url: str, catalog: Path, inventory: Path) -> dict:
     """Runs inside the measured child process: import, full run, incremental run."""
-    from readiness import import_catalog_file, import_inventory_file, load_rules, run_evaluation, scores
+    from readiness import (
+        import_catalog_file,
+        import_inventory_file,
+        load_rules,
+        run_evaluation,
+        scores,
+    )
     from readiness.service import open_database
     from storage import get_engine
 

@@ -19,7 +19,7 @@ Other packages import from here only:
 - audit: ``audit_log``
 """
 
-from importlib import import_module
+from storage import lazy_surface
 
 # Each public name loads from its module on first use (PEP 562): importing the package, or a
 # light submodule of it such as its CLI, does not import the whole context and its heavy
@@ -68,22 +68,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    target = _EXPORTS.get(name)
-    if target is None:
-        if name.startswith("__"):
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        try:  # a submodule asked for as an attribute, as the eager imports used to allow
-            return import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    module, _, attr = target.partition(":")
-    value = getattr(import_module(module), attr or name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+lazy_surface(__name__, _EXPORTS)

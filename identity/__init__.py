@@ -7,7 +7,7 @@ contexts that own the roles (the catalog's central roles in ``readiness``, gover
 flash sales). ``clikit.proven_actor`` applies it to a command's ``--as`` / ``--token-file``.
 """
 
-from importlib import import_module
+from storage import lazy_surface
 
 # Each public name loads from its module on first use (PEP 562): a command's --help and its
 # error handling need only ``identity.errors``, not the token store and the database layer.
@@ -37,14 +37,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(target), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+lazy_surface(__name__, _EXPORTS)

@@ -20,9 +20,7 @@ sales reading histories need no database layer (SQLModel and SQLAlchemy, about 1
 import), and `kapacity --help` or a perftest plan needs not even pandas.
 """
 
-import sys
-from importlib import import_module
-from types import ModuleType
+from storage import lazy_surface
 
 _EXPORTS = {
     "backtest": "kapacity.backtest",
@@ -74,36 +72,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    target = _EXPORTS.get(name)
-    if target is None:
-        if name.startswith("__"):
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        try:  # a submodule asked for as an attribute, as the eager imports used to allow
-            return import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    module, _, attr = target.partition(":")
-    value = getattr(import_module(module), attr or name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
-
-
-class _Package(ModuleType):
-    """Keeps `kapacity.backtest` and `kapacity.capacity` the public functions when their submodules of the same name are imported:
-    the import system binds a submodule to its package's attribute, which the eager imports
-    used to overwrite straight away."""
-
-    def __setattr__(self, name: str, value) -> None:
-        if name in _EXPORTS and isinstance(value, ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+lazy_surface(__name__, _EXPORTS)

@@ -20,7 +20,7 @@ imports only ``storage`` (for the outbox table).
   (claim, send, mark; retries with backoff), ``list_messages``, ``show_message``, ``counts``.
 """
 
-from importlib import import_module
+from storage import lazy_surface
 
 # Each public name loads from its module on first use (PEP 562): importing the package, or a
 # light submodule of it such as its CLI, does not import the whole context and its heavy
@@ -56,22 +56,4 @@ __all__ = ["ROLES", "ROUTING_ENV", "STATUSES", "Draft", "Outcome", "Report", "Ro
            "redact", "secrets", "send", "show_message", "split_urls", "with_recipients"]
 
 
-def __getattr__(name: str):
-    target = _EXPORTS.get(name)
-    if target is None:
-        if name.startswith("__"):
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        try:  # a submodule asked for as an attribute, as the eager imports used to allow
-            return import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    module, _, attr = target.partition(":")
-    value = getattr(import_module(module), attr or name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+lazy_surface(__name__, _EXPORTS)

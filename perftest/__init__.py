@@ -12,7 +12,7 @@ Names load lazily, so ``python -m perftest.target`` starts in milliseconds
 (a failover command restarting the target measures the service, not imports).
 """
 
-from importlib import import_module
+from storage import lazy_surface
 
 _EXPORTS = {
     "HostNotAllowed": "perftest.errors",
@@ -46,14 +46,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'perftest' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+lazy_surface(__name__, _EXPORTS)

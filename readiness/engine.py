@@ -28,7 +28,15 @@ from readiness.errors import NothingToEvaluate
 from readiness.facts import StoredFacts, latest_facts_on
 from readiness.frozen import rule_inputs
 from readiness.limits import rule_timeout as configured_rule_timeout
-from readiness.models import EvaluationRun, FactRecord, RuleResult, RuleSummary, RunState, RunSystem, ScoreSnapshot
+from readiness.models import (
+    EvaluationRun,
+    FactRecord,
+    RuleResult,
+    RuleSummary,
+    RunState,
+    RunSystem,
+    ScoreSnapshot,
+)
 from readiness.rulebook import Rule, RuleSet
 from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
 from readiness.scoring import (
@@ -44,7 +52,7 @@ from readiness.scoring import (
     roll_up,
 )
 from readiness.watchdog import RuleTimeout, Watchdog
-from storage import dumps_json, session_scope, utcnow
+from storage import dumps_json, utcnow
 
 DEFAULT_FRESHNESS, FALLBACK_FRESHNESS = FACT_MAX_AGE, FALLBACK_MAX_AGE  # the policy lives in scoring
 
