@@ -620,11 +620,11 @@ def result_changes(url: str, since_run: int, run_id: int) -> dict:
     return readiness.result_changes(engine(url), since_run, run_id)
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def season(url: str) -> dict | None:
-    """The current season as plain data (None when there is none)."""
-    current = readiness.current_season(engine(url))
-    return readiness.season_record(current) if current is not None else None
+    """The current season as plain data (None when there is none): read from ``seasons``, so a
+    season write on the Season page (``forget_seasons``) reaches the Capacity page at once."""
+    current = next((s for s in seasons(url) if s["current"]), None)
+    return {key: value for key, value in current.items() if key != "current"} if current else None
 
 
 @st.cache_data(ttl=RUN_TTL, show_spinner=False)
