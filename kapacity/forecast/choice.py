@@ -95,6 +95,7 @@ class AutoProfile(HistoryModel):
         if fell_back:
             notes = (f"profile validation MAE {score:.4g} above seasonal naive's "
                      f"{naive_score:.4g}: fell back to SeasonalNaive",)
+            calibration = [(m, k) for m, k in calibration if m >= history.per_week]
             model, used, mean, errors = _naive_forecast(engine, history, h, calibration)
         else:
             notes = ()
@@ -102,7 +103,8 @@ class AutoProfile(HistoryModel):
             mean, errors = engine.forecast(history.n, h, params), engine.errors(params, calibration)
         used = {**used, "selected_by": self.alias, "validation_mae": round_or_none(score),
                 "naive_validation_mae": round_or_none(naive_score)}
-        return forecast_with_intervals(history, mean, errors, levels, model, used, notes)
+        return forecast_with_intervals(history, mean, errors, levels, model, used, notes,
+                                       event_days=engine.grid.excluded, origins=calibration)
 
     def _daily_choice(self, engine: ProfileEngine, daily: DailyCandidates, params: ProfileParams,
                       fell_back: bool, why: str, bursts: Bursts, history: Series, h: int,
@@ -138,7 +140,8 @@ class AutoProfile(HistoryModel):
                 f"{len(validation)} origins (MAE {scores[chosen]})")
         mean = run(history.n, h)
         errors = [(grid.y[m:m + k], run(m, k)) for m, k in calibration]
-        return forecast_with_intervals(history, mean, errors, levels, model, used, (note,))
+        return forecast_with_intervals(history, mean, errors, levels, model, used, (note,),
+                                       event_days=grid.excluded, origins=calibration)
 
     def _validation_count(self, calibration: Origins) -> int:
         if self.val_origins is not None:

@@ -112,9 +112,38 @@ def pinball(actual: np.ndarray, pred: np.ndarray, q: float) -> float:
 
 def forecast_with_intervals(history: Series, mean: np.ndarray, errors: Errors,
                             levels: Sequence[float], model: str, params: dict,
-                            notes: tuple[str, ...] = ()) -> Forecast:
-    """The forecast after ``history``: ``mean``, with quantiles and peak factor from ``errors``."""
-    quantiles = Calibration.fit(errors, levels).apply(mean)
+                            notes: tuple[str, ...] = (), *, event_days: np.ndarray | None = None,
+                            origins: Sequence[tuple[int, int]] = ()) -> Forecast:
+    """The forecast after ``history``: ``mean``, with quantiles and peak factor from ``errors``.
+
+    ``event_days`` (True on calendar event days over history and horizon; ``origins`` are
+    the (origin, horizon) pairs the errors were made at, in the same order) keeps those
+    days out of the calibration: a Black Friday the model could not know must not widen
+    every later day's p99 (nor move the peak factor). Event days in the horizon keep the
+    band of all errors where it is wider.
+    """
+    regular, has_events = _without_event_days(errors, event_days, origins)
+    quantiles = Calibration.fit(regular, levels).apply(mean)
+    if has_events and event_days is not None:
+        ahead = event_days[history.n:history.n + mean.size]
+        if ahead.any():
+            wide = Calibration.fit(errors, levels).apply(mean)
+            quantiles = {q: np.where(ahead, np.maximum(wide[q], band), band)
+                         for q, band in quantiles.items()}
     return Forecast(history.name, history.end + history.step, history.step, history.tz,
                     published(mean), quantiles, model, params, notes,
-                    peak_factor=peak_factor(errors, history.per_day))
+                    peak_factor=peak_factor(regular, history.per_day))
+
+
+def _without_event_days(errors: Errors, event_days: np.ndarray | None,
+                        origins: Sequence[tuple[int, int]]) -> tuple[Errors, bool]:
+    """``errors`` with the actuals on event days blanked, and whether any were."""
+    if event_days is None or not errors:
+        return errors, False
+    if len(origins) != len(errors):
+        raise ValueError(f"{len(errors)} error windows for {len(origins)} origins")
+    masks = [event_days[m:m + k] for m, k in origins]
+    if not any(mask.any() for mask in masks):
+        return errors, False
+    return [(np.where(mask, np.nan, a), f)
+            for mask, (a, f) in zip(masks, errors, strict=True)], True

@@ -42,6 +42,8 @@ class SeasonalProfile(HistoryModel):
         history, levels = self.checked(h, levels)
         engine = ProfileEngine(Grid.build(history, h, self.calendar), self.params.weeks)
         mean = engine.forecast(history.n, h, self.params)
-        errors = engine.errors(self.params, calibration_origins(history, h))
+        calibration = calibration_origins(history, h)
+        errors = engine.errors(self.params, calibration)
         return forecast_with_intervals(history, mean, errors, levels, self.alias,
-                                       self.params.as_dict())
+                                       self.params.as_dict(), event_days=engine.grid.excluded,
+                                       origins=calibration)
