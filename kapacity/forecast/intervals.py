@@ -21,6 +21,7 @@ from kapacity.history import Series
 
 # (actual, forecast) pairs at earlier origins of the history
 Errors = list[tuple[np.ndarray, np.ndarray]]
+MIN_ERRORS = 10  # fewer observed errors than this calibrate nothing (default widths)
 
 
 def origins(n: int, h: int, *, needed: int, count: int) -> list[int]:
@@ -56,7 +57,7 @@ class Calibration:
         fc = np.concatenate([np.maximum(f, 0) for _, f in errors]) if errors else np.array([])
         ok = ~np.isnan(actual) & ~np.isnan(fc)
         actual, fc = actual[ok], fc[ok]
-        if actual.size < 10:
+        if actual.size < MIN_ERRORS:
             return cls(0.5, 1.0, {q: 3.0 * (1 + 2 * (q - 0.9) * 10) for q in levels})
         offset = 0.1 * float(np.mean(fc)) + 1e-6
         best = None
@@ -145,5 +146,7 @@ def _without_event_days(errors: Errors, event_days: np.ndarray | None,
     masks = [event_days[m:m + k] for m, k in origins]
     if not any(mask.any() for mask in masks):
         return errors, False
-    return [(np.where(mask, np.nan, a), f)
-            for mask, (a, f) in zip(masks, errors, strict=True)], True
+    regular = [(np.where(mask, np.nan, a), f) for mask, (a, f) in zip(masks, errors, strict=True)]
+    if sum(int((~np.isnan(a)).sum()) for a, _ in regular) < MIN_ERRORS:
+        return errors, False  # (nearly) all event days: their errors beat no errors at all
+    return regular, True

@@ -66,3 +66,29 @@ def test_the_same_peak_on_days_kapacity_does_not_know_as_events_widens_the_p99(f
     # is what the test above guards against (and shows the comparison can fail)
     plain, peak = (forecast(path, "--no-peaks") for path in files)
     assert (peak["p99"] / plain["p99"]).median() > 1 + TOLERANCE
+
+
+def test_an_event_day_in_the_horizon_keeps_the_band_its_kind_of_day_needs(tmp_path):
+    # history to Monday 23 December 2024; the horizon's second day is Christmas Eve, an event
+    # day: there the p99 keeps the band calibrated on all errors (Cyber Monday's included),
+    # while the ordinary day before it does not widen
+    def history_to_christmas(peak: float) -> Series:
+        base = synthetic(days=48, step=STEP, level=100.0, noise=0.1, seed=5,
+                         start="2024-11-05T00:00:00", name="checkout")
+        values = base.values.copy()
+        times = base.start + STEP * np.arange(base.n)
+        first = int(pd.Timestamp("2024-12-02").value // 1_000_000_000)
+        values[(times >= first) & (times < first + DAY)] *= peak
+        return Series(base.name, base.start, base.step, values, base.tz, base.source)
+
+    def p99(peak: float) -> pd.DataFrame:
+        path = series_csv(tmp_path / f"h{peak:g}.csv", history_to_christmas(peak))
+        result = runner.invoke(app, ["forecast", "--history", str(path), "--horizon", "2d", "-q"])
+        assert result.exit_code == 0, result.output
+        frame = pd.read_csv(io.StringIO(result.stdout))
+        return frame.set_index(frame["timestamp"].str[:10])["p99"]
+
+    plain, peak = p99(1.0), p99(6.0)
+    ordinary, christmas_eve = "2024-12-23", "2024-12-24"
+    assert (peak[ordinary] <= plain[ordinary] * (1 + TOLERANCE)).all()
+    assert (peak[christmas_eve] / plain[christmas_eve]).median() > 1.5
