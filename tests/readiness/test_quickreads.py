@@ -150,3 +150,28 @@ def test_loading_only_some_rules_gives_them_as_the_full_load_does():
     assert all(rule.meta == full[rule.meta.id].meta and rule.origin == full[rule.meta.id].origin
                for rule in some.rules)
     assert load_rules(only=set()).rules == []
+
+
+def test_a_read_brings_a_database_behind_the_migrations_to_every_head(sqlite_url):
+    from storage import migrate
+    from storage.migrate import is_current
+
+    engine = get_engine(sqlite_url)
+    migrate(engine, "readiness_0004")
+    assert _readiness("runs", "--format", "json", db=sqlite_url) == "[]\n"
+    assert is_current(engine)
+
+
+def test_a_read_of_a_database_from_a_newer_version_is_a_clear_error(sqlite_url):
+    from storage import migrate
+
+    engine = get_engine(sqlite_url)
+    migrate(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'readiness_0099_future' "
+                                "WHERE version_num LIKE 'readiness%'"))
+    for args in (["runs"], ["score"], ["explain", "SYS-0001"]):
+        done = subprocess.run([str(READINESS), *args, "--db", sqlite_url], capture_output=True, text=True)
+        assert (done.returncode, done.stdout, done.stderr) == (
+            1, "", f"error: cannot open the database {sqlite_url!r}: CommandError: Can't locate revision "
+                   "identified by 'readiness_0099_future'\n")
