@@ -378,7 +378,7 @@ def progress(db: DbOption = None, fmt: FormatOption = Format.table,
 
 
 def main() -> None:
-    run_app(app, errors=(ReadinessError, ValueError))
+    run_app(app, errors=(ReadinessError, ValueError), narrow=True)
 
 
 if __name__ == "__main__":

@@ -112,3 +112,61 @@ def test_what_the_options_show_equals_its_source():
     (12_500, "result", None, "12,500 results")])
 def test_counts_are_words_for_people(n, thing, plural, expected):
     assert counted(n, thing, plural) == expected
+
+
+def _every_command_line() -> list[list[str]]:
+    import typer
+
+    from readiness.cli import app
+
+    group = typer.main.get_command(app)
+    lines = []
+    for name, command in sorted(group.commands.items()):
+        lines.append([name])
+        lines += [[name, sub] for sub in sorted(getattr(command, "commands", {}))]
+    return lines
+
+
+@pytest.mark.parametrize("line", _every_command_line(), ids=" ".join)
+def test_a_command_built_alone_reads_as_in_the_whole_app(line):
+    """`readiness` builds only the command asked (clikit.asked_only); its help is the same."""
+    from typer.testing import CliRunner
+
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    narrowed = asked_only(app, line)
+    assert narrowed is not app
+    whole = CliRunner().invoke(app, [*line, "--help"], env={"COLUMNS": "100"})
+    alone = CliRunner().invoke(narrowed, [*line, "--help"], env={"COLUMNS": "100"})
+    assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output) and whole.exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["runs", "--limit", "none"], ["score", "--level", "planet"], ["explain"],
+                                  ["rules", "nope"], ["runs", "extra"]], ids=" ".join)
+def test_a_command_built_alone_refuses_bad_usage_as_the_whole_app(args):
+    from typer.testing import CliRunner
+
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    whole = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+    alone = CliRunner().invoke(asked_only(app, args), args, env={"COLUMNS": "100"})
+    assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output) and whole.exit_code == 2
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["nope"], ["--install-completion"]])
+def test_the_whole_app_answers_what_names_no_command(args):
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    assert asked_only(app, args) is app
+
+
+def test_a_quick_read_builds_only_its_own_command():
+    import typer
+
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    assert len(typer.main.get_command(asked_only(app, ["runs", "--db", "x"])).commands) == 2
