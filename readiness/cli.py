@@ -217,18 +217,18 @@ def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = 
           run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None,
           parent: Annotated[str | None, typer.Option(help="Only units under this parent key.")] = None):
     """Scores per unit at a level (0-100), worst first, with points outstanding and evidence confidence."""
-    from readiness import quickreads as reports
+    from readiness.quickreads import scores
     from readiness.scoring import BASES
 
     engine = open_engine(db)
-    rows = reports.scores(engine, level.value, run_id=run, parent=parent)
+    rows = scores(engine, level.value, run_id=run, parent=parent)
     for row in rows:
         for basis in BASES:
             row[f"confidence_{basis}"] = row["confidence"].get(basis, 0.0)
     columns = ["level", "key", "name", "score", "points_outstanding", "systems", "failing_rules",
                *(f"confidence_{basis}" for basis in BASES)]
     emit(rows, fmt, columns)
-    company = reports.scores(engine, "company", run_id=run)
+    company = scores(engine, "company", run_id=run)
     if company:
         _gate(company[0]["score"], fail_under)
 
