@@ -35,7 +35,8 @@ from readiness.errors import ReadinessError
 
 # Each command imports what it needs inside its body: `--help` and the quick reads (`runs`,
 # `score`, `explain`) must not pay for the catalog import, the engine, the demo or the
-# other contexts' stacks (benchmarks/cli_speed.py, tests/clikit/test_startup.py).
+# other contexts' stacks (benchmarks/cli_speed.py, tests/clikit/test_startup.py). The quick
+# reads go through readiness.quickreads (SQLAlchemy Core: no SQLModel, no ORM, no table models).
 
 app = typer.Typer(help="Peak-season readiness: catalog, facts, rules, scores.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -216,18 +217,18 @@ def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = 
           run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None,
           parent: Annotated[str | None, typer.Option(help="Only units under this parent key.")] = None):
     """Scores per unit at a level (0-100), worst first, with points outstanding and evidence confidence."""
-    from readiness import reports
+    from readiness.quickreads import scores
     from readiness.scoring import BASES
 
     engine = open_engine(db)
-    rows = reports.scores(engine, level.value, run_id=run, parent=parent)
+    rows = scores(engine, level.value, run_id=run, parent=parent)
     for row in rows:
         for basis in BASES:
             row[f"confidence_{basis}"] = row["confidence"].get(basis, 0.0)
     columns = ["level", "key", "name", "score", "points_outstanding", "systems", "failing_rules",
                *(f"confidence_{basis}" for basis in BASES)]
     emit(rows, fmt, columns)
-    company = reports.scores(engine, "company", run_id=run)
+    company = scores(engine, "company", run_id=run)
     if company:
         _gate(company[0]["score"], fail_under)
 
@@ -237,11 +238,9 @@ def explain(system_id: str, db: DbOption = None, fmt: FormatOption = Format.tabl
             rules_dir: RulesDirs = None,
             run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None):
     """Why a system is below 100: failing rules, evidence and how to fix each."""
-    from readiness import reports
-    from readiness.rulebook import load_rules
+    from readiness.quickreads import explain as explained
 
-    engine = open_engine(db)
-    report = reports.explain(engine, system_id, load_rules(rules_dir or []), run_id=run)
+    report = explained(open_engine(db), system_id, rules_dirs=rules_dir or [], run_id=run)
     if fmt != Format.table:
         emit_json(report)
         return
@@ -329,11 +328,10 @@ def export(fmt: Annotated[str, typer.Option("--format", help="json, csv, sarif o
 def runs(db: DbOption = None, fmt: FormatOption = Format.table,
          limit: Annotated[int, typer.Option(min=1)] = 20):
     """Recent evaluation runs: when, what they read, the company score."""
-    from readiness import reports
+    from readiness.quickreads import as_of, list_runs
 
-    rows = [{"id": r.id, "started_at": reports.as_of(r.started_at), "status": r.status, "systems": r.systems,
-             "results": r.results, "errors": r.errors, "company_score": r.company_score,
-             "inputs_hash": r.inputs_hash[:12]} for r in reports.list_runs(open_engine(db), limit)]
+    rows = [{**r, "started_at": as_of(r["started_at"]), "inputs_hash": r["inputs_hash"][:12]}
+            for r in list_runs(open_engine(db), limit)]
     emit(rows, fmt, ["id", "started_at", "status", "systems", "errors", "company_score", "inputs_hash"])
 
 
@@ -380,7 +378,7 @@ def progress(db: DbOption = None, fmt: FormatOption = Format.table,
 
 
 def main() -> None:
-    run_app(app, errors=(ReadinessError, ValueError))
+    run_app(app, errors=(ReadinessError, ValueError), narrow=True)
 
 
 if __name__ == "__main__":

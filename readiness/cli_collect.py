@@ -35,7 +35,7 @@ def facts(system_id: Annotated[str, typer.Argument(help="The SystemID.")],
     """The stored facts of a system: per source, when collected and last seen, and from where."""
     from readiness.catalog import get_system
     from readiness.facts import latest_facts
-    from readiness.reports import as_of
+    from readiness.quickreads import as_of
 
     engine = open_engine(db)
     if get_system(engine, system_id) is None:

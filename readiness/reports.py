@@ -25,12 +25,11 @@ from readiness.models import (
     Team,
     of_run,
 )
+from readiness.quickreads import LEVELS
 from readiness.rulebook import RuleSet
 from readiness.scoring import TIER_WEIGHTS
 from readiness.seasons import current_season, get_season, in_scope
 from storage import session_scope
-
-LEVELS = ("company", "domain", "group", "team", "system")
 
 
 def latest_run_id(engine: Engine) -> int | None:
@@ -269,10 +268,6 @@ def _projected_date(points: list[dict], target: float) -> date | None:
     intercept = mean_y - slope * mean_x
     days = (target - intercept) / slope
     return (t0 + timedelta(days=days)).date() if days < 3650 else None
-
-
-def as_of(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "-"
 
 
 SUMMARY_FIELDS = ("domain", "rule_id", "status", "counted", "results", "possible", "earned", "short")

@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 DEFAULT_URL = "sqlite:///peak.db"
 ENV_VAR = "PEAK_DATABASE_URL"
@@ -67,6 +70,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One session per unit of work: commit on success, roll back on error."""
+    # SQLModel (and the ORM under it) only here: a command that reads through SQLAlchemy Core
+    # (readiness.quickreads) opens an engine without paying for them.
+    from sqlmodel import Session
+
     with Session(engine, expire_on_commit=False) as session:
         try:
             yield session

@@ -13,6 +13,7 @@ second, paid before each command otherwise.
 from __future__ import annotations
 
 import ast
+import re
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,7 +56,7 @@ def _revision_ids(path: Path) -> tuple[str, set[str]] | None:
     """A revision file's id and the ids it follows (``down_revision`` and ``depends_on``: Alembic
     keeps no row for a head another branch depends on); None when they are not plain literals."""
     values: dict[str, object] = {}
-    for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
+    for node in _module_body(path.read_text(encoding="utf-8"), path):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
         for target in targets:
             if isinstance(target, ast.Name) and target.id in ("revision", "down_revision", "depends_on") and node.value is not None:
@@ -70,6 +71,24 @@ def _revision_ids(path: Path) -> tuple[str, set[str]] | None:
     for follows in (down, values.get("depends_on")):
         parents |= {follows} if isinstance(follows, str) else set(follows or ())
     return revision, parents
+
+
+# A revision file states its ids at the top, before its functions; parsing only that much is
+# what keeps this check cheap (a whole migration file takes a few milliseconds to parse).
+_FIRST_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\b", re.MULTILINE)
+_REVISION_NAMES = re.compile(r"^(?:revision|down_revision|depends_on)\b", re.MULTILINE)
+
+
+def _module_body(source: str, path: Path) -> list[ast.stmt]:
+    """The top-level statements that can state a revision's ids: those before the first function
+    or class, unless the ids are (also) assigned further down; then the whole file's."""
+    found = _FIRST_DEFINITION.search(source)
+    if found is not None and not _REVISION_NAMES.search(source, found.start()):
+        try:
+            return ast.parse(source[:found.start()], filename=str(path)).body
+        except SyntaxError:  # the cut fell inside a string or a bracket: read it all
+            pass
+    return ast.parse(source, filename=str(path)).body
 
 
 def _heads() -> set[str] | None:

@@ -54,3 +54,41 @@ def test_json_columns_round_trip_and_keep_str_forms(any_engine):
                           "nan": None}
     finally:
         table.drop(any_engine)
+
+
+def test_a_database_is_current_only_at_every_branch_head(sqlite_url):
+    from sqlalchemy import text
+
+    from storage import get_engine, migrate
+    from storage.migrate import is_current
+
+    engine = get_engine(sqlite_url)
+    assert not is_current(engine)  # no alembic_version table yet
+    migrate(engine, "readiness_0004")
+    assert not is_current(engine)
+    migrate(engine)
+    assert is_current(engine)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = 'readiness_0099_future' "
+                                "WHERE version_num LIKE 'readiness%'"))
+    assert not is_current(engine)
+
+
+def test_revision_ids_are_read_before_the_functions_and_anywhere_else(tmp_path):
+    """The fast check parses a revision file only up to its first function, unless the ids are
+    assigned below it or the cut falls inside a string."""
+    from storage.migrate import _revision_ids
+
+    header = 'import sqlalchemy as sa\nrevision = "b2"\ndown_revision = "a1"\ndepends_on = ("x9",)\n'
+    plain = tmp_path / "plain.py"
+    plain.write_text(header + "\n\ndef upgrade():\n    pass\n")
+    late = tmp_path / "late.py"
+    late.write_text('revision = "b2"\n\ndef upgrade():\n    pass\n\ndown_revision = "a0"\n')
+    quoted = tmp_path / "quoted.py"
+    quoted.write_text('"""Notes:\ndef looks like code\n"""\n' + header)
+    computed = tmp_path / "computed.py"
+    computed.write_text('revision = "b" + "2"\n')
+    assert _revision_ids(plain) == ("b2", {"a1", "x9"})
+    assert _revision_ids(late) == ("b2", {"a0"})
+    assert _revision_ids(quoted) == ("b2", {"a1", "x9"})
+    assert _revision_ids(computed) is None

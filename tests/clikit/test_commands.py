@@ -58,12 +58,15 @@ def _lines(text: str) -> list[str]:
     return text.splitlines()
 
 
-def test_readiness_prints_a_missing_score_as_an_empty_cell_and_json_null(monkeypatch, sqlite_url):
-    from types import SimpleNamespace
+def test_readiness_prints_a_missing_score_as_an_empty_cell_and_json_null(sqlite_url):
+    from readiness.models import EvaluationRun
+    from storage import session_scope
 
-    unscored = SimpleNamespace(id=7, started_at=datetime(2026, 11, 2, 12, 0), status="failed", systems=3,
-                               results=0, errors=0, company_score=None, inputs_hash="ab" * 32)
-    monkeypatch.setattr("readiness.reports.list_runs", lambda engine, limit: [unscored])
+    engine = get_engine(sqlite_url)
+    migrate(engine)
+    with session_scope(engine) as session:  # a failed run: stored without a company score
+        session.add(EvaluationRun(id=7, started_at=datetime(2026, 11, 2, 12, 0), status="failed", systems=3,
+                                  results=0, errors=0, company_score=None, inputs_hash="ab" * 32))
     csv_text = invoke(readiness_app, "runs", "--format", "csv", "--db", sqlite_url).stdout
     assert _lines(csv_text) == ["id,started_at,status,systems,errors,company_score,inputs_hash",
                                 "7,2026-11-02 12:00 UTC,failed,3,0,,abababababab"]

@@ -2,8 +2,9 @@
 
 Every command used to import the whole stack (pandas, SQLModel, statsmodels, apprise, Alembic)
 before doing anything; `--help` took 0.8 s and a read 1.2-2.3 s (issue 19). The package
-surfaces load their names on first use (PEP 562), each command imports what it runs, and a
-database already at every migration head is opened without Alembic.
+surfaces load their names on first use (PEP 562), each command imports what it runs, a
+database already at every migration head is opened without Alembic, and the quick reads
+(`runs`, `score`, `explain`) answer through SQLAlchemy Core without SQLModel or the table models.
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ PACKAGES = ("storage", "notifications", "clikit", "readiness", "governance", "co
             "perftest", "flashsales", "operations")
 
 
-def _imported(cli: str, *args: str) -> list[str]:
-    """Run `cli args...` in a fresh interpreter; the heavy modules it imported."""
+def _imported(cli: str, *args: str, watch: tuple[str, ...] = HEAVY) -> list[str]:
+    """Run `cli args...` in a fresh interpreter; the modules of ``watch`` it imported."""
     code = (f"import sys, json\nfrom {cli}.cli import main\nsys.argv = [{cli!r}, *{list(args)!r}]\n"
             "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\nelse:\n    code = 0\n"
-            f"print(json.dumps([code, sorted(m for m in {HEAVY!r} if m in sys.modules)]), file=sys.stderr)\n")
+            f"print(json.dumps([code, sorted(m for m in {watch!r} if m in sys.modules)]), file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     exit_code, loaded = json.loads(done.stderr.strip().splitlines()[-1])
     assert exit_code in (0, None), done.stderr
@@ -51,6 +52,19 @@ def test_a_read_on_a_current_database_skips_alembic_and_the_data_stack(sqlite_ur
     loaded = _imported("readiness", "runs", "--db", sqlite_url)
     assert "alembic" not in loaded and "sqlalchemy" in loaded
     assert not {"pandas", "numpy", "statsmodels", "apprise", "networkx"} & set(loaded), loaded
+
+
+# What the quick reads must not import: they answer through SQLAlchemy Core (readiness.quickreads).
+FULL_STACK = ("sqlmodel", "alembic", "pandas", "sqlalchemy.orm", "readiness.models", "readiness.catalog",
+              "readiness.reports", "readiness.engine")
+
+
+@pytest.mark.parametrize("args", [["runs"], ["score"], ["score", "--level", "system", "--format", "json"],
+                                  ["explain", "SYS-0001"], ["explain", "SYS-0001", "--format", "json"]],
+                         ids=" ".join)
+def test_the_quick_reads_import_no_orm_no_table_models_no_alembic_and_no_data_stack(demo_db, args):
+    watch = (*FULL_STACK, "sqlalchemy", "readiness.quickreads")
+    assert _imported("readiness", *args, "--db", demo_db, watch=watch) == ["readiness.quickreads", "sqlalchemy"]
 
 
 @pytest.mark.parametrize("package", PACKAGES)
@@ -98,3 +112,61 @@ def test_what_the_options_show_equals_its_source():
     (12_500, "result", None, "12,500 results")])
 def test_counts_are_words_for_people(n, thing, plural, expected):
     assert counted(n, thing, plural) == expected
+
+
+def _every_command_line() -> list[list[str]]:
+    import typer
+
+    from readiness.cli import app
+
+    group = typer.main.get_command(app)
+    lines = []
+    for name, command in sorted(group.commands.items()):
+        lines.append([name])
+        lines += [[name, sub] for sub in sorted(getattr(command, "commands", {}))]
+    return lines
+
+
+@pytest.mark.parametrize("line", _every_command_line(), ids=" ".join)
+def test_a_command_built_alone_reads_as_in_the_whole_app(line):
+    """`readiness` builds only the command asked (clikit.asked_only); its help is the same."""
+    from typer.testing import CliRunner
+
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    narrowed = asked_only(app, line)
+    assert narrowed is not app
+    whole = CliRunner().invoke(app, [*line, "--help"], env={"COLUMNS": "100"})
+    alone = CliRunner().invoke(narrowed, [*line, "--help"], env={"COLUMNS": "100"})
+    assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output) and whole.exit_code == 0
+
+
+@pytest.mark.parametrize("args", [["runs", "--limit", "none"], ["score", "--level", "planet"], ["explain"],
+                                  ["rules", "nope"], ["runs", "extra"]], ids=" ".join)
+def test_a_command_built_alone_refuses_bad_usage_as_the_whole_app(args):
+    from typer.testing import CliRunner
+
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    whole = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
+    alone = CliRunner().invoke(asked_only(app, args), args, env={"COLUMNS": "100"})
+    assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output) and whole.exit_code == 2
+
+
+@pytest.mark.parametrize("args", [[], ["--help"], ["nope"], ["--install-completion"]])
+def test_the_whole_app_answers_what_names_no_command(args):
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    assert asked_only(app, args) is app
+
+
+def test_a_quick_read_builds_only_its_own_command():
+    import typer
+
+    from clikit.console import asked_only
+    from readiness.cli import app
+
+    assert len(typer.main.get_command(asked_only(app, ["runs", "--db", "x"])).commands) == 2
