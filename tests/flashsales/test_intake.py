@@ -116,5 +116,7 @@ def test_the_cli_lists_every_field_problem_on_stderr(org_engine, tmp_path):
                                 env=token_env(org_engine, "bd.bea"))
     assert result.exit_code == 1
     assert "countries.1: 'QQ' is not an ISO 3166-1 alpha-2 country code" in result.stderr
-    assert "nothing was stored" in result.stderr
+    listed = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(listed) >= 2 and f"error: {len(listed)} problems; nothing was stored" in result.stderr
+    assert "(s)" not in result.stderr
     assert result.stdout == ""
