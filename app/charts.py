@@ -212,6 +212,22 @@ def _when(value) -> alt.DateTime:
     return alt.DateTime(year=stamp.year, month=stamp.month, date=stamp.day, hours=stamp.hour, minutes=stamp.minute)
 
 
+MAX_POINTS = 1_500  # rows per drawn series: more than a chart's width in pixels; Altair refuses over 5,000
+
+
+def thin(frame: pd.DataFrame | None, limit: int = MAX_POINTS) -> pd.DataFrame | None:
+    """At most ``limit`` rows of a time series: runs of consecutive rows merged into one, at the
+    run's first timestamp with the largest of each value, so peaks stay as high as observed
+    (two weeks of minute traffic are 20,160 rows)."""
+    if frame is None or len(frame) <= limit:
+        return frame
+    size = -(-len(frame) // limit)
+    ordered = frame.sort_values("timestamp").reset_index(drop=True)
+    values = [c for c in ordered.columns if c != "timestamp" and pd.api.types.is_numeric_dtype(ordered[c])]
+    return ordered.groupby(ordered.index // size).agg({"timestamp": "first", **dict.fromkeys(values, "max")}
+                                                      ).reset_index(drop=True)
+
+
 def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tuple[str, float]] | None = None,
              events: pd.DataFrame | None = None, now: datetime | None = None, season: dict | None = None,
              peak_days: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
@@ -222,7 +238,9 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
 
     Every layer is named (``band``, ``now``, ``season``, ``peak days``, ``flash sales``, ...),
     so readers of the spec (tests, the browser tour) find each. ``start``/``end`` fix the axis.
+    Long series are thinned to ``MAX_POINTS`` rows each, keeping their peaks (:func:`thin`).
     """
+    history, prediction = thin(history), thin(prediction)
     times = [t for frame, column in ((history, "timestamp"), (prediction, "timestamp"))
              if frame is not None and not frame.empty for t in (frame[column].min(), frame[column].max())]
     times += [t for t in (now, start, end) if t is not None]
