@@ -323,7 +323,8 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
                                                    color=SERIES_COLORS["projection"], clip=True).encode(
             x=x("day"), y=alt.Y("rps:Q", title=y_title), tooltip=[alt.Tooltip("label:N", title="peak projection")]
         ).properties(name="projection"))
-        layers.append(alt.Chart(points.head(1)).mark_text(align="right", dx=-8, dy=-8, fontSize=11, clip=True,
+        # below and left of its diamond: above it runs the season's label along the chart's top
+        layers.append(alt.Chart(points.head(1)).mark_text(align="right", dx=-8, dy=16, fontSize=11, clip=True,
                                                           color=SERIES_COLORS["projection"]).encode(
             x=x("day"), y="rps:Q", text="label:N"))
     if now is not None:

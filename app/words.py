@@ -108,7 +108,9 @@ def evidence_rows(evidence) -> list[dict]:
     which one was used, any other nested value is "key: value" (never raw JSON)."""
     rows = [{str(key).replace("_", " "): _evidence_cell(key, value) for key, value in item.items()}
             for item in evidence]
-    for column in {c for row in rows for c in row}:  # a column mixing numbers and text is all text
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    rows = [{c: row.get(c, fmt.MISSING) for c in columns} for row in rows]  # a key some items lack: a dash
+    for column in columns:  # a column mixing numbers and text is all text
         cells = [row[column] for row in rows if column in row]
         if any(isinstance(c, str) for c in cells) and not all(isinstance(c, str) for c in cells):
             for row in rows:

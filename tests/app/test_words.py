@@ -78,15 +78,16 @@ def test_evidence_reads_without_none_or_raw_json():
          "source": {"file": "demo/kubernetes/pay/ledger.yaml", "document": 1, "line": 11},
          "merged": {"kubernetes": "pay/StatefulSet/ledger", "inventory": "sys-1/ledger",
                     "differences": {"zones": {"kubernetes": ["a"], "inventory": ["a", "b"], "used": "kubernetes"}}}},
-        {"asset": "pay/Deployment/api", "ok": True, "problem": None, "source": None},
+        {"asset": "pay/Deployment/api", "ok": True, "source": None},  # no "problem": each_asset leaves it out
         {"slo": {"latency_ms": 800.0, "error_rate": 0.001}, "notifies": ["oncall-a", "oncall-b"], "review_id": 7},
     ]
-    rows = words.evidence_rows(evidence)
+    rows = words.evidence_rows(evidence[:2]) + words.evidence_rows(evidence[2:])
     assert rows[0] == {"asset": "pay/StatefulSet/ledger", "ok": False, "problem": "1 replica",
                        "source": "demo/kubernetes/pay/ledger.yaml:11",
                        "merged": "pay/StatefulSet/ledger (kubernetes) + sys-1/ledger (inventory); zones differ, "
                                  "kubernetes used"}
     assert rows[1]["problem"] == rows[1]["source"] == fmt.MISSING and rows[1]["ok"] is True
     assert rows[2] == {"slo": "latency ms: 800; error rate: 0.001", "notifies": "oncall-a, oncall-b", "review id": 7}
+    assert list(rows[1]) == list(rows[0])  # every row has every column, a dash where the item had none
     shown = " ".join(str(v) for row in rows for v in row.values())
     assert "None" not in shown and "{" not in shown and '"' not in shown
