@@ -154,6 +154,23 @@ def unit_history(history: pd.DataFrame, *, height: int = 220) -> alt.Chart:
     ).properties(height=height)
 
 
+def burn_up(scores: pd.DataFrame, target: float, *, height: int = 260) -> alt.Chart:
+    """A season's score per run against its target (the Season page), dates as on every chart."""
+    points = scores.assign(at=pd.to_datetime(scores["at"]))
+    line = alt.Chart(points).mark_line(color=SERIES_COLORS["score"], point=True).encode(
+        x=alt.X("at:T", title=None, axis=time_axis(points["at"])),
+        y=alt.Y("score:Q", title="score (%)", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("at:T", title="run at", format=MOMENT_FORMAT), alt.Tooltip("run_id:Q", title="run"),
+                 alt.Tooltip("score:Q", title="score (%)", format=".1f")],
+    ).properties(name="score")
+    goal = pd.DataFrame({"target": [float(target)], "label": [f"target {fmt.pct(target)}"]})
+    rule = alt.Chart(goal).mark_rule(color=TARGET_COLOR, strokeDash=[6, 3]).encode(y="target:Q").properties(
+        name="target")
+    label = alt.Chart(goal).mark_text(align="left", dx=4, dy=-7, fontSize=11, color=TARGET_COLOR).encode(
+        x=alt.value(0), y="target:Q", text="label:N")
+    return alt.layer(line, rule, label).properties(height=height)
+
+
 def perf_runs(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart:
     """Headline figure per run over time, coloured by verdict."""
     figure = pd.to_numeric(frame["breaking_point_rps"], errors="coerce")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 import readiness
 from tests.app.conftest import no_exceptions, open_app
 
@@ -33,10 +35,13 @@ def test_score_colours_are_red_only_up_to_the_blocker_cap(app_env, demo_db):
         assert below == len(stops) - 2 and colours[below] in ("#a6d96a",) and colours[-1] == "#1a9850"
 
 
-def test_time_axes_write_dates_with_the_year(app_env, demo_db):
+@pytest.mark.parametrize("page", ["views/overview.py", "views/season.py"])
+def test_time_axes_write_dates_with_the_year(app_env, demo_db, page):
+    """The Season page's burn-up was Streamlit's line chart ("Tue 13", "Oct 25", "November")."""
     app_env(demo_db)
-    at = open_app("views/overview.py")
+    at = open_app(page)
     no_exceptions(at)
+    assert not at.get("arrow_line_chart") and not [c for c in at.get("vega_lite_chart") if "line_chart" in str(c.proto)]
     formats = {e["x"]["axis"]["format"] for spec in _specs(at) for e in _encodings(spec)
                if e.get("x", {}).get("type") == "temporal" and "axis" in e["x"]}
     assert formats == {"%Y-%m-%d"}
