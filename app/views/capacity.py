@@ -51,8 +51,9 @@ cols[1].metric("FLAS systems", fmt.number(int((table["traffic_class"] == "FLAS")
 cols[2].metric("Below forecast", fmt.number(shortfalls["system_id"].nunique()),
                help="Systems whose provisioned capacity is below the forecast (capacity rules of the latest run)")
 wow = pd.to_numeric(table["wow_volume"], errors="coerce")
-cols[3].metric("Median volume growth, week over week", fmt.signed(100 * wow.median(), 1, "%") if wow.notna().any() else fmt.MISSING,
-               help="Median change of weekly traffic volume over the systems forecast")
+cols[3].metric("Volume week over week", fmt.signed(100 * wow.median(), 1, "%") if wow.notna().any() else fmt.MISSING,
+               help="Median change of weekly traffic volume (all requests) over the systems forecast; a system's "
+                    "daily peak can rise while its volume falls (see the growth table)")
 
 st.subheader("Forecast against the season")
 ids = table["system_id"].tolist()
