@@ -154,6 +154,23 @@ def unit_history(history: pd.DataFrame, *, height: int = 220) -> alt.Chart:
     ).properties(height=height)
 
 
+def burn_up(scores: pd.DataFrame, target: float, *, height: int = 260) -> alt.Chart:
+    """A season's score per run against its target (the Season page), dates as on every chart."""
+    points = scores.assign(at=pd.to_datetime(scores["at"]))
+    line = alt.Chart(points).mark_line(color=SERIES_COLORS["score"], point=True).encode(
+        x=alt.X("at:T", title=None, axis=time_axis(points["at"])),
+        y=alt.Y("score:Q", title="score (%)", scale=alt.Scale(domain=[0, 100])),
+        tooltip=[alt.Tooltip("at:T", title="run at", format=MOMENT_FORMAT), alt.Tooltip("run_id:Q", title="run"),
+                 alt.Tooltip("score:Q", title="score (%)", format=".1f")],
+    ).properties(name="score")
+    goal = pd.DataFrame({"target": [float(target)], "label": [f"target {fmt.pct(target)}"]})
+    rule = alt.Chart(goal).mark_rule(color=TARGET_COLOR, strokeDash=[6, 3]).encode(y="target:Q").properties(
+        name="target")
+    label = alt.Chart(goal).mark_text(align="left", dx=4, dy=-7, fontSize=11, color=TARGET_COLOR).encode(
+        x=alt.value(0), y="target:Q", text="label:N")
+    return alt.layer(line, rule, label).properties(height=height)
+
+
 def perf_runs(frame: pd.DataFrame, *, height: int = 260) -> alt.Chart:
     """Headline figure per run over time, coloured by verdict."""
     figure = pd.to_numeric(frame["breaking_point_rps"], errors="coerce")
@@ -212,6 +229,22 @@ def _when(value) -> alt.DateTime:
     return alt.DateTime(year=stamp.year, month=stamp.month, date=stamp.day, hours=stamp.hour, minutes=stamp.minute)
 
 
+MAX_POINTS = 1_500  # rows per drawn series: more than a chart's width in pixels; Altair refuses over 5,000
+
+
+def thin(frame: pd.DataFrame | None, limit: int = MAX_POINTS) -> pd.DataFrame | None:
+    """At most ``limit`` rows of a time series: runs of consecutive rows merged into one, at the
+    run's first timestamp with the largest of each value, so peaks stay as high as observed
+    (two weeks of minute traffic are 20,160 rows)."""
+    if frame is None or len(frame) <= limit:
+        return frame
+    size = -(-len(frame) // limit)
+    ordered = frame.sort_values("timestamp").reset_index(drop=True)
+    values = [c for c in ordered.columns if c != "timestamp" and pd.api.types.is_numeric_dtype(ordered[c])]
+    return ordered.groupby(ordered.index // size).agg({"timestamp": "first", **dict.fromkeys(values, "max")}
+                                                      ).reset_index(drop=True)
+
+
 def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tuple[str, float]] | None = None,
              events: pd.DataFrame | None = None, now: datetime | None = None, season: dict | None = None,
              peak_days: pd.DataFrame | None = None, projection: pd.DataFrame | None = None,
@@ -222,7 +255,9 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
 
     Every layer is named (``band``, ``now``, ``season``, ``peak days``, ``flash sales``, ...),
     so readers of the spec (tests, the browser tour) find each. ``start``/``end`` fix the axis.
+    Long series are thinned to ``MAX_POINTS`` rows each, keeping their peaks (:func:`thin`).
     """
+    history, prediction = thin(history), thin(prediction)
     times = [t for frame, column in ((history, "timestamp"), (prediction, "timestamp"))
              if frame is not None and not frame.empty for t in (frame[column].min(), frame[column].max())]
     times += [t for t in (now, start, end) if t is not None]
@@ -305,7 +340,8 @@ def forecast(history: pd.DataFrame, prediction: pd.DataFrame, *, lines: list[tup
                                                    color=SERIES_COLORS["projection"], clip=True).encode(
             x=x("day"), y=alt.Y("rps:Q", title=y_title), tooltip=[alt.Tooltip("label:N", title="peak projection")]
         ).properties(name="projection"))
-        layers.append(alt.Chart(points.head(1)).mark_text(align="right", dx=-8, dy=-8, fontSize=11, clip=True,
+        # below and left of its diamond: above it runs the season's label along the chart's top
+        layers.append(alt.Chart(points.head(1)).mark_text(align="right", dx=-8, dy=16, fontSize=11, clip=True,
                                                           color=SERIES_COLORS["projection"]).encode(
             x=x("day"), y="rps:Q", text="label:N"))
     if now is not None:

@@ -12,6 +12,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from clikit import counted
+
 MISSING = "–"
 
 
@@ -73,5 +75,5 @@ def moment(value) -> str:
 
 
 def count(n: int, thing: str, plural: str | None = None) -> str:
-    """"1 problem", "3 problems": never "problem(s)"."""
-    return f"{n:,} {thing if n == 1 else plural or thing + 's'}"
+    """"1 problem", "3 problems": never "problem(s)" (the same words as every CLI's)."""
+    return counted(n, thing, plural)

@@ -80,10 +80,20 @@ def pager(total: int, key: str) -> int:
     return int(st.session_state[key])
 
 
+def due_dates(url: str) -> dict[str, str]:
+    """The current season's due date of each scheduled rule ("2027-10-17"); none without a season,
+    when rules are simply due. (The rule catalog's ``due`` is the offset in words.)"""
+    season = data.season(url)
+    if season is None:
+        return {}
+    milestones = data.season_detail(url, season["key"])["milestones"]
+    return {rule_id: fmt.day(day) for rule_id, day in zip(milestones["rule_id"], milestones["due"], strict=True)}
+
+
 def show(user: User | None, url: str) -> None:
     """Filters, sort, the bulk bar (readiness team and admins), one page of review cards."""
     catalog, rules = data.systems(url), data.rule_catalog()
-    rows = queue_rows(user, data.reviews(url), catalog, rules)
+    rows = queue_rows(user, data.reviews(url), catalog, rules.assign(due=rules["rule_id"].map(due_dates(url))))
     cols = st.columns(4)
     states = cols[0].multiselect("State", STATES, default=["pending"], key="queue_states")
     domains = cols[1].multiselect("Domain", sorted({r["domain"] for r in rows if r["domain"]}), key="queue_domains")
@@ -115,7 +125,7 @@ def _bulk_bar(user: User, decidable: list[dict]) -> None:
         st.markdown(f"**Bulk decision** · tick reviews below; each is decided and audited on its own. "
                     f"{fmt.count(len(picked), 'review')} selected of {len(decidable)} you may decide on this page.")
         comment = st.text_input("Comment (required to reject)", key="bulk_comment")
-        left, right, every, _ = st.columns([1, 1, 1, 3])
+        left, right, every, _ = st.columns([1, 1, 1.4, 2.6])
         approve = left.button("Approve selected", type="primary", disabled=not picked, key="bulk_approve")
         reject = right.button("Reject selected", disabled=not picked, key="bulk_reject")
         every.button("Select all on this page", key="bulk_all", disabled=not decidable,

@@ -8,6 +8,8 @@ import threading
 from collections import deque
 from datetime import UTC, datetime, timedelta
 
+from clikit import counted
+
 MAX_FAILURES = 5
 WINDOW = timedelta(minutes=15)
 
@@ -46,7 +48,7 @@ class LoginThrottle:
 
 def wait_message(wait: timedelta) -> str:
     minutes = max(1, -(-int(wait.total_seconds()) // 60))
-    return (f"Too many wrong passwords for this user name: try again in {minutes} minute(s), "
+    return (f"Too many wrong passwords for this user name: try again in {counted(minutes, 'minute')}, "
             "or ask an admin to reset the password.")
 
 

@@ -36,8 +36,8 @@ _PYDANTIC = [  # (pattern of pydantic's message, what a person reads; {label}, {
     (r"^String should match pattern", "{label} is not in the expected form: {hint}."),
     (r"^String should have at least 1 character", "{label} is empty: fill it in."),
     (r"^String should have at most (\d+) characters?", "{label} is too long: keep it to {0} characters."),
-    (r"^List should have at least 1 item", "{label}: pick at least one."),
-    (r"^List should have at most (\d+) items?", "{label}: pick at most {0}."),
+    (r"^List should have at least 1 item", "{label}: none picked; pick at least one."),
+    (r"^List should have at most (\d+) items?", "{label}: too many picked; pick at most {0}."),
     (r"^Input should be greater than or equal to ([\d.]+)", "{label} must be at least {0}."),
     (r"^Input should be greater than ([\d.]+)", "{label} must be more than {0}."),
     (r"^Input should be less than or equal to ([\d.]+)", "{label} must be at most {0}."),
@@ -100,3 +100,50 @@ def _name_fields(message: str) -> str:
 def _number(text: str) -> str:
     value = float(text)
     return fmt.number(value, 0 if value.is_integer() else 2)
+
+
+def evidence_rows(evidence) -> list[dict]:
+    """A finding's evidence as table rows a person reads: a missing value is a dash (never
+    "None"), where a fact came from is "file:line", a merged workload names both sources and
+    which one was used, any other nested value is "key: value" (never raw JSON)."""
+    rows = [{str(key).replace("_", " "): _evidence_cell(key, value) for key, value in item.items()}
+            for item in evidence]
+    columns = list(dict.fromkeys(c for row in rows for c in row))
+    rows = [{c: row.get(c, fmt.MISSING) for c in columns} for row in rows]  # a key some items lack: a dash
+    for column in columns:  # a column mixing numbers and text is all text
+        cells = [row[column] for row in rows if column in row]
+        if any(isinstance(c, str) for c in cells) and not all(isinstance(c, str) for c in cells):
+            for row in rows:
+                if column in row and not isinstance(row[column], str):
+                    row[column] = _evidence_text(column, row[column])
+    return rows
+
+
+def _evidence_cell(key, value):
+    if value is None or (isinstance(value, float) and value != value):
+        return fmt.MISSING
+    if isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return plain(value)
+    if isinstance(value, dict) and "file" in value:
+        return f"{value['file']}:{value['line']}" if value.get("line") else str(value["file"])
+    if key == "merged" and isinstance(value, dict):
+        names = [f"{value[source]} ({source})" for source in ("kubernetes", "inventory") if value.get(source)]
+        used = sorted({d.get("used") for d in (value.get("differences") or {}).values() if isinstance(d, dict)} - {None})
+        differ = ", ".join(k.replace("_", " ") for k in value.get("differences") or {})
+        return " + ".join(names) + (f"; {differ} differ, {' and '.join(used)} used" if differ else "")
+    if isinstance(value, dict):
+        return "; ".join(f"{str(k).replace('_', ' ')}: {_evidence_text(k, v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_evidence_text(key, v) for v in value) or fmt.MISSING
+    return str(value)
+
+
+def _evidence_text(key, value) -> str:
+    cell = _evidence_cell(key, value)
+    if isinstance(cell, bool):
+        return "yes" if cell else "no"
+    if isinstance(cell, float):
+        return f"{int(cell):,}" if cell.is_integer() else f"{cell:,.6g}"  # 0.001 stays 0.001
+    return str(cell)

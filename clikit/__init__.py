@@ -1,6 +1,6 @@
 """The command-line plumbing every CLI shares: formats, ``--db``, engine opening, output, errors.
 
-A kernel package: it imports typer and ``storage``, nothing else of ours. The rules it
+A kernel package: it imports typer, ``storage`` and ``identity``, nothing else of ours. The rules it
 applies everywhere (so the CLIs cannot drift apart again):
 
 - counts in messages are words for people (``counted(3, "system")``: "3 systems", never "system(s)");
@@ -13,29 +13,34 @@ applies everywhere (so the CLIs cannot drift apart again):
 - a write a person decides names its actor through ``proven_actor`` (a personal API token, ``identity``).
 """
 
-from clikit.console import (
-    EXIT_ERROR,
-    EXIT_GATE_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    fail,
-    reported,
-    run,
-    say,
-)
-from clikit.database import DbOption, open_engine
-from clikit.identity import TokenFileOption, proven_actor, token_secret
-from clikit.output import (
-    DocFormat,
-    DocFormatOption,
-    Format,
-    FormatOption,
-    cell_text,
-    counted,
-    csv_safe,
-    emit,
-    emit_json,
-)
+from storage import lazy_surface
+
+# Each public name loads from its module on first use (PEP 562): a count in words
+# (``clikit.words``) is used by errors modules and rules that must not load typer.
+_EXPORTS = {
+    "EXIT_ERROR": "clikit.console",
+    "EXIT_GATE_FAILED": "clikit.console",
+    "EXIT_OK": "clikit.console",
+    "EXIT_USAGE": "clikit.console",
+    "fail": "clikit.console",
+    "reported": "clikit.console",
+    "run": "clikit.console",
+    "say": "clikit.console",
+    "DbOption": "clikit.database",
+    "open_engine": "clikit.database",
+    "TokenFileOption": "clikit.identity",
+    "proven_actor": "clikit.identity",
+    "token_secret": "clikit.identity",
+    "DocFormat": "clikit.output",
+    "DocFormatOption": "clikit.output",
+    "Format": "clikit.output",
+    "FormatOption": "clikit.output",
+    "cell_text": "clikit.output",
+    "csv_safe": "clikit.output",
+    "emit": "clikit.output",
+    "emit_json": "clikit.output",
+    "counted": "clikit.words",
+}
 
 __all__ = [
     "EXIT_ERROR",
@@ -61,3 +66,6 @@ __all__ = [
     "say",
     "token_secret",
 ]
+
+
+lazy_surface(__name__, _EXPORTS)

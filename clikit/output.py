@@ -98,8 +98,3 @@ def _table(rows: Sequence[Mapping], columns: Sequence[str], cell: Cell, *, rule:
     lines = [list(columns), *([["-" * w for w in widths]] if rule else []), *cells]
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)).rstrip()
                      for line in lines)
-
-
-def counted(n: int, thing: str, plural: str | None = None) -> str:
-    """A count in words for people: "1 workload", "1,200 workloads", "2 policies" (never "workload(s)")."""
-    return f"{n:,} {thing if n == 1 else plural or thing + 's'}"

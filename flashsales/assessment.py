@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from clikit import counted
 from flashsales import capacity as cap
 from flashsales.history import TrafficProfile
 from flashsales.models import SaleRequest
@@ -93,7 +94,7 @@ def _candidates(row: SaleRequest, profile: TrafficProfile | None, history_error:
     if row.expected_peak_rpm is not None:
         candidates.append((row.expected_peak_rpm, "declared peak"))
     if profile is not None:
-        reasons.append(f"history {Path(profile.source).name}: {profile.days} day(s) at {profile.step_seconds}s "
+        reasons.append(f"history {Path(profile.source).name}: {counted(profile.days, 'day')} at {profile.step_seconds}s "
                        f"resolution; a normal day peaks at {profile.normal_rpm:.0f} rpm, the busiest interval "
                        f"reached {profile.peak_rpm:.0f} rpm")
         if row.expected_multiplier is not None:
@@ -144,14 +145,14 @@ def _note_headroom(row: SaleRequest, platform: cap.PlatformCapacity, holds: list
     reasons.extend(_fallback_reasons(platform))
     tightest = sorted(room.rooms, key=lambda r: (r.room_rps, r.system_id))[:SHOWN_SYSTEMS]
     if len(room.rooms) > len(tightest):
-        reasons.append(f"the {len(tightest)} tightest of {len(room.rooms)} purchase-flow systems (every system's "
-                       "terms are in the figures, headroom_systems):")
+        reasons.append(f"the {len(tightest)} tightest of {len(room.rooms)} purchase-flow systems (the review's "
+                       "figures hold every system's terms):")
     for r in tightest:
         reasons.append(f"{r.system_id}: (capacity {r.capacity_rps:.1f} - expected p99 {r.expected_p99_rps:.1f} "
                        f"- holds {r.holds_rps:.1f}) / call ratio {r.call_ratio:.3g} = {r.room_rps:.1f} requests/s")
     reasons.append(f"bottleneck {room.bottleneck}: {room.room_rps:.1f} merchant requests/s "
                    f"({figures['grantable_increase_rpm']} rpm) can be granted in this window, after "
-                   f"{room.reserved_rps:.1f} held by {len(holds)} overlapping sale(s)")
+                   f"{room.reserved_rps:.1f} held by {counted(len(holds), 'overlapping sale')}")
     return room.room_rps
 
 

@@ -32,6 +32,7 @@ from clikit import (
     FormatOption,
     TokenFileOption,
     cell_text,
+    counted,
     emit,
     emit_json,
     open_engine,
@@ -194,7 +195,7 @@ def show(request_id: int, fmt: DocFormatOption = DocFormat.table,
                    f"{entry.from_status or ''} -> {entry.to_status or ''}")
     typer.echo("notifications:")
     for note in detail.notifications:
-        typer.echo(f"  #{note.id} {note.event} {note.status} ({note.attempts} attempt(s)) {note.destination}"
+        typer.echo(f"  #{note.id} {note.event} {note.status} ({counted(note.attempts, 'attempt')}) {note.destination}"
                    + (f": {note.last_error}" if note.last_error else ""))
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clikit import counted
+
 
 class FlashSalesError(Exception):
     """Base for errors the CLI reports as a clear message (exit 1)."""
@@ -36,7 +38,7 @@ class InputError(FlashSalesError):
         self.origin = origin
         head = f"{origin}: " if origin else ""
         listed = "\n".join(f"  - {head}{p}" for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s); nothing was stored\n{listed}")
+        super().__init__(f"{counted(len(self.problems), 'problem')}; nothing was stored\n{listed}")
 
     @property
     def fields(self) -> dict[str, list[str]]:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from clikit import counted
 from flashsales.errors import HistoryUnavailable
 
 DAY = 86_400
@@ -131,7 +132,8 @@ def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray, int]:
         raise HistoryUnavailable(f"{path}: cannot read CSV: {exc}") from None
     missing = [c for c in ("timestamp", "value") if c not in frame.columns]
     if missing:
-        raise HistoryUnavailable(f"{path}:1: missing column(s) {missing}; expected timestamp,value")
+        raise HistoryUnavailable(f"{path}:1: missing {counted(len(missing), 'column')} {missing}; "
+                                 "expected timestamp,value")
     text = frame["timestamp"].astype(str).str.strip()
     wall = pd.to_datetime(text.str.slice(0, 19), format="ISO8601", errors="coerce")
     bad = wall.isna().to_numpy()

@@ -33,6 +33,7 @@ import yaml
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 
+from clikit import counted
 from flashsales.errors import FieldProblem, InputError
 from flashsales.models import Category, Override
 from storage import session_scope
@@ -136,7 +137,8 @@ def envoy_config(limits: EffectiveLimits, *, domain: str = ENVOY_DOMAIN) -> dict
 
 def render_envoy(limits: EffectiveLimits, *, domain: str = ENVOY_DOMAIN) -> str:
     header = [f"# Envoy rate-limit service configuration in force at {_iso(limits.at)}",
-              f"# {len(limits.categories)} merchant categories, {len(limits.overrides)} temporary override(s)"]
+              f"# {counted(len(limits.categories), 'merchant category', 'merchant categories')}, "
+              f"{counted(len(limits.overrides), 'temporary override')}"]
     for o in limits.overrides:
         header.append(f"#   {o.merchant_id}: {o.requests_per_minute}/min from {_iso(o.starts_at)} "
                       f"until {_iso(o.expires_at)} (flash sale {', '.join(f'#{i}' for i in o.request_ids)})")

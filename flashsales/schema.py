@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from clikit import counted
 from flashsales.errors import FieldProblem, InputError
 
 REQUEST_KEYS = (
@@ -168,23 +169,39 @@ def _context_problems(request: SaleRequestIn, context: ValidationContext) -> lis
     problems += _country_problems(request.countries)
     start, end = request.utc_window()
     if end <= start:
-        problems.append(FieldProblem("ends_at", f"must be after starts_at ({request.starts_at.isoformat()})"))
+        problems.append(FieldProblem("ends_at", f"must be after starts_at ({_moment(request.starts_at)}); "
+                                                "give a later end"))
     elif end - start > MAX_DURATION:
-        problems.append(FieldProblem("ends_at", f"the sale lasts {end - start}; at most {MAX_DURATION.days} days "
-                                                "(file longer campaigns as several sales)"))
+        problems.append(FieldProblem("ends_at", f"the sale would last {_duration(end - start)}, longer than "
+                                                f"{MAX_DURATION.days} days; file a longer campaign as several sales"))
     if start <= context.now:
-        problems.append(FieldProblem("starts_at", f"must be in the future (now is "
-                                                  f"{context.now.isoformat(timespec='minutes')}Z)"))
+        problems.append(FieldProblem("starts_at", f"must be in the future (it is now "
+                                                  f"{context.now:%Y-%m-%d %H:%M} UTC); give a later start"))
     elif start - context.now > MAX_LEAD_TIME:
         problems.append(FieldProblem("starts_at", "more than a year ahead; file it closer to the date"))
     if request.expected_peak_rpm is None and request.expected_multiplier is None:
         problems.append(FieldProblem("expected_peak_rpm",
-                                     "give expected_peak_rpm and/or expected_multiplier (neither was given)"))
+                                     "neither expected_peak_rpm nor expected_multiplier was given; give one or both"))
     elif request.expected_peak_rpm is None and request.merchant_id not in context.merchants_with_history:
         problems.append(FieldProblem("expected_peak_rpm",
                                      f"merchant {request.merchant_id} has no traffic history, so a multiplier "
                                      "alone cannot be turned into requests per minute; declare expected_peak_rpm"))
     return problems
+
+
+def _moment(moment: datetime) -> str:
+    """2026-11-27T10:00:00+01:00 as a person writes it: "2026-11-27 10:00 +01:00"."""
+    offset = moment.strftime("%z")
+    return f"{moment:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}" if offset else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def _duration(span: timedelta) -> str:
+    """timedelta(days=28, hours=23) -> "28 days 23 hours" (whole hours; minutes when under an hour)."""
+    hours = int(span.total_seconds() // 3600)
+    if hours == 0:
+        return counted(int(span.total_seconds() // 60), "minute")
+    days, hours = divmod(hours, 24)
+    return " ".join(counted(n, unit) for n, unit in ((days, "day"), (hours, "hour")) if n)
 
 
 def _category_problems(category: str, merchant_id: Any, context: ValidationContext) -> list[FieldProblem]:

@@ -25,7 +25,7 @@ def k6_host(url: str) -> str:
                          "use forward slashes")
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http(s) URL with a host, got {url!r}")
+        raise ValueError(f"must be an http or https URL with a host, got {url!r}")
     if "@" in parts.netloc:
         raise ValueError(f"{url!r}: a user name or password before '@' is not accepted; give the host only "
                          "(credentials go in a header: --header 'Authorization: ...')")

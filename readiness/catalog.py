@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
+from clikit import counted
 from readiness.errors import InputError, MassRetirement
 from readiness.limits import max_retire_share as max_retire_share_setting
 from readiness.models import Dependency, Domain, Group, RoleGrant, System, Team
@@ -221,10 +222,11 @@ def _load_csv(path: Path) -> CatalogIn:
     header = reader.fieldnames or []
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
-        raise InputError(f"{path}:1: missing column(s) {missing}; required: {list(CSV_COLUMNS)}")
+        raise InputError(f"{path}:1: missing {counted(len(missing), 'column')} {missing}; required: {list(CSV_COLUMNS)}")
     unknown = [c for c in header if c not in CSV_COLUMNS + CSV_OPTIONAL]
     if unknown:
-        raise InputError(f"{path}:1: unknown column(s) {unknown}")
+        raise InputError(f"{path}:1: unknown {counted(len(unknown), 'column')} {unknown}; accepted: "
+                         f"{list(CSV_COLUMNS + CSV_OPTIONAL)}")
     rows = list(enumerate(reader, start=2))
     domains: dict[str, DomainIn] = {}
     groups: dict[str, GroupIn] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from clikit import counted
+
 
 class ReadinessError(Exception):
     """Base for errors the CLI reports as a clear message (exit 1)."""
@@ -16,7 +18,7 @@ class InputError(ReadinessError):
         head = f"{origin}: " if origin else ""
         listed = "\n".join(f"  - {p}" for p in self.problems[:50])
         more = f"\n  ... and {len(self.problems) - 50} more" if len(self.problems) > 50 else ""
-        super().__init__(f"{head}{len(self.problems)} problem(s); nothing was written\n{listed}{more}")
+        super().__init__(f"{head}{counted(len(self.problems), 'problem')}; nothing was written\n{listed}{more}")
 
 
 class RuleLoadError(ReadinessError):

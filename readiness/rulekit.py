@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from clikit import counted  # noqa: F401  for rules: counted(2, "zone") is "2 zones", never "zone(s)"
 from readiness.precedence import merge_compute
 
 SEVERITY_WEIGHTS = {"critical": 10.0, "high": 7.5, "medium": 5.0, "low": 2.5}
@@ -57,7 +58,7 @@ class Applicability(BaseModel):
     def _known_tiers(cls, tiers: tuple[str, ...]) -> tuple[str, ...]:
         unknown = [t for t in tiers if t not in TIERS]
         if unknown:
-            raise ValueError(f"unknown tier(s) {unknown}; accepted: {list(TIERS)}")
+            raise ValueError(f"unknown {'tier' if len(unknown) == 1 else 'tiers'} {unknown}; accepted: {list(TIERS)}")
         return tiers
 
     def reason_not_applicable(self, system: SystemView) -> str | None:

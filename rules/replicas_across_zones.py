@@ -1,12 +1,13 @@
 """Critical and high systems run at least two replicas spread over two zones."""
 
-from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, each_asset
+from readiness.rulekit import Applicability, Facts, RuleMeta, SystemView, counted, each_asset
 
 META = RuleMeta(
     id="replicas_across_zones",
     title="At least two replicas across two zones",
     category="availability",
     severity="critical",
+    version="2",  # 2: counts in words ("1 replica", "replicas in 0 zones"), not "replica(s)"
     blocker=True,
     rationale="One replica, or all replicas in one zone, means a single node or zone failure stops "
               "the system; in the purchase flow that is lost sales.",
@@ -21,9 +22,9 @@ def evaluate(system: SystemView, facts: Facts):
     """Each compute service needs at least 2 replicas spread over at least 2 zones."""
     def check(asset):
         if asset.get("replicas", 1) < 2:
-            return f"{asset.get('replicas', 1)} replica(s)"
+            return counted(asset.get("replicas", 1), "replica")
         if len(set(asset.get("zones") or [])) < 2:
-            return f"replicas in {len(set(asset.get('zones') or []))} zone(s)"
+            return f"replicas in {counted(len(set(asset.get('zones') or [])), 'zone')}"
         return None
 
     return each_asset(facts.compute(), check, what="compute services")

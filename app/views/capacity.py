@@ -51,8 +51,9 @@ cols[1].metric("FLAS systems", fmt.number(int((table["traffic_class"] == "FLAS")
 cols[2].metric("Below forecast", fmt.number(shortfalls["system_id"].nunique()),
                help="Systems whose provisioned capacity is below the forecast (capacity rules of the latest run)")
 wow = pd.to_numeric(table["wow_volume"], errors="coerce")
-cols[3].metric("Median growth week over week", fmt.signed(100 * wow.median(), 1, "%") if wow.notna().any() else fmt.MISSING,
-               help="Median change of weekly traffic volume over the systems forecast")
+cols[3].metric("Volume week over week", fmt.signed(100 * wow.median(), 1, "%") if wow.notna().any() else fmt.MISSING,
+               help="Median change of weekly traffic volume (all requests) over the systems forecast; a system's "
+                    "daily peak can rise while its volume falls (see the growth table)")
 
 st.subheader("Forecast against the season")
 ids = table["system_id"].tolist()
@@ -101,9 +102,10 @@ busy = peak >= GROWTH_FLOOR_RPS
 growth = pd.concat([growth[busy].sort_values("added", ascending=False, na_position="last"),
                     growth[~busy].sort_values("added", ascending=False, na_position="last")]).reset_index(drop=True)
 peak = pd.to_numeric(growth["peak_forecast_rps"], errors="coerce")
-st.caption(f"Ranked by how many requests per second the daily peak gained week over week (absolute growth, not "
+st.caption("Ranked by how many requests per second the daily peak gained week over week (absolute growth, not "
            f"percentage); the {fmt.count(int((~busy).sum()), 'system')} under {fmt.number(GROWTH_FLOOR_RPS)} req/s "
-           "at peak are listed last, whatever their percentage.")
+           "at peak are listed last, whatever their percentage. Volume is all requests in the period: it can fall "
+           "while the daily peak rises.")
 
 
 def _share(value) -> str:
@@ -117,9 +119,11 @@ view = pd.DataFrame({
     "Baseline (req/s)": pd.to_numeric(growth["baseline_rps"], errors="coerce").round(1),
     "FLAS (req/s)": pd.to_numeric(growth["flas_rps"], errors="coerce").round(1),
     "Peak gained in a week": growth["added"].map(lambda v: fmt.MISSING if fmt.missing(v) else fmt.signed(v, 1, " req/s")),
-    "Week over week": growth["wow_volume"].map(_share),
-    "Month over month": growth["mom_volume"].map(_share) if "mom_volume" in growth else fmt.MISSING,
-    "Year over year": growth["yoy_volume"].map(_share) if "yoy_volume" in growth else fmt.MISSING,
+    "Peak, week over week": growth["wow_peak"].map(_share),
+    # volume (all requests in the period) can fall while the daily peak rises: named apart
+    "Volume, week over week": growth["wow_volume"].map(_share),
+    "Volume, month over month": growth["mom_volume"].map(_share) if "mom_volume" in growth else fmt.MISSING,
+    "Volume, year over year": growth["yoy_volume"].map(_share) if "yoy_volume" in growth else fmt.MISSING,
 })
 st.dataframe(view, hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(c, format="localized") for c in

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from app import actions, auth, data, fmt, governance_ui, permissions, ui
+from app import actions, auth, charts, data, fmt, governance_ui, permissions, ui
 
 TIERS = ("critical", "high", "medium", "low")
 TRAFFIC_CLASSES = ("FLAS", "Baseline")
@@ -129,8 +129,7 @@ else:
 scores = detail["scores"]
 if not scores.empty:
     st.subheader("Burn-up")
-    chart = scores.assign(target=season["target_score"]).set_index("at")[["score", "target"]]
-    st.line_chart(chart, y_label="score", x_label="run date")
+    st.vega_lite_chart(charts.spec(charts.burn_up(scores, season["target_score"])), width="stretch")
     st.caption(f"The season's score in each of its {len(scores)} runs, against the target.")
 
 st.subheader("Milestones")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import streamlit as st
 
@@ -92,10 +90,7 @@ for index, finding in enumerate(findings):
         st.markdown(f"**Why:** {words.plain(finding['message']) if finding['message'] else '-'}")
         st.markdown(f"**How to fix:** {finding['remediation']}")
         if finding["evidence"]:
-            st.dataframe(pd.DataFrame([{k: v if isinstance(v, str | int | float | bool) or v is None else
-                                        json.dumps(v) for k, v in item.items()} for item in finding["evidence"]]
-                                      ).rename(columns=lambda c: str(c).replace("_", " ")),
-                         hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(words.evidence_rows(finding["evidence"])), hide_index=True, width="stretch")
         links = st.columns([1, 1, 3])
         with links[0]:
             ui.link_rule(finding["rule_id"], "Rule page")

@@ -150,7 +150,7 @@ def test_five_wrong_passwords_make_the_user_wait_even_with_the_right_one(app_env
     for _ in range(5):
         assert any("wrong" in e.value for e in _login("viewer", "guess").error)
     at = _login("viewer", DEMO_PASSWORDS["viewer"])
-    assert any("try again in 15 minute(s)" in e.value for e in at.error)
+    assert any("try again in 15 minutes," in e.value for e in at.error)
     assert "Company score" not in texts(at)
     other = next(u for u in demo_users(get_engine(demo_db)) if u.role == "owner")
     assert "Company score" in texts(_login(other.username, DEMO_PASSWORDS["owner"]))  # only that user waits
@@ -170,3 +170,12 @@ def test_the_throttle_forgets_failures_older_than_its_window():
     throttle.failed("ana", start + timedelta(minutes=16))
     throttle.succeeded("ana")
     assert throttle.wait("ana", start + timedelta(minutes=16)) is None
+
+
+def test_the_wait_is_said_in_words():
+    from datetime import timedelta
+
+    from app.throttle import wait_message
+
+    assert "try again in 1 minute," in wait_message(timedelta(seconds=20))
+    assert "try again in 10 minutes," in wait_message(timedelta(minutes=10))

@@ -93,6 +93,21 @@ def _wait_idle(page, timeout: float = 90_000, settle: int = 800) -> None:
         page.wait_for_function(IDLE, timeout=timeout)
 
 
+FULL_HEIGHT = """() => Math.max(document.body.scrollHeight,
+    ...['stMain', 'stMainBlockContainer', 'stAppViewContainer'].map(
+        id => (document.querySelector(`[data-testid="${id}"]`) || {scrollHeight: 0}).scrollHeight))"""
+
+
+def _shot(page, path: Path) -> None:
+    """A screenshot of the whole page. Streamlit scrolls inside its main container, so Chromium's
+    full-page capture alone stops at the window: the window grows to the content, then shrinks back."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], page.evaluate(FULL_HEIGHT))})
+    _wait_idle(page, settle=300)
+    page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(size)
+
+
 def _logout(page) -> None:
     """Log out and wait until the browser has dropped the re-login cookie: the
     authenticator deletes it from a component after the rerun, so navigating at
@@ -125,7 +140,7 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 2000})
+            page = browser.new_page(viewport={"width": 1440, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
 
@@ -141,12 +156,12 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
             _wait_idle(page)
             page.locator("[data-testid='stPageLink'] a[href*='units']").nth(0).click()  # 1: the worst domain
             _wait_idle(page)
-            page.screenshot(path=str(SHOTS / "21-three-clicks-domain.png"), full_page=True)
+            _shot(page, SHOTS / "21-three-clicks-domain.png")
             page.locator("[data-testid='stPageLink'] a[href*='system']").nth(0).click()  # 2: its worst system
             _wait_idle(page)
             assert page.get_by_text("What to fix").count() == 1
             assert page.get_by_text("How to fix:").count() >= 1
-            page.screenshot(path=str(SHOTS / "22-three-clicks-system.png"), full_page=True)
+            _shot(page, SHOTS / "22-three-clicks-system.png")
 
             # The flash-sale form and the overrides timeline, then a rule's page.
             page.get_by_test_id("stSidebarNav").get_by_role("link", name="Flash sales", exact=True).click()
@@ -155,13 +170,14 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
                                ("Limits and unmanaged sales", "32-flashsales-limits")):
                 page.get_by_text(view, exact=True).first.click()
                 _wait_idle(page)
-                page.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+                _shot(page, SHOTS / f"{shot}.png")
+            _bad_sale_requests_are_answered_for_a_person(page)
             page.get_by_test_id("stSidebarNav").get_by_role("link", name="Rules", exact=True).click()
             _wait_idle(page)
             page.goto(f"{served_app}/rules?rule=db_multi_az")
             page.get_by_text("Systems not meeting it").wait_for(timeout=90_000)
             _wait_idle(page)
-            page.screenshot(path=str(SHOTS / "33-rule-page.png"), full_page=True)
+            _shot(page, SHOTS / "33-rule-page.png")
 
             # An architect sees the reviews waiting for them, with the approve and reject forms.
             _logout(page)
@@ -172,10 +188,69 @@ def test_every_page_in_a_real_browser(served_app, full_demo):
             page.get_by_text("Answers and decision").first.click()  # each review's form is folded away
             _wait_idle(page)
             assert page.get_by_role("button", name="Approve").count() >= 1
-            page.screenshot(path=str(SHOTS / "40-reviews-architect.png"), full_page=True)
+            _shot(page, SHOTS / "40-reviews-architect.png")
             assert not errors, errors
         finally:
             browser.close()
+
+
+# The form's labels as a person sees them; every field error starts with one, then says what is wrong
+# and, after a colon or semicolon, what to do.
+SALE_LABELS = ("Merchant id", "Merchant name", "Merchant category", "Reporter", "Key account manager",
+               "Solution engineer", "Countries", "Start", "End", "Expected peak", "Expected multiplier", "Notes")
+WHAT_TO_DO = re.compile(r"[:;] (?:use|give|fill|pick|keep|choose)\b")
+NOT_STORED = "Not stored: fix the fields marked below."
+
+
+def _form_errors(page) -> list[str]:
+    return [" ".join(e.inner_text().split()) for e in
+            page.locator("[data-testid='stAlertContentError'] [data-testid='stMarkdownContainer']").all()]
+
+
+def _bad_sale_requests_are_answered_for_a_person(page) -> None:
+    """The request form (shown to a system owner) submitted with bad input, twice: each error names
+    the field as the form labels it, says what is wrong and what to do, and reads as no developer
+    text (no pydantic phrase, pattern, None or JSON key). Nothing is stored: the input is refused."""
+    page.get_by_text("New request", exact=True).first.click()
+    _wait_idle(page)
+    form = page.get_by_test_id("stForm")
+    form.get_by_role("textbox", name="Merchant id").fill("bad id!")
+    form.get_by_role("textbox", name="Solution engineer").fill("se omar")
+    form.get_by_role("button", name="Submit request").click()
+    _wait_idle(page)
+    _shot(page, SHOTS / "34-flashsales-form-errors.png")
+    shown = _form_errors(page)
+    assert shown == [
+        NOT_STORED,
+        "Merchant id is not in the expected form: use letters, digits and _ . : - only (up to 64 characters), "
+        "starting with a letter or digit.",
+        "Merchant name is empty: fill it in.",
+        "Key account manager is empty: fill it in.",
+        "Solution engineer is not in the expected form: give a user name such as jane.doe, or an e-mail address.",
+        "Countries: none picked; pick at least one.",
+    ], shown
+    # The shape fixed, what needs the database and the clock: neither an expected peak nor a multiplier.
+    form.get_by_role("textbox", name="Merchant id").fill("M-TOUR-1")
+    form.get_by_role("textbox", name="Merchant name").fill("Tour shop")
+    form.get_by_role("textbox", name="Key account manager").fill("kam.ella")
+    form.get_by_role("textbox", name="Solution engineer").fill("se.omar")
+    countries = form.get_by_role("combobox", name="Countries")
+    countries.scroll_into_view_if_needed()  # its list opens below it: off the window, no pick is made
+    countries.click()
+    countries.fill("SE")
+    page.get_by_role("option", name="SE", exact=True).wait_for()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    assert form.get_by_test_id("stMultiSelectTagsContainer").inner_text().split() == ["SE"]
+    form.get_by_role("button", name="Submit request").click()
+    _wait_idle(page)
+    second = _form_errors(page)
+    assert second == [NOT_STORED, "Expected peak: neither expected peak nor expected multiplier was given; "
+                                  "give one or both"], second
+    for message in [*shown, *second]:
+        assert not _developer_text(message), (message, _developer_text(message))
+    for message in [*shown[1:], *second[1:]]:
+        assert message.startswith(SALE_LABELS) and WHAT_TO_DO.search(message), message
 
 
 # Text a person should never read on a page, and why it is there when it is.
@@ -246,7 +321,7 @@ def test_every_page_reads_as_written_for_a_person_for_every_role(served_app, tou
                 where, started = f"{role} / {label}", time.monotonic()
                 page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
                 _wait_idle(page, settle=400)
-                page.screenshot(path=str(TOUR_SHOTS / f"{role}-{slug}.png"), full_page=True)
+                _shot(page, TOUR_SHOTS / f"{role}-{slug}.png")
                 if role == "owner":  # the names docs/app.md links to
                     shutil.copyfile(TOUR_SHOTS / f"{role}-{slug}.png", SHOTS / f"{NAV.index((label, slug)) + 1:02d}-{slug}.png")
                 for exception in page.locator("[data-testid='stException']").all():

@@ -95,6 +95,11 @@ def test_the_growth_table_ranks_busy_systems_by_absolute_growth(forecasts):
     assert gained == sorted(gained, reverse=True)
     quiet = [position for position, value in enumerate(table["Peak forecast (req/s)"]) if value < 1.0]
     assert all(position >= len(busy) for position in quiet)
+    # the peak's gain and its percentage agree in sign; volume is a column of its own
+    signs = [(g[0], p[0]) for g, p in zip(table["Peak gained in a week"], table["Peak, week over week"], strict=True)
+             if g != "–" and p != "–" and g[0] in "+-" and p[0] in "+-" and float(p.strip("+-%")) > 0]
+    assert signs and all(g == p for g, p in signs)
+    assert "Volume, week over week" in table.columns and "Week over week" not in table.columns
 
 
 def test_the_system_page_shows_its_forecast(forecasts):

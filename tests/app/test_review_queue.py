@@ -60,6 +60,17 @@ def test_sorting_by_criticality_puts_critical_systems_first(org):
     assert ranks == sorted(ranks)
 
 
+def test_sorting_by_due_date_shows_and_orders_the_seasons_dates(org):
+    """The due date is the current season's date of the rule (it read "due 2 weeks be": the
+    offset in words cut to ten characters, and sorted as text)."""
+    at = _queue("viewer")
+    at.selectbox(key="queue_sort").set_value("due date").run()
+    no_exceptions(at)
+    due = re.findall(r" · due (\S+) · ", "\n".join(e.value for e in at.markdown))
+    assert due and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in due), due
+    assert due == sorted(due)
+
+
 def test_a_bulk_approval_decides_exactly_the_selected_reviews_with_one_audit_entry_each(org):
     engine, users = org
     team = users["readiness_team"]

@@ -42,10 +42,13 @@ def test_numbers_and_dates_have_one_format():
     ("merchant_id", "String should match pattern '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$' (expected letters)",
      "Merchant id is not in the expected form: use letters, digits and _ . : - only (up to 64 characters), "
      "starting with a letter or digit."),
-    ("countries", "List should have at least 1 item after validation, not 0", "Countries: pick at least one."),
+    ("countries", "List should have at least 1 item after validation, not 0", "Countries: none picked; pick at least one."),
     ("expected_multiplier", "Input should be greater than 1", "Expected multiplier must be more than 1."),
     ("countries.1", "XX is not an ISO 3166 code", "Countries (entry 2): XX is not an ISO 3166 code"),
-    ("ends_at", "must be after starts_at (2027-01-01T10:00:00+01:00)", "End: must be after start (2027-01-01T10:00:00+01:00)"),
+    ("ends_at", "must be after starts_at (2027-01-01 10:00 +01:00); give a later end",
+     "End: must be after start (2027-01-01 10:00 +01:00); give a later end"),
+    ("expected_peak_rpm", "neither expected_peak_rpm nor expected_multiplier was given; give one or both",
+     "Expected peak: neither expected peak nor expected multiplier was given; give one or both"),
 ])
 def test_validation_errors_name_the_field_what_is_wrong_and_what_to_do(field, message, expected):
     assert words.sale_problem(field, message) == expected
@@ -65,3 +68,26 @@ def test_service_wording_is_made_plain():
     ("1 problem(s)", "1 problem"), ("1,200 run(s) kept", "1,200 runs kept")])
 def test_every_count_written_with_s_in_brackets_reads_as_words(message, expected):
     assert words.plain(message) == expected
+
+
+def test_evidence_reads_without_none_or_raw_json():
+    """The System page's evidence tables: a dash for a missing value, a fact's place as file:line,
+    a merged workload in words; what the table showed before was "None" and raw JSON."""
+    evidence = [
+        {"asset": "pay/StatefulSet/ledger", "ok": False, "problem": "1 replica",
+         "source": {"file": "demo/kubernetes/pay/ledger.yaml", "document": 1, "line": 11},
+         "merged": {"kubernetes": "pay/StatefulSet/ledger", "inventory": "sys-1/ledger",
+                    "differences": {"zones": {"kubernetes": ["a"], "inventory": ["a", "b"], "used": "kubernetes"}}}},
+        {"asset": "pay/Deployment/api", "ok": True, "source": None},  # no "problem": each_asset leaves it out
+        {"slo": {"latency_ms": 800.0, "error_rate": 0.001}, "notifies": ["oncall-a", "oncall-b"], "review_id": 7},
+    ]
+    rows = words.evidence_rows(evidence[:2]) + words.evidence_rows(evidence[2:])
+    assert rows[0] == {"asset": "pay/StatefulSet/ledger", "ok": False, "problem": "1 replica",
+                       "source": "demo/kubernetes/pay/ledger.yaml:11",
+                       "merged": "pay/StatefulSet/ledger (kubernetes) + sys-1/ledger (inventory); zones differ, "
+                                 "kubernetes used"}
+    assert rows[1]["problem"] == rows[1]["source"] == fmt.MISSING and rows[1]["ok"] is True
+    assert rows[2] == {"slo": "latency ms: 800; error rate: 0.001", "notifies": "oncall-a, oncall-b", "review id": 7}
+    assert list(rows[1]) == list(rows[0])  # every row has every column, a dash where the item had none
+    shown = " ".join(str(v) for row in rows for v in row.values())
+    assert "None" not in shown and "{" not in shown and '"' not in shown

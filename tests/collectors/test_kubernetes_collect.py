@@ -170,7 +170,7 @@ def test_rules_prefer_kubernetes_facts_and_name_the_object(org, url, tmp_path):
     assert outcome["SYS-1", "health_checks"].status == "pass"
     assert outcome["SYS-1", "disruption_budget"].status == "pass"
     ledger = "payments/StatefulSet/ledger-store"
-    assert outcome["SYS-2", "replicas_across_zones"].message == f"{ledger}: replicas in 0 zone(s)"
+    assert outcome["SYS-2", "replicas_across_zones"].message == f"{ledger}: replicas in 0 zones"
     assert outcome["SYS-2", "health_checks"].message == f"{ledger}: missing liveness check"
     budget = outcome["SYS-2", "disruption_budget"]
     assert budget.status == "fail" and budget.message == f"{ledger}: no disruption budget"
@@ -180,7 +180,7 @@ def test_rules_prefer_kubernetes_facts_and_name_the_object(org, url, tmp_path):
         "asset": ledger, "ok": False, "problem": "no disruption budget",
         "source": {"file": str(GOOD / "payments" / "ledger.yaml"), "document": 0, "line": 3}}
     # a system without workloads still reads the inventory
-    assert outcome["SYS-4", "replicas_across_zones"].message == "sys-4/api: 1 replica(s)"
+    assert outcome["SYS-4", "replicas_across_zones"].message == "sys-4/api: 1 replica"
 
 
 def test_demo_explain_shows_evidence_naming_a_kubernetes_object(demo_db):

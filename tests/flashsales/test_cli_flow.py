@@ -92,6 +92,8 @@ def test_submit_review_approve_export_and_expiry_from_the_cli(fs_demo, smtp_sink
     detail = json.loads(shown.stdout)
     assert [a["action"] for a in detail["audit"]] == ["submit", "review_started", "review_increase", "approve"]
     assert {n["status"] for n in detail["notifications"]} == {"sent"}
+    table = _run(["show", request_id, "--db", url], env).stdout  # for people: counts in words
+    assert "sent (1 attempt)" in table and "(s)" not in table
 
     mails = smtp_sink.wait_for(3)
     subjects = [m.subject for m in mails]

@@ -53,11 +53,15 @@ LATER = NOW + timedelta(days=1)
     ({"countries": ["SE", "se"]}, "countries.1", "SE is listed twice"),
     ({"starts_at": "2026-11-03T10:00:00"}, "starts_at", "timezone"),
     ({"starts_at": "tomorrow"}, "starts_at", "ISO 8601 with a UTC offset"),
-    ({"ends_at": "2026-11-03T09:00:00+00:00"}, "ends_at", "must be after starts_at"),
-    ({"ends_at": "2026-11-30T12:00:00+00:00"}, "ends_at", "at most 14 days"),
+    ({"ends_at": "2026-11-03T09:00:00+00:00"}, "ends_at",
+     "must be after starts_at (2026-11-03 12:00 +00:00); give a later end"),
+    ({"ends_at": "2026-11-30T12:00:00+00:00"}, "ends_at",
+     "the sale would last 27 days, longer than 14 days; file a longer campaign as several sales"),
+    ({"ends_at": "2026-11-18T13:30:00+00:00"}, "ends_at", "the sale would last 15 days 1 hour, longer than"),
     ({"starts_at": "2026-11-01T10:00:00+00:00", "ends_at": "2026-11-01T12:00:00+00:00"},
-     "starts_at", "must be in the future"),
-    ({"expected_multiplier": None}, "expected_peak_rpm", "give expected_peak_rpm and/or expected_multiplier"),
+     "starts_at", "must be in the future (it is now 2026-11-02 12:00 UTC); give a later start"),
+    ({"expected_multiplier": None}, "expected_peak_rpm",
+     "neither expected_peak_rpm nor expected_multiplier was given; give one or both"),
     ({"expected_multiplier": 1}, "expected_multiplier", "greater than 1"),
     ({"expected_multiplier": 500}, "expected_multiplier", "less than or equal to 100"),
     ({"expected_peak_rpm": -5}, "expected_peak_rpm", "greater than 0"),
@@ -116,5 +120,7 @@ def test_the_cli_lists_every_field_problem_on_stderr(org_engine, tmp_path):
                                 env=token_env(org_engine, "bd.bea"))
     assert result.exit_code == 1
     assert "countries.1: 'QQ' is not an ISO 3166-1 alpha-2 country code" in result.stderr
-    assert "nothing was stored" in result.stderr
+    listed = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert len(listed) >= 2 and f"error: {len(listed)} problems; nothing was stored" in result.stderr
+    assert "(s)" not in result.stderr
     assert result.stdout == ""

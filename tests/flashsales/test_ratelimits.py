@@ -67,6 +67,15 @@ def test_the_envoy_export_has_a_default_per_category_and_the_override_while_it_l
         assert _merchant_limits(doc, "fashion") == {"*": 600}, moment
 
 
+def test_the_envoy_export_header_counts_in_words(org_engine):
+    _approved(org_engine)
+    during = ratelimits.render_envoy(ratelimits.effective_limits(org_engine, START + timedelta(hours=1)))
+    before = ratelimits.render_envoy(ratelimits.effective_limits(org_engine, START - timedelta(minutes=1)))
+    assert "# 3 merchant categories, 1 temporary override\n" in during
+    assert "# 3 merchant categories, 0 temporary overrides\n" in before
+    assert "(s)" not in during + before
+
+
 def test_the_json_export_lists_categories_and_live_overrides(org_engine):
     _approved(org_engine)
     doc = json.loads(ratelimits.render_json(ratelimits.effective_limits(org_engine, START)))

@@ -171,3 +171,15 @@ def test_peak_reserved_is_the_largest_total_at_any_instant():
     assert capacity.peak_reserved(holds, start, start + timedelta(hours=4)) == 25
     assert capacity.peak_reserved(holds, start, start + timedelta(hours=1)) == 10
     assert capacity.peak_reserved([], start, start + timedelta(hours=1)) == 0
+
+
+def test_the_reasoning_counts_in_words(org_engine):
+    """Counts a person reads in the review (the app, `flashsales show`, the messages): "1 overlapping
+    sale", "0 overlapping sales", the history's days, never "sale(s)"."""
+    first = _submit(org_engine, expected_multiplier=None, expected_peak_rpm=_peak_for(20))
+    second = _submit(org_engine, start=START + timedelta(hours=2))  # from history x multiplier, overlapping
+    assert any(r.endswith("held by 0 overlapping sales") for r in first.review.reasoning)
+    assert any(r.endswith("held by 1 overlapping sale") for r in second.review.reasoning)
+    days = second.review.figures["history"]["days"]
+    assert days > 1 and any(r.startswith("history ") and f": {days} days at " in r for r in second.review.reasoning)
+    assert not [r for review in (first.review, second.review) for r in review.reasoning if "(s)" in r]

@@ -33,7 +33,7 @@ def test_a_truncated_catalog_is_refused_by_name_and_retires_nothing(demo_copy, t
     before = _active(demo_copy)
     result = readiness("import", "--catalog", str(truncated_catalog), db=demo_copy)
     assert result.returncode == 1, result.stdout
-    assert f"{truncated_catalog}: 1 problem(s); nothing was written" in result.stderr
+    assert f"{truncated_catalog}: 1 problem; nothing was written" in result.stderr
     assert "would retire 60 of the 60 active systems (100%), more than the 10%" in result.stderr
     assert "--allow-retire" in result.stderr
     assert len(before) == 60 and _active(demo_copy) == before
