@@ -116,7 +116,7 @@ class PrometheusConfig(_Strict):
     @classmethod
     def _http(cls, url: str) -> str:
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"{url!r}; expected http(s)://host:port of the Prometheus API")
+            raise ValueError(f"{url!r}; expected http:// or https://host:port of the Prometheus API")
         if "@" in url.split("/")[2]:
             raise ValueError("credentials in the URL would be stored with every run; use auth.env")
         return url

@@ -50,6 +50,7 @@ from typing import Any
 
 import numpy as np
 
+from clikit import counted
 from kapacity.errors import HistoryError
 from kapacity.history import (
     DAY,
@@ -145,7 +146,7 @@ class PrometheusHistorySource:
 
     def __post_init__(self) -> None:
         if not re.match(r"^https?://", self.url):
-            raise HistoryError(f"url: {self.url!r}; expected http(s)://host:port of the Prometheus API",
+            raise HistoryError(f"url: {self.url!r}; expected http:// or https://host:port of the Prometheus API",
                                place="prometheus")
         names = [s.name for s in self.services]
         duplicates = sorted({n for n in names if names.count(n) > 1})
@@ -316,7 +317,7 @@ class PrometheusHistorySource:
         if idx.size < MIN_OBSERVATIONS or span < MIN_SPAN_SECONDS:
             raise HistoryError(f"history too short: {idx.size} observations spanning {span // 3600}h; need at "
                                f"least {MIN_OBSERVATIONS} over {MIN_SPAN_SECONDS // DAY} days", place=place)
-        notes = [f"read from {self.url} with query_range step {step}s in {chunks} chunk(s)"]
+        notes = [f"read from {self.url} with query_range step {step}s in {counted(chunks, 'chunk')}"]
         gaps = int(np.count_nonzero(np.isnan(values)))
         if gaps:
             notes.append(f"{gaps} missing intervals left as gaps")
@@ -341,7 +342,7 @@ class PrometheusHistorySource:
                 problem = str(exc)
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
                 problem = f"{type(exc).__name__}: {getattr(exc, 'reason', exc)}"
-        raise HistoryError(f"{endpoint} failed {self.retries + 1} time(s) for {_iso(start)} to {_iso(end)}: "
+        raise HistoryError(f"{endpoint} failed {counted(self.retries + 1, 'time')} for {_iso(start)} to {_iso(end)}: "
                            f"{problem}", place=place)
 
     def _headers(self) -> Mapping[str, str]:

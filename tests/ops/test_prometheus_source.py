@@ -79,7 +79,7 @@ def test_long_ranges_are_read_in_chunks_that_neither_drop_nor_repeat_a_point():
     assert all((e - s) // STEP + 1 <= 1000 for s, e in zip(starts, ends, strict=True))
     assert series.n == n and series.start == T0 and series.step == STEP and series.tz == "+00:00"
     np.testing.assert_array_equal(series.values, [100.0 + k % 7 for k in range(T0 // STEP, T0 // STEP + n)])
-    assert "5 chunk(s)" in series.notes[0] and QUERY in series.source
+    assert "5 chunks" in series.notes[0] and QUERY in series.source
 
 
 def test_range_is_aligned_to_the_step_and_missing_steps_stay_gaps():
@@ -111,7 +111,7 @@ def test_retries_give_up_naming_the_service_and_the_last_problem():
     with pytest.raises(HistoryError) as err:
         source(fake, retries=2).read(T0, T0 + 3 * 86400)
     assert len(fake.calls) == 3
-    assert "'checkout'" in str(err.value) and "failed 3 time(s)" in str(err.value) and "HTTP 502" in str(err.value)
+    assert "'checkout'" in str(err.value) and "failed 3 times" in str(err.value) and "HTTP 502" in str(err.value)
 
 
 def test_a_rejected_query_fails_at_once_with_prometheus_error():
