@@ -715,19 +715,24 @@ def _evidence_json(evidence) -> str:
 
 
 def _scores(systems: list[SystemView], units: list, tallies: dict[str, Tally]) -> list[UnitScore]:
-    system_scores = {
-        s.system_id: UnitScore("system", s.system_id, s.name, s.team, tallies[s.system_id].score(),
-                               round(tallies[s.system_id].possible, 4), round(tallies[s.system_id].earned, 4),
-                               tallies[s.system_id].outstanding, 1, tallies[s.system_id].failing,
-                               tallies[s.system_id].confidence())
-        for s in systems}
+    system_scores = {}
+    for s in systems:
+        tally = tallies[s.system_id]
+        system_scores[s.system_id] = UnitScore("system", s.system_id, s.name, s.team, tally.score(),
+                                               round(tally.possible, 4), round(tally.earned, 4), tally.outstanding,
+                                               1, tally.failing, tally.confidence())
     team_group = {u.key: u.parent_key for u in units if u.level == "team"}
     group_parent = {u.key: u.parent_key for u in units if u.level == "group" and u.parent_level == "group"}
     members: dict[tuple[str, str], list[tuple[str, UnitScore]]] = {}
+    units_of: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (team, domain) -> the units it rolls up into
     for system in systems:
         member = (system.tier, system_scores[system.system_id])
-        groups = [("group", g) for g in group_ancestry(group_parent, team_group.get(system.team))]
-        for unit in [("team", system.team), *groups, ("domain", system.domain), ("company", "company")]:
+        above = units_of.get((system.team, system.domain))
+        if above is None:
+            groups = [("group", g) for g in group_ancestry(group_parent, team_group.get(system.team))]
+            above = units_of[(system.team, system.domain)] = [
+                ("team", system.team), *groups, ("domain", system.domain), ("company", "company")]
+        for unit in above:
             members.setdefault(unit, []).append(member)
     rolled = [roll_up(u.level, u.key, u.name, u.parent_key, members.get((u.level, u.key), []))
               for u in units]
