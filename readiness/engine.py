@@ -15,9 +15,11 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select
@@ -37,9 +39,11 @@ from readiness.models import (
     RunSystem,
     ScoreSnapshot,
 )
-from readiness.rulebook import Rule, RuleSet
-from readiness.rulekit import Facts, Outcome, RuleMeta, Status, SystemView
+from readiness.rulebook import RuleSet
+from readiness.rulekit import Applicability, Outcome, RuleMeta, Status, SystemView
 from readiness.scoring import (
+    BASES,
+    BLOCKING_STATUSES,
     FACT_MAX_AGE,
     FALLBACK_MAX_AGE,
     UNLOADED_RULE_POINTS,
@@ -132,7 +136,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
     if not systems:
         raise NothingToEvaluate("no active systems to evaluate (is the catalog empty or every system retired?); "
                                 "no run was stored: import a catalog with `readiness import --catalog FILE`")
-    watchdog = Watchdog(configured_rule_timeout(rule_timeout), caller=_judge)
+    watchdog = Watchdog(configured_rule_timeout(rule_timeout), caller=_evaluate_system)
     units = org_units(engine)
     load_errors = [{"module": e.module, "rule_id": e.rule_id, "reason": e.reason} for e in ruleset.load_errors]
     per_system_overlay, opaque_overlays = _overlay_states(overlays)
@@ -166,29 +170,36 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
             started_at=now, status="running", rule_versions=ruleset.versions(), fact_hashes={},
             load_errors=load_errors, systems=len(systems), peak_event=peak_event,
             results=0, errors=0, inputs_hash="")).inserted_primary_key[0]
+    # PostgreSQL writes in another process: its COPY work overlaps the next chunk's rules. (On SQLite
+    # the write is our own CPU: a thread gained nothing measurable.)
+    writer = _ResultWriter(engine, run_id) if single is None and engine.dialect.name == "postgresql" else None
     try:
-        totals = _RunTotals()
+        ev = _Evaluation(ruleset, run_id, now, overlays, due_dates, season, watchdog)
         for start in range(0, len(todo), CHUNK_SYSTEMS):
             chunk = todo[start:start + CHUNK_SYSTEMS]
             with step() as connection:
                 facts = latest_facts_on(connection, [s.system_id for s in chunk])
             with watchdog.watching():  # ticks only while rules run, never during database work
-                rows = [row for system in chunk
-                        for row in _evaluate_system(system, facts.get(system.system_id, {}), ruleset, now,
-                                                    overlays, totals, watchdog, due_dates, season)]
+                for system in chunk:
+                    _evaluate_system(ev, system, facts.get(system.system_id, {}))
             del facts
-            with step() as connection:  # one short transaction per chunk
-                _insert_results(connection, run_id, rows)
-            del rows
+            if writer is None:
+                with step() as connection:
+                    _insert_results(connection, run_id, ev.rows)
+            else:  # written while the next chunk is evaluated
+                writer.write(ev.rows)
+            ev.rows = []
+        if writer is not None:
+            writer.close()
         current = {s.system_id for s in systems}
-        summary = totals.summary
+        summary = ev.summary
         if previous:
             replaced = {sid: row for sid, row in carried.items()
                         if sid not in current or row[2] != fingerprints.get(sid)}
             with step() as connection:
-                summary = _carried_summary(connection, previous[2], replaced, totals.summary)
-        tallies = {sid: _tally_from(carried[sid][3]) for sid in current if sid not in totals.tallies}
-        tallies.update(totals.tallies)
+                summary = _carried_summary(connection, previous[2], replaced, summary)
+        tallies = {sid: _tally_from(carried[sid][3]) for sid in current if sid not in ev.tallies}
+        tallies.update(ev.tallies)
         scored = _scores(systems, units, tallies)
         company = next(u for u in scored if u.level == "company")
         status_counts = _status_counts(summary)
@@ -197,7 +208,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
                               for s in systems],
                   "load_errors": sorted(e.module for e in ruleset.load_errors), "due": stored_due,
                   "season": dict(season or {})}
-        run_systems = [(run_id, s.system_id, run_id if s.system_id in totals.tallies else carried[s.system_id][0],
+        run_systems = [(run_id, s.system_id, run_id if s.system_id in ev.tallies else carried[s.system_id][0],
                         s.domain, fingerprints[s.system_id], dumps_json(_tally_state(tallies[s.system_id])))
                        for s in systems]
         with step() as connection:  # the publish: short, and all or nothing
@@ -217,6 +228,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         if single is not None:
             single.__exit__(*sys.exc_info())  # rolls the whole run back
         else:
+            writer.abandon()  # its last chunk is written or rolled back before the run is removed
             _remove_run(engine, run_id)  # nothing half-written stays behind (an interrupt included)
         raise
     if single is not None:
@@ -224,6 +236,44 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
     gate = gate_score((s.tier, tallies[s.system_id]) for s in systems)
     return RunReport(run_id, len(systems), sum(status_counts.values()), status_counts.get(Status.ERROR.value, 0),
                      [str(e) for e in ruleset.load_errors], company, status_counts, gate, evaluated=len(todo))
+
+
+class _ResultWriter:
+    """Writes a run's result chunks in a thread of its own, each chunk in its own short
+    transaction, while the main thread evaluates the next chunk: the server's share of the
+    write (PostgreSQL's COPY) runs beside the rules instead of after them. At most one chunk
+    waits; an error in the writer is raised in the main thread at the next chunk or at ``close``."""
+
+    def __init__(self, engine: Engine, run_id: int) -> None:
+        self._engine, self._run_id = engine, run_id
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="readiness-results")
+        self._pending: Future | None = None
+
+    def write(self, rows: list[tuple]) -> None:
+        self._wait()
+        self._pending = self._pool.submit(self._write, rows)
+
+    def _write(self, rows: list[tuple]) -> None:
+        with self._engine.begin() as connection:
+            _insert_results(connection, self._run_id, rows)
+
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self._pool.shutdown(wait=True)
+
+    def abandon(self) -> None:
+        """After an error or interrupt: let the chunk in flight finish (its error is not the one raised)."""
+        try:
+            self.close()
+        except BaseException:  # noqa: BLE001 - the run is being removed; the first error is what is raised
+            pass
 
 
 def _hash(value) -> str:
@@ -373,90 +423,242 @@ def _remove_run(engine: Engine, run_id: int) -> None:
         connection.execute(delete(EvaluationRun.__table__).where(EvaluationRun.__table__.c.id == run_id))
 
 
-@dataclass
-class _RunTotals:
-    """What a run accumulates while its results stream to the database."""
+@dataclass(frozen=True)
+class _Plan:
+    """What every result of one rule shares in a run, worked out once per run."""
 
-    tallies: dict[str, Tally] = field(default_factory=dict)
-    # (domain, rule, status) -> [results, counted, millionths possible, millionths earned, short]
-    summary: dict[tuple[str, str, str], list] = field(default_factory=dict)
+    index: int
+    meta: RuleMeta
+    evaluate: object  # the rule's evaluate function
+    rule_id: str
+    version: str
+    points: float
+    blocker: bool
+    team_managed: bool
+    reads: tuple[str, ...]  # the fact sources whose staleness the rule's results take on
+    due: date | None  # the due date while the rule is not yet due, else None
+    error_entry: tuple  # the scoring of an error result (see _Evaluation.entry)
 
-    def add(self, domain: str, rule_id: str, status: str, counted: bool, weight: float, earned: float) -> None:
-        cell = self.summary.get((domain, rule_id, status))
+
+@dataclass(frozen=True)
+class _Shape:
+    """The rules as a system of one shape (tier, traffic class, public, purchase flow) meets them:
+    ``steps`` in rule order, each (plan, None) to evaluate or (None, row tail) for a constant
+    not-applicable result; ``cells`` the summary cells of those not-applicable results."""
+
+    steps: tuple[tuple[_Plan | None, tuple | None], ...]
+    cells: tuple[int, ...]
+
+
+class _Evaluation:
+    """One run's evaluation of systems, and what it accumulates as results stream to the database.
+
+    Per-result work is kept small: a rule's applicability is decided once per system shape
+    (its not-applicable rows are constants); an outcome's scoring (status text, counted,
+    weight, earned, summary cell) is worked out once per rule, status and credit and reused;
+    tallies are summed in locals; the rule summary counts cell ids, added up exactly
+    (integer millionths) when the run is published.
+    """
+
+    def __init__(self, ruleset: RuleSet, run_id: int, now: datetime, overlays: Sequence[Overlay],
+                 due_dates: Mapping[str, date], season: Mapping | None, watchdog: Watchdog) -> None:
+        self.run_id, self.now, self.watchdog = run_id, now, watchdog
+        self.season = {SEASON: season} if season else {}
+        self.cells: list[tuple] = []  # cell id -> (rule id, status text, counted, µ possible, µ earned, short)
+        self._cell_ids: dict[tuple, int] = {}
+        self.entries: dict[tuple, tuple] = {}  # (rule index, status, credit) -> scoring of that outcome
+        self.plans: list[_Plan] = []
+        today = now.date()
+        for index, rule in enumerate(ruleset.rules):
+            meta = rule.meta
+            due = due_dates.get(meta.id)
+            error_entry = (Status.ERROR.value, 0.0, 0.0, 0.0, False, False, False, True,
+                           self._cell(meta.id, Status.ERROR.value, False, 0, 0, False))
+            self.plans.append(_Plan(index, meta, rule.evaluate, meta.id, meta.version, meta.points, meta.blocker,
+                                    meta.kind == "team-managed", meta.facts or ("inventory",),
+                                    due if due is not None and today < due else None, error_entry))
+        self.load_error_tails = []  # (row tail, cell id) per rule that failed to load: the same for every system
+        for error in ruleset.load_errors:
+            rule_id = error.rule_id or error.module
+            self.load_error_tails.append((
+                (rule_id, "", Status.ERROR.value, 0.0, 0.0, 0.0, False, f"rule failed to load: {error.reason}",
+                 _evidence_json([{"module": error.module}]), "automated"),
+                self._cell(rule_id, Status.ERROR.value, False, 0, 0, False)))
+        self.overlays = list(overlays)
+        # An overlay whose ``active`` mapping is keyed by (system id, rule id) changes only the systems it
+        # names (what incremental runs rely on too, see _overlay_states): the others skip it.
+        self._named: list[set[str] | None] = []
+        for overlay in self.overlays:
+            active = getattr(overlay, "active", None)
+            mapped = (not callable(getattr(overlay, "fingerprint", None)) and isinstance(active, Mapping)
+                      and all(isinstance(k, tuple) and k for k in active))
+            self._named.append({str(k[0]) for k in active} if mapped else None)
+        self._shapes: dict[tuple, _Shape] = {}
+        self.rows: list[tuple] = []  # result rows not yet written, in RESULT_COLUMNS order
+        self.tallies: dict[str, Tally] = {}
+        self.domain_cells: dict[str, Counter] = {}  # domain -> cell id -> results
+
+    def _cell(self, rule_id: str, text: str, counted: bool, possible: int, earned: int, short: bool) -> int:
+        key = (rule_id, text, counted, possible, earned, short)
+        cell = self._cell_ids.get(key)
         if cell is None:
-            cell = self.summary[(domain, rule_id, status)] = [0, counted, 0, 0, 0]
-        cell[0] += 1
-        if counted:  # exact integer millionths: an incremental run adds and subtracts them
-            cell[2] += round(weight * 1_000_000)
-            cell[3] += round(earned * 1_000_000)
-            cell[4] += earned < weight
+            cell = self._cell_ids[key] = len(self.cells)
+            self.cells.append(key)
+        return cell
+
+    def entry(self, plan: _Plan, status, credit) -> tuple:
+        """How an outcome scores: (status text, credit, weight, earned, counted, short, blocks, error, cell).
+
+        Raises for a status that is not one (the caller stores an error result instead)."""
+        text = STATUS_TEXT[status]
+        counted, earning = counts(status, credit)
+        weight = plan.points if counted else 0.0
+        earned = round(weight * earning, 6)
+        short = counted and earned < weight
+        entry = (text, round(credit, 6), weight, earned, counted, short, plan.blocker and status in BLOCKING_STATUSES,
+                 not counted and status == Status.ERROR,
+                 self._cell(plan.rule_id, text, counted, _micro(weight) if counted else 0,
+                            _micro(earned) if counted else 0, short))
+        self.entries[(plan.index, status, credit)] = entry
+        return entry
+
+    def shape(self, system: SystemView) -> _Shape:
+        key = (system.tier, system.traffic_class, system.public, system.purchase_flow)
+        shape = self._shapes.get(key)
+        if shape is None:
+            steps, cells = [], []
+            for plan in self.plans:
+                applies = plan.meta.applies_to
+                if type(applies) is not Applicability:  # a subclass may read more of the system: asked per system
+                    return self._shape_of(system)
+                reason = applies.reason_not_applicable(system)
+                if reason:
+                    steps.append((None, _not_applicable_tail(plan, reason)))
+                    cells.append(self._cell(plan.rule_id, Status.NOT_APPLICABLE.value, False, 0, 0, False))
+                else:
+                    steps.append((plan, None))
+            shape = self._shapes[key] = _Shape(tuple(steps), tuple(cells))
+        return shape
+
+    def _shape_of(self, system: SystemView) -> _Shape:
+        steps, cells = [], []
+        for plan in self.plans:
+            reason = plan.meta.applies_to.reason_not_applicable(system)
+            if reason:
+                steps.append((None, _not_applicable_tail(plan, reason)))
+                cells.append(self._cell(plan.rule_id, Status.NOT_APPLICABLE.value, False, 0, 0, False))
+            else:
+                steps.append((plan, None))
+        return _Shape(tuple(steps), tuple(cells))
+
+    def overlays_for(self, system_id: str) -> list[Overlay]:
+        return [o for o, named in zip(self.overlays, self._named, strict=True) if named is None or system_id in named]
 
     @property
-    def status_counts(self) -> Counter:
-        counted: Counter = Counter()
-        for (_, _, status), cell in self.summary.items():
-            counted[status] += cell[0]
-        return counted
+    def summary(self) -> dict[tuple[str, str, str], list]:
+        """(domain, rule, status) -> [results, counted, millionths possible, millionths earned, short]."""
+        summary: dict[tuple[str, str, str], list] = {}
+        for domain, counted_cells in self.domain_cells.items():
+            for cell_id, results in counted_cells.items():
+                rule_id, text, counted, possible, earned, short = self.cells[cell_id]
+                cell = summary.get((domain, rule_id, text))
+                if cell is None:
+                    cell = summary[(domain, rule_id, text)] = [0, counted, 0, 0, 0]
+                cell[0] += results
+                if counted:
+                    cell[2] += results * possible
+                    cell[3] += results * earned
+                    cell[4] += results * short
+        return summary
 
-    @property
-    def results(self) -> int:
-        return sum(self.status_counts.values())
 
-    @property
-    def errors(self) -> int:
-        return self.status_counts[Status.ERROR.value]
+def _not_applicable_tail(plan: _Plan, reason: str) -> tuple:
+    return (plan.rule_id, plan.version, Status.NOT_APPLICABLE.value, 0.0, 0.0, 0.0, False, reason[:2000], "[]",
+            "automated")
 
 
-def _evaluate_system(system: SystemView, stored: dict[str, StoredFacts], ruleset: RuleSet, now: datetime,
-                     overlays: Sequence[Overlay], totals: _RunTotals, watchdog: Watchdog,
-                     due_dates: Mapping[str, date], season: Mapping | None) -> list[tuple]:
-    """Result rows of one system, in RESULT_COLUMNS order without the run id."""
+def _evaluate_system(ev: _Evaluation, system: SystemView, stored: dict[str, StoredFacts]) -> None:
+    """Evaluate one system: its result rows go to ``ev.rows``, its tally and summary cells to ``ev``.
+
+    The rule call is made here, between the watchdog's two counters, and this function is the
+    watchdog's caller: a tick that lands in its own code never raises."""
     # Frozen once per system: a rule that changes an asset gets an error, and every rule reads the same.
-    system, system_facts = rule_inputs(system, {source: f.data for source, f in stored.items()}
-                                       | ({SEASON: season} if season else {}))
-    stale = _stale_sources(stored, now)
-    tally = totals.tallies[system.system_id] = Tally()
-    rows = []
-    for rule in ruleset.rules:
-        outcome, basis = _judge(system, rule, system_facts, stale, now, overlays, watchdog,
-                                due_dates.get(rule.meta.id))
-        rows.append(_result_row(system, rule.meta, outcome, basis, tally, totals))
-    for error in ruleset.load_errors:
-        rows.append(_load_error_row(system, error, tally, totals))
-    return rows
-
-
-def _judge(system: SystemView, rule: Rule, facts: Facts, stale: dict[str, datetime], now: datetime,
-           overlays: Sequence[Overlay], watchdog: Watchdog, due: date | None) -> tuple[Outcome, str]:
-    meta = rule.meta
-    reason = meta.applies_to.reason_not_applicable(system)
-    if reason:
-        return Outcome(Status.NOT_APPLICABLE, 0.0, reason), "automated"
-    try:
-        watchdog.started += 1
-        outcome = rule.evaluate(system, facts)
-        watchdog.finished = watchdog.started
-        if watchdog.overran:  # interrupted, but the rule caught it and returned anyway
-            raise RuleTimeout(f"ran longer than the {watchdog.limit:g} s rule time limit")
-        if not isinstance(outcome, Outcome):
-            raise TypeError(f"evaluate returned {type(outcome).__name__}, expected Outcome")
-    except KeyboardInterrupt:  # a real interrupt (Ctrl-C, serve's second signal) stops the run
-        raise
-    except BaseException as exc:  # SystemExit, a time limit, any Exception: this rule's error only
-        watchdog.finished, watchdog.overran = watchdog.started, False
-        return Outcome(Status.ERROR, 0.0, _error_message(exc)), "automated"
-    basis = _basis(meta, outcome)
-    for overlay in overlays:
-        changed = overlay.apply(system, meta, outcome)
-        if changed is not None:
-            outcome, basis = changed
-    read = [s for s in (meta.facts or ("inventory",)) if s in stale]
-    if read and basis == "automated" and outcome.status not in (Status.NOT_APPLICABLE, Status.ERROR):
-        outcome, basis = _stale_outcome(outcome, read, stale), "stale"
-    if due is not None and now.date() < due and outcome.status in NOT_YET_DUE:
-        outcome = Outcome(Status.WARNING, outcome.credit,
-                          f"due {due.isoformat()}: {outcome.message}", outcome.evidence)
-    return outcome, basis
+    system, facts = rule_inputs(system, {source: f.data for source, f in stored.items()} | ev.season)
+    stale = _stale_sources(stored, ev.now) if stored else {}
+    sid = system.system_id
+    shape = ev.shape(system)
+    overlays = ev.overlays_for(sid) if ev.overlays else ()
+    head = (ev.run_id, sid)
+    rows, entries, watchdog, make_entry = ev.rows, ev.entries, ev.watchdog, ev.entry
+    cells = list(shape.cells)
+    possible = earned_sum = error_points = 0.0
+    failing = 0
+    blocked = error_blocked = False
+    by_basis = dict.fromkeys(BASES, 0.0)
+    for plan, tail in shape.steps:
+        if plan is None:  # not applicable to this system's shape: a constant row
+            rows.append(head + tail)
+            continue
+        try:
+            watchdog.started += 1
+            outcome = plan.evaluate(system, facts)
+            watchdog.finished = watchdog.started
+            if watchdog.overran:  # interrupted, but the rule caught it and returned anyway
+                raise RuleTimeout(f"ran longer than the {watchdog.limit:g} s rule time limit")
+            if not isinstance(outcome, Outcome):
+                raise TypeError(f"evaluate returned {type(outcome).__name__}, expected Outcome")
+        except KeyboardInterrupt:  # a real interrupt (Ctrl-C, serve's second signal) stops the run
+            raise
+        except BaseException as exc:  # SystemExit, a time limit, any Exception: this rule's error only
+            watchdog.finished, watchdog.overran = watchdog.started, False
+            outcome, basis = Outcome(Status.ERROR, 0.0, _error_message(exc)), "automated"
+        else:
+            basis = _basis(plan.meta, outcome) if plan.team_managed else "automated"
+            for overlay in overlays:
+                changed = overlay.apply(system, plan.meta, outcome)
+                if changed is not None:
+                    outcome, basis = changed
+            if stale:
+                read = [s for s in plan.reads if s in stale]
+                if read and basis == "automated" and outcome.status not in (Status.NOT_APPLICABLE, Status.ERROR):
+                    outcome, basis = _stale_outcome(outcome, read, stale), "stale"
+            if plan.due is not None and outcome.status in NOT_YET_DUE:
+                outcome = Outcome(Status.WARNING, outcome.credit,
+                                  f"due {plan.due.isoformat()}: {outcome.message}", outcome.evidence)
+        try:  # what the rule returned is stored as text: its own code may still run here (str(), evidence)
+            message, evidence = outcome.message[:2000], outcome.evidence
+            evidence = dumps_json(evidence) if evidence else "[]"
+            status, credit = outcome.status, outcome.credit
+            entry = entries.get((plan.index, status, credit)) or make_entry(plan, status, credit)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            message = f"rule returned a result that cannot be stored: {_error_message(exc)}"
+            evidence, entry = "[]", plan.error_entry
+        text, credit, weight, earned, counted, short, blocks, error, cell = entry
+        rows.append((*head, plan.rule_id, plan.version, text, credit, weight, earned, counted, message, evidence,
+                     basis))
+        cells.append(cell)
+        if counted:
+            possible += weight
+            earned_sum += earned
+            by_basis[basis] = by_basis.get(basis, 0.0) + weight
+            if short:
+                failing += 1
+            if blocks:
+                blocked = True
+        elif error:
+            error_points += plan.points
+            error_blocked = error_blocked or plan.blocker
+    for tail, cell in ev.load_error_tails:
+        rows.append(head + tail)
+        cells.append(cell)
+        error_points += UNLOADED_RULE_POINTS
+    ev.tallies[sid] = Tally(possible, earned_sum, failing, blocked, error_points, error_blocked, by_basis)
+    domain_cells = ev.domain_cells.get(system.domain)
+    if domain_cells is None:
+        domain_cells = ev.domain_cells[system.domain] = Counter()
+    domain_cells.update(cells)
 
 
 def _error_message(exc: BaseException) -> str:
@@ -505,37 +707,7 @@ def _stale_sources(stored: dict[str, StoredFacts], now: datetime) -> dict[str, d
     return {source: f.last_seen_at for source, f in stored.items() if now - f.last_seen_at > max_fact_age(source)}
 
 
-def _result_row(system: SystemView, meta: RuleMeta, outcome: Outcome, basis: str, tally: Tally,
-                totals: _RunTotals) -> tuple:
-    try:  # what the rule returned is stored as text: its own code may still run here (str(), evidence)
-        status, message, evidence = outcome.status, outcome.message[:2000], _evidence_json(outcome.evidence)
-        text = STATUS_TEXT[status]
-    except KeyboardInterrupt:
-        raise
-    except BaseException as exc:
-        outcome = Outcome(Status.ERROR, 0.0, f"rule returned a result that cannot be stored: {_error_message(exc)}")
-        status, message, evidence, text = Status.ERROR, outcome.message, "[]", Status.ERROR.value
-    counted, credit = counts(status, outcome.credit)
-    weight = meta.points if counted else 0.0
-    earned = round(weight * credit, 6)
-    if counted:
-        tally.add(weight=weight, earned=earned, status=status, blocker=meta.blocker, basis=basis)
-    elif status == Status.ERROR:
-        tally.add_error(weight=meta.points, blocker=meta.blocker)
-    totals.add(system.domain, meta.id, text, counted, weight, earned)
-    return (system.system_id, meta.id, meta.version, text, round(outcome.credit, 6), weight, earned,
-            counted, message, evidence, basis)
-
-
 STATUS_TEXT = {status: status.value for status in Status}  # plain str for the driver, without enum lookups
-
-
-def _load_error_row(system: SystemView, error, tally: Tally, totals: _RunTotals) -> tuple:
-    rule_id = error.rule_id or error.module
-    tally.add_error(weight=UNLOADED_RULE_POINTS, blocker=False)
-    totals.add(system.domain, rule_id, Status.ERROR.value, False, 0.0, 0.0)
-    return (system.system_id, rule_id, "", Status.ERROR.value, 0.0, 0.0, 0.0, False,
-            f"rule failed to load: {error.reason}", _evidence_json([{"module": error.module}]), "automated")
 
 
 def _evidence_json(evidence) -> str:
@@ -543,19 +715,24 @@ def _evidence_json(evidence) -> str:
 
 
 def _scores(systems: list[SystemView], units: list, tallies: dict[str, Tally]) -> list[UnitScore]:
-    system_scores = {
-        s.system_id: UnitScore("system", s.system_id, s.name, s.team, tallies[s.system_id].score(),
-                               round(tallies[s.system_id].possible, 4), round(tallies[s.system_id].earned, 4),
-                               tallies[s.system_id].outstanding, 1, tallies[s.system_id].failing,
-                               tallies[s.system_id].confidence())
-        for s in systems}
+    system_scores = {}
+    for s in systems:
+        tally = tallies[s.system_id]
+        system_scores[s.system_id] = UnitScore("system", s.system_id, s.name, s.team, tally.score(),
+                                               round(tally.possible, 4), round(tally.earned, 4), tally.outstanding,
+                                               1, tally.failing, tally.confidence())
     team_group = {u.key: u.parent_key for u in units if u.level == "team"}
     group_parent = {u.key: u.parent_key for u in units if u.level == "group" and u.parent_level == "group"}
     members: dict[tuple[str, str], list[tuple[str, UnitScore]]] = {}
+    units_of: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (team, domain) -> the units it rolls up into
     for system in systems:
         member = (system.tier, system_scores[system.system_id])
-        groups = [("group", g) for g in group_ancestry(group_parent, team_group.get(system.team))]
-        for unit in [("team", system.team), *groups, ("domain", system.domain), ("company", "company")]:
+        above = units_of.get((system.team, system.domain))
+        if above is None:
+            groups = [("group", g) for g in group_ancestry(group_parent, team_group.get(system.team))]
+            above = units_of[(system.team, system.domain)] = [
+                ("team", system.team), *groups, ("domain", system.domain), ("company", "company")]
+        for unit in above:
             members.setdefault(unit, []).append(member)
     rolled = [roll_up(u.level, u.key, u.name, u.parent_key, members.get((u.level, u.key), []))
               for u in units]
@@ -568,21 +745,33 @@ RESULT_COLUMNS = ("run_id", "system_id", "rule_id", "rule_version", "status", "c
 
 
 def _insert_results(connection, run_id: int, rows: list[tuple]) -> None:
-    """Driver-level bulk insert: a run writes one row per system and rule (600k at 10k
-    systems), and SQLAlchemy's per-row parameter processing would dominate the run.
-    PostgreSQL gets COPY; SQLite the driver's executemany."""
+    """Driver-level bulk insert of run ``run_id``'s rows (each in RESULT_COLUMNS order, the run
+    id first): a run writes one row per system and rule (600k at 10k systems), and
+    SQLAlchemy's per-row parameter processing would dominate the run. PostgreSQL gets COPY;
+    SQLite the driver's executemany, many rows per statement."""
     if not rows:
         return
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {RuleResult.__tablename__} ({', '.join(RESULT_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row((run_id, *row))
+                copy.write_row(row)
         return
     placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    sql = (f"INSERT INTO {RuleResult.__tablename__} ({', '.join(RESULT_COLUMNS)}) "
-           f"VALUES ({', '.join([placeholder] * len(RESULT_COLUMNS))})")
-    connection.exec_driver_sql(sql, [(run_id, *row) for row in rows])
+    values = f"({', '.join([placeholder] * len(RESULT_COLUMNS))})"
+    sql = f"INSERT INTO {RuleResult.__tablename__} ({', '.join(RESULT_COLUMNS)}) VALUES "
+    # Many rows per statement: a fifth less of SQLite's per-statement work than one row each.
+    whole = len(rows) - len(rows) % ROWS_PER_INSERT
+    if whole:
+        flat = tuple(chain.from_iterable(rows[:whole]))  # the driver takes tuples
+        width = ROWS_PER_INSERT * len(RESULT_COLUMNS)
+        connection.exec_driver_sql(sql + ", ".join([values] * ROWS_PER_INSERT),
+                                   [flat[start:start + width] for start in range(0, len(flat), width)])
+    if whole < len(rows):
+        connection.exec_driver_sql(sql + values, rows[whole:])
+
+
+ROWS_PER_INSERT = 100  # 1,200 parameters a statement, well under SQLite's limit (32,766)
 
 
 RUN_SYSTEM_COLUMNS = ("run_id", "system_id", "results_run_id", "domain_key", "fingerprint", "tally")

@@ -173,12 +173,13 @@ def roll_up(level: str, key: str, name: str, parent_key: str | None,
         weight = TIER_WEIGHTS[tier]
         weighted += weight * system.score
         total_weight += weight
-        possible += system.possible
+        system_possible = system.possible
+        possible += system_possible
         earned += system.earned
         systems += 1
         failing += system.failing
         for basis, share in system.confidence.items():
-            basis_points[basis] += share * system.possible
+            basis_points[basis] += share * system_possible
     score = round(weighted / total_weight, 4) if total_weight else 100.0
     confidence = {b: round(p / possible, 4) if possible else 0.0 for b, p in basis_points.items()}
     return UnitScore(level, key, name, parent_key, score, round(possible, 4), round(earned, 4),
