@@ -119,8 +119,10 @@ def demo_systems(engine) -> list:
     own figures (the one capacity policy's forecasts): ready is the first purchase-flow system
     whose Baseline and FLAS forecasts lie within the ready plan's targets, so its measured breaking
     point tells the truth about it; under-provisioned is the first FLAS system outside the purchase
-    flow (its low breaking point is its own story, not a limit on every flash sale); failover the
-    most critical of the rest. Without such systems, the first FLAS systems."""
+    flow (its low breaking point is its own story, not a limit on every flash sale) whose Baseline
+    lies between its stand-in's capacity and the plan's Baseline (it carries today's traffic and
+    breaks before its Baseline); failover the most critical of the rest. Without such systems, the
+    first FLAS systems."""
     from readiness import active_systems, stored_capacity_figures
 
     systems = active_systems(engine)
@@ -134,15 +136,18 @@ def demo_systems(engine) -> list:
                                             not s.purchase_flow, s.system_id))
     figures = stored_capacity_figures(engine, [s.system_id for s in ranked if s.traffic_class == "FLAS"])
 
-    def fits(system) -> bool:
+    def fits(system, scenario: Scenario, above: float = 0.0) -> bool:
         f = figures.get(system.system_id)
-        return bool(f and f.baseline_rps and f.flas_rps and f.baseline_rps <= READY.baseline_rps
-                    and f.flas_rps <= READY.flas_rps)
+        return bool(f and f.baseline_rps and f.flas_rps and above < f.baseline_rps <= scenario.baseline_rps
+                    and f.flas_rps <= scenario.flas_rps)
 
-    ready = next((s for s in ranked if s.purchase_flow and fits(s)), ranked[0])
-    undersized = next((s for s in ranked if s.traffic_class == "FLAS" and not s.purchase_flow
-                       and s.system_id != ready.system_id),
-                      next(s for s in ranked if s.system_id != ready.system_id))
+    ready = next((s for s in ranked if s.purchase_flow and fits(s, READY)), ranked[0])
+    outside_flow = [s for s in ranked if s.traffic_class == "FLAS" and not s.purchase_flow
+                    and s.system_id != ready.system_id]
+    # Its stand-in must carry today's traffic and break before the Baseline: a breaking point
+    # below the traffic the system is seen serving would contradict the Capacity page.
+    undersized = next((s for s in outside_flow if fits(s, UNDERSIZED, above=UNDERSIZED.capacity_rps)),
+                      next(iter(outside_flow), next(s for s in ranked if s.system_id != ready.system_id)))
     rest = [s for s in systems if s.system_id not in (ready.system_id, undersized.system_id)]
     failover = min(rest, key=lambda s: (TIER_ORDER.get(s.tier, 9), s.system_id))
     return [ready, undersized, failover]

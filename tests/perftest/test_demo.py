@@ -16,7 +16,8 @@ import pytest
 import streamlit as st
 
 from perftest import list_runs
-from perftest.demo import SCENARIOS, demo_systems
+from perftest.demo import SCENARIOS, UNDERSIZED, demo_systems
+from readiness import stored_capacity_figures
 from storage import get_engine
 from tests.app.conftest import demo_users_file, no_exceptions, open_app, texts
 
@@ -56,6 +57,18 @@ def test_a_database_without_the_demo_organisation_is_refused(tmp_path):
     assert "no demo organisation" in done.stderr and "run `readiness demo --db URL` first" in done.stderr
     assert list_runs(get_engine(url)) == []
     assert not (tmp_path / "out" / "perftest").exists()
+
+
+def test_the_under_provisioned_system_carries_todays_traffic_and_breaks_before_its_baseline(demo_db):
+    """Its stand-in's breaking point must not sit below the traffic the system is seen serving
+    (the Capacity page would contradict itself): its own Baseline lies between the stand-in's
+    capacity and the plan's Baseline target."""
+    engine = get_engine(demo_db)
+    stories = {scenario.story: system for scenario, system in zip(SCENARIOS, demo_systems(engine), strict=True)}
+    undersized = stories["under-provisioned"]
+    figures = stored_capacity_figures(engine, [undersized.system_id])[undersized.system_id]
+    assert undersized.traffic_class == "FLAS" and not undersized.purchase_flow
+    assert UNDERSIZED.capacity_rps < figures.baseline_rps <= UNDERSIZED.baseline_rps
 
 
 @pytest.mark.slow
