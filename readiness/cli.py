@@ -217,8 +217,7 @@ def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = 
           run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None,
           parent: Annotated[str | None, typer.Option(help="Only units under this parent key.")] = None):
     """Scores per unit at a level (0-100), worst first, with points outstanding and evidence confidence."""
-    from readiness.quickreads import scores
-    from readiness.scoring import BASES
+    from readiness.quickreads import BASES, scores
 
     engine = open_engine(db)
     rows = scores(engine, level.value, run_id=run, parent=parent)

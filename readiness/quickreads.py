@@ -62,6 +62,8 @@ _score = Table("readiness_score", _tables,
                Column("confidence", JSON))
 
 LEVELS = ("company", "domain", "group", "team", "system")
+# What a score's confidence is split into (scoring fills them; `score` prints one column each).
+BASES = ("automated", "attested", "pending", "unattested", "waiver", "stale")
 RUN_FIELDS = ("id", "started_at", "status", "systems", "results", "errors", "company_score", "inputs_hash")
 # Statuses an explanation leaves out: nothing to fix.
 _NOTHING_TO_FIX = ("pass", "not_applicable", "waived")

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from readiness.quickreads import BASES
 from readiness.rulekit import SEVERITY_WEIGHTS, Status
 
 # How each status counts: (in the denominator, credit earned)
@@ -80,7 +81,6 @@ NOT_YET_MET_STATUSES = (LOSING_STATUSES - {Status.ERROR}) | {Status.WARNING}
 # after waivers, on automated results only; errors are ours to fix).
 WAIVABLE_STATUSES = frozenset({Status.FAIL, Status.NO_DATA, Status.EXPIRED})
 TIER_WEIGHTS = {"critical": 4.0, "high": 3.0, "medium": 2.0, "low": 1.0}
-BASES = ("automated", "attested", "pending", "unattested", "waiver", "stale")
 
 
 def counts(status: Status, credit: float) -> tuple[bool, float]:
