@@ -52,8 +52,9 @@ from readiness.scoring import (
     counts,
     gate_score,
     max_fact_age,
+    member,
     refresh_hint,
-    roll_up,
+    roll_up_members,
 )
 from readiness.watchdog import RuleTimeout, Watchdog
 from storage import dumps_json, utcnow
@@ -325,7 +326,7 @@ def _fact_index(connection) -> dict[str, dict[str, tuple[str, datetime]]]:
              .join(newest, (fact.system_id == newest.c.system_id) & (fact.source == newest.c.source)
                    & (fact.last_seen_at == newest.c.seen)))
     out: dict[str, dict[str, tuple[str, datetime]]] = {}
-    for system_id, source, digest, seen in connection.execute(query):
+    for system_id, source, digest, seen in connection.execute(query).all():  # one fetch, not one per row
         out.setdefault(system_id, {})[source] = (digest, seen)
     return out
 
@@ -342,7 +343,7 @@ def _previous_run(connection, context: str) -> tuple[int, dict[str, tuple], list
         return None
     rs = RunSystem.__table__.c
     rows = connection.execute(select(rs.system_id, rs.results_run_id, rs.domain_key, rs.fingerprint, rs.tally)
-                              .where(rs.run_id == latest.id))
+                              .where(rs.run_id == latest.id)).all()
     carried = {sid: (results_run, domain, fingerprint, tally)
                for sid, results_run, domain, fingerprint, tally in rows}
     if not carried or any(not row[2] for row in carried.values()):
@@ -723,20 +724,20 @@ def _scores(systems: list[SystemView], units: list, tallies: dict[str, Tally]) -
                                                1, tally.failing, tally.confidence())
     team_group = {u.key: u.parent_key for u in units if u.level == "team"}
     group_parent = {u.key: u.parent_key for u in units if u.level == "group" and u.parent_level == "group"}
-    members: dict[tuple[str, str], list[tuple[str, UnitScore]]] = {}
+    members: dict[tuple[str, str], list[tuple]] = {}
     units_of: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (team, domain) -> the units it rolls up into
     for system in systems:
-        member = (system.tier, system_scores[system.system_id])
+        share = member(system.tier, system_scores[system.system_id])  # once, not once per unit above it
         above = units_of.get((system.team, system.domain))
         if above is None:
             groups = [("group", g) for g in group_ancestry(group_parent, team_group.get(system.team))]
             above = units_of[(system.team, system.domain)] = [
                 ("team", system.team), *groups, ("domain", system.domain), ("company", "company")]
         for unit in above:
-            members.setdefault(unit, []).append(member)
-    rolled = [roll_up(u.level, u.key, u.name, u.parent_key, members.get((u.level, u.key), []))
+            members.setdefault(unit, []).append(share)
+    rolled = [roll_up_members(u.level, u.key, u.name, u.parent_key, members.get((u.level, u.key), []))
               for u in units]
-    rolled.append(roll_up("company", "company", "Company", None, members.get(("company", "company"), [])))
+    rolled.append(roll_up_members("company", "company", "Company", None, members.get(("company", "company"), [])))
     return list(system_scores.values()) + rolled
 
 
