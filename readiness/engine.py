@@ -209,8 +209,11 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
                               for s in systems],
                   "load_errors": sorted(e.module for e in ruleset.load_errors), "due": stored_due,
                   "season": dict(season or {})}
-        run_systems = [(run_id, s.system_id, run_id if s.system_id in ev.tallies else carried[s.system_id][0],
-                        s.domain, fingerprints[s.system_id], dumps_json(_tally_state(tallies[s.system_id])))
+        # A carried system's tally is written as read: its stored state, not rebuilt from the Tally.
+        run_systems = [(run_id, s.system_id, run_id, s.domain, fingerprints[s.system_id],
+                        dumps_json(_tally_state(tallies[s.system_id]))) if s.system_id in ev.tallies else
+                       (run_id, s.system_id, carried[s.system_id][0], s.domain, fingerprints[s.system_id],
+                        dumps_json(carried[s.system_id][3]))
                        for s in systems]
         with step() as connection:  # the publish: short, and all or nothing
             _insert_run_systems(connection, run_systems)
@@ -799,10 +802,17 @@ def _insert_scores(connection, run_id: int, units: list[UnitScore]) -> None:
           u.failing, dumps_json(u.confidence)) for u in units])
 
 
+SUMMARY_COLUMNS = ("run_id", "domain_key", "rule_id", "status", "results", "counted", "points_possible",
+                   "points_earned", "short")
+
+
 def _insert_summary(connection, run_id: int, summary: dict[tuple[str, str, str], list]) -> None:
+    """Driver-level executemany, as the other publish writes (thousands of rows at 10,000 systems)."""
     if summary:
-        connection.execute(insert(RuleSummary.__table__), [
-            {"run_id": run_id, "domain_key": domain, "rule_id": rule_id, "status": status, "results": results,
-             "counted": counted, "points_possible": round(possible / 1_000_000, 4),
-             "points_earned": round(earned / 1_000_000, 4), "short": short}
-            for (domain, rule_id, status), (results, counted, possible, earned, short) in sorted(summary.items())])
+        placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+        connection.exec_driver_sql(
+            f"INSERT INTO {RuleSummary.__tablename__} ({', '.join(SUMMARY_COLUMNS)}) "
+            f"VALUES ({', '.join([placeholder] * len(SUMMARY_COLUMNS))})",
+            [(run_id, domain, rule_id, status, results, bool(counted), round(possible / 1_000_000, 4),
+              round(earned / 1_000_000, 4), short)
+             for (domain, rule_id, status), (results, counted, possible, earned, short) in sorted(summary.items())])
