@@ -571,22 +571,22 @@ def active_systems(engine: Engine) -> list[SystemView]:
     with engine.connect() as connection:
         deps: dict[str, list[tuple[str, str]]] = {}
         for source_id, target_id, kind in connection.execute(
-                select(dependency.source_id, dependency.target_id, dependency.kind)):
+                select(dependency.source_id, dependency.target_id, dependency.kind)).all():
             deps.setdefault(source_id, []).append((target_id, kind))
         return [
             SystemView(system_id=sid, name=name, tier=tier, traffic_class=traffic_class, public=public,
                        purchase_flow=purchase_flow, team=team_key, domain=domain, services=tuple(services),
                        dependencies=tuple(sorted(deps.get(sid, []))))
             for sid, name, tier, traffic_class, public, purchase_flow, team_key, domain, services
-            in connection.execute(query)
+            in connection.execute(query).all()  # one fetch: row by row costs a fifth of the read
         ]
 
 
 def active_system_ids(engine: Engine) -> list[str]:
     """The ids of the systems in service, sorted: one column, for callers that need no more."""
     with engine.connect() as connection:
-        return list(connection.execute(select(System.system_id).where(System.retired == False)  # noqa: E712
-                                       .order_by(System.system_id)).scalars())
+        return connection.execute(select(System.system_id).where(System.retired == False)  # noqa: E712
+                                  .order_by(System.system_id)).scalars().all()
 
 
 def org_units(engine: Engine) -> list[OrgUnit]:

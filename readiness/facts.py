@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -119,12 +119,14 @@ def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | No
 def _store_once(engine: Engine, collected: CollectedFacts, now: datetime) -> tuple[int, list[str]]:
     changed = 0
     with session_scope(engine) as session:
-        known = set(session.exec(select(System.system_id)).scalars())
+        # Plain rows fetched at once: the attestations are stored before every run, and ORM
+        # row loading cost more than these reads of 10,000 rows each.
+        connection, fact = session.connection(), FactRecord.__table__.c
+        known = set(connection.execute(select(System.__table__.c.system_id)).scalars().all())
         unknown = sorted(set(collected.by_system) - known)
-        latest = _latest_hashes(session, collected.source)
-        stored = {(system_id, digest): record_id for record_id, system_id, digest in session.execute(
-            select(FactRecord.id, FactRecord.system_id, FactRecord.content_hash)
-            .where(FactRecord.source == collected.source))}
+        latest = _latest_hashes(connection, collected.source)
+        stored = {(system_id, digest): record_id for record_id, system_id, digest in connection.execute(
+            select(fact.id, fact.system_id, fact.content_hash).where(fact.source == collected.source)).all()}
         seen_again: list[int] = []
         new_records: list[dict] = []
         for system_id, data in sorted(collected.by_system.items()):
@@ -141,19 +143,22 @@ def _store_once(engine: Engine, collected: CollectedFacts, now: datetime) -> tup
             changed += 1
         if new_records:  # Core executemany: ORM objects cost more than the write at 10,000 systems
             session.execute(insert(FactRecord.__table__), new_records)
+        # One cached Core statement, its id list expanded at execution (10,000 rows marked seen a run).
+        seen = (update(FactRecord.__table__).where(fact.id.in_(bindparam("ids", expanding=True)))
+                .values(last_seen_at=now))
         for start in range(0, len(seen_again), 500):
-            session.execute(update(FactRecord).where(FactRecord.id.in_(seen_again[start:start + 500]))
-                            .values(last_seen_at=now))
+            connection.execute(seen, {"ids": seen_again[start:start + 500]})
     return changed, unknown
 
 
-def _latest_hashes(session, source: str) -> dict[str, str]:
-    newest = (select(FactRecord.system_id, func.max(FactRecord.last_seen_at).label("seen"))
-              .where(FactRecord.source == source).group_by(FactRecord.system_id).subquery())
-    rows = session.execute(select(FactRecord.system_id, FactRecord.content_hash).join(
-        newest, (FactRecord.system_id == newest.c.system_id) & (FactRecord.last_seen_at == newest.c.seen))
-        .where(FactRecord.source == source))
-    return {system_id: digest for system_id, digest in rows}
+def _latest_hashes(connection: Connection, source: str) -> dict[str, str]:
+    fact = FactRecord.__table__.c
+    newest = (select(fact.system_id, func.max(fact.last_seen_at).label("seen"))
+              .where(fact.source == source).group_by(fact.system_id).subquery())
+    rows = connection.execute(select(fact.system_id, fact.content_hash).join(
+        newest, (fact.system_id == newest.c.system_id) & (fact.last_seen_at == newest.c.seen))
+        .where(fact.source == source)).all()
+    return dict(rows)
 
 
 def _record_status(engine: Engine, source: str, now: datetime, *, error: str | None,

@@ -166,21 +166,39 @@ def gate_score(members: Iterable[tuple[str, Tally]]) -> float:
 def roll_up(level: str, key: str, name: str, parent_key: str | None,
             members: Iterable[tuple[str, UnitScore]]) -> UnitScore:
     """Criticality-weighted mean of member system scores; points and confidence summed."""
+    return roll_up_members(level, key, name, parent_key, [member(tier, system) for tier, system in members])
+
+
+def member(tier: str, system: UnitScore) -> tuple:
+    """A system's share of every unit it rolls up into, computed once for all of them:
+    (tier weight, weight x score, possible, earned, failing, points per basis in BASES order)."""
+    weight, possible = TIER_WEIGHTS[tier], system.possible
+    by_basis = dict.fromkeys(BASES, 0.0)
+    for basis, share in system.confidence.items():
+        by_basis[basis] = share * possible
+    return weight, weight * system.score, possible, system.earned, system.failing, tuple(by_basis.values())
+
+
+def roll_up_members(level: str, key: str, name: str, parent_key: str | None, members: list[tuple]) -> UnitScore:
+    """``roll_up`` over prepared ``member`` tuples: the same sums in the same order, so the same floats."""
     weighted = total_weight = possible = earned = 0.0
-    systems = failing = 0
-    basis_points = dict.fromkeys(BASES, 0.0)
-    for tier, system in members:
-        weight = TIER_WEIGHTS[tier]
-        weighted += weight * system.score
+    failing = 0
+    a = b = c = d = e = f = 0.0  # the points per basis, BASES order
+    for weight, weighted_score, system_possible, system_earned, system_failing, points in members:
+        weighted += weighted_score
         total_weight += weight
-        system_possible = system.possible
         possible += system_possible
-        earned += system.earned
-        systems += 1
-        failing += system.failing
-        for basis, share in system.confidence.items():
-            basis_points[basis] += share * system_possible
+        earned += system_earned
+        failing += system_failing
+        pa, pb, pc, pd, pe, pf = points
+        a += pa
+        b += pb
+        c += pc
+        d += pd
+        e += pe
+        f += pf
     score = round(weighted / total_weight, 4) if total_weight else 100.0
-    confidence = {b: round(p / possible, 4) if possible else 0.0 for b, p in basis_points.items()}
+    confidence = {basis: round(p / possible, 4) if possible else 0.0
+                  for basis, p in zip(BASES, (a, b, c, d, e, f), strict=True)}
     return UnitScore(level, key, name, parent_key, score, round(possible, 4), round(earned, 4),
-                     round(possible - earned, 4), systems, failing, confidence)
+                     round(possible - earned, 4), len(members), failing, confidence)
