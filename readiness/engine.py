@@ -232,7 +232,8 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         if single is not None:
             single.__exit__(*sys.exc_info())  # rolls the whole run back
         else:
-            writer.abandon()  # its last chunk is written or rolled back before the run is removed
+            if writer is not None:
+                writer.abandon()  # its last chunk is written or rolled back before the run is removed
             _remove_run(engine, run_id)  # nothing half-written stays behind (an interrupt included)
         raise
     if single is not None:

@@ -27,7 +27,7 @@ from readiness import (
 from readiness.demo import generate
 from readiness.engine import evaluate
 from readiness.export import export_run
-from readiness.models import RuleResult, ScoreSnapshot
+from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
 from readiness.reports import results
 from storage import get_engine
 
@@ -215,3 +215,29 @@ def test_a_run_killed_midway_leaves_the_previous_run_latest_and_the_next_run_wor
     with engine.connect() as connection:  # what the killed run wrote is gone
         runs = set(connection.execute(select(RuleResult.run_id)).scalars())
     assert runs <= {first.run_id, after.run_id}
+
+
+def test_an_error_midway_through_a_chunked_run_is_raised_and_leaves_nothing_behind(demo, monkeypatch):
+    """A database error after some chunks are written (not a kill): the error itself reaches the
+    caller, the run and what it wrote are removed, the previous run stays the latest."""
+    from readiness import engine as core
+
+    engine, _, ruleset, first = demo
+    written = core._insert_results
+    chunks = []
+
+    def fails_on_the_second_chunk(connection, run_id, rows):
+        chunks.append(run_id)
+        if len(chunks) == 2:
+            raise RuntimeError("disk full")
+        written(connection, run_id, rows)
+
+    monkeypatch.setattr(core, "_insert_results", fails_on_the_second_chunk)
+    monkeypatch.setattr(core, "CHUNK_SYSTEMS", 10)
+    with pytest.raises(RuntimeError, match="disk full"):
+        run_evaluation(engine, ruleset=ruleset, now=NOW, full=True)
+    assert len(chunks) == 2
+    assert latest_run_id(engine) == first.run_id
+    with engine.connect() as connection:
+        assert set(connection.execute(select(RuleResult.run_id)).scalars()) == {first.run_id}
+        assert connection.execute(select(EvaluationRun.id).where(EvaluationRun.id > first.run_id)).first() is None
