@@ -499,6 +499,7 @@ class _Evaluation:
                       and all(isinstance(k, tuple) and k for k in active))
             self._named.append({str(k[0]) for k in active} if mapped else None)
         self._shapes: dict[tuple, _Shape] = {}
+        self._by_shape = all(type(plan.meta.applies_to) is Applicability for plan in self.plans)
         self.rows: list[tuple] = []  # result rows not yet written, in RESULT_COLUMNS order
         self.tallies: dict[str, Tally] = {}
         self.domain_cells: dict[str, Counter] = {}  # domain -> cell id -> results
@@ -528,21 +529,12 @@ class _Evaluation:
         return entry
 
     def shape(self, system: SystemView) -> _Shape:
+        if not self._by_shape:  # a subclass of Applicability may read more of the system: asked per system
+            return self._shape_of(system)
         key = (system.tier, system.traffic_class, system.public, system.purchase_flow)
         shape = self._shapes.get(key)
         if shape is None:
-            steps, cells = [], []
-            for plan in self.plans:
-                applies = plan.meta.applies_to
-                if type(applies) is not Applicability:  # a subclass may read more of the system: asked per system
-                    return self._shape_of(system)
-                reason = applies.reason_not_applicable(system)
-                if reason:
-                    steps.append((None, _not_applicable_tail(plan, reason)))
-                    cells.append(self._cell(plan.rule_id, Status.NOT_APPLICABLE.value, False, 0, 0, False))
-                else:
-                    steps.append((plan, None))
-            shape = self._shapes[key] = _Shape(tuple(steps), tuple(cells))
+            shape = self._shapes[key] = self._shape_of(system)
         return shape
 
     def _shape_of(self, system: SystemView) -> _Shape:

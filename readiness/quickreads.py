@@ -89,7 +89,7 @@ def list_runs(engine: Engine, limit: int = 50) -> list[dict]:
 
 
 def scores(engine: Engine, level: str, *, run_id: int | None = None, parent: str | None = None) -> list[dict]:
-    """Scores of every unit at a level in a run, worst first (as ``reports.scores``)."""
+    """Scores of every unit at a level in a run, worst first (``readiness.scores`` too)."""
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; accepted: {', '.join(LEVELS)}")
     run_id = _run_or_latest(engine, run_id)

@@ -25,7 +25,7 @@ from readiness.models import (
     Team,
     of_run,
 )
-from readiness.quickreads import LEVELS
+from readiness.quickreads import LEVELS, scores  # noqa: F401  scores: one read for the CLI and the app
 from readiness.rulebook import RuleSet
 from readiness.scoring import TIER_WEIGHTS
 from readiness.seasons import current_season, get_season, in_scope
@@ -65,28 +65,6 @@ def run_current_at(engine: Engine, moment: datetime) -> EvaluationRun | None:
 def list_runs(engine: Engine, limit: int = 50) -> list[EvaluationRun]:
     with session_scope(engine) as session:
         return list(session.exec(select(EvaluationRun).order_by(EvaluationRun.id.desc()).limit(limit)).scalars())
-
-
-def scores(engine: Engine, level: str, *, run_id: int | None = None, parent: str | None = None) -> list[dict]:
-    """Scores of every unit at a level in a run, worst first."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}; accepted: {', '.join(LEVELS)}")
-    run_id = _run_or_latest(engine, run_id)
-    s = ScoreSnapshot
-    # Plain columns, not ORM objects: the team level has thousands of rows at 10,000 systems.
-    query = (select(s.level, s.key, s.name, s.parent_key, s.score, s.points_possible, s.points_outstanding,
-                    s.systems, s.failing_rules, s.confidence, s.run_id)
-             .where(s.run_id == run_id, s.level == level))
-    if parent is not None:
-        query = query.where(s.parent_key == parent)
-    with engine.connect() as connection:
-        rows = connection.execute(query.order_by(s.score, s.key)).all()
-    # Unpacked tuples: named access on 4,000 rows costs more than the query.
-    return [{"level": level, "key": key, "name": name, "parent": parent, "score": round(score, 2),
-             "points_possible": round(possible, 2), "points_outstanding": round(outstanding, 2),
-             "systems": systems, "failing_rules": failing, "confidence": confidence, "run_id": run}
-            for level, key, name, parent, score, possible, outstanding, systems, failing, confidence, run
-            in rows]
 
 
 def results(engine: Engine, *, run_id: int | None = None, system_id: str | None = None,
