@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 
 from readiness.errors import NotFound
+from readiness.runspan import holds_for
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -46,7 +47,8 @@ _run = Table("readiness_run", _tables,
              Column("systems", Integer), Column("results", Integer), Column("errors", Integer),
              Column("company_score", Float), Column("inputs_hash", String))
 _run_system = Table("readiness_run_system", _tables,
-                    Column("run_id", Integer), Column("system_id", String), Column("results_run_id", Integer))
+                    Column("run_id", Integer), Column("system_id", String), Column("results_run_id", Integer),
+                    Column("last_run_id", Integer))
 _run_state = Table("readiness_run_state", _tables, Column("run_id", Integer))
 _system = Table("readiness_system", _tables,
                 Column("system_id", String, primary_key=True), Column("name", String), Column("tier", String),
@@ -56,7 +58,7 @@ _result = Table("readiness_result", _tables,
                 Column("status", String), Column("weight", Float), Column("earned", Float),
                 Column("message", String), Column("evidence", JSON))
 _score = Table("readiness_score", _tables,
-               Column("run_id", Integer), Column("level", String), Column("key", String), Column("name", String),
+               Column("run_id", Integer), Column("last_run_id", Integer), Column("level", String), Column("key", String), Column("name", String),
                Column("parent_key", String), Column("score", Float), Column("points_possible", Float),
                Column("points_outstanding", Float), Column("systems", Integer), Column("failing_rules", Integer),
                Column("confidence", JSON))
@@ -95,24 +97,23 @@ def scores(engine: Engine, level: str, *, run_id: int | None = None, parent: str
     run_id = _run_or_latest(engine, run_id)
     s = _score.c
     query = (select(s.level, s.key, s.name, s.parent_key, s.score, s.points_possible, s.points_outstanding,
-                    s.systems, s.failing_rules, s.confidence, s.run_id)
-             .where(s.run_id == run_id, s.level == level))
+                    s.systems, s.failing_rules, s.confidence)
+             .where(holds_for(s, run_id), s.level == level))
     if parent is not None:
         query = query.where(s.parent_key == parent)
     with engine.connect() as connection:
         rows = connection.execute(query.order_by(s.score, s.key)).all()
     return [{"level": level, "key": key, "name": name, "parent": parent, "score": round(score, 2),
              "points_possible": round(possible, 2), "points_outstanding": round(outstanding, 2),
-             "systems": systems, "failing_rules": failing, "confidence": confidence, "run_id": run}
-            for level, key, name, parent, score, possible, outstanding, systems, failing, confidence, run
-            in rows]
+             "systems": systems, "failing_rules": failing, "confidence": confidence, "run_id": run_id}
+            for level, key, name, parent, score, possible, outstanding, systems, failing, confidence in rows]
 
 
 def _of_run(query, run_id: int):
     """``query`` over results narrowed to one run's (as ``readiness.models.of_run``): those it
     wrote and those it carries forward by reference; a run stored before incremental runs
     (no run state) has only its own."""
-    carried = select(_run_system.c.results_run_id, _run_system.c.system_id).where(_run_system.c.run_id == run_id)
+    carried = select(_run_system.c.results_run_id, _run_system.c.system_id).where(holds_for(_run_system.c, run_id))
     legacy = ~exists().where(_run_state.c.run_id == run_id)
     return query.where(or_(tuple_(_result.c.run_id, _result.c.system_id).in_(carried),
                            and_(_result.c.run_id == run_id, legacy)))
@@ -131,7 +132,7 @@ def explain(engine: Engine, system_id: str, *, rules_dirs: Iterable[Path] = (), 
         if system is None:
             raise NotFound(f"unknown system {system_id!r}")
         snapshot = connection.execute(select(s.score, s.points_outstanding).where(
-            s.run_id == run_id, s.level == "system", s.key == system_id)).one_or_none()
+            holds_for(s, run_id), s.level == "system", s.key == system_id)).one_or_none()
         results = connection.execute(_of_run(select(r.rule_id, r.status, r.weight, r.earned, r.message, r.evidence),
                                              run_id).where(r.system_id == system_id)
                                      .order_by(r.system_id, r.rule_id)).all()
