@@ -262,7 +262,7 @@ def each_asset(assets: list[dict], check, *, what: str) -> Outcome:
         if reason:
             problems.append(f"{asset.get('id', '?')}: {reason}")
     if not problems:
-        return passed(f"all {len(assets)} {what} comply", evidence)
+        return passed(f"all {what} comply ({len(assets):,} of {len(assets):,})", evidence)
     share = 1 - len(problems) / len(assets)
     return failed("; ".join(problems), evidence, credit=share * 0.5)
 

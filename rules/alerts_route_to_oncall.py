@@ -12,6 +12,7 @@ META = RuleMeta(
     remediation="Route every alert to the system's on-call rotation (the notifies field names the "
                 "rotation's id) and keep e-mail or chat as extra targets only.",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

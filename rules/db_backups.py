@@ -12,6 +12,7 @@ META = RuleMeta(
     remediation="Enable automated backups with point-in-time recovery and a retention of at least "
                 "7 days (35 for payment ledgers).",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 MIN_DAYS = 7

@@ -7,7 +7,7 @@ META = RuleMeta(
     title="Connect timeouts on database clients",
     category="databases",
     severity="high",
-    version="2",
+    version="3",  # 3: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
     rationale="During a failover, clients without a connect timeout wait on a dead primary for the "
               "operating system's default (minutes) and pile up requests, so the service stays "
               "down after the database is back.",

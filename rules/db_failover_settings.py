@@ -15,6 +15,7 @@ META = RuleMeta(
                 "checks) that drops connections to the old primary.",
     applies_to=Applicability(tiers=("critical", "high")),
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 MAX_TTL_S = 30

@@ -13,6 +13,7 @@ META = RuleMeta(
     remediation="Enable multi-AZ deployment with automatic failover (e.g. RDS Multi-AZ, Aurora "
                 "replicas, Patroni) for each database.",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

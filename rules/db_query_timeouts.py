@@ -13,6 +13,7 @@ META = RuleMeta(
                 "(client.query_timeout_ms) and at most 30 s for non-indexed queries and reports "
                 "(client.scan_timeout_ms), e.g. per role or per connection pool.",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 MAX_QUERY_MS = 5_000

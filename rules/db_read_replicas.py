@@ -13,6 +13,7 @@ META = RuleMeta(
                 "queries and route read-only queries (catalog, status lookups) to it.",
     applies_to=Applicability(tiers=("critical", "high")),
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 READ_HEAVY = 0.7

@@ -13,6 +13,7 @@ META = RuleMeta(
                 "caller's own latency SLO (typically 1-3 s), and record it in the inventory.",
     link="https://sre.google/sre-book/addressing-cascading-failures/",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 MAX_TIMEOUT_MS = 10_000

@@ -14,6 +14,7 @@ META = RuleMeta(
                 "deployment.auto_rollback in the inventory.",
     applies_to=Applicability(tiers=("critical", "high")),
     facts=("inventory", "kubernetes"),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 GRADUAL = ("rolling", "canary", "blue_green")

@@ -13,6 +13,7 @@ META = RuleMeta(
                 "least 1, or maxUnavailable 1, for each service.",
     applies_to=Applicability(tiers=("critical", "high", "medium")),
     facts=("inventory", "kubernetes"),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

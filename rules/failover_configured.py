@@ -15,6 +15,7 @@ META = RuleMeta(
                 "minutes, and record failover.mode and failover.rto_minutes in the inventory.",
     applies_to=Applicability(tiers=("critical",)),
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 MODES = ("active-active", "active-passive")

@@ -12,6 +12,7 @@ META = RuleMeta(
     remediation="Define a readiness probe (dependencies reachable, warmed up) and a liveness probe "
                 "(process responsive) for every service.",
     facts=("inventory", "kubernetes"),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

@@ -14,6 +14,7 @@ META = RuleMeta(
                 "de-duplicates on (e.g. the Idempotency-Key header); record idempotent and "
                 "idempotency_key on the dependency client.",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

@@ -12,6 +12,7 @@ META = RuleMeta(
     remediation="Reference every container image by an immutable tag (e.g. `:2.14.3`) or a digest "
                 "(`@sha256:...`) in the workload manifest; let the deploy pipeline bump it.",
     facts=("kubernetes",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

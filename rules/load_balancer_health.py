@@ -13,6 +13,7 @@ META = RuleMeta(
     remediation="Enable target health checks on every load balancer (path that checks readiness, "
                 "interval of at most 10 s) and turn on cross-zone load balancing.",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

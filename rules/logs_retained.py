@@ -12,6 +12,7 @@ META = RuleMeta(
     remediation="Set the retention of every log group to at least 30 days (longer where compliance "
                 "requires) and register the log groups in the inventory.",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 MIN_DAYS = 30

@@ -13,6 +13,7 @@ META = RuleMeta(
                 "header (or use a private origin connection) and mark restricted_to_cdn.",
     applies_to=Applicability(public_only=True),
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

@@ -7,7 +7,7 @@ META = RuleMeta(
     title="At least two replicas across two zones",
     category="availability",
     severity="critical",
-    version="2",  # 2: counts in words ("1 replica", "replicas in 0 zones"), not "replica(s)"
+    version="3",  # 2: counts in words, not "replica(s)"; 3: "all ... comply (1 of 1)"
     blocker=True,
     rationale="One replica, or all replicas in one zone, means a single node or zone failure stops "
               "the system; in the purchase flow that is lost sales.",

@@ -12,6 +12,7 @@ META = RuleMeta(
     remediation="Cap retries (at most 3) and use exponential backoff with jitter in the client "
                 "of every dependency; never retry non-idempotent calls without an idempotency key.",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 MAX_RETRIES = 3

@@ -12,6 +12,7 @@ META = RuleMeta(
     remediation="Wrap each third-party client in a circuit breaker (e.g. resilience4j, pybreaker) "
                 "and define a fallback (cached answer, queue for later, alternative provider).",
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

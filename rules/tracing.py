@@ -13,6 +13,7 @@ META = RuleMeta(
                 "dependencies) and mark tracing on each compute service.",
     applies_to=Applicability(tiers=("critical", "high")),
     facts=("inventory",),
+    version="2",  # 2: "all <assets> comply (1 of 1)", not "all 1 <assets> comply"
 )
 
 

@@ -36,6 +36,8 @@ EXPECTED = {
     ("SYS-2", "dashboards"): "2 dashboards",
     ("SYS-1", "slo_burn_rate_alerts"): "1 SLO alert",
     ("SYS-2", "slo_burn_rate_alerts"): "2 SLO alerts",
+    ("SYS-1", "health_checks"): "all compute services comply (2 of 2)",
+    ("SYS-2", "health_checks"): "all compute services comply (1 of 1)",  # not "all 1 compute services"
 }
 
 
@@ -85,4 +87,5 @@ def test_a_bad_catalog_names_its_problems_counted_in_words(sqlite_url, tmp_path)
 def test_the_rule_versions_record_the_new_wording():
     done = runner.invoke(app, ["rules", "list", "--format", "json"])
     versions = {r["id"]: r["version"] for r in json.loads(done.stdout)}
-    assert {versions[r] for r in ("replicas_across_zones", "dashboards", "slo_burn_rate_alerts")} == {"2"}
+    assert {versions[r] for r in ("dashboards", "slo_burn_rate_alerts", "health_checks", "tracing")} == {"2"}
+    assert versions["replicas_across_zones"] == "3"  # counts in words, then "all ... comply (1 of 1)"
