@@ -9,6 +9,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.ops.support import copy_sqlite
+
 MAIN = Path(__file__).resolve().parents[2] / "app" / "main.py"
 PAGES = ["views/overview.py", "views/units.py", "views/system.py", "views/rules.py", "views/reviews.py",
          "views/capacity.py", "views/perftests.py", "views/flashsales.py", "views/season.py"]
@@ -55,10 +57,7 @@ def app_env(monkeypatch, tmp_path, tmp_path_factory):
 @pytest.fixture
 def writable_demo(demo_db, tmp_path) -> str:
     """A private copy of the demo database, for tests that write."""
-    source = Path(demo_db.removeprefix("sqlite:///"))
-    target = tmp_path / "demo-copy.db"
-    shutil.copyfile(source, target)
-    return f"sqlite:///{target}"
+    return copy_sqlite(demo_db, tmp_path / "demo-copy.db")  # with what the write-ahead log still holds
 
 
 @pytest.fixture(scope="session")
@@ -87,7 +86,7 @@ def _build_full_demo(demo_db: str, folder: Path) -> None:
     import subprocess
     import sys
 
-    shutil.copyfile(demo_db.removeprefix("sqlite:///"), folder / "demo.db")
+    copy_sqlite(demo_db, folder / "demo.db")  # with what the write-ahead log still holds
     url = f"sqlite:///{folder / 'demo.db'}"
 
     def cli(*argv: str) -> None:

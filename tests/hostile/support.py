@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -28,8 +28,14 @@ def readiness(*args: str, db: str, timeout: float = 300, env: dict[str, str] | N
 
 
 def copy_db(source_url: str, folder: Path) -> str:
+    """A private copy through SQLite's backup API: a file copy misses what the write-ahead log
+    still holds (the demo's last run and the expiries it recorded, until a checkpoint)."""
     target = folder / "peak.db"
-    shutil.copy(source_url.removeprefix("sqlite:///"), target)
+    source, dest = sqlite3.connect(source_url.removeprefix("sqlite:///")), sqlite3.connect(target)
+    with dest:
+        source.backup(dest)
+    source.close()
+    dest.close()
     return f"sqlite:///{target}"
 
 

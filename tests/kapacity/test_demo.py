@@ -5,7 +5,6 @@ season's report compares the forecast made before its peak with the traffic it s
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 from datetime import datetime, timedelta
 
@@ -19,6 +18,7 @@ from kapacity.cli import app
 from kapacity.demo import inventory_levels
 from readiness.cli import app as readiness_app
 from storage import get_engine
+from tests.ops.support import copy_sqlite
 
 NOW = datetime(2026, 12, 6, 9, 30)  # after Black Friday 2026 (27 November)
 PEAK_STARTS = datetime(2026, 11, 27)
@@ -27,7 +27,7 @@ PEAK_STARTS = datetime(2026, 11, 27)
 @pytest.fixture(scope="module")
 def kapacity_demo(demo_db, tmp_path_factory):
     folder = tmp_path_factory.mktemp("kapacity-demo")
-    shutil.copyfile(demo_db.removeprefix("sqlite:///"), folder / "demo.db")
+    copy_sqlite(demo_db, folder / "demo.db")  # with what the write-ahead log still holds
     url = f"sqlite:///{folder / 'demo.db'}"
     from kapacity import demo
 

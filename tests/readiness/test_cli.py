@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from readiness.cli import app
+from tests.ops.support import copy_sqlite
 
 runner = CliRunner()
 
@@ -56,10 +57,8 @@ def test_small_demo_on_both_databases(db_url, tmp_path, monkeypatch):
 
 
 def test_broken_rule_module_in_extra_folder_is_reported_and_the_rest_stored(demo_db, tmp_path):
-    import shutil
-
     db = f"sqlite:///{tmp_path / 'copy.db'}"
-    shutil.copy(demo_db.removeprefix("sqlite:///"), tmp_path / "copy.db")
+    copy_sqlite(demo_db, tmp_path / "copy.db")
     extra = tmp_path / "rules"
     extra.mkdir()
     (extra / "half_written.py").write_text("from readiness.rulekit import RuleMeta\nMETA = RuleMeta(\n")
@@ -149,13 +148,12 @@ def test_bad_catalog_exits_1_naming_the_place_and_writes_nothing(tmp_path):
 
 
 def test_evaluate_refuses_while_another_evaluation_holds_the_lock(demo_db, tmp_path):
-    import shutil
 
     from readiness import evaluation_lock
     from storage import get_engine
 
     db = f"sqlite:///{tmp_path / 'copy.db'}"
-    shutil.copy(demo_db.removeprefix("sqlite:///"), tmp_path / "copy.db")
+    copy_sqlite(demo_db, tmp_path / "copy.db")
     with evaluation_lock(get_engine(db)) as taken:
         assert taken
         result = cli("evaluate", db=db)
