@@ -20,6 +20,7 @@ from clikit import (
     DbOption,
     Format,
     FormatOption,
+    cli_app,
     counted,
     emit,
     emit_json,
@@ -38,9 +39,8 @@ from readiness.errors import ReadinessError
 # other contexts' stacks (benchmarks/cli_speed.py, tests/clikit/test_startup.py). The quick
 # reads go through readiness.quickreads (SQLAlchemy Core: no SQLModel, no ORM, no table models).
 
-app = typer.Typer(help="Peak-season readiness: catalog, facts, rules, scores.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-rules_app = typer.Typer(help="The rule pack.", no_args_is_help=True)
+app = cli_app("Peak-season readiness: catalog, facts, rules, scores.", pretty_exceptions_enable=False)
+rules_app = cli_app("The rule pack.")
 app.add_typer(rules_app, name="rules")
 app.add_typer(collect_app, name="collect")
 app.add_typer(season_app, name="season")

@@ -19,7 +19,7 @@ import pytest
 from clikit import counted
 
 HEAVY = ("sqlalchemy", "sqlmodel", "pydantic", "pandas", "numpy", "statsmodels", "apprise", "alembic",
-         "networkx", "yaml")
+         "networkx", "yaml", "rich", "markdown_it", "typer.rich_utils")
 PACKAGES = ("storage", "notifications", "clikit", "readiness", "governance", "collectors", "kapacity",
             "perftest", "flashsales", "operations")
 
@@ -132,7 +132,7 @@ def test_a_command_built_alone_reads_as_in_the_whole_app(line):
     """`readiness` builds only the command asked (clikit.asked_only); its help is the same."""
     from typer.testing import CliRunner
 
-    from clikit.console import asked_only
+    from clikit.apps import asked_only
     from readiness.cli import app
 
     narrowed = asked_only(app, line)
@@ -147,7 +147,7 @@ def test_a_command_built_alone_reads_as_in_the_whole_app(line):
 def test_a_command_built_alone_refuses_bad_usage_as_the_whole_app(args):
     from typer.testing import CliRunner
 
-    from clikit.console import asked_only
+    from clikit.apps import asked_only
     from readiness.cli import app
 
     whole = CliRunner().invoke(app, args, env={"COLUMNS": "100"})
@@ -155,9 +155,9 @@ def test_a_command_built_alone_refuses_bad_usage_as_the_whole_app(args):
     assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output) and whole.exit_code == 2
 
 
-@pytest.mark.parametrize("args", [[], ["--help"], ["nope"], ["--install-completion"]])
+@pytest.mark.parametrize("args", [[], ["nope"], ["--install-completion"], ["--help", "runs"]])
 def test_the_whole_app_answers_what_names_no_command(args):
-    from clikit.console import asked_only
+    from clikit.apps import asked_only
     from readiness.cli import app
 
     assert asked_only(app, args) is app
@@ -166,7 +166,63 @@ def test_the_whole_app_answers_what_names_no_command(args):
 def test_a_quick_read_builds_only_its_own_command():
     import typer
 
-    from clikit.console import asked_only
+    from clikit.apps import asked_only
     from readiness.cli import app
 
     assert len(typer.main.get_command(asked_only(app, ["runs", "--db", "x"])).commands) == 2
+
+
+CLIS = ("readiness", "kapacity", "perftest", "flashsales")
+
+
+def _app_of(cli: str):
+    return importlib.import_module(f"{cli}.cli").app
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_the_listing_of_an_app_reads_as_the_whole_app_and_builds_no_command(cli):
+    """`--help` alone lists the commands from their help texts (clikit.apps.listing)."""
+    import typer
+    from typer.testing import CliRunner
+
+    from clikit.apps import asked_only
+
+    app = _app_of(cli)
+    listed = asked_only(app, ["--help"])
+    stand_ins = typer.main.get_command(listed).commands.values()
+    assert [param.name for command in stand_ins for param in command.params] == []
+    whole = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "100"})
+    alone = CliRunner().invoke(listed, ["--help"], env={"COLUMNS": "100"})
+    assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output) and whole.exit_code == 0
+
+
+def _first_sentence(help_text: str) -> str:
+    """A command's first paragraph up to the end of its first sentence, in one line."""
+    words = help_text.split("\n\n")[0].split()
+    ends = [i for i, word in enumerate(words) if word.endswith(".")]
+    return " ".join(words[:ends[0] + 1] if ends else words)
+
+
+@pytest.mark.parametrize(("cli", "group"), [(cli, None) for cli in CLIS] + [
+    ("readiness", "rules"), ("readiness", "collect"), ("readiness", "season"), ("flashsales", "ratelimits")])
+def test_help_lists_every_command_with_its_whole_first_sentence(cli, group):
+    import typer
+    from typer.testing import CliRunner
+
+    app = typer.main.get_command(_app_of(cli))
+    listed = app.commands[group] if group else app
+    shown = CliRunner().invoke(_app_of(cli), [*filter(None, [group]), "--help"], env={"COLUMNS": "100"})
+    assert shown.exit_code == 0
+    text = " ".join(shown.output.split())
+    expected = [f"{name} {_first_sentence(command.help)}" for name, command in listed.commands.items()
+                if not command.hidden]
+    assert len(expected) > 1 and [line for line in expected if line not in text] == []
+
+
+@pytest.mark.parametrize("cli", CLIS)
+def test_a_usage_error_imports_no_rich(cli):
+    code = (f"import sys\nfrom {cli}.cli import main\nsys.argv = [{cli!r}, '--no-such-option']\n"
+            "try:\n    main()\nexcept SystemExit as exc:\n    print(exc.code, 'rich' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.split() == ["2", "False"], done.stderr
+    assert "No such option: --no-such-option" in done.stderr
