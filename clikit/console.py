@@ -55,13 +55,12 @@ def reported(*errors: type[Exception], label: str = "error") -> Callable[[Comman
     return decorate
 
 
-def run(app: typer.Typer, *, errors: tuple[type[Exception], ...] = (), narrow: bool = False) -> None:
-    """The console script's main: run ``app``; the package's named errors become
-    ``error: message`` on stderr and exit 1 (or their ``exit_code``), not a traceback.
-
-    ``narrow``: build only the command the arguments name (:func:`clikit.apps.asked_only`)."""
+def run(app: typer.Typer, *, errors: tuple[type[Exception], ...] = ()) -> None:
+    """The console script's main: run ``app``, built only as far as the arguments ask
+    (:func:`clikit.apps.asked_only`); the package's named errors become ``error: message`` on
+    stderr and exit 1 (or their ``exit_code``), not a traceback."""
     try:
-        (asked_only(app, sys.argv[1:]) if narrow else app)()
+        asked_only(app, sys.argv[1:])()
     except errors as exc:
         say(f"error: {exc}")
         sys.exit(_exit_code(exc))

@@ -377,7 +377,7 @@ def progress(db: DbOption = None, fmt: FormatOption = Format.table,
 
 
 def main() -> None:
-    run_app(app, errors=(ReadinessError, ValueError), narrow=True)
+    run_app(app, errors=(ReadinessError, ValueError))
 
 
 if __name__ == "__main__":

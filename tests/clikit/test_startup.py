@@ -114,27 +114,27 @@ def test_counts_are_words_for_people(n, thing, plural, expected):
     assert counted(n, thing, plural) == expected
 
 
-def _every_command_line() -> list[list[str]]:
+def _every_command_line() -> list[tuple[str, list[str]]]:
     import typer
 
-    from readiness.cli import app
-
-    group = typer.main.get_command(app)
     lines = []
-    for name, command in sorted(group.commands.items()):
-        lines.append([name])
-        lines += [[name, sub] for sub in sorted(getattr(command, "commands", {}))]
+    for cli in ("readiness", "kapacity", "perftest", "flashsales"):
+        group = typer.main.get_command(importlib.import_module(f"{cli}.cli").app)
+        for name, command in sorted(group.commands.items()):
+            lines.append((cli, [name]))
+            lines += [(cli, [name, sub]) for sub in sorted(getattr(command, "commands", {}))]
     return lines
 
 
-@pytest.mark.parametrize("line", _every_command_line(), ids=" ".join)
-def test_a_command_built_alone_reads_as_in_the_whole_app(line):
-    """`readiness` builds only the command asked (clikit.asked_only); its help is the same."""
+@pytest.mark.parametrize(("cli", "line"), _every_command_line(), ids=lambda value: " ".join(value)
+                         if isinstance(value, list) else value)
+def test_a_command_built_alone_reads_as_in_the_whole_app(cli, line):
+    """Each CLI builds only the command asked (clikit.apps.asked_only); its help is the same."""
     from typer.testing import CliRunner
 
     from clikit.apps import asked_only
-    from readiness.cli import app
 
+    app = importlib.import_module(f"{cli}.cli").app
     narrowed = asked_only(app, line)
     assert narrowed is not app
     whole = CliRunner().invoke(app, [*line, "--help"], env={"COLUMNS": "100"})
