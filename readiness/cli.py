@@ -26,6 +26,7 @@ from clikit import (
     emit_json,
     fail,
     open_engine,
+    open_reader,
     say,
 )
 from clikit import run as run_app
@@ -37,7 +38,8 @@ from readiness.errors import ReadinessError
 # Each command imports what it needs inside its body: `--help` and the quick reads (`runs`,
 # `score`, `explain`) must not pay for the catalog import, the engine, the demo or the
 # other contexts' stacks (benchmarks/cli_speed.py, tests/clikit/test_startup.py). The quick
-# reads go through readiness.quickreads (SQLAlchemy Core: no SQLModel, no ORM, no table models).
+# reads go through readiness.quickreads (plain SQL: no SQLModel, no ORM, no table models, and on
+# an SQLite file no SQLAlchemy either).
 
 app = cli_app("Peak-season readiness: catalog, facts, rules, scores.", pretty_exceptions_enable=False)
 rules_app = cli_app("The rule pack.")
@@ -219,15 +221,15 @@ def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = 
     """Scores per unit at a level (0-100), worst first, with points outstanding and evidence confidence."""
     from readiness.quickreads import BASES, scores
 
-    engine = open_engine(db)
-    rows = scores(engine, level.value, run_id=run, parent=parent)
+    with open_reader(db) as reader:
+        rows = scores(reader, level.value, run_id=run, parent=parent)
+        company = scores(reader, "company", run_id=run) if fail_under is not None else []
     for row in rows:
         for basis in BASES:
             row[f"confidence_{basis}"] = row["confidence"].get(basis, 0.0)
     columns = ["level", "key", "name", "score", "points_outstanding", "systems", "failing_rules",
                *(f"confidence_{basis}" for basis in BASES)]
     emit(rows, fmt, columns)
-    company = scores(engine, "company", run_id=run)
     if company:
         _gate(company[0]["score"], fail_under)
 
@@ -239,7 +241,8 @@ def explain(system_id: str, db: DbOption = None, fmt: FormatOption = Format.tabl
     """Why a system is below 100: failing rules, evidence and how to fix each."""
     from readiness.quickreads import explain as explained
 
-    report = explained(open_engine(db), system_id, rules_dirs=rules_dir or [], run_id=run)
+    with open_reader(db) as reader:
+        report = explained(reader, system_id, rules_dirs=rules_dir or [], run_id=run)
     if fmt != Format.table:
         emit_json(report)
         return
@@ -329,8 +332,9 @@ def runs(db: DbOption = None, fmt: FormatOption = Format.table,
     """Recent evaluation runs: when, what they read, the company score."""
     from readiness.quickreads import as_of, list_runs
 
-    rows = [{**r, "started_at": as_of(r["started_at"]), "inputs_hash": r["inputs_hash"][:12]}
-            for r in list_runs(open_engine(db), limit)]
+    with open_reader(db) as reader:
+        recent = list_runs(reader, limit)
+    rows = [{**r, "started_at": as_of(r["started_at"]), "inputs_hash": r["inputs_hash"][:12]} for r in recent]
     emit(rows, fmt, ["id", "started_at", "status", "systems", "errors", "company_score", "inputs_hash"])
 
 
