@@ -76,6 +76,11 @@ def asked_only(app: typer.Typer, argv: Sequence[str]) -> typer.Typer:
     return narrowed
 
 
+def names_a_command(app: typer.Typer, argv: Sequence[str]) -> bool:
+    """Whether ``argv`` first names one of ``app``'s own commands (not one of its groups)."""
+    return bool(argv) and any(_name(command) == argv[0] for command in app.registered_commands)
+
+
 def listing(app: typer.Typer) -> typer.Typer:
     """``app`` for its own ``--help``: each command and group stands in as a command without
     parameters, with the same name, help, short help, and hidden and deprecated flags; the app's

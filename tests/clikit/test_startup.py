@@ -41,6 +41,18 @@ def test_help_imports_no_database_layer_and_no_data_stack(cli):
     assert _imported(cli, "--help") == []
 
 
+PLUGINS = ("governance.cli", "operations.cli", "collectors.cli")
+
+
+@pytest.mark.parametrize(("args", "plugins"), [(["runs", "--help"], []), (["score", "--help"], []),
+                                               (["--help"], sorted(PLUGINS)), (["rules", "--help"], sorted(PLUGINS)),
+                                               (["audit", "--help"], sorted(PLUGINS))], ids=repr)
+def test_a_core_command_loads_no_plugin_and_anything_else_loads_them_all(args, plugins):
+    """Finding the `peak_readiness.cli` entry points and importing them is left to what needs them:
+    the listing, a plugin's command, a group plugins add to (`rules`, `collect`)."""
+    assert _imported("readiness", *args, watch=PLUGINS) == plugins
+
+
 @pytest.mark.parametrize("args", [["review", "--help"], ["collect", "kubernetes", "--help"],
                                   ["notifications", "list", "--help"], ["serve", "--help"]])
 def test_the_help_of_plugin_commands_imports_none_of_their_stack(args):
