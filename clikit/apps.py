@@ -4,7 +4,7 @@ Start-up is most of what a person waits for in `--help` or a quick read (issue 1
 benchmarks/cli_speed.py), and two things typer does by default cost more than the command:
 
 - Rich help: typer renders help and usage errors with rich when it is installed, importing
-  rich, rich.markdown and markdown-it (0.1-0.17 s on the slow CI machine) before the first line.
+  rich, rich.markdown and markdown-it (0.1-0.17 s on the 2-core test machine) before the first line.
   :func:`cli_app` makes apps with click's plain help instead; :class:`ListedGroup` lists each
   command with its whole first sentence or paragraph, wrapped, where click would cut it with "...".
 - Building every command: before it runs anything, typer turns every command of an app into a
