@@ -47,6 +47,10 @@ def _timed(argv: list[str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+_READ_FLOOR = ("import typer\nfrom pydantic import AfterValidator, BeforeValidator, Field, TypeAdapter, ValidationInfo\n"
+               "TypeAdapter(int | None)")
+
+
 def _commands(db: str) -> list[tuple[str, list[str], float | None]]:
     worst = json.loads(subprocess.run([str(BIN / "readiness"), "score", "--level", "system", "--format", "json",
                                        "--db", db], capture_output=True, text=True, check=True).stdout)[0]["key"]
@@ -59,14 +63,12 @@ def _commands(db: str) -> list[tuple[str, list[str], float | None]]:
          READ_TARGET),
         (f"readiness explain {worst}", [str(BIN / "readiness"), "explain", worst, "--db", db], READ_TARGET),
         # No target: what a command pays before our code runs. `--help`: the interpreter and typer.
-        # A read: typer also validates each option's value with a pydantic TypeAdapter (pydantic's
-        # modules load on first use, so the floor builds one). The reads on SQLite import no
-        # SQLAlchemy, SQLModel or table models (readiness.quickreads on sqlite3);
-        # tests/clikit/test_startup.py guards it.
+        # A read: typer also validates each option's value with a pydantic TypeAdapter, importing
+        # these names of pydantic (typer/_adapters.py; pydantic loads its modules on first use, so
+        # the floor imports them and builds one). The reads on SQLite import no SQLAlchemy, SQLModel
+        # or table models (readiness.quickreads on sqlite3); tests/clikit/test_startup.py guards it.
         ("floor of --help: python + typer", [sys.executable, "-c", "import typer"], None),
-        ("floor of a read: python + typer + pydantic", [sys.executable, "-c",
-                                                        "import typer, pydantic; pydantic.TypeAdapter(int | None)"],
-         None),
+        ("floor of a read: python + typer + pydantic", [sys.executable, "-c", _READ_FLOOR], None),
     ]
 
 
