@@ -39,6 +39,7 @@ from readiness.models import (
     RunSystem,
     ScoreSnapshot,
 )
+from readiness.publish import publish_rows
 from readiness.rulebook import RuleSet
 from readiness.rulekit import Applicability, Outcome, RuleMeta, Status, SystemView
 from readiness.scoring import (
@@ -146,7 +147,8 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
     _remove_abandoned_runs(engine)
     with engine.connect() as connection:
         fact_index = _fact_index(connection)
-        previous = None if full else _previous_run(connection, context)
+        latest = _latest_complete_run(connection)
+        previous = None if full or latest is None else _previous_run(connection, latest, context)
     fact_hashes: dict[str, dict[str, str]] = {}
     fingerprints: dict[str, str] = {}
     for system in systems:
@@ -193,6 +195,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         if writer is not None:
             writer.close()
         current = {s.system_id for s in systems}
+        tier_of = {s.system_id: s.tier for s in systems}
         summary = ev.summary
         if previous:
             replaced = {sid: row for sid, row in carried.items()
@@ -201,23 +204,26 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
                 summary = _carried_summary(connection, previous[2], replaced, summary)
         tallies = {sid: _tally_from(carried[sid][3]) for sid in current if sid not in ev.tallies}
         tallies.update(ev.tallies)
-        scored = _scores(systems, units, tallies)
-        company = next(u for u in scored if u.level == "company")
+        system_scores = [_system_score(s, ev.tallies[s.system_id]) for s in systems if s.system_id in ev.tallies]
+        shares = {u.key: member(tier_of[u.key], u) for u in system_scores}
+        for sid in current - shares.keys():  # carried: its share as stored, not worked out again
+            shares[sid] = _stored_share(carried[sid][3], tier_of[sid], tallies[sid])
+        unit_scores = _roll_ups(systems, units, shares)
+        company = unit_scores[-1]
         status_counts = _status_counts(summary)
         inputs = {"rules": ruleset.versions(), "facts": fact_hashes,
                   "systems": [(s.system_id, s.tier, s.traffic_class, s.public, s.purchase_flow, s.team)
                               for s in systems],
                   "load_errors": sorted(e.module for e in ruleset.load_errors), "due": stored_due,
                   "season": dict(season or {})}
-        # A carried system's tally is written as read: its stored state, not rebuilt from the Tally.
+        # Only the evaluated systems get rows: a carried system's row from an earlier run goes on holding.
         run_systems = [(run_id, s.system_id, run_id, s.domain, fingerprints[s.system_id],
-                        dumps_json(_tally_state(tallies[s.system_id]))) if s.system_id in ev.tallies else
-                       (run_id, s.system_id, carried[s.system_id][0], s.domain, fingerprints[s.system_id],
-                        dumps_json(carried[s.system_id][3]))
-                       for s in systems]
+                        dumps_json(_tally_state(ev.tallies[s.system_id], shares[s.system_id])))
+                       for s in systems if s.system_id in ev.tallies]
         with step() as connection:  # the publish: short, and all or nothing
-            _insert_run_systems(connection, run_systems)
-            _insert_scores(connection, run_id, scored)
+            publish_rows(connection, run_id, latest, everything=len(todo) == len(systems), evaluated=ev.tallies.keys(),
+                         gone=carried.keys() - current, run_systems=run_systems, system_scores=system_scores,
+                         unit_scores=unit_scores, write_rows=_write_rows)
             _insert_summary(connection, run_id, summary)
             connection.execute(insert(RunState.__table__).values(
                 run_id=run_id, context_hash=context, evaluated=len(todo),
@@ -335,24 +341,26 @@ def _fact_index(connection) -> dict[str, dict[str, tuple[str, datetime]]]:
     return out
 
 
-def _previous_run(connection, context: str) -> tuple[int, dict[str, tuple], list] | None:
+def _latest_complete_run(connection) -> int | None:
+    run = EvaluationRun.__table__.c
+    return connection.execute(select(func.max(run.id)).where(run.status == "complete")).scalar()
+
+
+def _previous_run(connection, latest: int, context: str) -> tuple[int, dict[str, tuple], list] | None:
     """The latest complete run, if its context equals this one's: (id, system id ->
-    (results run, domain, fingerprint, tally))."""
-    run, state = EvaluationRun.__table__.c, RunState.__table__.c
-    latest = connection.execute(select(run.id).where(run.status == "complete").order_by(run.id.desc()).limit(1)).first()
-    if latest is None:
-        return None
-    stored = connection.execute(select(state.context_hash, state.summary).where(state.run_id == latest.id)).first()
+    (results run, domain, fingerprint, tally), its exact summary)."""
+    state = RunState.__table__.c
+    stored = connection.execute(select(state.context_hash, state.summary).where(state.run_id == latest)).first()
     if stored is None or stored.context_hash != context:
         return None
     rs = RunSystem.__table__.c
     rows = connection.execute(select(rs.system_id, rs.results_run_id, rs.domain_key, rs.fingerprint, rs.tally)
-                              .where(rs.run_id == latest.id)).all()
+                              .where(rs.last_run_id.is_(None))).all()  # the rows that hold for ``latest``
     carried = {sid: (results_run, domain, fingerprint, tally)
                for sid, results_run, domain, fingerprint, tally in rows}
     if not carried or any(not row[2] for row in carried.values()):
         return None  # a run stored before incremental runs existed: evaluate everything
-    return latest.id, carried, stored.summary
+    return latest, carried, stored.summary
 
 
 def _carried_summary(connection, previous: list, replaced: dict[str, tuple],
@@ -400,8 +408,19 @@ def _micro(points: float) -> int:
 TALLY_FIELDS = ("possible", "earned", "failing", "blocked", "error_points", "error_blocked", "by_basis")
 
 
-def _tally_state(tally: Tally) -> dict:
-    return {name: getattr(tally, name) for name in TALLY_FIELDS}
+def _tally_state(tally: Tally, share: tuple) -> dict:
+    """A system's stored tally, with its share of every roll-up (``scoring.member``)."""
+    return {**{name: getattr(tally, name) for name in TALLY_FIELDS}, "share": share}
+
+
+def _stored_share(state: dict, tier: str, tally: Tally) -> tuple:
+    """A carried system's share of the roll-ups as stored (JSON keeps floats exact), or worked
+    out from its tally where a run stored before shares were kept has none."""
+    share = state.get("share")
+    if share is None:
+        return member(tier, _score_of("", "", "", tally))
+    *head, points = share
+    return (*head, tuple(points))
 
 
 def _tally_from(state: dict) -> Tally:
@@ -711,19 +730,24 @@ def _evidence_json(evidence) -> str:
     return dumps_json(evidence) if evidence else "[]"
 
 
-def _scores(systems: list[SystemView], units: list, tallies: dict[str, Tally]) -> list[UnitScore]:
-    system_scores = {}
-    for s in systems:
-        tally = tallies[s.system_id]
-        system_scores[s.system_id] = UnitScore("system", s.system_id, s.name, s.team, tally.score(),
-                                               round(tally.possible, 4), round(tally.earned, 4), tally.outstanding,
-                                               1, tally.failing, tally.confidence())
+def _score_of(key: str, name: str, parent: str, tally: Tally) -> UnitScore:
+    return UnitScore("system", key, name, parent, tally.score(), round(tally.possible, 4), round(tally.earned, 4),
+                     tally.outstanding, 1, tally.failing, tally.confidence())
+
+
+def _system_score(system: SystemView, tally: Tally) -> UnitScore:
+    return _score_of(system.system_id, system.name, system.team, tally)
+
+
+def _roll_ups(systems: list[SystemView], units: list, shares: dict[str, tuple]) -> list[UnitScore]:
+    """Every unit's score from its systems' shares, summed in the systems' order (the same
+    floats whichever systems were evaluated), the company's last."""
     team_group = {u.key: u.parent_key for u in units if u.level == "team"}
     group_parent = {u.key: u.parent_key for u in units if u.level == "group" and u.parent_level == "group"}
     members: dict[tuple[str, str], list[tuple]] = {}
     units_of: dict[tuple[str, str], list[tuple[str, str]]] = {}  # (team, domain) -> the units it rolls up into
     for system in systems:
-        share = member(system.tier, system_scores[system.system_id])  # once, not once per unit above it
+        share = shares[system.system_id]
         above = units_of.get((system.team, system.domain))
         if above is None:
             groups = [("group", g) for g in group_ancestry(group_parent, team_group.get(system.team))]
@@ -734,7 +758,7 @@ def _scores(systems: list[SystemView], units: list, tallies: dict[str, Tally]) -
     rolled = [roll_up_members(u.level, u.key, u.name, u.parent_key, members.get((u.level, u.key), []))
               for u in units]
     rolled.append(roll_up_members("company", "company", "Company", None, members.get(("company", "company"), [])))
-    return list(system_scores.values()) + rolled
+    return rolled
 
 
 RESULT_COLUMNS = ("run_id", "system_id", "rule_id", "rule_version", "status", "credit", "weight", "earned",
@@ -768,9 +792,6 @@ def _insert_results(connection, run_id: int, rows: list[tuple]) -> None:
 ROWS_PER_INSERT = 100  # 1,200 parameters a statement, well under SQLite's limit (32,766)
 
 
-RUN_SYSTEM_COLUMNS = ("run_id", "system_id", "results_run_id", "domain_key", "fingerprint", "tally")
-
-
 def _write_rows(connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Driver-level bulk write of the publish's rows (each in ``columns`` order): PostgreSQL
     gets COPY (one round trip, no per-row statement on the server), SQLite the driver's
@@ -786,21 +807,6 @@ def _write_rows(connection, table: str, columns: tuple[str, ...], rows: list[tup
     placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) "
                                f"VALUES ({', '.join([placeholder] * len(columns))})", rows)
-
-
-def _insert_run_systems(connection, rows: list[tuple]) -> None:
-    _write_rows(connection, RunSystem.__tablename__, RUN_SYSTEM_COLUMNS, rows)
-
-
-SCORE_COLUMNS = ("run_id", "level", "key", "name", "parent_key", "score", "points_possible", "points_earned",
-                 "points_outstanding", "systems", "failing_rules", "confidence")
-
-
-def _insert_scores(connection, run_id: int, units: list[UnitScore]) -> None:
-    """One row per system and unit (over 15,000 at 10,000 systems)."""
-    _write_rows(connection, ScoreSnapshot.__tablename__, SCORE_COLUMNS, [
-        (run_id, u.level, u.key, u.name, u.parent_key, u.score, u.possible, u.earned, u.outstanding, u.systems,
-         u.failing, dumps_json(u.confidence)) for u in units])
 
 
 SUMMARY_COLUMNS = ("run_id", "domain_key", "rule_id", "status", "results", "counted", "points_possible",

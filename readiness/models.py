@@ -14,6 +14,8 @@ from pydantic import NaiveDatetime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from readiness.runspan import holds_for  # noqa: F401  re-exported: the rule beside the tables it reads
+
 
 def _json(**kwargs: Any) -> Any:
     return Field(default_factory=list, sa_column=Column(JSON, nullable=False), **kwargs)
@@ -141,18 +143,23 @@ class RuleResult(SQLModel, table=True):
 
 
 class RunSystem(SQLModel, table=True):
-    """Which results a run gives a system: its own, or an earlier run's carried forward by reference.
+    """Which results a run gives a system: those of the run that last evaluated it.
 
-    Written in the run's short publish transaction, so a run's results are visible
-    (through this table) only once the run is complete. ``fingerprint`` hashes the
-    system's own inputs (catalog entry, fact hashes, staleness, governance state);
-    ``tally`` is its points as scoring accumulated them, so a later run can roll up
-    a carried system without reading its results.
+    A row holds from run ``run_id`` through ``last_run_id`` (None: through the latest
+    complete run, see ``holds_for``): a run that carries a system forward writes nothing
+    for it. Rows are written and closed in the run's short publish transaction, so a
+    run's results are visible (through this table) only once the run is complete.
+    ``fingerprint`` hashes the system's own inputs (catalog entry, fact hashes,
+    staleness, governance state); ``tally`` is its points as scoring accumulated them
+    (and its share of every roll-up), so a later run can roll up a carried system
+    without reading its results.
     """
 
     __tablename__ = "readiness_run_system"
+    __table_args__ = (Index("ix_readiness_run_system_open", "last_run_id", "system_id"),)
     run_id: int = Field(foreign_key="readiness_run.id", primary_key=True)
     system_id: str = Field(primary_key=True, max_length=100)
+    last_run_id: int | None = None  # the last complete run this row holds for; None: still holds
     results_run_id: int  # the run whose readiness_result rows hold this system's results
     domain_key: str = Field(default="", max_length=100)
     fingerprint: str = Field(default="", max_length=64)
@@ -199,12 +206,20 @@ class RuleSummary(SQLModel, table=True):
 
 
 class ScoreSnapshot(SQLModel, table=True):
-    """A score per organisational unit per run: the dashboard reads these, never raw results."""
+    """A score per organisational unit per run: the dashboard reads these, never raw results.
+
+    A row holds from run ``run_id`` through ``last_run_id`` (None: through the latest
+    complete run): a run writes rows only for the units whose score changed and closes
+    the rows they replace, so every reader selects a run's rows with ``holds_for``.
+    """
 
     __tablename__ = "readiness_score"
-    __table_args__ = (Index("ix_readiness_score_run_level", "run_id", "level"),)
+    __table_args__ = (Index("ix_readiness_score_run_level", "run_id", "level"),
+                      Index("ix_readiness_score_unit", "level", "key", "run_id"),
+                      Index("ix_readiness_score_open", "last_run_id", "level"))
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="readiness_run.id")
+    last_run_id: int | None = None  # the last complete run this row holds for; None: still holds
     level: str  # company | domain | group | team | system
     key: str = Field(max_length=100)
     name: str
@@ -276,7 +291,7 @@ def of_run(query, run_id: int):
     before incremental runs existed (no ``RunState``) has only its own results."""
     from sqlalchemy import and_, exists, or_, select, tuple_
 
-    carried = select(RunSystem.results_run_id, RunSystem.system_id).where(RunSystem.run_id == run_id)
+    carried = select(RunSystem.results_run_id, RunSystem.system_id).where(holds_for(RunSystem, run_id))
     legacy = ~exists().where(RunState.run_id == run_id)
     return query.where(or_(tuple_(RuleResult.run_id, RuleResult.system_id).in_(carried),
                            and_(RuleResult.run_id == run_id, legacy)))

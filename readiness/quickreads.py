@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from readiness.errors import NotFound
+from readiness.runspan import holds_for_sql
 from storage.plainsql import PlainReader, engine_reader
 
 if TYPE_CHECKING:
@@ -64,8 +65,8 @@ def scores(db: Database, level: str, *, run_id: int | None = None, parent: str |
     run_id = _run_or_latest(reader, run_id)
     under = {"parent": parent} if parent is not None else {}
     rows = reader.rows("SELECT key, name, parent_key, score, points_possible, points_outstanding, systems, "
-                       "failing_rules, confidence FROM readiness_score WHERE run_id = :run AND level = :level"
-                       f"{' AND parent_key = :parent' if under else ''} ORDER BY score, key",
+                       f"failing_rules, confidence FROM readiness_score WHERE {holds_for_sql('readiness_score')} "
+                       f"AND level = :level{' AND parent_key = :parent' if under else ''} ORDER BY score, key",
                        run=run_id, level=level, **under)
     return [{"level": level, "key": key, "name": name, "parent": parent_key, "score": round(score, 2),
              "points_possible": round(possible, 2), "points_outstanding": round(outstanding, 2),
@@ -75,12 +76,13 @@ def scores(db: Database, level: str, *, run_id: int | None = None, parent: str |
 
 
 # A run's results (as ``readiness.models.of_run``): those it wrote and those it carries forward by
-# reference; a run stored before incremental runs (no run state) has only its own.
-_RESULTS_OF_RUN = """
+# reference (the run-system rows that hold for it); a run stored before incremental runs (no run
+# state) has only its own.
+_RESULTS_OF_RUN = f"""
     SELECT r.rule_id, r.status, r.weight, r.earned, r.message, r.evidence FROM readiness_result AS r
     WHERE r.system_id = :system
       AND ((r.run_id, r.system_id) IN (SELECT c.results_run_id, c.system_id FROM readiness_run_system AS c
-                                       WHERE c.run_id = :run)
+                                       WHERE {holds_for_sql('c')})
            OR r.run_id = :run AND NOT EXISTS (SELECT 1 FROM readiness_run_state AS s WHERE s.run_id = :run))
     ORDER BY r.rule_id"""
 
@@ -97,7 +99,8 @@ def explain(db: Database, system_id: str, *, rules_dirs: Iterable[Path] = (), ru
     if not system:
         raise NotFound(f"unknown system {system_id!r}")
     snapshot = reader.rows("SELECT score, points_outstanding FROM readiness_score "
-                           "WHERE run_id = :run AND level = 'system' AND key = :system", run=run_id, system=system_id)
+                           f"WHERE {holds_for_sql('readiness_score')} AND level = 'system' AND key = :system",
+                           run=run_id, system=system_id)
     results = reader.rows(_RESULTS_OF_RUN, run=run_id, system=system_id)
     rules = load_rules(rules_dirs, only={rule_id for rule_id, status, *_ in results
                                          if status not in _NOTHING_TO_FIX}).by_id()

@@ -13,7 +13,16 @@ from collections.abc import Collection
 from sqlalchemy import case, func, inspect, select
 from sqlalchemy.engine import Engine
 
-from readiness.models import EvaluationRun, Group, RuleResult, ScoreSnapshot, System, Team, of_run
+from readiness.models import (
+    EvaluationRun,
+    Group,
+    RuleResult,
+    ScoreSnapshot,
+    System,
+    Team,
+    holds_for,
+    of_run,
+)
 from readiness.reports import rule_summary
 from readiness.rulekit import ATTESTATIONS
 from readiness.scoring import LOSING_STATUSES
@@ -109,7 +118,7 @@ def score_rows(engine: Engine, run_id: int, levels: Collection[str]) -> list[dic
     s = ScoreSnapshot
     query = (select(s.level, s.key, s.name, s.parent_key, s.score, s.points_possible, s.points_outstanding,
                     s.failing_rules)
-             .where(s.run_id == run_id, s.level.in_(list(levels))))
+             .where(holds_for(s, run_id), s.level.in_(list(levels))))
     return _rows(engine, query)
 
 

@@ -23,6 +23,7 @@ from readiness.models import (
     Season,
     System,
     Team,
+    holds_for,
     of_run,
 )
 from readiness.quickreads import LEVELS, scores  # noqa: F401  scores: one read for the CLI and the app
@@ -103,7 +104,7 @@ def explain(engine: Engine, system_id: str, ruleset: RuleSet, *, run_id: int | N
         if system is None:
             raise NotFound(f"unknown system {system_id!r}")
         snapshot = session.exec(select(ScoreSnapshot).where(
-            ScoreSnapshot.run_id == run_id, ScoreSnapshot.level == "system",
+            holds_for(ScoreSnapshot, run_id), ScoreSnapshot.level == "system",
             ScoreSnapshot.key == system_id)).scalar_one_or_none()
     rules = ruleset.by_id()
     findings = []
@@ -154,7 +155,7 @@ def history(engine: Engine, level: str = "company", key: str = "company", limit:
     with session_scope(engine) as session:
         rows = session.execute(
             select(EvaluationRun.id, EvaluationRun.started_at, ScoreSnapshot.score, ScoreSnapshot.points_outstanding)
-            .join(ScoreSnapshot, ScoreSnapshot.run_id == EvaluationRun.id)
+            .join(ScoreSnapshot, holds_for(ScoreSnapshot, EvaluationRun.id))
             .where(ScoreSnapshot.level == level, ScoreSnapshot.key == key, EvaluationRun.status == "complete")
             .order_by(EvaluationRun.id.desc()).limit(limit)).all()
     return [{"run_id": r[0], "at": r[1], "score": round(r[2], 2), "points_outstanding": round(r[3], 2)}
@@ -208,9 +209,10 @@ def season_scores(engine: Engine, season: Season, limit: int = 500) -> list[dict
         return [p for p in history(engine, limit=limit) if p["run_id"] in _season_runs(engine, season.key)]
     weights = {s.system_id: TIER_WEIGHTS[s.tier] for s in active_systems(engine) if in_scope(season, s)}
     runs = _season_runs(engine, season.key)
-    snap = ScoreSnapshot.__table__.c
-    query = (select(snap.run_id, snap.key, snap.score)
-             .where(snap.level == "system", snap.run_id.in_(list(runs)), snap.key.in_(list(weights))))
+    snap, run = ScoreSnapshot.__table__.c, EvaluationRun.__table__.c
+    query = (select(run.id, snap.key, snap.score)
+             .select_from(EvaluationRun.__table__.join(ScoreSnapshot.__table__, holds_for(snap, run.id)))
+             .where(snap.level == "system", run.id.in_(list(runs)), snap.key.in_(list(weights))))
     totals: dict[int, list[float]] = {}
     with engine.connect() as connection:
         for run_id, system_id, score in connection.execute(query):

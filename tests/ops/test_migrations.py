@@ -12,11 +12,14 @@ from sqlalchemy import MetaData, func, inspect, select, text
 
 from governance import list_waivers
 from readiness import latest_run_id, list_runs, run_evaluation, scores
+from readiness.runspan import holds_for
 from storage import get_engine, migrate
 from storage.migrate import alembic_config
 from tests.ops.support import copy_sqlite, env_for_tests
 
 BATCH = 2000
+# Rows that hold for a span of runs since readiness_0007 (readiness.runspan); before it, one row per run.
+SPANNED = {"readiness_score": ("level", "key"), "readiness_run_system": ("system_id",)}
 
 
 def revisions_in_order() -> list[str]:
@@ -54,9 +57,14 @@ def copy_new_tables(source, target, already: set[str]) -> dict[str, int]:
         if table.name in already or table.name == "alembic_version" or table.name not in src.tables:
             continue
         columns = [c.name for c in table.columns if c.name in src.tables[table.name].columns]
+        if table.name in SPANNED and "last_run_id" not in table.columns:
+            columns = [c for c in columns if c != "id"]  # one row per run, as the schema of then stored them
         with source.connect() as connection:
-            rows = [dict(r._mapping) for r in connection.execute(
-                select(*[src.tables[table.name].c[c] for c in columns]))]
+            if table.name in SPANNED and "last_run_id" not in table.columns:
+                rows = _one_row_per_run(connection, src.tables[table.name], src.tables["readiness_run"], columns)
+            else:
+                rows = [dict(r._mapping) for r in connection.execute(
+                    select(*[src.tables[table.name].c[c] for c in columns]))]
         keys = [c.name for c in table.primary_key.columns]
         with target.connect() as connection:  # rows a migration seeded (e.g. a ledger row) stay as they are
             seeded = {tuple(r) for r in connection.execute(select(*[table.c[k] for k in keys]))} if keys else set()
@@ -69,6 +77,26 @@ def copy_new_tables(source, target, already: set[str]) -> dict[str, int]:
                                         f"(SELECT max(id) FROM {table.name}))"))
         copied[table.name] = len(rows) + len(seeded)
     return copied
+
+
+def _one_row_per_run(connection, table, run, columns: list[str]) -> list[dict]:
+    """A spanned table's rows as the schema before readiness_0007 held them: a copy per complete run."""
+    query = (select(run.c.id.label("run_id"), *[table.c[c] for c in columns if c != "run_id"])
+             .select_from(run.join(table, holds_for(table.c, run.c.id))).where(run.c.status == "complete")
+             .order_by(run.c.id, *[table.c[c] for c in columns]))
+    return [dict(r._mapping) for r in connection.execute(query)]
+
+
+def held_rows(engine, name: str) -> list[tuple]:
+    """Every complete run's rows of a spanned table, as its readers see them."""
+    meta = MetaData()
+    meta.reflect(engine, only=[name, "readiness_run"])
+    table, run = meta.tables[name], meta.tables["readiness_run"]
+    columns = [c for c in table.columns if c.name not in ("id", "run_id", "last_run_id")]
+    query = (select(run.c.id, *columns).select_from(run.join(table, holds_for(table.c, run.c.id)))
+             .where(run.c.status == "complete"))
+    with engine.connect() as connection:
+        return sorted(tuple(str(v) for v in row) for row in connection.execute(query))
 
 
 def table_contents(engine, tables: list[str]) -> dict[str, list[tuple]]:
@@ -110,11 +138,15 @@ def test_upgrading_revision_by_revision_keeps_every_row(db_url, source_db):
     assert copied["readiness_system"] == 60 and copied["readiness_result"] > 10_000 and copied["readiness_run"] >= 9
     assert copied["readiness_waiver"] and copied["readiness_audit"] and copied["flashsales_merchant"]
 
-    tables = sorted(copied)
+    tables = sorted(copied.keys() - SPANNED.keys())
     before, after = table_contents(source, tables), table_contents(target, tables)
     for name in tables:  # every row, every column, as it was (both schemas were built by the migrations)
         assert len(after[name]) == copied[name], name
         assert after[name] == before[name], name
+    for name in SPANNED:  # stored a row per run, then spanned: what every run reads is as it was
+        assert held_rows(target, name) == held_rows(source, name), name
+    stored = table_contents(source, ["readiness_score"])["readiness_score"]
+    assert len(stored) < len(held_rows(source, "readiness_score"))  # the demo's rows do span runs
 
     assert scores(target, "company") == scores(source, "company")
     assert [r.id for r in list_runs(target)] == [r.id for r in list_runs(source)]

@@ -11,7 +11,7 @@ import textwrap
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from readiness import (
     changes,
@@ -27,7 +27,7 @@ from readiness import (
 from readiness.demo import generate
 from readiness.engine import evaluate
 from readiness.export import export_run
-from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
+from readiness.models import EvaluationRun, RuleResult, RunSystem, ScoreSnapshot, holds_for
 from readiness.reports import results
 from storage import get_engine
 
@@ -62,9 +62,9 @@ def stored_rows(engine, run_id: int) -> list[tuple]:
 
 def snapshots(engine, run_id: int) -> list[tuple]:
     with engine.connect() as connection:
-        rows = connection.execute(select(ScoreSnapshot).where(ScoreSnapshot.run_id == run_id)).mappings().all()
+        rows = connection.execute(select(ScoreSnapshot).where(holds_for(ScoreSnapshot, run_id))).mappings().all()
     return sorted(tuple((k, v if not isinstance(v, dict) else json.dumps(v, sort_keys=True))
-                        for k, v in row.items() if k not in ("id", "run_id")) for row in rows)
+                        for k, v in row.items() if k not in ("id", "run_id", "last_run_id")) for row in rows)
 
 
 def everything_read(engine, ruleset, run_id: int, since: int) -> dict:
@@ -121,6 +121,49 @@ def test_a_catalog_change_and_a_retired_system_are_evaluated_again(demo, tmp_pat
     inc, ful = (everything_read(engine, ruleset, r.run_id, first.run_id) for r in (incremental, full))
     for key in inc:
         assert inc[key] == ful[key], key
+
+
+def rows_written_by(engine, run_id: int) -> dict[str, int]:
+    with engine.connect() as connection:
+        return {table.__tablename__: connection.execute(select(func.count()).select_from(table).where(
+            table.run_id == run_id)).scalar() for table in (ScoreSnapshot, RunSystem)}
+
+
+def test_an_incremental_run_writes_rows_only_for_what_changed(demo, tmp_path):
+    engine, files, ruleset, first = demo
+    change_one_systems_facts(engine, files.inventories[-1][1], tmp_path)
+    incremental = run_evaluation(engine, ruleset=ruleset, now=NOW + timedelta(hours=2))
+    full = run_evaluation(engine, ruleset=ruleset, now=NOW + timedelta(hours=2), full=True)
+    written = rows_written_by(engine, incremental.run_id)
+    assert written["readiness_run_system"] == 1
+    # the system, and at most its team, groups, domain and company: not the 40 systems and their units
+    assert 1 <= written["readiness_score"] <= 6
+    # a full run gives every system new rows; a unit gets one only where its score moved (none here)
+    assert rows_written_by(engine, full.run_id) == {"readiness_run_system": first.systems,
+                                                    "readiness_score": first.systems}
+    assert snapshots(engine, incremental.run_id) == snapshots(engine, full.run_id)
+    assert snapshots(engine, first.run_id) != snapshots(engine, incremental.run_id)  # the first run reads as it was
+
+
+def test_a_renamed_team_is_scored_under_its_new_name_though_no_system_changed(demo, tmp_path):
+    engine, files, ruleset, first = demo
+    import yaml
+
+    doc = yaml.safe_load(files.catalog.read_text())
+    team = doc["teams"][0]
+    team["name"] = "Checkout heroes"
+    changed = tmp_path / "catalog.yaml"
+    changed.write_text(yaml.safe_dump(doc, sort_keys=False))
+    import_catalog_file(engine, changed, allow_retire=True)
+
+    renamed = run_evaluation(engine, ruleset=ruleset, now=NOW)
+    full = run_evaluation(engine, ruleset=ruleset, now=NOW, full=True)
+    assert renamed.evaluated == 0
+    assert rows_written_by(engine, renamed.run_id) == {"readiness_run_system": 0, "readiness_score": 1}
+    names = {u["key"]: u["name"] for u in scores(engine, "team", run_id=renamed.run_id)}
+    assert names[team["key"]] == "Checkout heroes"
+    assert {u["key"]: u["name"] for u in scores(engine, "team", run_id=first.run_id)}[team["key"]] != "Checkout heroes"
+    assert snapshots(engine, renamed.run_id) == snapshots(engine, full.run_id)
 
 
 def test_nothing_changed_evaluates_nothing_and_time_passing_makes_facts_stale(demo):
