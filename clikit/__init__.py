@@ -5,6 +5,7 @@ applies everywhere (so the CLIs cannot drift apart again):
 
 - counts in messages are words for people (``counted(3, "system")``: "3 systems", never "system(s)");
 - data goes to stdout (``emit``, ``emit_json``), progress and errors to stderr (``say``, ``fail``);
+- apps with plain help that list every command's whole description (``cli_app``);
 - exit codes: 0 ok, 1 error, 2 usage (typer's own), 3 a gate failed;
 - ``--format table|json|csv``: CSV with LF line endings and formula prefixes escaped; a missing value (None, or a NaN
   number) is an empty cell in tables and CSV and ``null`` in JSON;
@@ -22,12 +23,14 @@ _EXPORTS = {
     "EXIT_GATE_FAILED": "clikit.console",
     "EXIT_OK": "clikit.console",
     "EXIT_USAGE": "clikit.console",
+    "cli_app": "clikit.apps",
     "fail": "clikit.console",
     "reported": "clikit.console",
     "run": "clikit.console",
     "say": "clikit.console",
     "DbOption": "clikit.database",
     "open_engine": "clikit.database",
+    "open_reader": "clikit.database",
     "TokenFileOption": "clikit.identity",
     "proven_actor": "clikit.identity",
     "token_secret": "clikit.identity",
@@ -54,12 +57,14 @@ __all__ = [
     "FormatOption",
     "TokenFileOption",
     "cell_text",
+    "cli_app",
     "counted",
     "csv_safe",
     "emit",
     "emit_json",
     "fail",
     "open_engine",
+    "open_reader",
     "proven_actor",
     "reported",
     "run",

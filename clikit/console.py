@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import copy
 import functools
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
 import typer
+
+from clikit.apps import asked_only
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -54,46 +55,15 @@ def reported(*errors: type[Exception], label: str = "error") -> Callable[[Comman
     return decorate
 
 
-def run(app: typer.Typer, *, errors: tuple[type[Exception], ...] = (), narrow: bool = False) -> None:
-    """The console script's main: run ``app``; the package's named errors become
-    ``error: message`` on stderr and exit 1 (or their ``exit_code``), not a traceback.
-
-    ``narrow``: build only the command the arguments name (:func:`asked_only`)."""
+def run(app: typer.Typer, *, errors: tuple[type[Exception], ...] = ()) -> None:
+    """The console script's main: run ``app``, built only as far as the arguments ask
+    (:func:`clikit.apps.asked_only`); the package's named errors become ``error: message`` on
+    stderr and exit 1 (or their ``exit_code``), not a traceback."""
     try:
-        (asked_only(app, sys.argv[1:]) if narrow else app)()
+        asked_only(app, sys.argv[1:])()
     except errors as exc:
         say(f"error: {exc}")
         sys.exit(_exit_code(exc))
-
-
-def asked_only(app: typer.Typer, argv: Sequence[str]) -> typer.Typer:
-    """``app`` with only the command or group that ``argv`` names first (and one other command,
-    so that it stays a group): what a person sees of it, options, help, errors, is the same.
-
-    Typer turns every command of an app into a click command, evaluating each function's
-    signature, before it runs the one asked: a few hundredths of a second for the `readiness`
-    command's forty, paid by every quick read (issue 19). Anything else (no arguments, an
-    option first, a name that is no command, an app with unnamed groups) gets ``app`` itself.
-    """
-    if not argv or argv[0].startswith("-") or any(not isinstance(group.name, str) for group in app.registered_groups):
-        return app
-    commands = [c for c in app.registered_commands if _name(c) == argv[0]]
-    groups = [g for g in app.registered_groups if g.name == argv[0]]
-    if len(commands) + len(groups) != 1 or len(app.registered_commands) + len(app.registered_groups) < 2:
-        return app
-    if commands:
-        commands.append(next(c for c in app.registered_commands if c is not commands[0]))
-    narrowed = copy.copy(app)
-    narrowed.registered_commands, narrowed.registered_groups = commands, groups
-    return narrowed
-
-
-def _name(command: typer.models.CommandInfo) -> str | None:
-    """A command's name as typer gives it (its function's name with dashes, unless named)."""
-    if command.name:
-        return command.name
-    callback = command.callback
-    return callback.__name__.lower().replace("_", "-") if callback is not None else None
 
 
 def _exit_code(exc: Exception) -> int:

@@ -12,6 +12,8 @@ from clikit.console import fail
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from storage.plainsql import PlainReader
+
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
 
@@ -43,6 +45,16 @@ def open_engine(db: str | None) -> Engine:
     except _cannot_open() as exc:
         raise fail(f"cannot open the database {_without_password(url)!r}: {_reason(exc)}") from None
     return engine
+
+
+def open_reader(db: str | None) -> PlainReader:
+    """For reads in plain SQL (``storage.plainsql``): an SQLite file already at every migration
+    head through the standard library's sqlite3, without importing SQLAlchemy; any other
+    database through :func:`open_engine`, migrated, or ended with its one-line error."""
+    from storage.plainsql import current_sqlite_reader, engine_reader
+    from storage.urls import database_url
+
+    return current_sqlite_reader(database_url(db)) or engine_reader(open_engine(db))
 
 
 def _without_password(url: str) -> str:

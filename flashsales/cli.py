@@ -32,6 +32,7 @@ from clikit import (
     FormatOption,
     TokenFileOption,
     cell_text,
+    cli_app,
     counted,
     emit,
     emit_json,
@@ -50,12 +51,12 @@ from flashsales.errors import FlashSalesError
 # flashsales.ratelimits.ENVOY_DOMAIN.
 ENVOY_DOMAIN = "merchant_rate_limits"
 
-app = typer.Typer(help="Managed flash sales: intake, review, temporary rate-limit increases, notifications.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
-limits_app = typer.Typer(help="Category rate limits and their export for gateways.", no_args_is_help=True)
-merchants_app = typer.Typer(help="Merchants and their traffic history files.", no_args_is_help=True)
-roles_app = typer.Typer(help="The central rate-limit team.", no_args_is_help=True)
-notes_app = typer.Typer(help="The notification outbox.", no_args_is_help=True)
+app = cli_app("Managed flash sales: intake, review, temporary rate-limit increases, notifications.",
+              pretty_exceptions_enable=False)
+limits_app = cli_app("Category rate limits and their export for gateways.")
+merchants_app = cli_app("Merchants and their traffic history files.")
+roles_app = cli_app("The central rate-limit team.")
+notes_app = cli_app("The notification outbox.")
 app.add_typer(limits_app, name="ratelimits")
 app.add_typer(merchants_app, name="merchants")
 app.add_typer(roles_app, name="roles")

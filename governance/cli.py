@@ -22,6 +22,7 @@ from clikit import (
     Format,
     FormatOption,
     TokenFileOption,
+    cli_app,
     emit,
     emit_json,
     fail,
@@ -33,8 +34,8 @@ from clikit import (
 )
 from readiness import PermissionDenied, ReadinessError
 
-review_app = typer.Typer(help="Team-managed checks: submit answers, approve, reject.", no_args_is_help=True)
-waiver_app = typer.Typer(help="Waivers: request, approve, revoke.", no_args_is_help=True)
+review_app = cli_app("Team-managed checks: submit answers, approve, reject.")
+waiver_app = cli_app("Waivers: request, approve, revoke.")
 
 AsOption = Annotated[str | None, typer.Option(
     "--as", help="The user acting (roles come from the catalog); with a token, its person. Alone (no token) "
@@ -256,8 +257,7 @@ def audit(system: Annotated[str | None, typer.Option(help="Only entries about th
 
 # ---------------------------------------------------------------- tokens
 
-tokens_app = typer.Typer(help="Personal API tokens that prove who runs a write command (admins issue them).",
-                         no_args_is_help=True)
+tokens_app = cli_app("Personal API tokens that prove who runs a write command (admins issue them).")
 TOKEN_COLUMNS = ["id", "person", "hint", "state", "issued_by", "issued_at", "expires_at", "revoked_by", "note"]
 
 

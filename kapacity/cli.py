@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from clikit import EXIT_ERROR, DbOption, Format, FormatOption, emit, open_engine, say
+from clikit import EXIT_ERROR, DbOption, Format, FormatOption, cli_app, emit, open_engine, say
 from clikit import run as run_app
 from kapacity.errors import KapacityError, ParameterError
 
@@ -25,8 +25,7 @@ if TYPE_CHECKING:
 # Each command imports the forecasting stack (pandas, numpy, statsmodels) when it runs: `--help`
 # and a mistyped option answer at once (benchmarks/cli_speed.py).
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Kapacity: traffic forecasts, Baseline and FLAS capacity, backtests.")
+app = cli_app("Kapacity: traffic forecasts, Baseline and FLAS capacity, backtests.", add_completion=False)
 
 
 HistoryOpt = Annotated[Path, typer.Option("--history", "-H", help="CSV or Parquet with "

@@ -13,6 +13,7 @@ from clikit import (
     DbOption,
     Format,
     FormatOption,
+    cli_app,
     emit,
     emit_json,
     fail,
@@ -21,8 +22,7 @@ from clikit import (
 )
 from readiness import ReadinessError
 
-app = typer.Typer(help="The notification outbox: every message stored before it is sent, retried until it is.",
-                  no_args_is_help=True)
+app = cli_app("The notification outbox: every message stored before it is sent, retried until it is.")
 # notifications.STATUSES, written out so that `--help` and every other `readiness` command do
 # not import the outbox (SQLAlchemy) to build this help text; tests/clikit/test_startup.py keeps them equal.
 STATUSES = ("pending", "sending", "sent", "failed", "skipped", "recorded")

@@ -23,6 +23,7 @@ from clikit import (
     DbOption,
     Format,
     FormatOption,
+    cli_app,
     emit,
     emit_json,
     fail,
@@ -55,12 +56,8 @@ class TestTypeChoice(StrEnum):
 DEFAULT_BASE_LATENCY_MS = 10.0  # perftest.target.DEFAULT_BASE_LATENCY_S, in ms
 DEFAULT_MAX_QUEUE_MS = 1000.0  # perftest.target.DEFAULT_MAX_QUEUE_S, in ms
 
-app = typer.Typer(
-    help="Load, spike, overload and failover tests with k6, judged against SLOs.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-plan_app = typer.Typer(help="Test plans (YAML, one per system).", no_args_is_help=True)
+app = cli_app("Load, spike, overload and failover tests with k6, judged against SLOs.", pretty_exceptions_enable=False)
+plan_app = cli_app("Test plans (YAML, one per system).")
 app.add_typer(plan_app, name="plan")
 
 

@@ -19,11 +19,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from readiness.precedence import compute_sources
 from readiness.rulekit import Facts, SystemView
+
+if TYPE_CHECKING:  # the rules import this module; `readiness explain` loads them without SQLAlchemy
+    from sqlalchemy.engine import Engine
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@ Data goes to stdout, progress and errors to stderr. Exit codes: 0 ok,
 
 from __future__ import annotations
 
+import functools
 import json
+import sys
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -20,14 +22,17 @@ from clikit import (
     DbOption,
     Format,
     FormatOption,
+    cli_app,
     counted,
     emit,
     emit_json,
     fail,
     open_engine,
+    open_reader,
     say,
 )
 from clikit import run as run_app
+from clikit.apps import names_a_command
 from readiness.cli_collect import collect_app
 from readiness.cli_collect import register as register_collect_commands
 from readiness.cli_season import season_app
@@ -36,15 +41,16 @@ from readiness.errors import ReadinessError
 # Each command imports what it needs inside its body: `--help` and the quick reads (`runs`,
 # `score`, `explain`) must not pay for the catalog import, the engine, the demo or the
 # other contexts' stacks (benchmarks/cli_speed.py, tests/clikit/test_startup.py). The quick
-# reads go through readiness.quickreads (SQLAlchemy Core: no SQLModel, no ORM, no table models).
+# reads go through readiness.quickreads (plain SQL: no SQLModel, no ORM, no table models, and on
+# an SQLite file no SQLAlchemy either).
 
-app = typer.Typer(help="Peak-season readiness: catalog, facts, rules, scores.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
-rules_app = typer.Typer(help="The rule pack.", no_args_is_help=True)
-app.add_typer(rules_app, name="rules")
-app.add_typer(collect_app, name="collect")
-app.add_typer(season_app, name="season")
-register_collect_commands(app)
+# The core's own commands; `app`, the whole `readiness` command, adds the other contexts' (below).
+core = cli_app("Peak-season readiness: catalog, facts, rules, scores.", pretty_exceptions_enable=False)
+rules_app = cli_app("The rule pack.")
+core.add_typer(rules_app, name="rules")
+core.add_typer(collect_app, name="collect")
+core.add_typer(season_app, name="season")
+register_collect_commands(core)
 
 # Other contexts add their commands (review, waiver, audit, collect kubernetes, serve, digest)
 # through this entry-point group, so the core imports none of them. Each entry point is a
@@ -52,15 +58,26 @@ register_collect_commands(app)
 CLI_PLUGINS = "peak_readiness.cli"
 
 
-def _register_plugins() -> None:
+@functools.cache
+def whole_app() -> typer.Typer:
+    """The `readiness` command with the commands every plugin adds (registered once, in the core).
+
+    Looked up only when needed (the listing, a plugin's command, a group plugins add to): finding
+    the entry points (importlib.metadata reads every installed package's metadata) and importing
+    the plugins cost a core command such as `readiness runs` 15-35 ms of its start (issue 19)."""
     from importlib.metadata import entry_points
 
     groups = {"rules": rules_app, "collect": collect_app}
     for plugin in sorted(entry_points(group=CLI_PLUGINS), key=lambda ep: ep.name):
-        plugin.load()(app, groups)
+        plugin.load()(core, groups)
+    return core
 
 
-_register_plugins()
+def __getattr__(name: str) -> typer.Typer:
+    """``readiness.cli.app`` is the whole command (PEP 562: the plugins load on first use)."""
+    if name == "app":
+        return whole_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Level(StrEnum):
@@ -90,7 +107,7 @@ def _gate(score: float, fail_under: float | None, *, errors: int = 0) -> None:
         raise typer.Exit(EXIT_GATE_FAILED)
 
 
-@app.command()
+@core.command()
 def demo(db: DbOption = None,
          systems: Annotated[int, typer.Option(min=1, max=100_000, help="How many systems.")] = 450,
          seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same organisation.")] = 7,
@@ -109,7 +126,7 @@ def demo(db: DbOption = None,
                f"{last.company.outstanding:.0f} points outstanding")
 
 
-@app.command("import")
+@core.command("import")
 def import_(catalog: Annotated[Path | None, typer.Option(help="Systems-registry export (.yaml or .csv).")] = None,
             inventory: Annotated[Path | None, typer.Option(help="Cloud-inventory export (.json or .yaml).")] = None,
             db: DbOption = None, backstage: BackstageOption = False, paths: BackstagePaths = None,
@@ -161,7 +178,7 @@ def _import_backstage(engine, paths: list[Path], system_kind: str, strict: bool,
                    "nothing was written")
 
 
-@app.command("evaluate")
+@core.command("evaluate")
 def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: FailUnder = None,
               fmt: FormatOption = Format.table,
               rule_timeout: Annotated[float | None, typer.Option(
@@ -211,7 +228,7 @@ def evaluate_(db: DbOption = None, rules_dir: RulesDirs = None, fail_under: Fail
         _gate(report.gate_score, fail_under, errors=report.errors)
 
 
-@app.command()
+@core.command()
 def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = Level.company,
           fmt: FormatOption = Format.table, db: DbOption = None, fail_under: FailUnder = None,
           run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None,
@@ -219,27 +236,28 @@ def score(level: Annotated[Level, typer.Option(help="Organisational level.")] = 
     """Scores per unit at a level (0-100), worst first, with points outstanding and evidence confidence."""
     from readiness.quickreads import BASES, scores
 
-    engine = open_engine(db)
-    rows = scores(engine, level.value, run_id=run, parent=parent)
+    with open_reader(db) as reader:
+        rows = scores(reader, level.value, run_id=run, parent=parent)
+        company = scores(reader, "company", run_id=run) if fail_under is not None else []
     for row in rows:
         for basis in BASES:
             row[f"confidence_{basis}"] = row["confidence"].get(basis, 0.0)
     columns = ["level", "key", "name", "score", "points_outstanding", "systems", "failing_rules",
                *(f"confidence_{basis}" for basis in BASES)]
     emit(rows, fmt, columns)
-    company = scores(engine, "company", run_id=run)
     if company:
         _gate(company[0]["score"], fail_under)
 
 
-@app.command()
+@core.command()
 def explain(system_id: str, db: DbOption = None, fmt: FormatOption = Format.table,
             rules_dir: RulesDirs = None,
             run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None):
     """Why a system is below 100: failing rules, evidence and how to fix each."""
     from readiness.quickreads import explain as explained
 
-    report = explained(open_engine(db), system_id, rules_dirs=rules_dir or [], run_id=run)
+    with open_reader(db) as reader:
+        report = explained(reader, system_id, rules_dirs=rules_dir or [], run_id=run)
     if fmt != Format.table:
         emit_json(report)
         return
@@ -306,7 +324,7 @@ def rules_docs(out: Annotated[Path, typer.Option(help="Folder for the pages and 
         raise typer.Exit(EXIT_ERROR)
 
 
-@app.command()
+@core.command()
 def export(fmt: Annotated[str, typer.Option("--format", help="json, csv, sarif or junit.")] = "json",
            db: DbOption = None, rules_dir: RulesDirs = None,
            out: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
@@ -323,18 +341,19 @@ def export(fmt: Annotated[str, typer.Option("--format", help="json, csv, sarif o
         typer.echo(text)
 
 
-@app.command()
+@core.command()
 def runs(db: DbOption = None, fmt: FormatOption = Format.table,
          limit: Annotated[int, typer.Option(min=1)] = 20):
     """Recent evaluation runs: when, what they read, the company score."""
     from readiness.quickreads import as_of, list_runs
 
-    rows = [{**r, "started_at": as_of(r["started_at"]), "inputs_hash": r["inputs_hash"][:12]}
-            for r in list_runs(open_engine(db), limit)]
+    with open_reader(db) as reader:
+        recent = list_runs(reader, limit)
+    rows = [{**r, "started_at": as_of(r["started_at"]), "inputs_hash": r["inputs_hash"][:12]} for r in recent]
     emit(rows, fmt, ["id", "started_at", "status", "systems", "errors", "company_score", "inputs_hash"])
 
 
-@app.command()
+@core.command()
 def changes(since: Annotated[int, typer.Option(help="Compare against this run id.")], db: DbOption = None,
             fmt: FormatOption = Format.table,
             run: Annotated[int | None, typer.Option(help="Run id (default: the latest).")] = None):
@@ -349,7 +368,7 @@ def changes(since: Annotated[int, typer.Option(help="Compare against this run id
     emit(diff["movers"][:20], Format.table, ["level", "key", "name", "before", "after", "delta"])
 
 
-@app.command()
+@core.command()
 def progress(db: DbOption = None, fmt: FormatOption = Format.table,
              season: Annotated[str | None, typer.Option(help="Season key (default: the current season).")] = None):
     """The season's score (over its scope) against its target date, and the projected date of reaching it."""
@@ -377,7 +396,9 @@ def progress(db: DbOption = None, fmt: FormatOption = Format.table,
 
 
 def main() -> None:
-    run_app(app, errors=(ReadinessError, ValueError), narrow=True)
+    # One of the core's own commands needs no plugin (its group is the core's too: plugins add to
+    # `rules` and `collect`, so a group asked loads them).
+    run_app(core if names_a_command(core, sys.argv[1:]) else whole_app(), errors=(ReadinessError, ValueError))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from clikit import (
     DbOption,
     Format,
     FormatOption,
+    cli_app,
     emit,
     emit_json,
     fail,
@@ -26,7 +27,7 @@ from clikit import (
     say,
 )
 
-collect_app = typer.Typer(help="Collect facts from a source and store them.", no_args_is_help=True)
+collect_app = cli_app("Collect facts from a source and store them.")
 
 
 def facts(system_id: Annotated[str, typer.Argument(help="The SystemID.")],

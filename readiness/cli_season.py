@@ -21,6 +21,7 @@ from clikit import (
     Format,
     FormatOption,
     TokenFileOption,
+    cli_app,
     emit,
     open_engine,
     proven_actor,
@@ -29,7 +30,7 @@ from clikit import (
 )
 from readiness.errors import PermissionDenied, ReadinessError
 
-season_app = typer.Typer(help="Peak seasons: peak window, target, scope and milestones.", no_args_is_help=True)
+season_app = cli_app("Peak seasons: peak window, target, scope and milestones.")
 
 Actor = Annotated[str | None, typer.Option("--as", help="Who makes the change (readiness team or admin in the "
                                                         "catalog); alone, without a token, only on a demo database.")]

@@ -17,7 +17,7 @@ _EXPORTS = {
     "MAX_WHOLE": "storage.bounds",
     "number_problem": "storage.bounds",
     "out_of_bounds": "storage.bounds",
-    "database_url": "storage.engine",
+    "database_url": "storage.urls",
     "dumps_json": "storage.engine",
     "get_engine": "storage.engine",
     "loads_json": "storage.engine",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,16 +12,10 @@ import orjson
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
+from storage.urls import database_url
+
 if TYPE_CHECKING:
     from sqlmodel import Session
-
-DEFAULT_URL = "sqlite:///peak.db"
-ENV_VAR = "PEAK_DATABASE_URL"
-
-
-def database_url(explicit: str | None = None) -> str:
-    """The URL given, else ``PEAK_DATABASE_URL``, else an SQLite file here."""
-    return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
 def utcnow() -> datetime:

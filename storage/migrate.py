@@ -7,7 +7,9 @@ other's revisions; ``upgrade heads`` applies all branches.
 A database already at every head is recognised without Alembic (:func:`is_current` reads the
 revision ids from the migration files and compares them with ``alembic_version``): importing
 Alembic and the migration environment, which imports every context's models, costs about a
-second, paid before each command otherwise.
+second, paid before each command otherwise. This module imports neither Alembic nor SQLAlchemy
+until it uses them, so that a read through sqlite3 (``storage.plainsql``) can ask
+:func:`at_every_head` alone.
 """
 
 from __future__ import annotations
@@ -105,20 +107,28 @@ def _heads() -> set[str] | None:
     return revisions - followed
 
 
+# The revisions a database is at: one row per branch head (storage.plainsql asks it through sqlite3).
+STORED_REVISIONS = "SELECT version_num FROM alembic_version"
+
+
 def is_current(engine: Engine) -> bool:
     """Whether the database is at every branch's head already (False when unsure)."""
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    heads = _heads()
-    if not heads:
-        return False
     try:
         with engine.connect() as connection:
-            stored = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+            stored = {row[0] for row in connection.execute(text(STORED_REVISIONS))}
     except SQLAlchemyError:
         return False
-    return stored == heads
+    return at_every_head(stored)
+
+
+def at_every_head(stored: set[str]) -> bool:
+    """Whether ``stored`` (the rows of ``STORED_REVISIONS``) are every branch's head: neither
+    behind nor ahead of these revision files (False when unsure)."""
+    heads = _heads()
+    return bool(heads) and stored == heads
 
 
 def migrate(engine: Engine, revision: str = "heads") -> None:

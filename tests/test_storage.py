@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -92,3 +95,21 @@ def test_revision_ids_are_read_before_the_functions_and_anywhere_else(tmp_path):
     assert _revision_ids(late) == ("b2", {"a0"})
     assert _revision_ids(quoted) == ("b2", {"a1", "x9"})
     assert _revision_ids(computed) is None
+
+
+@pytest.mark.parametrize("url", ["sqlite:///peak.db", "sqlite:////tmp/x/peak.db", "sqlite+pysqlite:///data/p.db",
+                                 "sqlite:///./a b.db"])
+def test_a_plain_sqlite_url_names_the_file_sqlalchemy_opens(url):
+    from sqlalchemy.engine import make_url
+
+    from storage.urls import sqlite_file
+
+    assert sqlite_file(url) == Path(make_url(url).database)
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "sqlite:///x.db?timeout=3", "sqlite:///a%20b.db",
+                                 "postgresql://u@h/db", "sqlite:///file:x.db?mode=ro&uri=true", "peak.db"])
+def test_any_other_url_is_left_to_sqlalchemy(url):
+    from storage.urls import sqlite_file
+
+    assert sqlite_file(url) is None

@@ -103,6 +103,30 @@ def test_a_database_that_cannot_be_opened_is_one_error_line_and_exit_1(url):
     assert isinstance(result.exception, SystemExit)
 
 
+def reads(db: DbOption = None):
+    with clikit.open_reader(db) as reader:
+        typer.echo(reader.value("SELECT count(*) FROM alembic_version"))
+
+
+@pytest.mark.parametrize("url", ["postgresql://nouser@127.0.0.1:1/none", "sqlite:////nonexistent/dir/x.db",
+                                 "not a url", "nosuchdialect://host/db", "sqlite:///{tmp}/not-a-database.db"])
+def test_a_database_a_reader_cannot_open_is_the_same_error_line_as_for_an_engine(url, tmp_path):
+    """A read through sqlite3 (clikit.open_reader) leaves what it cannot read to open_engine."""
+    url = url.format(tmp=tmp_path)
+    (tmp_path / "not-a-database.db").write_text("these are not the pages of an SQLite database\n" * 200)
+    by_engine = CliRunner().invoke(_app(opens), ["opens", "--db", url])
+    by_reader = CliRunner().invoke(_app(reads), ["reads", "--db", url])
+    assert (by_reader.exit_code, by_reader.stdout, by_reader.stderr) == (1, "", by_engine.stderr)
+    assert by_engine.stderr.startswith(f"error: cannot open the database {url!r}: ")
+
+
+def test_a_reader_opens_a_new_database_migrated_and_then_reads_it_as_it_is(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    first = CliRunner().invoke(_app(reads), ["reads", "--db", url])
+    again = CliRunner().invoke(_app(reads), ["reads", "--db", url])
+    assert first.exit_code == again.exit_code == 0 and int(first.stdout) > 1 and again.stdout == first.stdout
+
+
 def test_the_password_of_a_database_url_is_not_printed():
     result = CliRunner().invoke(_app(opens), ["opens", "--db", "postgresql://app:s3cret@127.0.0.1:1/x"])
     assert result.exit_code == 1
