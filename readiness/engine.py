@@ -18,11 +18,13 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
 from itertools import chain
+from operator import attrgetter
 from typing import Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
 from readiness.catalog import active_systems, group_ancestry, org_units
@@ -147,15 +149,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
     with engine.connect() as connection:
         fact_index = _fact_index(connection)
         previous = None if full else _previous_run(connection, context)
-    fact_hashes: dict[str, dict[str, str]] = {}
-    fingerprints: dict[str, str] = {}
-    for system in systems:
-        stored = fact_index.get(system.system_id, {})
-        if stored:
-            fact_hashes[system.system_id] = {src: digest for src, (digest, _) in sorted(stored.items())}
-        stale = sorted((src, digest, seen.isoformat() if now - seen > max_fact_age(src) else "")
-                       for src, (digest, seen) in stored.items())
-        fingerprints[system.system_id] = _hash([repr(system), stale, per_system_overlay.get(system.system_id, "")])
+    fact_hashes, fingerprints = _fingerprints(systems, fact_index, now, per_system_overlay)
     carried = previous[1] if previous else {}
     todo = [s for s in systems if s.system_id not in carried or carried[s.system_id][2] != fingerprints[s.system_id]]
     # Up to one chunk of systems to evaluate (an incremental run, a small organisation): one
@@ -322,17 +316,58 @@ class _AskingStates(dict):
 
 
 def _fact_index(connection) -> dict[str, dict[str, tuple[str, datetime]]]:
-    """The latest facts' content hash and last sighting per system and source, without their data."""
+    """The latest facts' content hash and last sighting per system and source, without their data.
+
+    One scan in the order of the ``(system, source, last seen)`` index, the newest version of each
+    pair last (on a tie the one stored later): cheaper than grouping and joining back (a third of
+    SQLite's time for the query at 10,000 systems), and no version is read twice."""
     fact = FactRecord.__table__.c
-    newest = (select(fact.system_id, fact.source, func.max(fact.last_seen_at).label("seen"))
-              .group_by(fact.system_id, fact.source).subquery())
     query = (select(fact.system_id, fact.source, fact.content_hash, fact.last_seen_at)
-             .join(newest, (fact.system_id == newest.c.system_id) & (fact.source == newest.c.source)
-                   & (fact.last_seen_at == newest.c.seen)))
+             .order_by(fact.system_id, fact.source, fact.last_seen_at, fact.id))
     out: dict[str, dict[str, tuple[str, datetime]]] = {}
+    by_source: dict[str, tuple[str, datetime]] = {}
+    current = None
     for system_id, source, digest, seen in connection.execute(query).all():  # one fetch, not one per row
-        out.setdefault(system_id, {})[source] = (digest, seen)
+        if system_id != current:
+            current, by_source = system_id, {}
+            out[system_id] = by_source
+        by_source[source] = (digest, seen)  # an older version of the pair is overwritten by the newer
     return out
+
+
+def _fingerprints(systems: list[SystemView], fact_index: dict[str, dict[str, tuple[str, datetime]]],
+                  now: datetime, per_system_overlay: Mapping[str, str]) -> tuple[dict[str, dict[str, str]],
+                                                                                 dict[str, str]]:
+    """Per system, its latest facts' hashes (for the run's audit) and the fingerprint of all its
+    inputs: catalog entry, fact hashes and staleness, overlay state. An incremental run evaluates
+    again exactly the systems whose fingerprint differs from the previous run's.
+
+    The catalog entry is in it as its repr, written without the dataclass's recursion guard
+    (the same text, a third of the cost: 10,000 systems in every run)."""
+    fact_hashes: dict[str, dict[str, str]] = {}
+    fingerprints: dict[str, str] = {}
+    for system in systems:
+        sid = system.system_id
+        stored = fact_index.get(sid)
+        if stored:
+            items = sorted(stored.items())
+            fact_hashes[sid] = {src: digest for src, (digest, _) in items}
+            stale = [[src, digest, seen.isoformat() if now - seen > max_fact_age(src) else ""]
+                     for src, (digest, seen) in items]
+        else:
+            stale = []
+        fingerprints[sid] = _hash([_system_repr(system), stale, per_system_overlay.get(sid, "")])
+    return fact_hashes, fingerprints
+
+
+_SYSTEM_FIELDS = tuple(f.name for f in dataclass_fields(SystemView) if f.repr)
+_SYSTEM_REPR = f"{SystemView.__qualname__}(" + ", ".join(f"{name}={{!r}}" for name in _SYSTEM_FIELDS) + ")"
+_system_values = attrgetter(*_SYSTEM_FIELDS)
+
+
+def _system_repr(system: SystemView) -> str:
+    """``repr(system)`` as the dataclass writes it (a test holds them equal), a third of its cost."""
+    return _SYSTEM_REPR.format(*_system_values(system))
 
 
 def _previous_run(connection, context: str) -> tuple[int, dict[str, tuple], list] | None:
