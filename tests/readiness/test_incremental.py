@@ -14,15 +14,18 @@ import pytest
 from sqlalchemy import select
 
 from readiness import (
+    CollectedFacts,
     changes,
     get_run,
     import_catalog_file,
     import_inventory_file,
+    latest_facts_of,
     latest_run_id,
     load_rules,
     rule_summary,
     run_evaluation,
     scores,
+    store_facts,
 )
 from readiness.demo import generate
 from readiness.engine import evaluate
@@ -241,3 +244,45 @@ def test_an_error_midway_through_a_chunked_run_is_raised_and_leaves_nothing_behi
     with engine.connect() as connection:
         assert set(connection.execute(select(RuleResult.run_id)).scalars()) == {first.run_id}
         assert connection.execute(select(EvaluationRun.id).where(EvaluationRun.id > first.run_id)).first() is None
+
+
+def attestation_sightings(engine) -> dict[str, datetime]:
+    return {system_id: facts.last_seen_at for system_id, facts in latest_facts_of(engine, "attestations").items()}
+
+
+def test_unchanged_attestations_keep_their_sighting_for_an_hour_and_no_result_differs_from_a_full_run(demo):
+    engine, _, ruleset, first = demo
+    soon = NOW + timedelta(minutes=50)
+    incremental = run_evaluation(engine, ruleset=ruleset, now=soon)
+    assert set(attestation_sightings(engine).values()) == {NOW}  # not rewritten: 10,000 rows a run at scale
+    full = run_evaluation(engine, ruleset=ruleset, now=soon, full=True)
+    assert incremental.evaluated == 0
+    inc, ful = (everything_read(engine, ruleset, r.run_id, first.run_id) for r in (incremental, full))
+    assert inc == ful
+
+    later = NOW + timedelta(minutes=61)
+    run_evaluation(engine, ruleset=ruleset, now=later)
+    assert set(attestation_sightings(engine).values()) == {later}
+
+
+def test_a_source_stored_without_a_window_marks_every_version_seen_again(demo):
+    engine, *_ = demo
+    soon = NOW + timedelta(minutes=10)
+    store_facts(engine, CollectedFacts("attestations", {sid: {} for sid in attestation_sightings(engine)}), now=soon)
+    assert set(attestation_sightings(engine).values()) == {soon}
+
+
+def test_going_back_to_an_earlier_version_within_the_window_makes_it_the_latest_again(demo):
+    engine, *_ = demo
+    back_at = NOW + timedelta(minutes=20)
+    system_id = sorted(attestation_sightings(engine))[0]
+    earlier = latest_facts_of(engine, "attestations")[system_id].data
+    window = timedelta(hours=1)
+    changed = {"check": {"state": "approved"}}
+    store_facts(engine, CollectedFacts("attestations", {system_id: changed}), now=NOW + timedelta(minutes=10),
+                seen_within=window)
+    assert latest_facts_of(engine, "attestations")[system_id].data == changed
+    report = store_facts(engine, CollectedFacts("attestations", {system_id: earlier}), now=back_at,
+                         seen_within=window)
+    back = latest_facts_of(engine, "attestations")[system_id]
+    assert (back.data, back.last_seen_at, report.changed) == (earlier, back_at, 1)
