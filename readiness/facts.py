@@ -262,7 +262,8 @@ def _newest_facts(connection: Connection, ids: list[str] | None,
     query = (select(fact.c.system_id, fact.c.source, fact.c.data, fact.c.content_hash, fact.c.collected_at,
                     fact.c.last_seen_at, fact.c.origin)
              .join(newest, (fact.c.system_id == newest.c.system_id) & (fact.c.source == newest.c.source)
-                   & (fact.c.last_seen_at == newest.c.seen)))
+                   & (fact.c.last_seen_at == newest.c.seen))
+             .order_by(fact.c.id))  # two versions seen at one time: the one stored later, as the evaluation's index
     out: dict[str, dict[str, StoredFacts]] = {}
     for system_id, source, data, digest, collected_at, last_seen_at, origin in connection.execute(query):
         out.setdefault(system_id, {})[source] = StoredFacts(data, digest, collected_at, last_seen_at, origin)

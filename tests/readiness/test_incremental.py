@@ -19,6 +19,7 @@ from readiness import (
     get_run,
     import_catalog_file,
     import_inventory_file,
+    latest_facts,
     latest_facts_of,
     latest_run_id,
     load_rules,
@@ -30,6 +31,7 @@ from readiness import (
 from readiness.demo import generate
 from readiness.engine import evaluate
 from readiness.export import export_run
+from readiness.facts import content_hash
 from readiness.models import EvaluationRun, RuleResult, ScoreSnapshot
 from readiness.reports import results
 from storage import get_engine
@@ -286,3 +288,14 @@ def test_going_back_to_an_earlier_version_within_the_window_makes_it_the_latest_
                          seen_within=window)
     back = latest_facts_of(engine, "attestations")[system_id]
     assert (back.data, back.last_seen_at, report.changed) == (earlier, back_at, 1)
+
+
+def test_of_two_versions_seen_at_one_time_the_one_stored_later_is_the_latest_for_reads_and_the_run(demo):
+    engine, _, ruleset, _ = demo
+    system_id = sorted(attestation_sightings(engine))[0]
+    at = NOW + timedelta(hours=2)
+    for version in ({"v": 1}, {"v": 2}):  # two collections dated alike (a replay, a clock that did not move)
+        store_facts(engine, CollectedFacts("probe", {system_id: version}), now=at)
+    assert latest_facts(engine)[system_id]["probe"].data == {"v": 2}
+    run = run_evaluation(engine, ruleset=ruleset, now=at)
+    assert get_run(engine, run.run_id).fact_hashes[system_id]["probe"] == content_hash({"v": 2})
