@@ -317,8 +317,8 @@ def _fact_index(connection) -> dict[str, dict[str, tuple[str, datetime]]]:
     """The latest facts' content hash and last sighting per system and source, without their data.
 
     One scan in the order of the ``(system, source, last seen)`` index, the newest version of each
-    pair last (on a tie the one stored later): cheaper than grouping and joining back (a third of
-    SQLite's time for the query at 10,000 systems), and no version is read twice."""
+    pair last (of two seen at one time, the one stored later, as ``readiness.facts`` reads them):
+    half the time of grouping and joining back at 10,000 systems (SQLite and PostgreSQL)."""
     fact = FactRecord.__table__.c
     query = (select(fact.system_id, fact.source, fact.content_hash, fact.last_seen_at)
              .order_by(fact.system_id, fact.source, fact.last_seen_at, fact.id))
