@@ -299,3 +299,25 @@ def test_of_two_versions_seen_at_one_time_the_one_stored_later_is_the_latest_for
     assert latest_facts(engine)[system_id]["probe"].data == {"v": 2}
     run = run_evaluation(engine, ruleset=ruleset, now=at)
     assert get_run(engine, run.run_id).fact_hashes[system_id]["probe"] == content_hash({"v": 2})
+
+
+@pytest.mark.parametrize("change", ["service endpoint", "dependency kind"])
+def test_a_change_deep_in_a_catalog_entry_evaluates_that_system_again(demo, tmp_path, change):
+    engine, files, ruleset, first = demo
+    import yaml
+
+    doc = yaml.safe_load(files.catalog.read_text())
+    entry = next(s for s in doc["systems"] if s.get("services") and s.get("dependencies"))
+    if change == "service endpoint":
+        entry["services"][0]["endpoint"] += "/v2"
+    else:
+        entry["dependencies"][0]["kind"] = "async" if entry["dependencies"][0]["kind"] == "sync" else "sync"
+    changed = tmp_path / "catalog.yaml"
+    changed.write_text(yaml.safe_dump(doc, sort_keys=False))
+    import_catalog_file(engine, changed)
+
+    incremental = run_evaluation(engine, ruleset=ruleset, now=NOW)
+    full = run_evaluation(engine, ruleset=ruleset, now=NOW, full=True)
+    assert incremental.evaluated == 1
+    inc, ful = (everything_read(engine, ruleset, r.run_id, first.run_id) for r in (incremental, full))
+    assert inc == ful
