@@ -18,8 +18,10 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta
 from itertools import chain
+from operator import attrgetter
 from typing import Protocol
 
 from sqlalchemy import delete, func, insert, select
@@ -149,15 +151,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         fact_index = _fact_index(connection)
         latest = _latest_complete_run(connection)
         previous = None if full or latest is None else _previous_run(connection, latest, context)
-    fact_hashes: dict[str, dict[str, str]] = {}
-    fingerprints: dict[str, str] = {}
-    for system in systems:
-        stored = fact_index.get(system.system_id, {})
-        if stored:
-            fact_hashes[system.system_id] = {src: digest for src, (digest, _) in sorted(stored.items())}
-        stale = sorted((src, digest, seen.isoformat() if now - seen > max_fact_age(src) else "")
-                       for src, (digest, seen) in stored.items())
-        fingerprints[system.system_id] = _hash([repr(system), stale, per_system_overlay.get(system.system_id, "")])
+    fact_hashes, fingerprints = _fingerprints(systems, fact_index, now, per_system_overlay)
     carried = previous[1] if previous else {}
     todo = [s for s in systems if s.system_id not in carried or carried[s.system_id][2] != fingerprints[s.system_id]]
     # Up to one chunk of systems to evaluate (an incremental run, a small organisation): one
@@ -328,17 +322,56 @@ class _AskingStates(dict):
 
 
 def _fact_index(connection) -> dict[str, dict[str, tuple[str, datetime]]]:
-    """The latest facts' content hash and last sighting per system and source, without their data."""
+    """The latest facts' content hash and last sighting per system and source, without their data.
+
+    One scan in the order of the ``(system, source, last seen)`` index, the newest version of each
+    pair last (of two seen at one time, the one stored later, as ``readiness.facts`` reads them):
+    half the time of grouping and joining back at 10,000 systems (SQLite and PostgreSQL)."""
     fact = FactRecord.__table__.c
-    newest = (select(fact.system_id, fact.source, func.max(fact.last_seen_at).label("seen"))
-              .group_by(fact.system_id, fact.source).subquery())
     query = (select(fact.system_id, fact.source, fact.content_hash, fact.last_seen_at)
-             .join(newest, (fact.system_id == newest.c.system_id) & (fact.source == newest.c.source)
-                   & (fact.last_seen_at == newest.c.seen)))
+             .order_by(fact.system_id, fact.source, fact.last_seen_at, fact.id))
     out: dict[str, dict[str, tuple[str, datetime]]] = {}
+    by_source: dict[str, tuple[str, datetime]] = {}
+    current = None
     for system_id, source, digest, seen in connection.execute(query).all():  # one fetch, not one per row
-        out.setdefault(system_id, {})[source] = (digest, seen)
+        if system_id != current:
+            current, by_source = system_id, {}
+            out[system_id] = by_source
+        by_source[source] = (digest, seen)  # an older version of the pair is overwritten by the newer
     return out
+
+
+def _fingerprints(systems: list[SystemView], fact_index: dict[str, dict[str, tuple[str, datetime]]],
+                  now: datetime, per_system_overlay: Mapping[str, str]) -> tuple[dict[str, dict[str, str]],
+                                                                                 dict[str, str]]:
+    """Per system, its latest facts' hashes (for the run's audit) and the fingerprint of all its
+    inputs: catalog entry, fact hashes and staleness, overlay state. An incremental run evaluates
+    again exactly the systems whose fingerprint differs from the previous run's.
+
+    The catalog entry is in it as the JSON of its fields (services and dependencies are JSON
+    already), not its repr: a third of the cost at 10,000 systems. (The first run after this
+    changed evaluated every system once: no stored fingerprint matched.)"""
+    fact_hashes: dict[str, dict[str, str]] = {}
+    fingerprints: dict[str, str] = {}
+    stale_before: dict[str, datetime] = {}  # per source: facts last seen before this are past their maximum age
+    for system in systems:
+        sid = system.system_id
+        stored = fact_index.get(sid)
+        stale = []
+        if stored:
+            hashes = fact_hashes[sid] = {}
+            for source in sorted(stored):
+                digest, seen = stored[source]
+                hashes[source] = digest
+                cutoff = stale_before.get(source)
+                if cutoff is None:
+                    cutoff = stale_before[source] = now - max_fact_age(source)
+                stale.append((source, digest, seen.isoformat() if seen < cutoff else ""))
+        fingerprints[sid] = _hash([_catalog_entry(system), stale, per_system_overlay.get(sid, "")])
+    return fact_hashes, fingerprints
+
+
+_catalog_entry = attrgetter(*(f.name for f in dataclass_fields(SystemView)))  # every field, as a tuple
 
 
 def _latest_complete_run(connection) -> int | None:

@@ -84,28 +84,37 @@ def content_hash(data: Any) -> str:
 EMPTY_HASH = hashlib.sha256(b"{}").hexdigest()  # content_hash({})
 
 
-def collect_and_store(engine: Engine, source: FactSource, *, now: datetime | None = None) -> StoreReport:
-    """Collect from one source and store; a failing source is recorded, not raised."""
+def collect_and_store(engine: Engine, source: FactSource, *, now: datetime | None = None,
+                      seen_within: timedelta | None = None) -> StoreReport:
+    """Collect from one source and store; a failing source is recorded, not raised.
+    ``seen_within``: see ``store_facts``."""
     now = now or utcnow()
     try:
         collected = source.collect(engine)
     except Exception as exc:  # a broken source must not stop the others
         _record_status(engine, source.name, now, error=f"{type(exc).__name__}: {exc}", systems=0)
         return StoreReport(source.name, 0, 0, [], [f"{source.name}: {type(exc).__name__}: {exc}"])
-    return store_facts(engine, collected, now=now)
+    return store_facts(engine, collected, now=now, seen_within=seen_within)
 
 
-def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | None = None) -> StoreReport:
+def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | None = None,
+                seen_within: timedelta | None = None) -> StoreReport:
     """Store a collection in one transaction.
 
     Two writers storing the same new version at once both miss it and the
     second hits the unique constraint; its retry then finds the committed
     version and only marks it seen, so nothing is lost or duplicated.
+
+    ``seen_within`` (None: every version collected again is marked seen at ``now``): a
+    system's latest version collected again unchanged keeps its recorded sighting when
+    that is at most this old, so its row is not rewritten. Only for sources collected at
+    the evaluation's own ``now`` before every run (``readiness.service.run_evaluation``),
+    where a sighting that lags by less than the source's maximum age changes no result.
     """
     now = now or utcnow()
     for attempt in range(3):
         try:
-            changed, unknown = _store_once(engine, collected, now)
+            changed, unknown = _store_once(engine, collected, now, seen_within)
             break
         except IntegrityError:
             if attempt == 2:
@@ -116,49 +125,72 @@ def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | No
     return StoreReport(collected.source, len(collected.by_system), changed, unknown, collected.errors)
 
 
-def _store_once(engine: Engine, collected: CollectedFacts, now: datetime) -> tuple[int, list[str]]:
+def _store_once(engine: Engine, collected: CollectedFacts, now: datetime,
+                seen_within: timedelta | None) -> tuple[int, list[str]]:
     changed = 0
     with session_scope(engine) as session:
         # Plain rows fetched at once: the attestations are stored before every run, and ORM
         # row loading cost more than these reads of 10,000 rows each.
-        connection, fact = session.connection(), FactRecord.__table__.c
+        connection = session.connection()
         known = set(connection.execute(select(System.__table__.c.system_id)).scalars().all())
         unknown = sorted(set(collected.by_system) - known)
-        latest = _latest_hashes(connection, collected.source)
-        stored = {(system_id, digest): record_id for record_id, system_id, digest in connection.execute(
-            select(fact.id, fact.system_id, fact.content_hash).where(fact.source == collected.source)).all()}
+        stored, latest, tied = _stored_versions(connection, collected.source)
+        # Kept: the one latest version's sighting when at most `seen_within` old and not after `now`
+        # (a collection dated before the record moves the sighting back, as it always did).
+        since = now - seen_within if seen_within is not None else None
         seen_again: list[int] = []
         new_records: list[dict] = []
         for system_id, data in sorted(collected.by_system.items()):
             if system_id not in known:
                 continue
             digest = content_hash(data)
-            record_id = stored.get((system_id, digest))
-            if record_id is not None:  # same content as before (or back to an earlier version)
-                seen_again.append(record_id)
-                changed += latest.get(system_id) != digest
+            record = stored.get((system_id, digest))
+            if record is not None:  # same content as before (or back to an earlier version)
+                record_id, seen = record
+                newest = latest.get(system_id)
+                if since is None or newest != digest or system_id in tied or not since <= seen <= now:
+                    seen_again.append(record_id)
+                changed += newest != digest
                 continue
             new_records.append({"system_id": system_id, "source": collected.source, "content_hash": digest,
                                 "data": data, "origin": collected.origin, "collected_at": now, "last_seen_at": now})
             changed += 1
         if new_records:  # Core executemany: ORM objects cost more than the write at 10,000 systems
             session.execute(insert(FactRecord.__table__), new_records)
-        # One cached Core statement, its id list expanded at execution (10,000 rows marked seen a run).
-        seen = (update(FactRecord.__table__).where(fact.id.in_(bindparam("ids", expanding=True)))
-                .values(last_seen_at=now))
-        for start in range(0, len(seen_again), 500):
-            connection.execute(seen, {"ids": seen_again[start:start + 500]})
+        _mark_seen(connection, seen_again, now)
     return changed, unknown
 
 
-def _latest_hashes(connection: Connection, source: str) -> dict[str, str]:
+def _stored_versions(connection: Connection, source: str) -> tuple[dict[tuple[str, str], tuple[int, datetime]],
+                                                                     dict[str, str], set[str]]:
+    """Every stored version of one source's facts, ``(system id, content hash) -> (record id, last
+    seen)``, each system's latest content hash, and the systems whose newest sighting two versions
+    share: one read in the order of the ``(system, source, last seen)`` index, newest last."""
     fact = FactRecord.__table__.c
-    newest = (select(fact.system_id, func.max(fact.last_seen_at).label("seen"))
-              .where(fact.source == source).group_by(fact.system_id).subquery())
-    rows = connection.execute(select(fact.system_id, fact.content_hash).join(
-        newest, (fact.system_id == newest.c.system_id) & (fact.last_seen_at == newest.c.seen))
-        .where(fact.source == source)).all()
-    return dict(rows)
+    stored: dict[tuple[str, str], tuple[int, datetime]] = {}
+    latest: dict[str, str] = {}
+    tied: set[str] = set()
+    previous: tuple[str, datetime] | None = None
+    for record_id, system_id, digest, seen in connection.execute(
+            select(fact.id, fact.system_id, fact.content_hash, fact.last_seen_at).where(fact.source == source)
+            .order_by(fact.system_id, fact.last_seen_at, fact.id)).all():
+        stored[(system_id, digest)] = (record_id, seen)
+        latest[system_id] = digest
+        if previous == (system_id, seen):
+            tied.add(system_id)
+        else:
+            tied.discard(system_id)
+        previous = (system_id, seen)
+    return stored, latest, tied
+
+
+def _mark_seen(connection: Connection, record_ids: list[int], now: datetime) -> None:
+    """Move the sighting of the versions collected again (10,000 rows a run: the attestations)."""
+    fact = FactRecord.__table__.c
+    # One cached Core statement, its id list expanded at execution.
+    seen = update(FactRecord.__table__).where(fact.id.in_(bindparam("ids", expanding=True))).values(last_seen_at=now)
+    for start in range(0, len(record_ids), 500):
+        connection.execute(seen, {"ids": record_ids[start:start + 500]})
 
 
 def _record_status(engine: Engine, source: str, now: datetime, *, error: str | None,
@@ -230,7 +262,8 @@ def _newest_facts(connection: Connection, ids: list[str] | None,
     query = (select(fact.c.system_id, fact.c.source, fact.c.data, fact.c.content_hash, fact.c.collected_at,
                     fact.c.last_seen_at, fact.c.origin)
              .join(newest, (fact.c.system_id == newest.c.system_id) & (fact.c.source == newest.c.source)
-                   & (fact.c.last_seen_at == newest.c.seen)))
+                   & (fact.c.last_seen_at == newest.c.seen))
+             .order_by(fact.c.id))  # two versions seen at one time: the one stored later, as the evaluation's index
     out: dict[str, dict[str, StoredFacts]] = {}
     for system_id, source, data, digest, collected_at, last_seen_at, origin in connection.execute(query):
         out.setdefault(system_id, {})[source] = StoredFacts(data, digest, collected_at, last_seen_at, origin)

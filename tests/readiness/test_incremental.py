@@ -14,19 +14,24 @@ import pytest
 from sqlalchemy import func, select
 
 from readiness import (
+    CollectedFacts,
     changes,
     get_run,
     import_catalog_file,
     import_inventory_file,
+    latest_facts,
+    latest_facts_of,
     latest_run_id,
     load_rules,
     rule_summary,
     run_evaluation,
     scores,
+    store_facts,
 )
 from readiness.demo import generate
 from readiness.engine import evaluate
 from readiness.export import export_run
+from readiness.facts import content_hash
 from readiness.models import EvaluationRun, RuleResult, RunSystem, ScoreSnapshot, holds_for
 from readiness.reports import results
 from storage import get_engine
@@ -284,3 +289,78 @@ def test_an_error_midway_through_a_chunked_run_is_raised_and_leaves_nothing_behi
     with engine.connect() as connection:
         assert set(connection.execute(select(RuleResult.run_id)).scalars()) == {first.run_id}
         assert connection.execute(select(EvaluationRun.id).where(EvaluationRun.id > first.run_id)).first() is None
+
+
+def attestation_sightings(engine) -> dict[str, datetime]:
+    return {system_id: facts.last_seen_at for system_id, facts in latest_facts_of(engine, "attestations").items()}
+
+
+def test_unchanged_attestations_keep_their_sighting_for_an_hour_and_no_result_differs_from_a_full_run(demo):
+    engine, _, ruleset, first = demo
+    soon = NOW + timedelta(minutes=50)
+    incremental = run_evaluation(engine, ruleset=ruleset, now=soon)
+    assert set(attestation_sightings(engine).values()) == {NOW}  # not rewritten: 10,000 rows a run at scale
+    full = run_evaluation(engine, ruleset=ruleset, now=soon, full=True)
+    assert incremental.evaluated == 0
+    inc, ful = (everything_read(engine, ruleset, r.run_id, first.run_id) for r in (incremental, full))
+    assert inc == ful
+
+    later = NOW + timedelta(minutes=61)
+    run_evaluation(engine, ruleset=ruleset, now=later)
+    assert set(attestation_sightings(engine).values()) == {later}
+
+
+def test_a_source_stored_without_a_window_marks_every_version_seen_again(demo):
+    engine, *_ = demo
+    soon = NOW + timedelta(minutes=10)
+    store_facts(engine, CollectedFacts("attestations", {sid: {} for sid in attestation_sightings(engine)}), now=soon)
+    assert set(attestation_sightings(engine).values()) == {soon}
+
+
+def test_going_back_to_an_earlier_version_within_the_window_makes_it_the_latest_again(demo):
+    engine, *_ = demo
+    back_at = NOW + timedelta(minutes=20)
+    system_id = sorted(attestation_sightings(engine))[0]
+    earlier = latest_facts_of(engine, "attestations")[system_id].data
+    window = timedelta(hours=1)
+    changed = {"check": {"state": "approved"}}
+    store_facts(engine, CollectedFacts("attestations", {system_id: changed}), now=NOW + timedelta(minutes=10),
+                seen_within=window)
+    assert latest_facts_of(engine, "attestations")[system_id].data == changed
+    report = store_facts(engine, CollectedFacts("attestations", {system_id: earlier}), now=back_at,
+                         seen_within=window)
+    back = latest_facts_of(engine, "attestations")[system_id]
+    assert (back.data, back.last_seen_at, report.changed) == (earlier, back_at, 1)
+
+
+def test_of_two_versions_seen_at_one_time_the_one_stored_later_is_the_latest_for_reads_and_the_run(demo):
+    engine, _, ruleset, _ = demo
+    system_id = sorted(attestation_sightings(engine))[0]
+    at = NOW + timedelta(hours=2)
+    for version in ({"v": 1}, {"v": 2}):  # two collections dated alike (a replay, a clock that did not move)
+        store_facts(engine, CollectedFacts("probe", {system_id: version}), now=at)
+    assert latest_facts(engine)[system_id]["probe"].data == {"v": 2}
+    run = run_evaluation(engine, ruleset=ruleset, now=at)
+    assert get_run(engine, run.run_id).fact_hashes[system_id]["probe"] == content_hash({"v": 2})
+
+
+@pytest.mark.parametrize("change", ["service endpoint", "dependency kind"])
+def test_a_change_deep_in_a_catalog_entry_evaluates_that_system_again(demo, tmp_path, change):
+    engine, files, ruleset, first = demo
+    import yaml
+
+    doc = yaml.safe_load(files.catalog.read_text())
+    entry = next(s for s in doc["systems"] if s.get("services") and s.get("dependencies"))
+    if change == "service endpoint":
+        entry["services"][0]["endpoint"] += "/v2"
+    else:
+        entry["dependencies"][0]["kind"] = "async" if entry["dependencies"][0]["kind"] == "sync" else "sync"
+    changed = tmp_path / "catalog.yaml"
+    changed.write_text(yaml.safe_dump(doc, sort_keys=False))
+    import_catalog_file(engine, changed)
+
+    incremental = run_evaluation(engine, ruleset=ruleset, now=NOW)
+    full = run_evaluation(engine, ruleset=ruleset, now=NOW, full=True)
+    assert incremental.evaluated == 1
+    inc, ful = (everything_read(engine, ruleset, r.run_id, first.run_id) for r in (incremental, full))
+    assert inc == ful
