@@ -113,3 +113,15 @@ def test_any_other_url_is_left_to_sqlalchemy(url):
     from storage.urls import sqlite_file
 
     assert sqlite_file(url) is None
+
+
+def test_sqlite_connections_write_ahead_and_checkpoint_rarely(sqlite_url):
+    from sqlalchemy import text
+
+    from storage import get_engine
+    from storage.engine import WAL_CHECKPOINT_PAGES
+
+    with get_engine(sqlite_url).connect() as connection:
+        settings = [connection.execute(text(f"PRAGMA {name}")).scalar()
+                    for name in ("journal_mode", "synchronous", "wal_autocheckpoint", "foreign_keys")]
+    assert settings == ["wal", 1, WAL_CHECKPOINT_PAGES, 1] and WAL_CHECKPOINT_PAGES > 1000  # SQLite's own: 1000
