@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from readiness.models import FactRecord, SourceStatus, System
-from storage import session_scope, utcnow
+from storage import refresh_statistics, session_scope, utcnow
 
 
 @dataclass
@@ -119,6 +119,7 @@ def store_facts(engine: Engine, collected: CollectedFacts, *, now: datetime | No
         except IntegrityError:
             if attempt == 2:
                 raise
+    refresh_statistics(engine, FactRecord.__tablename__, changed)  # an import of thousands of systems
     error = "; ".join(collected.errors[:5]) if collected.errors else None
     _record_status(engine, collected.source, now, error=error, systems=len(collected.by_system),
                    success=True)

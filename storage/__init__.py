@@ -21,6 +21,7 @@ _EXPORTS = {
     "dumps_json": "storage.engine",
     "get_engine": "storage.engine",
     "loads_json": "storage.engine",
+    "refresh_statistics": "storage.engine",
     "session_scope": "storage.engine",
     "utcnow": "storage.engine",
     "migrate": "storage.migrate",
@@ -38,7 +39,7 @@ _EXPORTS = {
 
 __all__ = ["MAX_DECIMAL", "MAX_WHOLE", "MAX_YAML_BYTES", "YamlDocument", "YamlError", "YamlLimitError", "database_url", "dumps_json",
            "get_engine", "load_document", "load_documents", "load_yaml", "lazy_surface", "loads_json", "migrate", "number_problem",
-           "out_of_bounds", "read_config", "read_text", "session_scope", "utcnow"]
+           "out_of_bounds", "read_config", "read_text", "refresh_statistics", "session_scope", "utcnow"]
 
 
 lazy_surface(__name__, _EXPORTS)

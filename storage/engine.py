@@ -67,6 +67,24 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+BULK_CHANGE_ROWS = 1_000  # rows written at once that make a table's planner statistics worth refreshing
+
+
+def refresh_statistics(engine: Engine, table: str, rows_written: int) -> None:
+    """After a bulk write on PostgreSQL, ANALYZE ``table`` so the next queries are planned on
+    what it now holds. Autovacuum would, within a minute or so, and not at all where it is
+    off: meanwhile a 10,000-system inventory import left the evaluation's newest-facts query
+    planned without statistics, four times slower (0.6 s against 0.15 s per 2,000 systems).
+    SQLite plans without them; its ANALYZE is left to the operator."""
+    if rows_written < BULK_CHANGE_ROWS or engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        connection.execute(text(f'ANALYZE "{table}"'))
+        connection.commit()
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One session per unit of work: commit on success, roll back on error."""
