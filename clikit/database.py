@@ -12,7 +12,7 @@ from clikit.console import fail
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from storage.plainsql import PlainReader
+    from storage import PlainReader
 
 DbOption = Annotated[str | None, typer.Option(
     "--db", help="Database URL (default: PEAK_DATABASE_URL or sqlite:///peak.db).")]
@@ -51,8 +51,7 @@ def open_reader(db: str | None) -> PlainReader:
     """For reads in plain SQL (``storage.plainsql``): an SQLite file already at every migration
     head through the standard library's sqlite3, without importing SQLAlchemy; any other
     database through :func:`open_engine`, migrated, or ended with its one-line error."""
-    from storage.plainsql import current_sqlite_reader, engine_reader
-    from storage.urls import database_url
+    from storage import current_sqlite_reader, database_url, engine_reader
 
     return current_sqlite_reader(database_url(db)) or engine_reader(open_engine(db))
 

@@ -27,12 +27,12 @@ from clikit import (
     emit,
     emit_json,
     fail,
+    names_a_command,
     open_engine,
     open_reader,
     say,
 )
 from clikit import run as run_app
-from clikit.apps import names_a_command
 from readiness.cli_collect import collect_app
 from readiness.cli_collect import register as register_collect_commands
 from readiness.cli_season import season_app

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from readiness.errors import NotFound
 from readiness.runspan import holds_for_sql
-from storage.plainsql import PlainReader, engine_reader
+from storage import PlainReader, engine_reader
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine

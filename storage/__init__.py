@@ -18,6 +18,9 @@ _EXPORTS = {
     "number_problem": "storage.bounds",
     "out_of_bounds": "storage.bounds",
     "database_url": "storage.urls",
+    "PlainReader": "storage.plainsql",
+    "current_sqlite_reader": "storage.plainsql",
+    "engine_reader": "storage.plainsql",
     "dumps_json": "storage.engine",
     "get_engine": "storage.engine",
     "loads_json": "storage.engine",
@@ -37,9 +40,11 @@ _EXPORTS = {
     "read_text": "storage.safeyaml",
 }
 
-__all__ = ["MAX_DECIMAL", "MAX_WHOLE", "MAX_YAML_BYTES", "YamlDocument", "YamlError", "YamlLimitError", "database_url", "dumps_json",
-           "get_engine", "load_document", "load_documents", "load_yaml", "lazy_surface", "loads_json", "migrate", "number_problem",
-           "out_of_bounds", "read_config", "read_text", "refresh_statistics", "session_scope", "utcnow"]
+__all__ = ["MAX_DECIMAL", "MAX_WHOLE", "MAX_YAML_BYTES", "PlainReader", "YamlDocument", "YamlError",
+           "YamlLimitError", "current_sqlite_reader", "database_url", "dumps_json", "engine_reader",
+           "get_engine", "lazy_surface", "load_document", "load_documents", "load_yaml", "loads_json",
+           "migrate", "number_problem", "out_of_bounds", "read_config", "read_text", "refresh_statistics",
+           "session_scope", "utcnow"]
 
 
 lazy_surface(__name__, _EXPORTS)
