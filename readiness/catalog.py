@@ -131,7 +131,7 @@ def _load_yaml(path: Path) -> CatalogIn:
     # The garbage collector waits while the document's objects are built: at 10,000
     # systems its repeated passes over them (none of which it could free) took longer
     # than the building, in the YAML reader and in the validation alike.
-    with _gc_paused():
+    with gc_paused():
         try:
             raw = load_yaml(read_text(path), origin=str(path))
         except YamlError as exc:
@@ -145,7 +145,9 @@ def _load_yaml(path: Path) -> CatalogIn:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
+    """Cyclic garbage collection off for a block that builds many small acyclic objects (a
+    catalog's records, a collection's facts): the collector's scans would be most of its time."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:

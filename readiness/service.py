@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from readiness.catalog import ImportReport, import_catalog, load_catalog_file, people
+from readiness.catalog import ImportReport, gc_paused, import_catalog, load_catalog_file, people
 from readiness.engine import Overlay, RunReport, evaluate
 from readiness.facts import FactSource, StoreReport, collect_and_store, store_facts
 from readiness.inventory import InventorySource
@@ -90,24 +88,13 @@ def run_evaluation(engine: Engine, *, rules_dirs: Sequence[Path] = (), ruleset: 
     systems whose inputs did not change keep the previous run's results (``engine.evaluate``)."""
     now = now or utcnow()
     ruleset = ruleset or load_rules(rules_dirs, time_limit=rule_timeout)
-    with _cyclic_gc_paused():  # 10,000 facts and rows of small acyclic objects: the collector's scans were half
+    with gc_paused():  # 10,000 facts and rows of small acyclic objects: the collector's scans were half
         collect(engine, internal_sources(engine, now), now=now, seen_within=INTERNAL_SEEN_WITHIN)
     season = current_season(engine, now.date())
     return evaluate(engine, ruleset, now=now, overlays=default_overlays(engine, now),
                     peak_event=season.key if season else None, rule_timeout=rule_timeout,
                     due_dates=due_dates(season, (rule.meta for rule in ruleset.rules)),
                     season=season_facts(season) if season else None, full=full)
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _demo_season(engine: Engine, season: dict, now: datetime) -> None:
