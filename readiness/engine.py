@@ -41,7 +41,7 @@ from readiness.models import (
     RunSystem,
     ScoreSnapshot,
 )
-from readiness.publish import publish_rows
+from readiness.publish import publish_rows, write_rows
 from readiness.rulebook import RuleSet
 from readiness.rulekit import Applicability, Outcome, RuleMeta, Status, SystemView
 from readiness.scoring import (
@@ -217,7 +217,7 @@ def _evaluate(engine: Engine, ruleset: RuleSet, *, now, overlays, peak_event, ru
         with step() as connection:  # the publish: short, and all or nothing
             publish_rows(connection, run_id, latest, everything=len(todo) == len(systems), evaluated=ev.tallies.keys(),
                          gone=carried.keys() - current, run_systems=run_systems, system_scores=system_scores,
-                         unit_scores=unit_scores, write_rows=_write_rows)
+                         unit_scores=unit_scores)
             _insert_summary(connection, run_id, summary)
             connection.execute(insert(RunState.__table__).values(
                 run_id=run_id, context_hash=context, evaluated=len(todo),
@@ -806,7 +806,7 @@ def _insert_results(connection, run_id: int, rows: list[tuple]) -> None:
     if not rows:
         return
     if connection.dialect.name == "postgresql":
-        _write_rows(connection, RuleResult.__tablename__, RESULT_COLUMNS, rows)
+        write_rows(connection, RuleResult.__tablename__, RESULT_COLUMNS, rows)
         return
     placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     values = f"({', '.join([placeholder] * len(RESULT_COLUMNS))})"
@@ -825,30 +825,13 @@ def _insert_results(connection, run_id: int, rows: list[tuple]) -> None:
 ROWS_PER_INSERT = 100  # 1,200 parameters a statement, well under SQLite's limit (32,766)
 
 
-def _write_rows(connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """Driver-level bulk write of the publish's rows (each in ``columns`` order): PostgreSQL
-    gets COPY (one round trip, no per-row statement on the server), SQLite the driver's
-    executemany. Tens of thousands of rows at 10,000 systems, in every run."""
-    if not rows:
-        return
-    if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) "
-                               f"VALUES ({', '.join([placeholder] * len(columns))})", rows)
-
-
 SUMMARY_COLUMNS = ("run_id", "domain_key", "rule_id", "status", "results", "counted", "points_possible",
                    "points_earned", "short")
 
 
 def _insert_summary(connection, run_id: int, summary: dict[tuple[str, str, str], list]) -> None:
     """Thousands of rows at 10,000 systems: written as the other publish rows are."""
-    _write_rows(connection, RuleSummary.__tablename__, SUMMARY_COLUMNS, [
+    write_rows(connection, RuleSummary.__tablename__, SUMMARY_COLUMNS, [
         (run_id, domain, rule_id, status, results, bool(counted), round(possible / 1_000_000, 4),
          round(earned / 1_000_000, 4), short)
         for (domain, rule_id, status), (results, counted, possible, earned, short) in sorted(summary.items())])

@@ -34,11 +34,10 @@ _IDS_PER_STATEMENT = 500
 
 def publish_rows(connection, run_id: int, latest: int | None, *, everything: bool, evaluated: Collection[str],
                  gone: Collection[str], run_systems: list[tuple], system_scores: Sequence[UnitScore],
-                 unit_scores: Sequence[UnitScore], write_rows) -> None:
+                 unit_scores: Sequence[UnitScore]) -> None:
     """Close the rows run ``run_id`` replaces (at ``latest``, the previous complete run) and
     write its own. ``everything``: every active system was evaluated (a full run), so every
-    open run-system and system score row is replaced. ``write_rows(connection, table,
-    columns, rows)`` is the engine's bulk writer (COPY on PostgreSQL)."""
+    open run-system and system score row is replaced."""
     if latest is not None:
         _close_systems(connection, latest, None if everything else [*evaluated, *gone])
     unit_rows = _changed_units(connection, latest, unit_scores)
@@ -93,6 +92,23 @@ def _changed_units(connection, latest: int | None, unit_scores: Sequence[UnitSco
     for start in range(0, len(closing), _IDS_PER_STATEMENT):
         connection.execute(close, {"ids": closing[start:start + _IDS_PER_STATEMENT]})
     return changed
+
+
+def write_rows(connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Driver-level bulk write of a run's rows, each in ``columns`` order (the publish's here, and
+    the engine's results and rule summary): PostgreSQL gets COPY (one round trip, no per-row
+    statement on the server), SQLite the driver's executemany."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    placeholder = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) "
+                               f"VALUES ({', '.join([placeholder] * len(columns))})", rows)
 
 
 def _values(u: UnitScore) -> tuple:

@@ -206,7 +206,8 @@ def season_scores(engine: Engine, season: Season, limit: int = 500) -> list[dict
     """The season's score per run evaluated under it, oldest first: the company score when its
     scope is everything, else the criticality-weighted mean of the systems in scope."""
     if not any((season.scope or {}).values()):
-        return [p for p in history(engine, limit=limit) if p["run_id"] in _season_runs(engine, season.key)]
+        runs = _season_runs(engine, season.key)
+        return [p for p in history(engine, limit=limit) if p["run_id"] in runs]
     weights = {s.system_id: TIER_WEIGHTS[s.tier] for s in active_systems(engine) if in_scope(season, s)}
     runs = _season_runs(engine, season.key)
     snap, run = ScoreSnapshot.__table__.c, EvaluationRun.__table__.c
